@@ -1,0 +1,11 @@
+# Build speed-ups that are used when present: ccache for compiles, lld for links.
+find_program(TIDEMARK_CCACHE ccache)
+if(TIDEMARK_CCACHE)
+  set(CMAKE_C_COMPILER_LAUNCHER ${TIDEMARK_CCACHE})
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${TIDEMARK_CCACHE})
+endif()
+find_program(TIDEMARK_LLD NAMES ld.lld lld)
+if(TIDEMARK_LLD)
+  add_link_options(-fuse-ld=lld)
+  set(LLVM_USE_LINKER lld CACHE STRING "" FORCE)
+endif()

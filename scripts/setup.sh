@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tidemark needs (only the missing ones), configures and builds.
+# Idempotent: on a machine that already has everything it only runs an incremental build.
+# Environment: TIDEMARK_BUILD_DIR (default build), TIDEMARK_CMAKE_ARGS (extra configure flags),
+#              TIDEMARK_JOBS (default: number of cores).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${TIDEMARK_BUILD_DIR:-$root/build}"
+jobs="${TIDEMARK_JOBS:-$(nproc)}"
+
+packages=(
+  cmake ninja-build g++ python3 lld ccache clang-format
+  llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
+  libhwy-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libflatbuffers-dev flatbuffers-compiler
+)
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f "$build/build.ninja" ]; then
+  # shellcheck disable=SC2086
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release ${TIDEMARK_CMAKE_ARGS:-} >/dev/null
+fi
+cmake --build "$build" -j "$jobs"

@@ -1,0 +1,507 @@
+// CheckStepRules: what every kernel id accepts (arity, dtypes, shapes, attributes).
+#include "runtime/plan/kernel_rules.h"
+
+#include <cmath>
+#include <string>
+
+namespace tidemark {
+namespace {
+
+using kernels::Shape;
+
+std::string shapeText(const Shape &shape) {
+  std::string text = "[";
+  for (int i = 0; i < shape.rank; ++i)
+    text += (i ? "," : "") + std::to_string(shape.dims[i]);
+  return text + "]";
+}
+
+// Expected arity and attribute kind of one kernel id.
+struct Signature {
+  int min_operands, max_operands, min_results, max_results;
+  int attrs_index;     // Index of the expected alternative in StepAttributes (0: none).
+  bool attrs_required; // False: a missing attribute table means "all defaults".
+};
+
+constexpr int kNoAttrs = 0, kMatMul = 1, kLayerNorm = 2, kReduce = 3, kTranspose = 4, kSgd = 5,
+              kAdam = 6, kAttention = 7, kFill = 8, kBinaryGrad = 9;
+
+Signature signatureOf(KernelId kernel) {
+  switch (kernel) {
+  case KernelId::kMatMul:
+    return {2, 2, 1, 1, kMatMul, false};
+  case KernelId::kAdd:
+  case KernelId::kSub:
+  case KernelId::kMul:
+  case KernelId::kDiv:
+    return {2, 2, 1, 1, kNoAttrs, false};
+  case KernelId::kAddGrad:
+  case KernelId::kSubGrad:
+  case KernelId::kMulGrad:
+  case KernelId::kDivGrad:
+    return {3, 3, 1, 1, kBinaryGrad, true};
+  case KernelId::kRelu:
+  case KernelId::kTanh:
+  case KernelId::kExp:
+  case KernelId::kGeluTanh:
+  case KernelId::kGeluErf:
+  case KernelId::kSoftmax:
+  case KernelId::kReshape:
+  case KernelId::kCopy:
+  case KernelId::kReduceToShape:
+    return {1, 1, 1, 1, kNoAttrs, false};
+  case KernelId::kReluGrad:
+  case KernelId::kTanhGrad:
+  case KernelId::kExpGrad:
+  case KernelId::kGeluTanhGrad:
+  case KernelId::kGeluErfGrad:
+  case KernelId::kSoftmaxGrad:
+    return {2, 2, 1, 1, kNoAttrs, false};
+  case KernelId::kLayerNorm:
+    return {3, 3, 3, 3, kLayerNorm, false};
+  case KernelId::kLayerNormGrad:
+    return {5, 5, 3, 3, kNoAttrs, false};
+  case KernelId::kReduceSum:
+  case KernelId::kReduceMean:
+  case KernelId::kReduceSumGrad:
+  case KernelId::kReduceMeanGrad:
+    return {1, 1, 1, 1, kReduce, true};
+  case KernelId::kTranspose:
+    return {1, 1, 1, 1, kTranspose, true};
+  case KernelId::kMseLoss:
+  case KernelId::kMseLossGrad:
+  case KernelId::kSoftmaxCrossEntropy:
+  case KernelId::kSoftmaxCrossEntropyGrad:
+    return {2, 2, 1, 1, kNoAttrs, false};
+  case KernelId::kSgdUpdate:
+    return {2, 3, 1, 2, kSgd, true};
+  case KernelId::kAdamUpdate:
+    return {4, 4, 3, 3, kAdam, true};
+  case KernelId::kAttention:
+    return {3, 3, 2, 2, kAttention, false};
+  case KernelId::kAttentionGrad:
+    return {6, 6, 3, 3, kAttention, false};
+  case KernelId::kFill:
+    return {0, 0, 1, 1, kFill, false};
+  }
+  return {0, 0, 0, 0, kNoAttrs, false};
+}
+
+// One step under check, with helpers that name it in every message.
+class StepCheck {
+public:
+  StepCheck(const LoadedPlan &plan, int step)
+      : plan_(plan), id_(step), step_(plan.steps[static_cast<size_t>(step)]) {}
+
+  const LoadedStep &step() const { return step_; }
+  const LoadedTensor &operand(int i) const { return tensor(step_.operands[size_t(i)]); }
+  const LoadedTensor &result(int i) const { return tensor(step_.results[size_t(i)]); }
+  const Shape &in(int i) const { return operand(i).shape; }
+  const Shape &out(int i) const { return result(i).shape; }
+  int numOperands() const { return static_cast<int>(step_.operands.size()); }
+  int numResults() const { return static_cast<int>(step_.results.size()); }
+
+  Status fail(const std::string &message) const {
+    return InvalidArgument(DescribeStep(plan_, id_) + ": " + message);
+  }
+  Status requireShape(const char *what, const Shape &actual, const Shape &expected) const {
+    if (actual == expected)
+      return Status::Ok();
+    return fail(std::string(what) + " has shape " + shapeText(actual) + ", expected " +
+                shapeText(expected));
+  }
+  Status requireSameShape(const char *what, const Shape &actual, const char *other,
+                          const Shape &expected) const {
+    if (actual == expected)
+      return Status::Ok();
+    return fail(std::string(what) + " shape " + shapeText(actual) + " differs from " + other +
+                " shape " + shapeText(expected));
+  }
+  Status requireSameTensor(int result, int operand) const {
+    if (step_.results[size_t(result)] == step_.operands[size_t(operand)])
+      return Status::Ok();
+    return fail("result " + std::to_string(result) + " must be operand " + std::to_string(operand) +
+                " (updated in place)");
+  }
+
+private:
+  const LoadedTensor &tensor(int id) const { return plan_.tensors[static_cast<size_t>(id)]; }
+  const LoadedPlan &plan_;
+  int id_;
+  const LoadedStep &step_;
+};
+
+Status checkIdsAndArity(const LoadedPlan &plan, const StepCheck &c, const Signature &sig) {
+  const LoadedStep &s = c.step();
+  if (c.numOperands() < sig.min_operands || c.numOperands() > sig.max_operands ||
+      c.numResults() < sig.min_results || c.numResults() > sig.max_results)
+    return c.fail(
+        "has " + std::to_string(c.numOperands()) + " operands and " +
+        std::to_string(c.numResults()) + " results, expected " + std::to_string(sig.min_operands) +
+        (sig.max_operands != sig.min_operands ? "-" + std::to_string(sig.max_operands) : "") +
+        " operands and " + std::to_string(sig.min_results) +
+        (sig.max_results != sig.min_results ? "-" + std::to_string(sig.max_results) : "") +
+        " results");
+  const int num_tensors = static_cast<int>(plan.tensors.size());
+  for (const std::vector<int> *ids : {&s.operands, &s.results})
+    for (int id : *ids)
+      if (id < 0 || id >= num_tensors)
+        return c.fail("names tensor " + std::to_string(id) + ", but the plan has " +
+                      std::to_string(num_tensors) + " tensors");
+  for (int i = 0; i < c.numResults(); ++i) {
+    TensorLocation loc = c.result(i).location;
+    if (loc == TensorLocation::kInput || loc == TensorLocation::kConstant)
+      return c.fail("writes " + DescribeTensor(plan, s.results[size_t(i)]) +
+                    ", which is read-only (an input or a constant)");
+    for (int j = 0; j < i; ++j)
+      if (s.results[size_t(i)] == s.results[size_t(j)])
+        return c.fail("names " + DescribeTensor(plan, s.results[size_t(i)]) + " as two results");
+  }
+  return Status::Ok();
+}
+
+Status checkAttrsKind(const StepCheck &c, const Signature &sig) {
+  int index = static_cast<int>(c.step().attrs.index());
+  if (index == sig.attrs_index || (index == kNoAttrs && !sig.attrs_required))
+    return Status::Ok();
+  if (index == kNoAttrs)
+    return c.fail("needs its attribute table and has none");
+  return c.fail("carries attributes of the wrong kind for this kernel");
+}
+
+// Every tensor f32, except the labels of softmax cross-entropy, which are i32.
+Status checkDtypes(const StepCheck &c) {
+  for (int i = 0; i < c.numOperands(); ++i) {
+    bool labels = i == 1 && (c.step().kernel == KernelId::kSoftmaxCrossEntropy ||
+                             c.step().kernel == KernelId::kSoftmaxCrossEntropyGrad);
+    DType expected = labels ? DType::kI32 : DType::kF32;
+    if (c.operand(i).dtype != expected)
+      return c.fail("operand " + std::to_string(i) + " is " + DTypeName(c.operand(i).dtype) +
+                    ", expected " + DTypeName(expected));
+  }
+  for (int i = 0; i < c.numResults(); ++i)
+    if (c.result(i).dtype != DType::kF32)
+      return c.fail("result " + std::to_string(i) + " is " + DTypeName(c.result(i).dtype) +
+                    ", expected f32");
+  return Status::Ok();
+}
+
+Shape batchDims(const Shape &s) {
+  Shape batch;
+  for (int i = 0; i + 2 < s.rank; ++i)
+    batch.dims[batch.rank++] = s.dims[i];
+  return batch;
+}
+
+Status checkMatMul(const StepCheck &c) {
+  MatMulAttributes attrs;
+  if (auto *a = std::get_if<MatMulAttributes>(&c.step().attrs))
+    attrs = *a;
+  const Shape &a = c.in(0), &b = c.in(1), &out = c.out(0);
+  if (a.rank < 2 || b.rank < 2 || out.rank < 2)
+    return c.fail("operands and result need rank >= 2, got " + shapeText(a) + " x " + shapeText(b) +
+                  " -> " + shapeText(out));
+  const int64_t m = attrs.transpose_a ? a.dims[a.rank - 1] : a.dims[a.rank - 2];
+  const int64_t ka = attrs.transpose_a ? a.dims[a.rank - 2] : a.dims[a.rank - 1];
+  const int64_t kb = attrs.transpose_b ? b.dims[b.rank - 1] : b.dims[b.rank - 2];
+  const int64_t n = attrs.transpose_b ? b.dims[b.rank - 2] : b.dims[b.rank - 1];
+  if (ka != kb)
+    return c.fail("inner dimensions differ: " + shapeText(a) + " x " + shapeText(b) + " (" +
+                  std::to_string(ka) + " vs " + std::to_string(kb) + ")");
+  const Shape batch = batchDims(out);
+  for (const Shape *operand : {&a, &b})
+    if (operand->rank != 2 && batchDims(*operand) != batch)
+      return c.fail("operand batch dims " + shapeText(batchDims(*operand)) +
+                    " match neither the result's " + shapeText(batch) + " nor rank 2");
+  if (out.dims[out.rank - 2] != m || out.dims[out.rank - 1] != n)
+    return c.fail("result " + shapeText(out) + " is not " + std::to_string(m) + " x " +
+                  std::to_string(n));
+  return Status::Ok();
+}
+
+Status checkBinary(const StepCheck &c) {
+  Shape expected;
+  if (!BroadcastShape(c.in(0), c.in(1), &expected))
+    return c.fail("operand shapes " + shapeText(c.in(0)) + " and " + shapeText(c.in(1)) +
+                  " do not broadcast");
+  return c.requireShape("result", c.out(0), expected);
+}
+
+Status checkBinaryGrad(const StepCheck &c) {
+  int operand = std::get<BinaryGradAttributes>(c.step().attrs).operand;
+  if (operand != 0 && operand != 1)
+    return c.fail("gradient operand must be 0 or 1, got " + std::to_string(operand));
+  Shape forward;
+  if (!BroadcastShape(c.in(0), c.in(1), &forward))
+    return c.fail("operand shapes " + shapeText(c.in(0)) + " and " + shapeText(c.in(1)) +
+                  " do not broadcast");
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("dy (operand 2)", c.in(2), forward));
+  return c.requireShape("result", c.out(0), c.in(operand));
+}
+
+Status checkReduce(const StepCheck &c, bool grad) {
+  const ReduceAttributes &attrs = std::get<ReduceAttributes>(c.step().attrs);
+  const Shape &full = grad ? c.out(0) : c.in(0);
+  const Shape &reduced = grad ? c.in(0) : c.out(0);
+  uint32_t mask = 0;
+  if (!ReduceAxesMask(attrs.axes, full.rank, &mask))
+    return c.fail("reduce axes must be distinct and in [0, " + std::to_string(full.rank) + ")");
+  Shape expected;
+  for (int i = 0; i < full.rank; ++i) {
+    if (!(mask & (1u << i)))
+      expected.dims[expected.rank++] = full.dims[i];
+    else if (attrs.keep_dims)
+      expected.dims[expected.rank++] = 1;
+  }
+  return c.requireShape(grad ? "dy" : "result", reduced, expected);
+}
+
+Status checkTranspose(const StepCheck &c) {
+  const std::vector<int> &perm = std::get<TransposeAttributes>(c.step().attrs).perm;
+  const Shape &x = c.in(0);
+  uint32_t seen = 0;
+  if (static_cast<int>(perm.size()) != x.rank || !ReduceAxesMask(perm, x.rank, &seen))
+    return c.fail("perm must be a permutation of [0, " + std::to_string(x.rank) + ")");
+  Shape expected;
+  expected.rank = x.rank;
+  for (int i = 0; i < x.rank; ++i)
+    expected.dims[i] = x.dims[perm[size_t(i)]];
+  return c.requireShape("result", c.out(0), expected);
+}
+
+Status checkElementCount(const StepCheck &c) {
+  if (c.in(0).NumElements() == c.out(0).NumElements())
+    return Status::Ok();
+  return c.fail("result " + shapeText(c.out(0)) + " does not have the " +
+                std::to_string(c.in(0).NumElements()) + " elements of operand " +
+                shapeText(c.in(0)));
+}
+
+Status checkReduceToShape(const StepCheck &c) {
+  Shape merged;
+  if (!BroadcastShape(c.out(0), c.in(0), &merged) || merged != c.in(0))
+    return c.fail("result " + shapeText(c.out(0)) + " does not broadcast to operand " +
+                  shapeText(c.in(0)));
+  return Status::Ok();
+}
+
+Status checkAllSameShape(const StepCheck &c) {
+  for (int i = 1; i < c.numOperands(); ++i)
+    TIDEMARK_RETURN_IF_ERROR(c.requireSameShape("operand", c.in(i), "operand 0", c.in(0)));
+  for (int i = 0; i < c.numResults(); ++i)
+    TIDEMARK_RETURN_IF_ERROR(c.requireSameShape("result", c.out(i), "operand 0", c.in(0)));
+  if (c.numOperands() > 0 && c.in(0).rank < 1 && c.step().kernel == KernelId::kSoftmax)
+    return c.fail("softmax needs rank >= 1");
+  return Status::Ok();
+}
+
+Shape rowsShape(const Shape &x) {
+  Shape rows;
+  for (int i = 0; i + 1 < x.rank; ++i)
+    rows.dims[rows.rank++] = x.dims[i];
+  return rows;
+}
+
+// LayerNorm (x, gamma, beta) -> (y, mean, rstd); LayerNormGrad (x, gamma, mean, rstd, dy) ->
+// (dx, dgamma, dbeta). Normalizes over the last axis; mean and rstd have the leading dims.
+Status checkLayerNorm(const StepCheck &c, bool grad) {
+  const Shape &x = c.in(0);
+  if (x.rank < 1 || x.dims[x.rank - 1] < 1)
+    return c.fail("layer norm needs rank >= 1 and a non-empty last axis");
+  if (auto *a = std::get_if<LayerNormAttributes>(&c.step().attrs))
+    if (!(a->epsilon > 0.0f) || !std::isfinite(a->epsilon))
+      return c.fail("epsilon must be positive and finite");
+  const Shape feature{x.dims[x.rank - 1]};
+  const Shape rows = rowsShape(x);
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("gamma", c.in(1), feature));
+  if (!grad) {
+    TIDEMARK_RETURN_IF_ERROR(c.requireShape("beta", c.in(2), feature));
+    TIDEMARK_RETURN_IF_ERROR(c.requireShape("y", c.out(0), x));
+    TIDEMARK_RETURN_IF_ERROR(c.requireShape("mean", c.out(1), rows));
+    return c.requireShape("rstd", c.out(2), rows);
+  }
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("mean", c.in(2), rows));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("rstd", c.in(3), rows));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("dy", c.in(4), x));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("dx", c.out(0), x));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("dgamma", c.out(1), feature));
+  return c.requireShape("dbeta", c.out(2), feature);
+}
+
+// MseLoss (pred, target) -> loss [1]; MseLossGrad (pred, target) -> dpred.
+Status checkMse(const StepCheck &c, bool grad) {
+  TIDEMARK_RETURN_IF_ERROR(c.requireSameShape("target", c.in(1), "prediction", c.in(0)));
+  if (grad)
+    return c.requireShape("gradient", c.out(0), c.in(0));
+  if (c.out(0).NumElements() != 1)
+    return c.fail("loss result must hold one element, has shape " + shapeText(c.out(0)));
+  return Status::Ok();
+}
+
+// SoftmaxCrossEntropy (logits [N, C], labels i32 [N]) -> loss [1]; ...Grad -> dlogits [N, C].
+Status checkCrossEntropy(const StepCheck &c, bool grad) {
+  const Shape &logits = c.in(0);
+  if (logits.rank != 2 || logits.dims[1] < 1)
+    return c.fail("logits must be [N, C] with C >= 1, got " + shapeText(logits));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("labels", c.in(1), Shape{logits.dims[0]}));
+  if (grad)
+    return c.requireShape("gradient", c.out(0), logits);
+  if (c.out(0).NumElements() != 1)
+    return c.fail("loss result must hold one element, has shape " + shapeText(c.out(0)));
+  return Status::Ok();
+}
+
+Status checkOptimizer(const StepCheck &c, bool adam) {
+  if (!adam && c.numOperands() != c.numResults() + 1)
+    return c.fail("SGD takes (param, grad[, velocity]) -> (param[, velocity])");
+  for (int i = 1; i < c.numOperands(); ++i)
+    TIDEMARK_RETURN_IF_ERROR(c.requireSameShape("operand", c.in(i), "parameter", c.in(0)));
+  for (int i = 0; i < c.numResults(); ++i)
+    TIDEMARK_RETURN_IF_ERROR(c.requireSameTensor(i, i == 0 ? 0 : i + 1));
+  float lr = adam ? std::get<AdamAttributes>(c.step().attrs).learning_rate
+                  : std::get<SgdAttributes>(c.step().attrs).learning_rate;
+  if (!std::isfinite(lr) || lr < 0.0f)
+    return c.fail("learning rate must be finite and >= 0");
+  if (adam) {
+    const AdamAttributes &a = std::get<AdamAttributes>(c.step().attrs);
+    if (!(a.beta1 >= 0.0f && a.beta1 < 1.0f && a.beta2 >= 0.0f && a.beta2 < 1.0f &&
+          a.epsilon > 0.0f && std::isfinite(a.weight_decay)))
+      return c.fail("Adam needs 0 <= beta1, beta2 < 1, epsilon > 0 and finite weight decay");
+    return Status::Ok();
+  }
+  const SgdAttributes &s = std::get<SgdAttributes>(c.step().attrs);
+  if (!std::isfinite(s.momentum) || s.momentum < 0.0f || !std::isfinite(s.weight_decay))
+    return c.fail("SGD needs momentum >= 0 and finite weight decay");
+  if (s.momentum != 0.0f && (c.numOperands() != 3 || c.numResults() != 2))
+    return c.fail("SGD with momentum needs (param, grad, velocity) -> (param, velocity)");
+  return Status::Ok();
+}
+
+Status checkAttention(const StepCheck &c, bool grad) {
+  AttentionAttributes attrs;
+  if (auto *a = std::get_if<AttentionAttributes>(&c.step().attrs))
+    attrs = *a;
+  const Shape &q = c.in(0), &k = c.in(1);
+  if (q.rank != 4 || k.rank != 4)
+    return c.fail("q and k must be [B, H, T, D], got " + shapeText(q) + " and " + shapeText(k));
+  if (q.dims[0] != k.dims[0] || q.dims[1] != k.dims[1] || q.dims[3] != k.dims[3])
+    return c.fail("q " + shapeText(q) + " and k " + shapeText(k) + " disagree on B, H or D");
+  for (int i = 0; i < 4; ++i)
+    if (q.dims[i] < 1 || k.dims[i] < 1)
+      return c.fail("attention dimensions must be >= 1");
+  if (attrs.q_chunk < 1 || attrs.k_chunk < 1)
+    return c.fail("chunk sizes must be positive, got q_chunk " + std::to_string(attrs.q_chunk) +
+                  " and k_chunk " + std::to_string(attrs.k_chunk));
+  if (!std::isfinite(attrs.scale))
+    return c.fail("attention scale must be finite");
+  const Shape lse{q.dims[0], q.dims[1], q.dims[2]};
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("v", c.in(2), k));
+  if (!grad) {
+    TIDEMARK_RETURN_IF_ERROR(c.requireShape("out", c.out(0), q));
+    return c.requireShape("lse", c.out(1), lse);
+  }
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("out", c.in(3), q));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("lse", c.in(4), lse));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("d_out", c.in(5), q));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("dq", c.out(0), q));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("dk", c.out(1), k));
+  return c.requireShape("dv", c.out(2), k);
+}
+
+Status checkShapes(const StepCheck &c) {
+  switch (c.step().kernel) {
+  case KernelId::kMatMul:
+    return checkMatMul(c);
+  case KernelId::kAdd:
+  case KernelId::kSub:
+  case KernelId::kMul:
+  case KernelId::kDiv:
+    return checkBinary(c);
+  case KernelId::kAddGrad:
+  case KernelId::kSubGrad:
+  case KernelId::kMulGrad:
+  case KernelId::kDivGrad:
+    return checkBinaryGrad(c);
+  case KernelId::kReduceSum:
+  case KernelId::kReduceMean:
+    return checkReduce(c, /*grad=*/false);
+  case KernelId::kReduceSumGrad:
+  case KernelId::kReduceMeanGrad:
+    return checkReduce(c, /*grad=*/true);
+  case KernelId::kTranspose:
+    return checkTranspose(c);
+  case KernelId::kReshape:
+  case KernelId::kCopy:
+    return checkElementCount(c);
+  case KernelId::kReduceToShape:
+    return checkReduceToShape(c);
+  case KernelId::kLayerNorm:
+    return checkLayerNorm(c, /*grad=*/false);
+  case KernelId::kLayerNormGrad:
+    return checkLayerNorm(c, /*grad=*/true);
+  case KernelId::kMseLoss:
+    return checkMse(c, /*grad=*/false);
+  case KernelId::kMseLossGrad:
+    return checkMse(c, /*grad=*/true);
+  case KernelId::kSoftmaxCrossEntropy:
+    return checkCrossEntropy(c, /*grad=*/false);
+  case KernelId::kSoftmaxCrossEntropyGrad:
+    return checkCrossEntropy(c, /*grad=*/true);
+  case KernelId::kSgdUpdate:
+    return checkOptimizer(c, /*adam=*/false);
+  case KernelId::kAdamUpdate:
+    return checkOptimizer(c, /*adam=*/true);
+  case KernelId::kAttention:
+    return checkAttention(c, /*grad=*/false);
+  case KernelId::kAttentionGrad:
+    return checkAttention(c, /*grad=*/true);
+  case KernelId::kFill:
+    return Status::Ok();
+  default: // Unary ops, their gradients, softmax and its gradient: every shape equal.
+    return checkAllSameShape(c);
+  }
+}
+
+} // namespace
+
+bool BroadcastShape(const Shape &a, const Shape &b, Shape *out) {
+  Shape result;
+  result.rank = a.rank > b.rank ? a.rank : b.rank;
+  for (int i = 0; i < result.rank; ++i) {
+    int ia = a.rank - result.rank + i, ib = b.rank - result.rank + i;
+    int64_t da = ia >= 0 ? a.dims[ia] : 1, db = ib >= 0 ? b.dims[ib] : 1;
+    if (da != db && da != 1 && db != 1)
+      return false;
+    result.dims[i] = da == 1 ? db : da;
+  }
+  *out = result;
+  return true;
+}
+
+bool ReduceAxesMask(const std::vector<int> &axes, int rank, uint32_t *mask) {
+  uint32_t bits = 0;
+  for (int axis : axes) {
+    if (axis < 0 || axis >= rank || axis >= 32 || (bits & (1u << axis)))
+      return false;
+    bits |= 1u << axis;
+  }
+  *mask = bits;
+  return true;
+}
+
+float AttentionScale(const AttentionAttributes &attrs, int64_t head_dim) {
+  if (attrs.scale != 0.0f)
+    return attrs.scale;
+  return 1.0f / std::sqrt(static_cast<float>(head_dim));
+}
+
+Status CheckStepRules(const LoadedPlan &plan, int step) {
+  StepCheck check(plan, step);
+  const Signature sig = signatureOf(check.step().kernel);
+  TIDEMARK_RETURN_IF_ERROR(checkIdsAndArity(plan, check, sig));
+  TIDEMARK_RETURN_IF_ERROR(checkAttrsKind(check, sig));
+  TIDEMARK_RETURN_IF_ERROR(checkDtypes(check));
+  return checkShapes(check);
+}
+
+} // namespace tidemark

@@ -1,0 +1,93 @@
+// LoadedPlan: a plan file decoded into plain C++ values, and the functions that load and verify it.
+//
+// Loading is two passes, both returning a Status with a precise message and never crashing:
+//   1. DecodePlan: size and file identifier, the FlatBuffers verifier (every offset in bounds),
+//      the format version, then a copy of the fields into LoadedPlan (enum ranges, ranks <= 6,
+//      dims >= 0, byte sizes that do not overflow). O(file size).
+//   2. VerifyPlan: the semantics - regions, bounds, alignment, bindings, views, each step's arity,
+//      dtypes, shapes and attributes for its kernel, live intervals consistent with the steps,
+//      and the independent arena overlap check (overlap_checker.h). O(n log n) in the number of
+//      tensors plus O(total operands).
+#ifndef TIDEMARK_RUNTIME_PLAN_LOADED_PLAN_H_
+#define TIDEMARK_RUNTIME_PLAN_LOADED_PLAN_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/kernels/shape.h"
+#include "tidemark/plan_builder.h"
+#include "tidemark/status.h"
+#include "tidemark/types.h"
+
+namespace tidemark {
+
+struct LoadedTensor {
+  std::string name;
+  kernels::Shape shape;
+  DType dtype = DType::kF32;
+  TensorLocation location = TensorLocation::kArena;
+  uint64_t offset = 0;
+  uint64_t size_bytes = 0; // Elements x dtype size.
+  int view_of = -1;
+  int live_first = -1;
+  int live_last = -1;
+  // Constant only: points into the plan bytes given to DecodePlan (borrowed).
+  const uint8_t *constant_data = nullptr;
+  size_t constant_size = 0;
+};
+
+struct LoadedStep {
+  KernelId kernel = KernelId::kMatMul;
+  std::vector<int> operands;
+  std::vector<int> results;
+  StepAttributes attrs;
+  std::string name;
+};
+
+struct LoadedStateInit {
+  uint64_t offset = 0;
+  const uint8_t *data = nullptr; // Borrowed from the plan bytes.
+  size_t size = 0;
+};
+
+struct LoadedPlan {
+  uint32_t version = 0;
+  uint64_t arena_bytes = 0;
+  uint32_t arena_alignment = 64;
+  uint64_t state_bytes = 0;
+  uint32_t state_alignment = 64;
+  std::vector<LoadedStateInit> state_inits;
+  bool has_external_weights = false;
+  std::string weights_path;
+  uint64_t weights_file_offset = 0;
+  uint64_t weights_byte_size = 0;
+  std::vector<LoadedTensor> tensors;
+  std::vector<LoadedStep> steps;
+  PlanStatistics stats;
+  std::string producer;
+};
+
+// Largest arena or state region a plan may ask for (1 TiB): a corrupt size fails here instead of
+// in the allocator.
+constexpr uint64_t kMaxRegionBytes = uint64_t{1} << 40;
+
+// Pass 1. `data` must stay alive as long as `out` is used (constant and state-init data point
+// into it). On error `out` is unspecified.
+Status DecodePlan(const void *data, size_t size, LoadedPlan *out);
+
+// Pass 2. Checks everything the executor relies on; see the file comment.
+Status VerifyPlan(const LoadedPlan &plan);
+
+// Both passes.
+Status LoadAndVerifyPlan(const void *data, size_t size, LoadedPlan *out);
+
+// "tensor 3 'h1'": how messages name a tensor.
+std::string DescribeTensor(const LoadedPlan &plan, int id);
+// "step 2 (MatMul 'fc1')": how messages name a step.
+std::string DescribeStep(const LoadedPlan &plan, int id);
+
+} // namespace tidemark
+
+#endif // TIDEMARK_RUNTIME_PLAN_LOADED_PLAN_H_

@@ -1,0 +1,251 @@
+// VerifyPlan: the semantic checks of a decoded plan (regions, tensors, steps, liveness, overlap).
+#include <algorithm>
+#include <unordered_set>
+
+#include "runtime/plan/kernel_rules.h"
+#include "runtime/plan/loaded_plan.h"
+#include "runtime/plan/overlap_checker.h"
+
+namespace tidemark {
+
+std::string DescribeTensor(const LoadedPlan &plan, int id) {
+  std::string text = "tensor " + std::to_string(id);
+  if (id >= 0 && static_cast<size_t>(id) < plan.tensors.size() &&
+      !plan.tensors[static_cast<size_t>(id)].name.empty())
+    text += " '" + plan.tensors[static_cast<size_t>(id)].name + "'";
+  return text;
+}
+
+std::string DescribeStep(const LoadedPlan &plan, int id) {
+  std::string text = "step " + std::to_string(id);
+  if (id >= 0 && static_cast<size_t>(id) < plan.steps.size()) {
+    const LoadedStep &step = plan.steps[static_cast<size_t>(id)];
+    text += std::string(" (") + KernelIdName(step.kernel);
+    if (!step.name.empty())
+      text += " '" + step.name + "'";
+    text += ")";
+  }
+  return text;
+}
+
+namespace {
+
+bool isPowerOfTwo(uint64_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+Status checkRegion(const char *what, uint64_t bytes, uint32_t alignment) {
+  if (!isPowerOfTwo(alignment) || alignment < 4 || alignment > 4096)
+    return InvalidArgument(std::string(what) + " alignment " + std::to_string(alignment) +
+                           " is not a power of two in [4, 4096]");
+  if (bytes > kMaxRegionBytes)
+    return OutOfRange(std::string(what) + " of " + std::to_string(bytes) +
+                      " bytes exceeds the runtime's limit of " + std::to_string(kMaxRegionBytes));
+  return Status::Ok();
+}
+
+Status checkStateInit(const LoadedPlan &plan) {
+  for (size_t i = 0; i < plan.state_inits.size(); ++i) {
+    const LoadedStateInit &init = plan.state_inits[i];
+    if (init.offset > plan.state_bytes || init.size > plan.state_bytes - init.offset)
+      return OutOfRange("state initializer " + std::to_string(i) + " covers bytes [" +
+                        std::to_string(init.offset) + ", " +
+                        std::to_string(init.offset + init.size) + ") outside the state region of " +
+                        std::to_string(plan.state_bytes) + " bytes");
+  }
+  if (plan.has_external_weights) {
+    if (plan.weights_path.empty())
+      return InvalidArgument("external weights reference has an empty path");
+    if (plan.weights_byte_size > plan.state_bytes)
+      return OutOfRange("external weights of " + std::to_string(plan.weights_byte_size) +
+                        " bytes exceed the state region of " + std::to_string(plan.state_bytes) +
+                        " bytes");
+  }
+  return Status::Ok();
+}
+
+// The region a located tensor must fit in, or 0 for Input/Output/Constant (own buffers).
+uint64_t regionBytes(const LoadedPlan &plan, TensorLocation location) {
+  if (location == TensorLocation::kArena)
+    return plan.arena_bytes;
+  if (location == TensorLocation::kState)
+    return plan.state_bytes;
+  return 0;
+}
+
+Status checkView(const LoadedPlan &plan, int id) {
+  const LoadedTensor &t = plan.tensors[static_cast<size_t>(id)];
+  std::string what = DescribeTensor(plan, id);
+  if (t.view_of < 0 || t.view_of >= id)
+    return InvalidArgument(what + " is a view of tensor " + std::to_string(t.view_of) +
+                           ": a view must name an earlier tensor");
+  const LoadedTensor &base = plan.tensors[static_cast<size_t>(t.view_of)];
+  if (base.location != t.location || base.dtype != t.dtype)
+    return InvalidArgument(what + " is a view of " + DescribeTensor(plan, t.view_of) +
+                           " but differs in location or dtype");
+  if (t.offset % DTypeSize(t.dtype) != 0)
+    return InvalidArgument(what + " offset " + std::to_string(t.offset) +
+                           " is not a multiple of its element size");
+  if (t.offset < base.offset || t.offset - base.offset > base.size_bytes ||
+      t.size_bytes > base.size_bytes - (t.offset - base.offset))
+    return OutOfRange(what + " (bytes [" + std::to_string(t.offset) + ", " +
+                      std::to_string(t.offset + t.size_bytes) + ")) is not inside its base " +
+                      DescribeTensor(plan, t.view_of));
+  return Status::Ok();
+}
+
+Status checkPlacement(const LoadedPlan &plan, int id) {
+  const LoadedTensor &t = plan.tensors[static_cast<size_t>(id)];
+  std::string what = DescribeTensor(plan, id);
+  if (t.view_of != -1)
+    return checkView(plan, id);
+  if (t.location == TensorLocation::kConstant && t.constant_size != t.size_bytes)
+    return InvalidArgument(what + " is a constant of " + std::to_string(t.size_bytes) +
+                           " bytes but carries " + std::to_string(t.constant_size) +
+                           " bytes of data");
+  if (t.location != TensorLocation::kArena && t.location != TensorLocation::kState) {
+    if (t.offset != 0)
+      return InvalidArgument(what + " has its own buffer and must have offset 0, not " +
+                             std::to_string(t.offset));
+    return Status::Ok();
+  }
+  const bool arena = t.location == TensorLocation::kArena;
+  const uint64_t region = regionBytes(plan, t.location);
+  const uint32_t alignment = arena ? plan.arena_alignment : plan.state_alignment;
+  const char *region_name = arena ? "arena" : "state region";
+  if (t.offset % alignment != 0)
+    return InvalidArgument(what + " offset " + std::to_string(t.offset) + " in the " + region_name +
+                           " is not aligned to " + std::to_string(alignment));
+  if (t.offset > region || t.size_bytes > region - t.offset)
+    return OutOfRange(what + " bytes [" + std::to_string(t.offset) + ", " +
+                      std::to_string(t.offset + t.size_bytes) + ") exceed the " + region_name +
+                      " of " + std::to_string(region) + " bytes");
+  return Status::Ok();
+}
+
+Status checkBindingNames(const LoadedPlan &plan) {
+  std::unordered_set<std::string> names;
+  for (size_t i = 0; i < plan.tensors.size(); ++i) {
+    const LoadedTensor &t = plan.tensors[i];
+    bool bound = t.view_of == -1 &&
+                 (t.location == TensorLocation::kInput || t.location == TensorLocation::kOutput ||
+                  t.location == TensorLocation::kState);
+    if (!bound)
+      continue;
+    if (t.name.empty())
+      return InvalidArgument(DescribeTensor(plan, static_cast<int>(i)) +
+                             " is an input, output or state tensor and needs a name");
+    if (!names.insert(t.name).second)
+      return InvalidArgument("binding name '" + t.name + "' is used by more than one tensor");
+  }
+  return Status::Ok();
+}
+
+int rootOf(const LoadedPlan &plan, int id) {
+  while (plan.tensors[static_cast<size_t>(id)].view_of >= 0)
+    id = plan.tensors[static_cast<size_t>(id)].view_of;
+  return id;
+}
+
+Status checkUseInInterval(const LoadedPlan &plan, int id, int step) {
+  const LoadedTensor &t = plan.tensors[static_cast<size_t>(id)];
+  if (t.location != TensorLocation::kArena)
+    return Status::Ok();
+  if (step < t.live_first || step > t.live_last)
+    return InvalidArgument(DescribeTensor(plan, id) + " is used by " + DescribeStep(plan, step) +
+                           " outside its live interval [" + std::to_string(t.live_first) + ", " +
+                           std::to_string(t.live_last) + "]");
+  return Status::Ok();
+}
+
+// Every use of an arena tensor (and of its bases) lies in its interval, and no step reads an arena
+// tensor that no earlier step wrote.
+Status checkLiveness(const LoadedPlan &plan) {
+  const int num_steps = static_cast<int>(plan.steps.size());
+  for (size_t i = 0; i < plan.tensors.size(); ++i) {
+    const LoadedTensor &t = plan.tensors[i];
+    if (t.location != TensorLocation::kArena || (t.live_first == -1 && t.live_last == -1))
+      continue;
+    if (t.live_first < 0 || t.live_first > t.live_last || t.live_last >= num_steps)
+      return InvalidArgument(DescribeTensor(plan, static_cast<int>(i)) + " has live interval [" +
+                             std::to_string(t.live_first) + ", " + std::to_string(t.live_last) +
+                             "], expected 0 <= first <= last < " + std::to_string(num_steps));
+  }
+  std::vector<char> written(plan.tensors.size(), 0);
+  for (int s = 0; s < num_steps; ++s) {
+    const LoadedStep &step = plan.steps[static_cast<size_t>(s)];
+    for (int id : step.operands) {
+      for (int v = id; v >= 0; v = plan.tensors[static_cast<size_t>(v)].view_of)
+        TIDEMARK_RETURN_IF_ERROR(checkUseInInterval(plan, v, s));
+      if (plan.tensors[static_cast<size_t>(id)].location == TensorLocation::kArena &&
+          !written[static_cast<size_t>(rootOf(plan, id))])
+        return InvalidArgument(DescribeStep(plan, s) + " reads " + DescribeTensor(plan, id) +
+                               " before any step writes it");
+    }
+    for (int id : step.results)
+      for (int v = id; v >= 0; v = plan.tensors[static_cast<size_t>(v)].view_of)
+        TIDEMARK_RETURN_IF_ERROR(checkUseInInterval(plan, v, s));
+    for (int id : step.results)
+      written[static_cast<size_t>(rootOf(plan, id))] = 1;
+  }
+  return Status::Ok();
+}
+
+// Builds one rectangle per arena root: its interval widened to cover its views' intervals.
+std::vector<ArenaBuffer> arenaBuffers(const LoadedPlan &plan) {
+  std::vector<ArenaBuffer> buffers(plan.tensors.size());
+  std::vector<char> used(plan.tensors.size(), 0);
+  for (size_t i = 0; i < plan.tensors.size(); ++i) {
+    const LoadedTensor &t = plan.tensors[i];
+    if (t.location != TensorLocation::kArena || t.live_first < 0)
+      continue;
+    size_t root = static_cast<size_t>(rootOf(plan, static_cast<int>(i)));
+    ArenaBuffer &b = buffers[root];
+    if (!used[root]) {
+      const LoadedTensor &r = plan.tensors[root];
+      b = {static_cast<int>(root), t.live_first, t.live_last, r.offset, r.size_bytes};
+      used[root] = 1;
+    }
+    b.first_step = std::min(b.first_step, t.live_first);
+    b.last_step = std::max(b.last_step, t.live_last);
+  }
+  std::vector<ArenaBuffer> live;
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (used[i])
+      live.push_back(buffers[i]);
+  return live;
+}
+
+Status checkOverlap(const LoadedPlan &plan) {
+  OverlapConflict conflict;
+  if (!FindArenaOverlap(arenaBuffers(plan), &conflict))
+    return Status::Ok();
+  const LoadedTensor &a = plan.tensors[static_cast<size_t>(conflict.first_id)];
+  const LoadedTensor &b = plan.tensors[static_cast<size_t>(conflict.second_id)];
+  return InvalidArgument("arena overlap: " + DescribeTensor(plan, conflict.first_id) + " (bytes [" +
+                         std::to_string(a.offset) + ", " + std::to_string(a.offset + a.size_bytes) +
+                         ")) and " + DescribeTensor(plan, conflict.second_id) + " (bytes [" +
+                         std::to_string(b.offset) + ", " + std::to_string(b.offset + b.size_bytes) +
+                         ")) are both live at step " + std::to_string(conflict.step));
+}
+
+} // namespace
+
+Status VerifyPlan(const LoadedPlan &plan) {
+  if (plan.version != kPlanFormatVersion)
+    return Unimplemented("plan format version " + std::to_string(plan.version) +
+                         " is not supported: this runtime reads version " +
+                         std::to_string(kPlanFormatVersion));
+  TIDEMARK_RETURN_IF_ERROR(checkRegion("arena", plan.arena_bytes, plan.arena_alignment));
+  TIDEMARK_RETURN_IF_ERROR(checkRegion("state region", plan.state_bytes, plan.state_alignment));
+  TIDEMARK_RETURN_IF_ERROR(checkStateInit(plan));
+  if (plan.tensors.size() > (size_t{1} << 30) || plan.steps.size() > (size_t{1} << 30))
+    return OutOfRange("plan has too many tensors or steps");
+  for (size_t i = 0; i < plan.tensors.size(); ++i)
+    TIDEMARK_RETURN_IF_ERROR(checkPlacement(plan, static_cast<int>(i)));
+  TIDEMARK_RETURN_IF_ERROR(checkBindingNames(plan));
+  for (size_t s = 0; s < plan.steps.size(); ++s)
+    TIDEMARK_RETURN_IF_ERROR(CheckStepRules(plan, static_cast<int>(s)));
+  TIDEMARK_RETURN_IF_ERROR(checkLiveness(plan));
+  return checkOverlap(plan);
+}
+
+} // namespace tidemark

@@ -1,0 +1,330 @@
+// Gemm SIMD code for one Highway target: packing, the MR x NR FMA micro-kernel, the blocked loop
+// nest and the split of C over threads. Included once per target by gemm.cc (foreach_target.h).
+//
+// Steps (see gemm.h for the overview): partition C into one rectangle per task; for every
+// (NC column block, KC slice) pack op(B); for every MC row block pack op(A); run the micro-kernel
+// on every MR x NR tile. Packed panels are k-major: panel element (kk, x) sits at kk * width + x,
+// so the micro-kernel reads both operands strictly sequentially.
+
+#if defined(TIDEMARK_RUNTIME_KERNELS_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef TIDEMARK_RUNTIME_KERNELS_GEMM_INL_H_
+#undef TIDEMARK_RUNTIME_KERNELS_GEMM_INL_H_
+#else
+#define TIDEMARK_RUNTIME_KERNELS_GEMM_INL_H_
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hwy/highway.h"
+#include "runtime/core/thread_pool.h"
+#include "runtime/kernels/gemm.h"
+#include "runtime/kernels/gemm_blocking.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace tidemark {
+namespace kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using GemmTag = hn::ScalableTag<float>;
+using GemmVec = hn::Vec<GemmTag>;
+
+// Register tile: kTileRows rows of C (MR) x kTileVecs vectors (NR = kTileVecs * lanes).
+// AVX-512 has 32 registers: 8 x 3 = 24 accumulators + 3 B vectors + 1 broadcast A value. Each k
+// step issues 24 independent FMAs, far more than the 4-cycle latency x 1-2 FMA/cycle needed to
+// keep the pipes full, while loading only 3 vectors and 8 scalars. 48 columns also divide the
+// transformer widths 768 and 3072 exactly, so no tile is wasted on those shapes.
+// Targets with 16 registers use 6 x 2 = 12 accumulators + 2 B vectors + 1 broadcast.
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+constexpr size_t kTileRows = 8;
+constexpr size_t kTileVecs = 3;
+#else
+constexpr size_t kTileRows = 6;
+constexpr size_t kTileVecs = 2;
+#endif
+constexpr size_t kMaxTileLanes = HWY_MAX_BYTES / sizeof(float);
+
+// How a finished tile updates C: the first k slice either overwrites C (beta == 0: C is never
+// read, so NaN in C cannot leak) or scales it by beta; later slices add to it.
+enum class TileUpdate { kStore, kScaleAndAdd, kAccumulate };
+
+struct TileTarget {
+  float *c;    // Top-left element of the tile in C.
+  size_t ldc;  // Elements between rows of C.
+  size_t rows; // Valid rows (<= kTileRows).
+  size_t cols; // Valid columns (<= NR).
+  TileUpdate update;
+  float alpha;
+  float beta;
+};
+
+// Writes acc (scaled by alpha) into a tile at `c` whose every row has kTileVecs full vectors.
+template <size_t kRows>
+HWY_INLINE void UpdateFullTile(GemmTag d, const GemmVec (&acc)[kRows][kTileVecs], float *c,
+                               size_t ldc, const TileTarget &t) {
+  const size_t lanes = hn::Lanes(d);
+  const GemmVec alpha = hn::Set(d, t.alpha);
+  const GemmVec beta = hn::Set(d, t.beta);
+  for (size_t r = 0; r < kRows; ++r) {
+    for (size_t v = 0; v < kTileVecs; ++v) {
+      float *p = c + r * ldc + v * lanes;
+      GemmVec out;
+      if (t.update == TileUpdate::kStore) {
+        out = hn::Mul(alpha, acc[r][v]);
+      } else if (t.update == TileUpdate::kScaleAndAdd) {
+        out = hn::MulAdd(alpha, acc[r][v], hn::Mul(beta, hn::LoadU(d, p)));
+      } else {
+        out = hn::MulAdd(alpha, acc[r][v], hn::LoadU(d, p));
+      }
+      hn::StoreU(out, d, p);
+    }
+  }
+}
+
+// Edge tile: runs the same vector arithmetic on a stack copy of the valid part of C, so edge
+// elements get bit-identical results to interior ones and nothing outside C is touched.
+template <size_t kRows>
+HWY_NOINLINE void UpdatePartialTile(GemmTag d, const GemmVec (&acc)[kRows][kTileVecs],
+                                    const TileTarget &t) {
+  constexpr size_t kBufferStride = kTileVecs * kMaxTileLanes;
+  HWY_ALIGN float buffer[kRows * kBufferStride] = {};
+  const size_t row_bytes = t.cols * sizeof(float);
+  if (t.update != TileUpdate::kStore) {
+    for (size_t r = 0; r < t.rows; ++r)
+      memcpy(buffer + r * kBufferStride, t.c + r * t.ldc, row_bytes);
+  }
+  UpdateFullTile<kRows>(d, acc, buffer, kBufferStride, t);
+  for (size_t r = 0; r < t.rows; ++r)
+    memcpy(t.c + r * t.ldc, buffer + r * kBufferStride, row_bytes);
+}
+
+// The micro-kernel: acc = sum over kk < depth of a_panel[kk][r] * b_panel[kk][v], then the tile
+// update. Both panels are read sequentially; b_panel is 64-byte aligned (NR is a whole number of
+// vectors and panels start aligned) so its loads are aligned. The loops over r and v are fully
+// unrolled so the accumulators live in registers for the whole k loop.
+HWY_NOINLINE void MultiplyTile(size_t depth, const float *HWY_RESTRICT a_panel,
+                               const float *HWY_RESTRICT b_panel, const TileTarget &t) {
+  const GemmTag d;
+  const size_t lanes = hn::Lanes(d);
+  GemmVec acc[kTileRows][kTileVecs];
+  for (size_t r = 0; r < kTileRows; ++r) {
+    for (size_t v = 0; v < kTileVecs; ++v)
+      acc[r][v] = hn::Zero(d);
+  }
+  for (size_t kk = 0; kk < depth; ++kk) {
+    GemmVec b_row[kTileVecs];
+    for (size_t v = 0; v < kTileVecs; ++v)
+      b_row[v] = hn::Load(d, b_panel + v * lanes);
+    for (size_t r = 0; r < kTileRows; ++r) {
+      const GemmVec a_value = hn::Set(d, a_panel[r]);
+      for (size_t v = 0; v < kTileVecs; ++v)
+        acc[r][v] = hn::MulAdd(a_value, b_row[v], acc[r][v]);
+    }
+    a_panel += kTileRows;
+    b_panel += kTileVecs * lanes;
+  }
+  if (t.rows == kTileRows && t.cols == kTileVecs * lanes) {
+    UpdateFullTile<kTileRows>(d, acc, t.c, t.ldc, t);
+  } else {
+    UpdatePartialTile<kTileRows>(d, acc, t);
+  }
+}
+
+// Copies `count` lines of a matrix (line x starts at src + x * x_stride, consecutive k elements
+// are k_stride apart) into a k-major panel: dst[kk * width + x]. Lines count..width-1 are zero, so
+// the micro-kernel can always run a full tile. The transposes of A and B are absorbed here: a
+// line is contiguous along x (x_stride == 1) for a transposed A or a plain B, which packs with
+// one memcpy per k step; otherwise each line is read along k and scattered with stride `width`.
+HWY_INLINE void PackPanel(const float *HWY_RESTRICT src, size_t x_stride, size_t k_stride,
+                          size_t count, size_t depth, size_t width, float *HWY_RESTRICT dst) {
+  if (x_stride == 1) {
+    for (size_t kk = 0; kk < depth; ++kk) {
+      float *row = dst + kk * width;
+      memcpy(row, src + kk * k_stride, count * sizeof(float));
+      for (size_t x = count; x < width; ++x)
+        row[x] = 0.0f;
+    }
+    return;
+  }
+  if (count < width)
+    memset(dst, 0, depth * width * sizeof(float));
+  for (size_t x = 0; x < count; ++x) {
+    const float *line = src + x * x_stride;
+    for (size_t kk = 0; kk < depth; ++kk)
+      dst[kk * width + x] = line[kk * k_stride];
+  }
+}
+
+// One batch item of the problem, with op(A) and op(B) described by strides so that the
+// transposes are only a matter of which stride is 1.
+struct GemmOperands {
+  const float *a; // op(A) element (i, kk) = a[i * a_row_stride + kk * a_k_stride].
+  size_t a_row_stride, a_k_stride;
+  const float *b; // op(B) element (kk, j) = b[j * b_col_stride + kk * b_k_stride].
+  size_t b_col_stride, b_k_stride;
+  float *c; // C element (i, j) = c[i * ldc + j].
+  size_t ldc;
+  size_t k;
+  float alpha, beta;
+};
+
+// The rectangle of C one task computes, and its packing buffers.
+struct TaskWork {
+  size_t row_begin, row_end, col_begin, col_end;
+  float *packed_a;
+  float *packed_b;
+};
+
+// Packs rows [row, row + rows) of op(A) restricted to k slice [k0, k0 + depth).
+HWY_INLINE void PackBlockOfA(const GemmOperands &op, size_t row, size_t rows, size_t k0,
+                             size_t depth, float *packed_a) {
+  for (size_t p = 0; p < rows; p += kTileRows) {
+    const float *src = op.a + (row + p) * op.a_row_stride + k0 * op.a_k_stride;
+    const size_t count = HWY_MIN(kTileRows, rows - p);
+    PackPanel(src, op.a_row_stride, op.a_k_stride, count, depth, kTileRows, packed_a + p * depth);
+  }
+}
+
+// Packs columns [col, col + cols) of op(B) restricted to k slice [k0, k0 + depth).
+HWY_INLINE void PackBlockOfB(const GemmOperands &op, size_t col, size_t cols, size_t k0,
+                             size_t depth, size_t tile_cols, float *packed_b) {
+  for (size_t p = 0; p < cols; p += tile_cols) {
+    const float *src = op.b + (col + p) * op.b_col_stride + k0 * op.b_k_stride;
+    const size_t count = HWY_MIN(tile_cols, cols - p);
+    PackPanel(src, op.b_col_stride, op.b_k_stride, count, depth, tile_cols, packed_b + p * depth);
+  }
+}
+
+// Runs the micro-kernel over a packed rows x cols block whose top-left C element is (row, col).
+// The B panel is the outer loop: it stays in L1 while every A panel of the block (in L2) passes.
+HWY_INLINE void MultiplyPackedBlock(const GemmOperands &op, size_t row, size_t rows, size_t col,
+                                    size_t cols, size_t depth, TileUpdate update,
+                                    const float *packed_a, const float *packed_b,
+                                    size_t tile_cols) {
+  TileTarget tile{nullptr, op.ldc, 0, 0, update, op.alpha, op.beta};
+  for (size_t j = 0; j < cols; j += tile_cols) {
+    tile.cols = HWY_MIN(tile_cols, cols - j);
+    const float *b_panel = packed_b + j * depth;
+    for (size_t i = 0; i < rows; i += kTileRows) {
+      tile.rows = HWY_MIN(kTileRows, rows - i);
+      tile.c = op.c + (row + i) * op.ldc + col + j;
+      MultiplyTile(depth, packed_a + i * depth, b_panel, tile);
+    }
+  }
+}
+
+// The Goto/BLIS loop nest over one task's rectangle of C. The k slices run in ascending order
+// for every C element, independent of the rectangle, which is what makes results thread-count
+// independent.
+HWY_INLINE void MultiplyRectangle(const GemmOperands &op, const TaskWork &work) {
+  const size_t tile_cols = kTileVecs * hn::Lanes(GemmTag());
+  const size_t block_rows = gemm_blocking::kMaxBlockRows / kTileRows * kTileRows;
+  const size_t block_cols = gemm_blocking::kMaxBlockCols / tile_cols * tile_cols;
+  for (size_t col = work.col_begin; col < work.col_end; col += block_cols) {
+    const size_t cols = HWY_MIN(block_cols, work.col_end - col);
+    for (size_t k0 = 0; k0 < op.k; k0 += gemm_blocking::kDepth) {
+      const size_t depth = HWY_MIN(gemm_blocking::kDepth, op.k - k0);
+      const TileUpdate update = k0 != 0           ? TileUpdate::kAccumulate
+                                : op.beta == 0.0f ? TileUpdate::kStore
+                                                  : TileUpdate::kScaleAndAdd;
+      PackBlockOfB(op, col, cols, k0, depth, tile_cols, work.packed_b);
+      for (size_t row = work.row_begin; row < work.row_end; row += block_rows) {
+        const size_t rows = HWY_MIN(block_rows, work.row_end - row);
+        PackBlockOfA(op, row, rows, k0, depth, work.packed_a);
+        MultiplyPackedBlock(op, row, rows, col, cols, depth, update, work.packed_a, work.packed_b,
+                            tile_cols);
+      }
+    }
+  }
+}
+
+// Describes batch item `item` of the call as strided operands.
+HWY_INLINE GemmOperands OperandsOfBatchItem(const GemmParams &p, const float *a, const float *b,
+                                            float *c, int64_t item) {
+  const size_t m = static_cast<size_t>(p.m), n = static_cast<size_t>(p.n);
+  const size_t k = static_cast<size_t>(p.k);
+  GemmOperands op;
+  op.a = a + item * p.stride_a;
+  op.a_row_stride = p.trans_a ? 1 : k;
+  op.a_k_stride = p.trans_a ? m : 1;
+  op.b = b + item * p.stride_b;
+  op.b_col_stride = p.trans_b ? k : 1;
+  op.b_k_stride = p.trans_b ? 1 : n;
+  op.c = c + item * p.stride_c;
+  op.ldc = n;
+  op.k = k;
+  op.alpha = p.alpha;
+  op.beta = p.beta;
+  return op;
+}
+
+// Splits C into `num_tasks` rectangles along M (in whole MR tiles) when there are at least two
+// tiles per task, otherwise along N (in whole NR tiles). Splitting M costs each task a private
+// copy of the packed B slice; splitting N would duplicate the A packing, which is larger whenever
+// m >= n. Tile boundaries never depend on num_tasks, only on MR and NR.
+HWY_INLINE TaskWork RectangleOfTask(const GemmParams &p, int64_t task, int64_t num_tasks) {
+  const size_t m = static_cast<size_t>(p.m), n = static_cast<size_t>(p.n);
+  const size_t tile_cols = kTileVecs * hn::Lanes(GemmTag());
+  const size_t row_tiles = (m + kTileRows - 1) / kTileRows;
+  const size_t col_tiles = (n + tile_cols - 1) / tile_cols;
+  const size_t t = static_cast<size_t>(task), tasks = static_cast<size_t>(num_tasks);
+  TaskWork work{0, m, 0, n, nullptr, nullptr};
+  if (row_tiles >= 2 * tasks || row_tiles >= col_tiles) {
+    work.row_begin = HWY_MIN(m, t * row_tiles / tasks * kTileRows);
+    work.row_end = HWY_MIN(m, (t + 1) * row_tiles / tasks * kTileRows);
+  } else {
+    work.col_begin = HWY_MIN(n, t * col_tiles / tasks * tile_cols);
+    work.col_end = HWY_MIN(n, (t + 1) * col_tiles / tasks * tile_cols);
+  }
+  return work;
+}
+
+// C = beta * C (k == 0: the product is empty). beta == 0 writes zeros without reading C.
+HWY_INLINE void ScaleOnly(const GemmParams &p, float *c) {
+  const size_t count = static_cast<size_t>(p.m * p.n);
+  for (int64_t item = 0; item < p.batch; ++item) {
+    float *out = c + item * p.stride_c;
+    for (size_t i = 0; i < count; ++i)
+      out[i] = p.beta == 0.0f ? 0.0f : p.beta * out[i];
+  }
+}
+
+// The per-target entry point behind Gemm (see gemm.h for the contract).
+void GemmImpl(const GemmParams &p, const float *a, const float *b, float *c, void *scratch,
+              ThreadPool *pool) {
+  if (p.batch <= 0 || p.m <= 0 || p.n <= 0)
+    return;
+  if (p.k <= 0) {
+    ScaleOnly(p, c);
+    return;
+  }
+  const int64_t num_tasks = pool != nullptr ? pool->num_threads() : 1;
+  float *scratch_floats = static_cast<float *>(scratch);
+  auto run_task = [&](int64_t task) {
+    TaskWork work = RectangleOfTask(p, task, num_tasks);
+    if (work.row_begin >= work.row_end || work.col_begin >= work.col_end)
+      return;
+    work.packed_a = scratch_floats + task * gemm_blocking::kTaskScratchFloats;
+    work.packed_b = work.packed_a + gemm_blocking::kPackedAFloats;
+    for (int64_t item = 0; item < p.batch; ++item)
+      MultiplyRectangle(OperandsOfBatchItem(p, a, b, c, item), work);
+  };
+  if (pool != nullptr) {
+    pool->ParallelFor(num_tasks, run_task);
+  } else {
+    run_task(0);
+  }
+}
+
+// The target this code was compiled for, for GemmTargetName.
+int64_t GemmCompiledTarget() { return HWY_TARGET; }
+
+// NOLINTNEXTLINE(google-readability-namespace-comments)
+} // namespace HWY_NAMESPACE
+} // namespace kernels
+} // namespace tidemark
+HWY_AFTER_NAMESPACE();
+
+#endif // include guard toggle

@@ -1,0 +1,117 @@
+//===- TideCost.cpp - TideCostOpInterface for every tide op ---------------===//
+//
+// FLOP counts per op, following the conventions stated in TideInterfaces.td: one FLOP per scalar
+// add, subtract, multiply, divide, compare or transcendental, two per multiply-add.
+// docs/dialect-costs.md derives each formula.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/dialect/TideOps.h"
+
+#include "llvm/ADT/SetVector.h"
+
+using namespace mlir;
+using namespace mlir::tide;
+
+namespace {
+
+int64_t numElements(Value value) { return cast<RankedTensorType>(value.getType()).getNumElements(); }
+
+} // namespace
+
+// Matmul: one multiply-add (2 FLOPs) per (batch, m, n, k).
+int64_t MatmulOp::getFlops() {
+  auto lhs = getLhs().getType();
+  int64_t k = getTransposeLhs() ? lhs.getDimSize(lhs.getRank() - 2) : lhs.getShape().back();
+  return 2 * numElements(getResult()) * k;
+}
+
+// Elementwise binary ops: one FLOP per result element.
+int64_t AddOp::getFlops() { return numElements(getResult()); }
+int64_t SubOp::getFlops() { return numElements(getResult()); }
+int64_t MulOp::getFlops() { return numElements(getResult()); }
+int64_t DivOp::getFlops() { return numElements(getResult()); }
+
+// Unary ops: one compare (relu) or one transcendental (tanh, exp) per element.
+int64_t ReluOp::getFlops() { return numElements(getResult()); }
+int64_t TanhOp::getFlops() { return numElements(getResult()); }
+int64_t ExpOp::getFlops() { return numElements(getResult()); }
+
+// gelu tanh: x^3 (2), *0.044715 (1), +x (1), *sqrt(2/pi) (1), tanh (1), +1 (1), *x (1), *0.5 (1)
+// = 9 per element. gelu exact: x*(1/sqrt 2) (1), erf (1), +1 (1), *x (1), *0.5 (1) = 5.
+int64_t GeluOp::getFlops() {
+  int64_t perElement = getApproximation() == GeluApproximation::Tanh ? 9 : 5;
+  return perElement * numElements(getResult());
+}
+
+// softmax: max (1), subtract (1), exp (1), sum (1), divide (1) = 5 per element.
+int64_t SoftmaxOp::getFlops() { return 5 * numElements(getResult()); }
+
+// layer_norm per element: sum for the mean (1), x - mean (1), square (1), sum for the variance
+// (1), times rstd (1), times scale (1), plus bias (1) = 7; per row: mean divide, variance divide,
+// + epsilon, rsqrt = 4.
+int64_t LayerNormOp::getFlops() {
+  auto input = getInput().getType();
+  int64_t rows = 1;
+  for (int64_t dim = 0; dim < getNormalizedAxis(); ++dim)
+    rows *= input.getDimSize(dim);
+  return 7 * input.getNumElements() + 4 * rows;
+}
+
+// reduce_sum: (in - out) additions; reduce_mean adds one divide per output element.
+int64_t ReduceSumOp::getFlops() { return numElements(getInput()) - numElements(getResult()); }
+int64_t ReduceMeanOp::getFlops() { return numElements(getInput()); }
+
+// Pure data movement: no arithmetic.
+int64_t TransposeOp::getFlops() { return 0; }
+
+// A view: no arithmetic and no traffic.
+int64_t ReshapeOp::getFlops() { return 0; }
+int64_t ReshapeOp::getBytesRead() { return 0; }
+int64_t ReshapeOp::getBytesWritten() { return 0; }
+
+// attention per (batch, head), with P attended pairs: q.k (2D per pair), scale (1), max (1),
+// subtract (1), exp (1), sum (1), p.v (2D per pair), and a final divide per output element:
+// 4*P*D + 5*P + Tq*D.
+int64_t AttentionOp::getFlops() {
+  ArrayRef<int64_t> q = getQuery().getType().getShape();
+  int64_t seqK = getKey().getType().getDimSize(2);
+  int64_t pairs = countAttendedPairs(q[2], seqK, getCausal());
+  int64_t headDim = q[3];
+  return q[0] * q[1] * (4 * pairs * headDim + 5 * pairs + q[2] * headDim);
+}
+
+// mse: subtract, square, sum per element (3) and one final divide.
+int64_t MseLossOp::getFlops() { return 3 * numElements(getPrediction()) + 1; }
+
+// cross-entropy per row of C classes: max, subtract, exp, sum (4C), log and minus the label's
+// logit (2), one add into the mean (1); one final divide.
+int64_t SoftmaxCrossEntropyOp::getFlops() {
+  int64_t elements = numElements(getLogits());
+  int64_t rows = numElements(getLabels());
+  return 4 * elements + 3 * rows + 1;
+}
+
+// A checkpoint region costs what its body costs.
+int64_t CheckpointOp::getFlops() {
+  int64_t flops = 0;
+  getBody().walk([&](TideCostOpInterface op) {
+    if (op.getOperation() != getOperation())
+      flops += op.getFlops();
+  });
+  return flops;
+}
+
+// A checkpoint reads the values its body uses from above (each once).
+int64_t CheckpointOp::getBytesRead() {
+  llvm::SetVector<Value> captured;
+  getBody().walk([&](Operation *op) {
+    for (Value operand : op->getOperands())
+      if (!getBody().isAncestor(operand.getParentRegion()))
+        captured.insert(operand);
+  });
+  int64_t bytes = 0;
+  for (Value value : captured)
+    bytes += detail::tensorBytes(value.getType());
+  return bytes;
+}

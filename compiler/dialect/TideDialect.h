@@ -1,0 +1,31 @@
+//===- TideDialect.h - The tide dialect -------------------------*- C++ -*-===//
+//
+// Declares the tide dialect, its attributes and enums, and the cost interface.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TIDEMARK_COMPILER_DIALECT_TIDEDIALECT_H
+#define TIDEMARK_COMPILER_DIALECT_TIDEDIALECT_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/TypeRange.h"
+
+#include "compiler/dialect/TideDialect.h.inc"
+#include "compiler/dialect/TideEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "compiler/dialect/TideAttrs.h.inc"
+
+namespace mlir::tide::detail {
+/// Sum of the byte sizes of the given ranked tensor types (element count times element size,
+/// rounded up to whole bytes). Non-tensor types count zero.
+int64_t sumTensorBytes(TypeRange types);
+/// Byte size of one ranked, statically shaped tensor type.
+int64_t tensorBytes(Type type);
+} // namespace mlir::tide::detail
+
+#include "compiler/dialect/TideInterfaces.h.inc"
+
+#endif // TIDEMARK_COMPILER_DIALECT_TIDEDIALECT_H

@@ -1,0 +1,502 @@
+//===- TideOps.cpp - tide op verification and shape inference -------------===//
+//
+// Shape inference for every tide op. Inference doubles as verification: each function checks
+// every rule the op's definition states and emits a precise, located message when one is broken
+// (the generated verifier calls inferReturnTypes and compares with the declared result type).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/dialect/TideOps.h"
+
+#include "mlir/Dialect/Traits.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallBitVector.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tide;
+
+namespace {
+
+/// Formats a shape as `[2, 3, 4]` for diagnostics.
+std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  llvm::raw_string_ostream os(text);
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return os.str();
+}
+
+/// Returns `type` as a statically shaped ranked tensor, or emits "<what> must have a static
+/// shape" and fails.
+FailureOr<RankedTensorType> staticTensor(std::optional<Location> loc, Type type, StringRef what) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return emitOptionalError(loc, what, " must be a ranked tensor, got ", type);
+  if (!tensor.hasStaticShape())
+    return emitOptionalError(loc, what, " must have a static shape, got ", type);
+  return tensor;
+}
+
+/// Fails with a message unless `lhs` and `rhs` have the same element type.
+LogicalResult sameElementType(std::optional<Location> loc, RankedTensorType lhs, StringRef lhsName,
+                              RankedTensorType rhs, StringRef rhsName) {
+  if (lhs.getElementType() == rhs.getElementType())
+    return success();
+  return emitOptionalError(loc, lhsName, " and ", rhsName, " must have the same element type, got ",
+                           lhs.getElementType(), " and ", rhs.getElementType());
+}
+
+/// Maps `axis` in [-rank, rank) to [0, rank), or emits an "out of range" message.
+FailureOr<int64_t> normalizeAxis(std::optional<Location> loc, int64_t axis, int64_t rank,
+                                 StringRef what) {
+  if (axis < -rank || axis >= rank)
+    return emitOptionalError(loc, what, " ", axis, " is out of range for a tensor of rank ", rank,
+                             " (expected an axis in [", -rank, ", ", rank, "))");
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// Broadcasts two shapes with NumPy rules or emits a message naming both shapes.
+FailureOr<SmallVector<int64_t>> broadcastShapes(std::optional<Location> loc,
+                                                ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs,
+                                                StringRef what) {
+  SmallVector<int64_t> result;
+  if (!OpTrait::util::getBroadcastedShape(lhs, rhs, result))
+    return emitOptionalError(loc, what, " ", formatShape(lhs), " and ", formatShape(rhs),
+                             " are not broadcast-compatible (trailing dimensions must be equal "
+                             "or 1)");
+  return result;
+}
+
+/// Shape inference shared by add/sub/mul/div.
+LogicalResult inferBinary(std::optional<Location> loc, Value lhsValue, Value rhsValue,
+                          SmallVectorImpl<Type> &inferred) {
+  auto lhs = staticTensor(loc, lhsValue.getType(), "lhs");
+  auto rhs = staticTensor(loc, rhsValue.getType(), "rhs");
+  if (failed(lhs) || failed(rhs) || failed(sameElementType(loc, *lhs, "lhs", *rhs, "rhs")))
+    return failure();
+  auto shape = broadcastShapes(loc, lhs->getShape(), rhs->getShape(), "operand shapes");
+  if (failed(shape))
+    return failure();
+  inferred.push_back(RankedTensorType::get(*shape, lhs->getElementType()));
+  return success();
+}
+
+/// Shape inference shared by the unary elementwise ops: the result has the input's type.
+LogicalResult inferUnary(std::optional<Location> loc, Value input,
+                         SmallVectorImpl<Type> &inferred) {
+  auto tensor = staticTensor(loc, input.getType(), "input");
+  if (failed(tensor))
+    return failure();
+  inferred.push_back(*tensor);
+  return success();
+}
+
+/// Validates reduction axes and returns them normalized and sorted.
+FailureOr<SmallVector<int64_t>> normalizeAxes(std::optional<Location> loc, ArrayRef<int64_t> axes,
+                                              int64_t rank) {
+  if (axes.empty())
+    return emitOptionalError(loc, "axes must not be empty");
+  llvm::SmallBitVector seen(rank);
+  SmallVector<int64_t> normalized;
+  for (int64_t axis : axes) {
+    auto norm = normalizeAxis(loc, axis, rank, "reduction axis");
+    if (failed(norm))
+      return failure();
+    if (seen.test(*norm))
+      return emitOptionalError(loc, "reduction axis ", axis, " is listed more than once");
+    seen.set(*norm);
+    normalized.push_back(*norm);
+  }
+  llvm::sort(normalized);
+  return normalized;
+}
+
+template <typename ReduceOpT>
+LogicalResult inferReduce(std::optional<Location> loc, typename ReduceOpT::Adaptor adaptor,
+                          SmallVectorImpl<Type> &inferred) {
+  auto input = staticTensor(loc, adaptor.getInput().getType(), "input");
+  if (failed(input))
+    return failure();
+  auto axes = normalizeAxes(loc, adaptor.getAxes(), input->getRank());
+  if (failed(axes))
+    return failure();
+  SmallVector<int64_t> shape;
+  for (auto [dim, size] : llvm::enumerate(input->getShape())) {
+    bool reduced = llvm::is_contained(*axes, static_cast<int64_t>(dim));
+    if (!reduced)
+      shape.push_back(size);
+    else if (adaptor.getKeepDims())
+      shape.push_back(1);
+  }
+  inferred.push_back(RankedTensorType::get(shape, input->getElementType()));
+  return success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Custom assembly: `tanh` / `exact` for the GELU approximation
+//===----------------------------------------------------------------------===//
+
+static ParseResult parseGeluApproximation(OpAsmParser &parser, GeluApproximationAttr &attr) {
+  StringRef keyword;
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<GeluApproximation> value = symbolizeGeluApproximation(keyword);
+  if (!value)
+    return parser.emitError(loc, "expected GELU approximation 'tanh' or 'exact', got '")
+           << keyword << "'";
+  attr = GeluApproximationAttr::get(parser.getContext(), *value);
+  return success();
+}
+
+static void printGeluApproximation(OpAsmPrinter &printer, Operation *, GeluApproximationAttr attr) {
+  printer << stringifyGeluApproximation(attr.getValue());
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto lhs = staticTensor(loc, adaptor.getLhs().getType(), "lhs");
+  auto rhs = staticTensor(loc, adaptor.getRhs().getType(), "rhs");
+  if (failed(lhs) || failed(rhs) || failed(sameElementType(loc, *lhs, "lhs", *rhs, "rhs")))
+    return failure();
+  if (lhs->getRank() < 2 || rhs->getRank() < 2)
+    return emitOptionalError(loc, "matmul operands must have rank >= 2, got lhs rank ",
+                             lhs->getRank(), " and rhs rank ", rhs->getRank());
+  ArrayRef<int64_t> lhsShape = lhs->getShape(), rhsShape = rhs->getShape();
+  int64_t lhsRows = lhsShape[lhsShape.size() - 2], lhsCols = lhsShape.back();
+  int64_t rhsRows = rhsShape[rhsShape.size() - 2], rhsCols = rhsShape.back();
+  int64_t m = adaptor.getTransposeLhs() ? lhsCols : lhsRows;
+  int64_t lhsK = adaptor.getTransposeLhs() ? lhsRows : lhsCols;
+  int64_t rhsK = adaptor.getTransposeRhs() ? rhsCols : rhsRows;
+  int64_t n = adaptor.getTransposeRhs() ? rhsRows : rhsCols;
+  if (lhsK != rhsK)
+    return emitOptionalError(loc, "matmul inner dimensions do not match: lhs ",
+                             formatShape(lhsShape),
+                             adaptor.getTransposeLhs() ? " (transposed)" : "", " has K = ", lhsK,
+                             " but rhs ", formatShape(rhsShape),
+                             adaptor.getTransposeRhs() ? " (transposed)" : "", " has K = ", rhsK);
+  auto batch = broadcastShapes(loc, lhsShape.drop_back(2), rhsShape.drop_back(2),
+                               "matmul batch dimensions");
+  if (failed(batch))
+    return failure();
+  SmallVector<int64_t> shape = *batch;
+  shape.append({m, n});
+  inferred.push_back(RankedTensorType::get(shape, lhs->getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops
+//===----------------------------------------------------------------------===//
+
+#define TIDE_BINARY_INFER(OpT)                                                                     \
+  LogicalResult OpT::inferReturnTypes(MLIRContext *, std::optional<Location> loc,                  \
+                                      Adaptor adaptor, SmallVectorImpl<Type> &inferred) {          \
+    return inferBinary(loc, adaptor.getLhs(), adaptor.getRhs(), inferred);                         \
+  }
+TIDE_BINARY_INFER(AddOp)
+TIDE_BINARY_INFER(SubOp)
+TIDE_BINARY_INFER(MulOp)
+TIDE_BINARY_INFER(DivOp)
+#undef TIDE_BINARY_INFER
+
+#define TIDE_UNARY_INFER(OpT)                                                                      \
+  LogicalResult OpT::inferReturnTypes(MLIRContext *, std::optional<Location> loc,                  \
+                                      Adaptor adaptor, SmallVectorImpl<Type> &inferred) {          \
+    return inferUnary(loc, adaptor.getInput(), inferred);                                          \
+  }
+TIDE_UNARY_INFER(ReluOp)
+TIDE_UNARY_INFER(TanhOp)
+TIDE_UNARY_INFER(ExpOp)
+TIDE_UNARY_INFER(GeluOp)
+#undef TIDE_UNARY_INFER
+
+//===----------------------------------------------------------------------===//
+// SoftmaxOp and LayerNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto input = staticTensor(loc, adaptor.getInput().getType(), "input");
+  if (failed(input))
+    return failure();
+  if (input->getRank() == 0)
+    return emitOptionalError(loc, "softmax input must have rank >= 1");
+  if (failed(normalizeAxis(loc, adaptor.getAxisAttr().getInt(), input->getRank(), "softmax axis")))
+    return failure();
+  inferred.push_back(*input);
+  return success();
+}
+
+int64_t SoftmaxOp::getNormalizedAxis() {
+  int64_t rank = getInput().getType().getRank();
+  int64_t axis = getAxisAttr().getInt();
+  return axis < 0 ? axis + rank : axis;
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto input = staticTensor(loc, adaptor.getInput().getType(), "input");
+  auto scale = staticTensor(loc, adaptor.getScale().getType(), "scale");
+  auto bias = staticTensor(loc, adaptor.getBias().getType(), "bias");
+  if (failed(input) || failed(scale) || failed(bias) ||
+      failed(sameElementType(loc, *input, "input", *scale, "scale")) ||
+      failed(sameElementType(loc, *input, "input", *bias, "bias")))
+    return failure();
+  if (input->getRank() == 0)
+    return emitOptionalError(loc, "layer_norm input must have rank >= 1");
+  auto axis = normalizeAxis(loc, adaptor.getAxisAttr().getInt(), input->getRank(), "layer_norm axis");
+  if (failed(axis))
+    return failure();
+  ArrayRef<int64_t> normalized = input->getShape().drop_front(*axis);
+  if (scale->getShape() != normalized)
+    return emitOptionalError(loc, "layer_norm scale shape ", formatShape(scale->getShape()),
+                             " must equal the normalized shape ", formatShape(normalized));
+  if (bias->getShape() != normalized)
+    return emitOptionalError(loc, "layer_norm bias shape ", formatShape(bias->getShape()),
+                             " must equal the normalized shape ", formatShape(normalized));
+  double epsilon = adaptor.getEpsilon().convertToDouble();
+  if (!(epsilon > 0.0) || !std::isfinite(epsilon))
+    return emitOptionalError(loc, "layer_norm epsilon must be positive and finite, got ", epsilon);
+  inferred.push_back(*input);
+  return success();
+}
+
+int64_t LayerNormOp::getNormalizedAxis() {
+  int64_t rank = getInput().getType().getRank();
+  int64_t axis = getAxisAttr().getInt();
+  return axis < 0 ? axis + rank : axis;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  return inferReduce<ReduceSumOp>(loc, adaptor, inferred);
+}
+
+LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  return inferReduce<ReduceMeanOp>(loc, adaptor, inferred);
+}
+
+SmallVector<int64_t> ReduceSumOp::getNormalizedAxes() {
+  return *normalizeAxes(std::nullopt, getAxes(), getInput().getType().getRank());
+}
+
+SmallVector<int64_t> ReduceMeanOp::getNormalizedAxes() {
+  return *normalizeAxes(std::nullopt, getAxes(), getInput().getType().getRank());
+}
+
+//===----------------------------------------------------------------------===//
+// TransposeOp and ReshapeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto input = staticTensor(loc, adaptor.getInput().getType(), "input");
+  if (failed(input))
+    return failure();
+  ArrayRef<int64_t> permutation = adaptor.getPermutation();
+  int64_t rank = input->getRank();
+  if (static_cast<int64_t>(permutation.size()) != rank)
+    return emitOptionalError(loc, "permutation ", formatShape(permutation), " has ",
+                             permutation.size(), " entries but the input has rank ", rank);
+  llvm::SmallBitVector seen(rank);
+  SmallVector<int64_t> shape;
+  for (int64_t dim : permutation) {
+    if (dim < 0 || dim >= rank)
+      return emitOptionalError(loc, "permutation ", formatShape(permutation), " entry ", dim,
+                               " is out of range [0, ", rank, ")");
+    if (seen.test(dim))
+      return emitOptionalError(loc, "permutation ", formatShape(permutation), " lists dimension ",
+                               dim, " more than once");
+    seen.set(dim);
+    shape.push_back(input->getDimSize(dim));
+  }
+  inferred.push_back(RankedTensorType::get(shape, input->getElementType()));
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto input = getInput().getType();
+  auto result = getResult().getType();
+  if (!input.hasStaticShape() || !result.hasStaticShape())
+    return emitOpError("requires static shapes, got ") << input << " -> " << result;
+  if (input.getElementType() != result.getElementType())
+    return emitOpError("cannot change the element type (") << input.getElementType() << " -> "
+                                                           << result.getElementType() << ")";
+  if (input.getNumElements() != result.getNumElements())
+    return emitOpError("cannot reshape ")
+           << input << " (" << input.getNumElements() << " elements) to " << result << " ("
+           << result.getNumElements() << " elements)";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto query = staticTensor(loc, adaptor.getQuery().getType(), "query");
+  auto key = staticTensor(loc, adaptor.getKey().getType(), "key");
+  auto value = staticTensor(loc, adaptor.getValue().getType(), "value");
+  if (failed(query) || failed(key) || failed(value) ||
+      failed(sameElementType(loc, *query, "query", *key, "key")) ||
+      failed(sameElementType(loc, *query, "query", *value, "value")))
+    return failure();
+  for (auto [name, tensor] : {std::pair<StringRef, RankedTensorType>{"query", *query},
+                              {"key", *key},
+                              {"value", *value}}) {
+    if (tensor.getRank() != 4)
+      return emitOptionalError(loc, "attention ", name,
+                               " must have rank 4 [batch, heads, seq, head_dim], got ", tensor);
+  }
+  ArrayRef<int64_t> q = query->getShape(), k = key->getShape(), v = value->getShape();
+  if (k != v)
+    return emitOptionalError(loc, "attention key ", formatShape(k), " and value ", formatShape(v),
+                             " must have the same shape");
+  if (q[0] != k[0] || q[1] != k[1])
+    return emitOptionalError(loc, "attention query ", formatShape(q), " and key ", formatShape(k),
+                             " must agree in batch and heads");
+  if (q[3] != k[3])
+    return emitOptionalError(loc, "attention query head_dim ", q[3], " does not match key head_dim ",
+                             k[3]);
+  double scale = adaptor.getScale().convertToDouble();
+  if (!(scale > 0.0) || !std::isfinite(scale))
+    return emitOptionalError(loc, "attention scale must be positive and finite, got ", scale);
+  if (adaptor.getQueryChunkAttr().getInt() <= 0 || adaptor.getKeyChunkAttr().getInt() <= 0)
+    return emitOptionalError(loc, "attention chunk sizes must be positive, got [",
+                             adaptor.getQueryChunkAttr().getInt(), ", ", adaptor.getKeyChunkAttr().getInt(), "]");
+  inferred.push_back(*query);
+  return success();
+}
+
+int64_t AttentionOp::countAttendedPairs(int64_t seqQ, int64_t seqK, bool causal) {
+  if (!causal)
+    return seqQ * seqK;
+  // Query i sees keys j <= i + (seqK - seqQ), clamped to [0, seqK).
+  int64_t pairs = 0;
+  for (int64_t i = 0; i < seqQ; ++i)
+    pairs += std::clamp<int64_t>(i + (seqK - seqQ) + 1, 0, seqK);
+  return pairs;
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+LogicalResult MseLossOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto prediction = staticTensor(loc, adaptor.getPrediction().getType(), "prediction");
+  auto target = staticTensor(loc, adaptor.getTarget().getType(), "target");
+  if (failed(prediction) || failed(target))
+    return failure();
+  if (*prediction != *target)
+    return emitOptionalError(loc, "mse_loss prediction ", *prediction, " and target ", *target,
+                             " must have the same type");
+  if (prediction->getNumElements() == 0)
+    return emitOptionalError(loc, "mse_loss of an empty tensor is undefined");
+  inferred.push_back(RankedTensorType::get({}, prediction->getElementType()));
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                      Adaptor adaptor,
+                                                      SmallVectorImpl<Type> &inferred) {
+  auto logits = staticTensor(loc, adaptor.getLogits().getType(), "logits");
+  auto labels = staticTensor(loc, adaptor.getLabels().getType(), "labels");
+  if (failed(logits) || failed(labels))
+    return failure();
+  if (logits->getRank() == 0)
+    return emitOptionalError(loc, "softmax_cross_entropy logits must have rank >= 1 "
+                                  "([rows..., classes])");
+  if (!labels->getElementType().isSignlessInteger(32) &&
+      !labels->getElementType().isSignlessInteger(64))
+    return emitOptionalError(loc, "softmax_cross_entropy labels must be i32 or i64, got ",
+                             labels->getElementType());
+  ArrayRef<int64_t> rows = logits->getShape().drop_back();
+  if (labels->getShape() != rows)
+    return emitOptionalError(loc, "softmax_cross_entropy labels shape ",
+                             formatShape(labels->getShape()), " must equal the logits' row shape ",
+                             formatShape(rows), " (logits ", formatShape(logits->getShape()),
+                             " without the class dimension)");
+  if (logits->getShape().back() < 1 || logits->getNumElements() == 0)
+    return emitOptionalError(loc, "softmax_cross_entropy needs at least one row and one class");
+  inferred.push_back(RankedTensorType::get({}, logits->getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// CheckpointOp
+//===----------------------------------------------------------------------===//
+
+YieldOp CheckpointOp::getYield() { return cast<YieldOp>(getBody().front().getTerminator()); }
+
+LogicalResult CheckpointOp::verify() {
+  Block &body = getBody().front();
+  if (body.empty() || !isa<YieldOp>(body.back()))
+    return emitOpError("body must end with tide.yield");
+  if (body.getNumArguments() != 0)
+    return emitOpError("body must not have block arguments (it uses values from above directly)");
+  YieldOp yield = getYield();
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError("yields ")
+           << yield.getValues().size() << " value(s) of type(s) (" << yield.getValues().getTypes()
+           << ") but the op has result type(s) (" << getResultTypes() << ")";
+  WalkResult nested = getBody().walk([&](CheckpointOp inner) {
+    inner.emitOpError("is nested inside another tide.checkpoint; checkpoint regions do not nest");
+    return WalkResult::interrupt();
+  });
+  return failure(nested.wasInterrupted());
+}
+
+//===----------------------------------------------------------------------===//
+// Verifiers of the ops with shape inference
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Runs the op's shape inference with its location, so every broken rule is reported.
+template <typename OpT>
+LogicalResult verifyByInference(OpT op) {
+  SmallVector<Type> inferred;
+  return OpT::inferReturnTypes(op.getContext(), op.getLoc(), typename OpT::Adaptor(op), inferred);
+}
+} // namespace
+
+#define TIDE_VERIFY_BY_INFERENCE(OpT)                                                              \
+  LogicalResult OpT::verify() { return verifyByInference(*this); }
+TIDE_VERIFY_BY_INFERENCE(MatmulOp)
+TIDE_VERIFY_BY_INFERENCE(AddOp)
+TIDE_VERIFY_BY_INFERENCE(SubOp)
+TIDE_VERIFY_BY_INFERENCE(MulOp)
+TIDE_VERIFY_BY_INFERENCE(DivOp)
+TIDE_VERIFY_BY_INFERENCE(ReluOp)
+TIDE_VERIFY_BY_INFERENCE(TanhOp)
+TIDE_VERIFY_BY_INFERENCE(ExpOp)
+TIDE_VERIFY_BY_INFERENCE(GeluOp)
+TIDE_VERIFY_BY_INFERENCE(SoftmaxOp)
+TIDE_VERIFY_BY_INFERENCE(LayerNormOp)
+TIDE_VERIFY_BY_INFERENCE(ReduceSumOp)
+TIDE_VERIFY_BY_INFERENCE(ReduceMeanOp)
+TIDE_VERIFY_BY_INFERENCE(TransposeOp)
+TIDE_VERIFY_BY_INFERENCE(AttentionOp)
+TIDE_VERIFY_BY_INFERENCE(MseLossOp)
+TIDE_VERIFY_BY_INFERENCE(SoftmaxCrossEntropyOp)
+#undef TIDE_VERIFY_BY_INFERENCE
+
+#define GET_OP_CLASSES
+#include "compiler/dialect/TideOps.cpp.inc"

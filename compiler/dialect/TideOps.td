@@ -1,0 +1,350 @@
+//===- TideOps.td - tide dialect operations ----------------*- tablegen -*-===//
+//
+// The forward op set of the tide dialect (DESIGN.md section 3). Every op infers its result type
+// (except tide.reshape, whose result type is its target shape), rejects malformed uses with a
+// located diagnostic, and reports its cost through TideCostOpInterface.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TIDE_OPS_TD
+#define TIDE_OPS_TD
+
+include "TideDialect.td"
+include "TideInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+
+// An op with shape inference and a cost. Its verifier runs the shape inference with the op's
+// location, so a malformed use reports the precise rule it breaks (before the generic
+// "inferred type(s) are incompatible" check, which then only compares declared result types).
+class Tide_CostOp<string mnemonic, list<Trait> traits = []> :
+    Tide_Op<mnemonic, !listconcat(traits, [DeclareOpInterfaceMethods<TideCostOpInterface>])> {
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Matrix multiplication
+//===----------------------------------------------------------------------===//
+
+def Tide_MatmulOp : Tide_CostOp<"matmul", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Batched matrix multiplication with optional transposes";
+  let description = [{
+    Multiplies the last two dimensions of `lhs` and `rhs`; leading (batch) dimensions broadcast
+    with NumPy rules, and a rank-2 operand is shared by every batch item. With `transpose_lhs`
+    the last two dimensions of `lhs` are read as [K, M] instead of [M, K]; with `transpose_rhs`
+    those of `rhs` are read as [N, K] instead of [K, N]. The result is [batch..., M, N].
+
+    ```mlir
+    // [4, 128, 64] x [64, 256] -> [4, 128, 256]
+    %y = tide.matmul %x, %w : (tensor<4x128x64xf32>, tensor<64x256xf32>) -> tensor<4x128x256xf32>
+    // dW = X^T dY: [128, 64]^T x [128, 256] -> [64, 256]
+    %dw = tide.matmul %x2, %dy transpose_lhs
+        : (tensor<128x64xf32>, tensor<128x256xf32>) -> tensor<64x256xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$lhs, Tide_FloatTensor:$rhs,
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`transpose_lhs` $transpose_lhs^)? (`transpose_rhs` $transpose_rhs^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Broadcasting binary elementwise ops
+//===----------------------------------------------------------------------===//
+
+class Tide_BinaryOp<string mnemonic, string formula> :
+    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor]> {
+  let summary = "Elementwise " # formula # " with NumPy broadcasting";
+  let description = [{
+    Computes `result = }] # formula # [{` elementwise. The operand shapes broadcast with NumPy
+    rules: shapes are aligned at their trailing dimensions and each pair of dimensions must be
+    equal or one of them 1. Both operands have the same element type.
+
+    ```mlir
+    %y = tide.}] # mnemonic # [{ %x, %bias : (tensor<8x16xf32>, tensor<16xf32>) -> tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$lhs, Tide_FloatTensor:$rhs);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Tide_AddOp : Tide_BinaryOp<"add", "lhs + rhs">;
+def Tide_SubOp : Tide_BinaryOp<"sub", "lhs - rhs">;
+def Tide_MulOp : Tide_BinaryOp<"mul", "lhs * rhs">;
+def Tide_DivOp : Tide_BinaryOp<"div", "lhs / rhs">;
+
+//===----------------------------------------------------------------------===//
+// Unary elementwise ops
+//===----------------------------------------------------------------------===//
+
+class Tide_UnaryOp<string mnemonic, string formula> :
+    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor]> {
+  let summary = "Elementwise " # formula;
+  let description = [{
+    Computes `result = }] # formula # [{` for every element; the result has the operand's type.
+
+    ```mlir
+    %y = tide.}] # mnemonic # [{ %x : tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Tide_ReluOp : Tide_UnaryOp<"relu", "max(input, 0)">;
+def Tide_TanhOp : Tide_UnaryOp<"tanh", "tanh(input)">;
+def Tide_ExpOp : Tide_UnaryOp<"exp", "exp(input)">;
+
+def Tide_GeluOp : Tide_CostOp<"gelu", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Gaussian error linear unit, tanh-approximate or exact";
+  let description = [{
+    `exact`: `0.5 * x * (1 + erf(x / sqrt(2)))`.
+    `tanh`: `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))` (the GPT-2 form).
+
+    ```mlir
+    %y = tide.gelu %x tanh : tensor<8x16xf32>
+    %z = tide.gelu %x exact : tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, Tide_GeluApproximationAttr:$approximation);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$input custom<GeluApproximation>($approximation) attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
+// Normalizations
+//===----------------------------------------------------------------------===//
+
+def Tide_SoftmaxOp : Tide_CostOp<"softmax", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Softmax along one axis";
+  let description = [{
+    `result[..., i, ...] = exp(x_i - max_j x_j) / sum_j exp(x_j - max_j x_j)` along `axis`.
+    A negative axis counts from the end (-1 is the last dimension).
+
+    ```mlir
+    %p = tide.softmax %scores axis = -1 : tensor<2x4x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$input `axis` `=` $axis attr-dict `:` type($input)";
+  let extraClassDeclaration = [{
+    /// The axis in [0, rank).
+    int64_t getNormalizedAxis();
+  }];
+}
+
+def Tide_LayerNormOp : Tide_CostOp<"layer_norm", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Layer normalization over the trailing dimensions, with scale and bias";
+  let description = [{
+    Normalizes `input` over dimensions `[axis, rank)`: for each of the leading positions,
+    `y = (x - mean) / sqrt(var + epsilon) * scale + bias` with the biased variance. `scale` and
+    `bias` have exactly the normalized shape `input.shape[axis:]`. A negative axis counts from
+    the end. `epsilon` must be positive.
+
+    ```mlir
+    %y = tide.layer_norm %x, %gamma, %beta axis = -1 epsilon = 1.0e-05
+        : tensor<4x128x256xf32>, tensor<256xf32>, tensor<256xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, Tide_FloatTensor:$scale, Tide_FloatTensor:$bias,
+                       I64Attr:$axis, F64Attr:$epsilon);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `axis` `=` $axis `epsilon` `=` $epsilon attr-dict `:`
+    type($input) `,` type($scale) `,` type($bias)
+  }];
+  let extraClassDeclaration = [{
+    /// The first normalized axis in [0, rank).
+    int64_t getNormalizedAxis();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class Tide_ReduceOp<string mnemonic, string what> :
+    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor]> {
+  let summary = "The " # what # " over a set of axes";
+  let description = [{
+    Reduces `input` over `axes` (distinct, each in [-rank, rank); negative counts from the end).
+    With `keep_dims` the reduced dimensions stay as 1s; otherwise they are removed (reducing every
+    axis gives a 0-d tensor).
+
+    ```mlir
+    %s = tide.}] # mnemonic # [{ %x axes = [1] keep_dims : tensor<4x8xf32> -> tensor<4x1xf32>
+    %t = tide.}] # mnemonic # [{ %x axes = [0, 1] : tensor<4x8xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, DenseI64ArrayAttr:$axes, UnitAttr:$keep_dims);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axes` `=` $axes (`keep_dims` $keep_dims^)? attr-dict `:` type($input) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// The reduced axes in [0, rank), sorted.
+    ::llvm::SmallVector<int64_t> getNormalizedAxes();
+  }];
+}
+
+def Tide_ReduceSumOp : Tide_ReduceOp<"reduce_sum", "sum">;
+def Tide_ReduceMeanOp : Tide_ReduceOp<"reduce_mean", "mean">;
+
+//===----------------------------------------------------------------------===//
+// Data movement and views
+//===----------------------------------------------------------------------===//
+
+def Tide_TransposeOp : Tide_CostOp<"transpose", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Permutes the dimensions of a tensor";
+  let description = [{
+    `result.shape[i] = input.shape[permutation[i]]`; `permutation` lists every dimension of the
+    input exactly once.
+
+    ```mlir
+    %t = tide.transpose %x permutation = [0, 2, 1, 3]
+        : tensor<2x16x4x8xf32> -> tensor<2x4x16x8xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `permutation` `=` $permutation attr-dict `:` type($input) `->` type($result)
+  }];
+}
+
+def Tide_ReshapeOp : Tide_Op<"reshape", [Pure,
+    DeclareOpInterfaceMethods<TideCostOpInterface, ["getBytesRead", "getBytesWritten"]>]> {
+  let summary = "Reinterprets a tensor with another shape of the same element count (a view)";
+  let description = [{
+    A view: the result shares the input's storage (the memory planner puts both in one alias
+    group), so it costs no FLOPs and moves no bytes. The result type is the target shape; it must
+    have the input's element type and element count.
+
+    ```mlir
+    %r = tide.reshape %x : tensor<4x128x256xf32> -> tensor<512x256xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def Tide_AttentionOp : Tide_CostOp<"attention", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Scaled dot-product attention, executed chunk by chunk";
+  let description = [{
+    `result = softmax(scale * query key^T [+ causal mask]) value` for every batch item and head.
+    `query` is [batch, heads, seq_q, head_dim]; `key` and `value` are
+    [batch, heads, seq_k, head_dim]. With `causal`, query position i attends key positions
+    j <= i + (seq_k - seq_q). `scale` is usually 1/sqrt(head_dim). The runtime evaluates it
+    FlashAttention-style in blocks of `query_chunk` x `key_chunk` (online softmax), so its extra
+    memory does not grow with the sequence length; both chunk sizes must be positive and need
+    not divide the sequence lengths.
+
+    ```mlir
+    %o = tide.attention %q, %k, %v causal scale = 0.125 chunks = [64, 64]
+        : tensor<2x4x128x64xf32>, tensor<2x4x128x64xf32>, tensor<2x4x128x64xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$query, Tide_FloatTensor:$key, Tide_FloatTensor:$value,
+                       UnitAttr:$causal, F64Attr:$scale,
+                       I64Attr:$query_chunk, I64Attr:$key_chunk);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`causal` $causal^)? `scale` `=` $scale
+    `chunks` `=` `[` $query_chunk `,` $key_chunk `]` attr-dict `:`
+    type($query) `,` type($key) `,` type($value)
+  }];
+  let extraClassDeclaration = [{
+    /// Number of (query, key) pairs that take part (all of them, or the causal triangle).
+    static int64_t countAttendedPairs(int64_t seqQ, int64_t seqK, bool causal);
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+def Tide_MseLossOp : Tide_CostOp<"mse_loss",
+    [Pure, InferTypeOpAdaptor, AllTypesMatch<["prediction", "target"]>]> {
+  let summary = "Mean-squared error over all elements";
+  let description = [{
+    `result = mean((prediction - target)^2)`, a 0-d tensor of the operands' element type.
+
+    ```mlir
+    %l = tide.mse_loss %y, %t : tensor<8x4xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$prediction, Tide_FloatTensor:$target);
+  let results = (outs Tide_ScalarFloatTensor:$result);
+  let assemblyFormat = "$prediction `,` $target attr-dict `:` type($prediction)";
+}
+
+def Tide_SoftmaxCrossEntropyOp : Tide_CostOp<"softmax_cross_entropy",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "Softmax cross-entropy against integer class labels, averaged over rows";
+  let description = [{
+    `logits` is [rows..., classes]; `labels` is [rows...] of i32 or i64 class indices in
+    [0, classes). `result = mean over rows of (logsumexp(logits_row) - logits_row[label])`, a 0-d
+    tensor.
+
+    ```mlir
+    %l = tide.softmax_cross_entropy %logits, %labels : tensor<4x128x512xf32>, tensor<4x128xi32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$logits, Tide_IndexTensor:$labels);
+  let results = (outs Tide_ScalarFloatTensor:$result);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` type($logits) `,` type($labels)";
+}
+
+//===----------------------------------------------------------------------===//
+// Checkpoint regions
+//===----------------------------------------------------------------------===//
+
+def Tide_CheckpointOp : Tide_Op<"checkpoint", [
+    RecursiveMemoryEffects, SingleBlock,
+    DeclareOpInterfaceMethods<TideCostOpInterface, ["getBytesRead"]>]> {
+  let summary = "A sub-graph whose interior activations are recomputed, not stored";
+  let description = [{
+    The compiled form of a `@checkpoint` decorator. The single-block region may use values
+    defined above it; its `tide.yield` gives the op's results. For training, `tide-remat`
+    keeps only the region's inputs (the values it uses from outside) and its results, and
+    recomputes the interior right before its first use in the backward pass. Regions do not nest.
+
+    ```mlir
+    %h = tide.checkpoint -> (tensor<8x16xf32>) {
+      %a = tide.matmul %x, %w : (tensor<8x16xf32>, tensor<16x16xf32>) -> tensor<8x16xf32>
+      %b = tide.gelu %a tanh : tensor<8x16xf32>
+      tide.yield %b : tensor<8x16xf32>
+    }
+    ```
+  }];
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "(`->` `(` type($results)^ `)`)? $body attr-dict";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The terminator of the body.
+    YieldOp getYield();
+  }];
+}
+
+def Tide_YieldOp : Tide_Op<"yield", [Pure, Terminator, ReturnLike,
+                                     HasParent<"CheckpointOp">]> {
+  let summary = "Returns values from a tide.checkpoint region";
+  let arguments = (ins Variadic<AnyRankedTensor>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+}
+
+#endif // TIDE_OPS_TD

@@ -1,0 +1,141 @@
+// The Tidemark embedding API: load a verified plan, bind inputs and outputs, run steps.
+//
+// Typical use:
+//   std::unique_ptr<tidemark::Runtime> rt;
+//   tidemark::Status s = tidemark::Runtime::LoadFromFile("model.tplan", {}, &rt);
+//   if (!s.ok()) { /* s.ToString() says what is wrong with the file */ }
+//   rt->BindInput("x", x_data, sizeof(x_data), tidemark::DType::kF32, {8, 784});
+//   rt->Run();
+//   rt->ReadOutput("loss", &loss, sizeof(loss));
+//
+// Errors: every call returns a Status (include/tidemark/status.h); nothing throws across this
+// API and bad input never aborts. Calls check all their arguments before changing any state, so a
+// failed call leaves the runtime exactly as it was.
+//
+// Thread-safety: a Runtime is not thread-safe: at most one thread may call its methods at a time
+// (the const queries included, while another thread runs a mutating call). Distinct Runtime
+// objects are independent and may be used from different threads concurrently. Each Runtime owns
+// a thread pool of RuntimeOptions::num_threads threads (the calling thread counts as one) that
+// its kernels use inside Run().
+//
+// Memory: everything (arena, state, runtime-owned I/O buffers, kernel scratch, thread pool) is
+// allocated by the Load call; Run() performs no heap allocation.
+#ifndef TIDEMARK_RUNTIME_H_
+#define TIDEMARK_RUNTIME_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tidemark/status.h"
+#include "tidemark/types.h"
+
+namespace tidemark {
+
+class Executor;
+
+struct RuntimeOptions {
+  // Threads that run kernels, the calling thread included; in [1, 1024].
+  int num_threads = 1;
+};
+
+// How LoadFromMemory treats the caller's plan bytes.
+enum class PlanMemory {
+  // The bytes are read during the call only; the caller may free them as soon as it returns.
+  kCopy,
+  // Constant tensors are used in place (no copy; e.g. a plan embedded in the executable): the
+  // bytes must stay alive and unchanged for the Runtime's whole lifetime.
+  kBorrow,
+};
+
+// What the runtime measured and what the plan declared.
+struct RuntimeStatistics {
+  uint64_t steps_run = 0;          // Successful Run() calls.
+  double last_step_seconds = 0.0;  // Wall time of the latest successful Run().
+  double total_step_seconds = 0.0; // Sum over all successful Run() calls.
+  double mean_step_seconds = 0.0;  // total / steps_run (0 before the first step).
+  uint64_t arena_bytes = 0;        // Planned arena (transient values).
+  uint64_t state_bytes = 0;        // Persistent state (parameters, optimizer state).
+  uint64_t io_bytes = 0;           // Runtime-owned input and output buffers.
+  uint64_t scratch_bytes = 0;      // Kernel scratch (the maximum over steps).
+  uint64_t planned_load_bytes = 0; // The planner's LOAD (lower bound on the arena), 0 if unknown.
+  int num_threads = 1;
+};
+
+class Runtime {
+public:
+  // Reads, verifies and prepares the plan in file `path`.
+  // Ownership: on success *out owns the new Runtime; the file is not used after the call.
+  // Errors: NotFound (cannot open), DataLoss (truncated, corrupt), InvalidArgument (not a plan,
+  // or a plan that fails verification: the message names the tensor or step), Unimplemented
+  // (unknown format version, or a kernel missing from this build), OutOfRange, and
+  // ResourceExhausted (memory). *out is untouched on error. Thread-safe (no shared state).
+  static Status LoadFromFile(const std::string &path, const RuntimeOptions &options,
+                             std::unique_ptr<Runtime> *out);
+
+  // Verifies and prepares the plan in [data, data + size). See PlanMemory for how long the bytes
+  // must live. Errors and ownership as LoadFromFile (InvalidArgument for a null pointer).
+  static Status LoadFromMemory(const void *data, size_t size, PlanMemory memory,
+                               const RuntimeOptions &options, std::unique_ptr<Runtime> *out);
+
+  ~Runtime();
+  Runtime(const Runtime &) = delete;
+  Runtime &operator=(const Runtime &) = delete;
+
+  // Region sizes in bytes (the same values as in statistics()). Never fail.
+  uint64_t arena_bytes() const;
+  uint64_t state_bytes() const;
+
+  // Name, dtype, shape and byte size of every input, output, and parameter (named state tensor),
+  // in plan order. The returned vectors are copies owned by the caller.
+  std::vector<TensorInfo> inputs() const;
+  std::vector<TensorInfo> outputs() const;
+  std::vector<TensorInfo> parameters() const;
+
+  // Makes the next steps read input `name` from caller memory `data` (at least `size_bytes`
+  // bytes, aligned to the element size). `dtype` and `shape` must match the plan exactly.
+  // Lifetime: the runtime keeps the pointer (not a copy) until the input is bound again or the
+  // Runtime is destroyed; the caller keeps the memory alive and unchanged during Run().
+  // Errors: NotFound (no such input), InvalidArgument (null or misaligned data, dtype or shape
+  // mismatch, buffer smaller than the tensor).
+  Status BindInput(const std::string &name, const void *data, size_t size_bytes, DType dtype,
+                   const std::vector<int64_t> &shape);
+  // Makes the next steps write output `name` into caller memory; same rules as BindInput (the
+  // memory must not overlap any other bound buffer).
+  Status BindOutput(const std::string &name, void *data, size_t size_bytes, DType dtype,
+                    const std::vector<int64_t> &shape);
+
+  // Rebinds input (or output) `name` to its runtime-owned buffer and returns that buffer, which
+  // lives as long as the Runtime (zero-filled at load). Fill inputs / read outputs through it.
+  // Errors: NotFound, InvalidArgument (null `data`).
+  Status InputBuffer(const std::string &name, void **data);
+  Status OutputBuffer(const std::string &name, void **data);
+
+  // Runs one step of the plan (all its kernels, in order). No heap allocation.
+  // Errors: Internal if a kernel rejects its arguments (a bug: the plan was verified); the
+  // statistics do not count a failed step and the outputs are unspecified.
+  Status Run();
+
+  // Copies output `name` (from wherever it is bound) into `dst`, which holds `size_bytes` bytes:
+  // exactly the output's size. Errors: NotFound, InvalidArgument (null dst, wrong size).
+  Status ReadOutput(const std::string &name, void *dst, size_t size_bytes) const;
+
+  // Copies parameter `name` (a named tensor of the persistent state) to or from caller memory of
+  // exactly its size. Writes take effect at the next Run(). Errors: NotFound, InvalidArgument.
+  Status ReadParameter(const std::string &name, void *dst, size_t size_bytes) const;
+  Status WriteParameter(const std::string &name, const void *src, size_t size_bytes);
+
+  // Measurements so far; never fails.
+  RuntimeStatistics statistics() const;
+
+private:
+  struct Impl;
+  explicit Runtime(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace tidemark
+
+#endif // TIDEMARK_RUNTIME_H_

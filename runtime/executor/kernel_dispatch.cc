@@ -1,0 +1,276 @@
+// Kernel dispatch: one small adapter per kernel family, from a verified step to a kernel call.
+#include "runtime/executor/kernel_dispatch.h"
+
+#include <cstring>
+
+#include "runtime/kernels/attention.h"
+#include "runtime/kernels/elementwise.h"
+#include "runtime/kernels/gemm.h"
+#include "runtime/kernels/reduce.h"
+#include "runtime/plan/kernel_rules.h"
+
+namespace tidemark {
+namespace {
+
+using kernels::Shape;
+
+struct StepTensors {
+  const LoadedPlan &plan;
+  const LoadedStep &step;
+  uint8_t *const *operands;
+  uint8_t *const *results;
+
+  const Shape &inShape(int i) const { return tensor(step.operands[size_t(i)]).shape; }
+  const Shape &outShape(int i) const { return tensor(step.results[size_t(i)]).shape; }
+  const float *in(int i) const { return reinterpret_cast<const float *>(operands[i]); }
+  float *out(int i) const { return reinterpret_cast<float *>(results[i]); }
+  const LoadedTensor &tensor(int id) const { return plan.tensors[static_cast<size_t>(id)]; }
+};
+
+kernels::GemmParams gemmParams(const LoadedPlan &plan, const LoadedStep &step) {
+  MatMulAttributes attrs;
+  if (auto *a = std::get_if<MatMulAttributes>(&step.attrs))
+    attrs = *a;
+  const Shape &a = plan.tensors[size_t(step.operands[0])].shape;
+  const Shape &b = plan.tensors[size_t(step.operands[1])].shape;
+  const Shape &c = plan.tensors[size_t(step.results[0])].shape;
+  kernels::GemmParams p;
+  p.m = c.dims[c.rank - 2];
+  p.n = c.dims[c.rank - 1];
+  p.k = attrs.transpose_a ? a.dims[a.rank - 2] : a.dims[a.rank - 1];
+  p.batch = 1;
+  for (int i = 0; i + 2 < c.rank; ++i)
+    p.batch *= c.dims[i];
+  p.trans_a = attrs.transpose_a;
+  p.trans_b = attrs.transpose_b;
+  // A rank-2 operand is shared by every batch item (stride 0).
+  p.stride_a = a.rank == 2 ? 0 : p.m * p.k;
+  p.stride_b = b.rank == 2 ? 0 : p.k * p.n;
+  p.stride_c = p.m * p.n;
+  p.alpha = attrs.alpha;
+  p.beta = attrs.accumulate ? 1.0f : 0.0f;
+  return p;
+}
+
+kernels::AttentionParams attentionParams(const LoadedPlan &plan, const LoadedStep &step) {
+  AttentionAttributes attrs;
+  if (auto *a = std::get_if<AttentionAttributes>(&step.attrs))
+    attrs = *a;
+  const Shape &q = plan.tensors[size_t(step.operands[0])].shape;
+  const Shape &k = plan.tensors[size_t(step.operands[1])].shape;
+  kernels::AttentionParams p;
+  p.batch = q.dims[0];
+  p.heads = q.dims[1];
+  p.seq_q = q.dims[2];
+  p.seq_k = k.dims[2];
+  p.head_dim = q.dims[3];
+  p.causal = attrs.causal;
+  p.scale = AttentionScale(attrs, p.head_dim);
+  p.q_chunk = attrs.q_chunk;
+  p.k_chunk = attrs.k_chunk;
+  return p;
+}
+
+bool binaryOp(KernelId kernel, kernels::BinaryOp *op) {
+  switch (kernel) {
+  case KernelId::kAdd:
+  case KernelId::kAddGrad:
+    *op = kernels::BinaryOp::kAdd;
+    return true;
+  case KernelId::kSub:
+  case KernelId::kSubGrad:
+    *op = kernels::BinaryOp::kSub;
+    return true;
+  case KernelId::kMul:
+  case KernelId::kMulGrad:
+    *op = kernels::BinaryOp::kMul;
+    return true;
+  case KernelId::kDiv:
+  case KernelId::kDivGrad:
+    *op = kernels::BinaryOp::kDiv;
+    return true;
+  default:
+    return false;
+  }
+}
+
+// Forward op and whether the kernel id is its gradient.
+bool unaryOp(KernelId kernel, kernels::UnaryOp *op, bool *grad) {
+  using U = kernels::UnaryOp;
+  switch (kernel) {
+  case KernelId::kRelu:
+  case KernelId::kReluGrad:
+    *op = U::kRelu;
+    break;
+  case KernelId::kTanh:
+  case KernelId::kTanhGrad:
+    *op = U::kTanh;
+    break;
+  case KernelId::kExp:
+  case KernelId::kExpGrad:
+    *op = U::kExp;
+    break;
+  case KernelId::kGeluTanh:
+  case KernelId::kGeluTanhGrad:
+    *op = U::kGeluTanh;
+    break;
+  case KernelId::kGeluErf:
+  case KernelId::kGeluErfGrad:
+    *op = U::kGeluErf;
+    break;
+  default:
+    return false;
+  }
+  *grad = kernel == KernelId::kReluGrad || kernel == KernelId::kTanhGrad ||
+          kernel == KernelId::kExpGrad || kernel == KernelId::kGeluTanhGrad ||
+          kernel == KernelId::kGeluErfGrad;
+  return true;
+}
+
+uint32_t reduceMask(const LoadedStep &step, int rank) {
+  uint32_t mask = 0;
+  ReduceAxesMask(std::get<ReduceAttributes>(step.attrs).axes, rank, &mask);
+  return mask;
+}
+
+Status runReduce(const StepTensors &t, const KernelContext &ctx) {
+  const KernelId kernel = t.step.kernel;
+  const bool mean = kernel == KernelId::kReduceMean || kernel == KernelId::kReduceMeanGrad;
+  const auto op = mean ? kernels::ReduceOp::kMean : kernels::ReduceOp::kSum;
+  if (kernel == KernelId::kReduceSum || kernel == KernelId::kReduceMean)
+    return kernels::Reduce(op, t.inShape(0), t.in(0), reduceMask(t.step, t.inShape(0).rank),
+                           t.out(0), ctx.pool);
+  return kernels::ReduceGrad(op, t.outShape(0), reduceMask(t.step, t.outShape(0).rank), t.in(0),
+                             t.out(0), ctx.pool);
+}
+
+// Reshape is a no-op when the result is a view of the operand's bytes; otherwise a copy.
+void runCopy(const StepTensors &t) {
+  if (t.results[0] == t.operands[0])
+    return;
+  std::memmove(t.results[0], t.operands[0], t.tensor(t.step.results[0]).size_bytes);
+}
+
+void runFill(const StepTensors &t) {
+  const float value = std::get_if<FillAttributes>(&t.step.attrs)
+                          ? std::get<FillAttributes>(t.step.attrs).value
+                          : 0.0f;
+  float *out = t.out(0);
+  const int64_t n = t.outShape(0).NumElements();
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = value;
+}
+
+Status runAttention(const StepTensors &t, const KernelContext &ctx) {
+  const kernels::AttentionParams p = attentionParams(t.plan, t.step);
+  if (t.step.kernel == KernelId::kAttention)
+    return kernels::AttentionForward(p, t.in(0), t.in(1), t.in(2), t.out(0), t.out(1), ctx.scratch,
+                                     ctx.pool);
+  return kernels::AttentionBackward(p, t.in(0), t.in(1), t.in(2), t.in(3), t.in(4), t.in(5),
+                                    t.out(0), t.out(1), t.out(2), ctx.scratch, ctx.pool);
+}
+
+} // namespace
+
+Status CheckKernelAvailable(KernelId kernel) {
+  switch (kernel) {
+  case KernelId::kSoftmax:
+  case KernelId::kSoftmaxGrad:
+  case KernelId::kLayerNorm:
+  case KernelId::kLayerNormGrad:
+  case KernelId::kTranspose:
+  case KernelId::kMseLoss:
+  case KernelId::kMseLossGrad:
+  case KernelId::kSoftmaxCrossEntropy:
+  case KernelId::kSoftmaxCrossEntropyGrad:
+  case KernelId::kSgdUpdate:
+  case KernelId::kAdamUpdate:
+    return Unimplemented(std::string("kernel ") + KernelIdName(kernel) +
+                         " is not available in this runtime build");
+  default:
+    return Status::Ok();
+  }
+}
+
+size_t StepScratchBytes(const LoadedPlan &plan, const LoadedStep &step, int num_threads) {
+  kernels::BinaryOp op;
+  switch (step.kernel) {
+  case KernelId::kMatMul:
+    return kernels::GemmScratchBytes(num_threads);
+  case KernelId::kAttention:
+    return kernels::AttentionScratchBytes(attentionParams(plan, step), num_threads);
+  case KernelId::kAttentionGrad:
+    return kernels::AttentionBackwardScratchBytes(attentionParams(plan, step), num_threads);
+  case KernelId::kAddGrad:
+  case KernelId::kSubGrad:
+  case KernelId::kMulGrad:
+  case KernelId::kDivGrad: {
+    binaryOp(step.kernel, &op);
+    int operand = std::get<BinaryGradAttributes>(step.attrs).operand;
+    return kernels::BinaryGradScratchBytes(
+        op, plan.tensors[size_t(step.operands[size_t(operand)])].shape,
+        plan.tensors[size_t(step.operands[2])].shape, num_threads);
+  }
+  default:
+    return 0;
+  }
+}
+
+Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const *operands,
+                 uint8_t *const *results, const KernelContext &ctx) {
+  const StepTensors t{plan, step, operands, results};
+  kernels::BinaryOp binary;
+  kernels::UnaryOp unary;
+  bool grad = false;
+  switch (step.kernel) {
+  case KernelId::kMatMul:
+    kernels::Gemm(gemmParams(plan, step), t.in(0), t.in(1), t.out(0), ctx.scratch, ctx.pool);
+    return Status::Ok();
+  case KernelId::kAdd:
+  case KernelId::kSub:
+  case KernelId::kMul:
+  case KernelId::kDiv:
+    binaryOp(step.kernel, &binary);
+    return kernels::Binary(binary, t.inShape(0), t.in(0), t.inShape(1), t.in(1), t.outShape(0),
+                           t.out(0), ctx.pool);
+  case KernelId::kAddGrad:
+  case KernelId::kSubGrad:
+  case KernelId::kMulGrad:
+  case KernelId::kDivGrad:
+    binaryOp(step.kernel, &binary);
+    return kernels::BinaryGrad(binary, std::get<BinaryGradAttributes>(step.attrs).operand,
+                               t.inShape(0), t.in(0), t.inShape(1), t.in(1), t.inShape(2), t.in(2),
+                               t.out(0), ctx.scratch, ctx.pool);
+  case KernelId::kReduceSum:
+  case KernelId::kReduceMean:
+  case KernelId::kReduceSumGrad:
+  case KernelId::kReduceMeanGrad:
+    return runReduce(t, ctx);
+  case KernelId::kReduceToShape:
+    return kernels::ReduceToShape(t.inShape(0), t.in(0), t.outShape(0), t.out(0), ctx.pool);
+  case KernelId::kAttention:
+  case KernelId::kAttentionGrad:
+    return runAttention(t, ctx);
+  case KernelId::kReshape:
+  case KernelId::kCopy:
+    runCopy(t);
+    return Status::Ok();
+  case KernelId::kFill:
+    runFill(t);
+    return Status::Ok();
+  default:
+    break;
+  }
+  if (unaryOp(step.kernel, &unary, &grad)) {
+    const int64_t n = t.outShape(0).NumElements();
+    if (grad)
+      kernels::UnaryGrad(unary, t.in(0), t.in(1), t.out(0), n, ctx.pool);
+    else
+      kernels::Unary(unary, t.in(0), t.out(0), n, ctx.pool);
+    return Status::Ok();
+  }
+  return Unimplemented(std::string("kernel ") + KernelIdName(step.kernel) +
+                       " is not available in this runtime build");
+}
+
+} // namespace tidemark

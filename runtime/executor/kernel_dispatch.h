@@ -1,0 +1,42 @@
+// Kernel dispatch: maps a verified step (kernel id, attributes, tensor shapes) onto the kernel
+// library's entry points (runtime/kernels/*.h).
+//
+// Shapes were checked by the plan verifier (runtime/plan/kernel_rules.cc), so dispatch only
+// translates them into each kernel's parameter struct. Nothing here allocates.
+#ifndef TIDEMARK_RUNTIME_EXECUTOR_KERNEL_DISPATCH_H_
+#define TIDEMARK_RUNTIME_EXECUTOR_KERNEL_DISPATCH_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/plan/loaded_plan.h"
+#include "tidemark/status.h"
+
+namespace tidemark {
+class ThreadPool;
+
+// Most operands / results any step has (AttentionGrad: 6 operands).
+constexpr int kMaxStepOperands = 8;
+constexpr int kMaxStepResults = 4;
+
+// Everything a kernel call needs besides its tensors.
+struct KernelContext {
+  ThreadPool *pool = nullptr;
+  void *scratch = nullptr;  // 64-byte aligned, StepScratchBytes bytes at least.
+  uint64_t step_number = 0; // 1 for the first step run (Adam's bias correction).
+};
+
+// Unimplemented (with the kernel named) when this runtime build has no kernel for `kernel`.
+Status CheckKernelAvailable(KernelId kernel);
+
+// Scratch bytes the step's kernel needs on `num_threads` threads (0 when none).
+size_t StepScratchBytes(const LoadedPlan &plan, const LoadedStep &step, int num_threads);
+
+// Runs one step. operands[i] / results[i] are the data pointers of step.operands[i] /
+// step.results[i].
+Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const *operands,
+                 uint8_t *const *results, const KernelContext &context);
+
+} // namespace tidemark
+
+#endif // TIDEMARK_RUNTIME_EXECUTOR_KERNEL_DISPATCH_H_

@@ -15,7 +15,9 @@ using namespace mlir::tide;
 
 namespace {
 
-int64_t numElements(Value value) { return cast<RankedTensorType>(value.getType()).getNumElements(); }
+int64_t numElements(Value value) {
+  return cast<RankedTensorType>(value.getType()).getNumElements();
+}
 
 } // namespace
 

@@ -60,9 +60,8 @@ FailureOr<int64_t> normalizeAxis(std::optional<Location> loc, int64_t axis, int6
 }
 
 /// Broadcasts two shapes with NumPy rules or emits a message naming both shapes.
-FailureOr<SmallVector<int64_t>> broadcastShapes(std::optional<Location> loc,
-                                                ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs,
-                                                StringRef what) {
+FailureOr<SmallVector<int64_t>> broadcastShapes(std::optional<Location> loc, ArrayRef<int64_t> lhs,
+                                                ArrayRef<int64_t> rhs, StringRef what) {
   SmallVector<int64_t> result;
   if (!OpTrait::util::getBroadcastedShape(lhs, rhs, result))
     return emitOptionalError(loc, what, " ", formatShape(lhs), " and ", formatShape(rhs),
@@ -180,13 +179,12 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   int64_t rhsK = adaptor.getTransposeRhs() ? rhsCols : rhsRows;
   int64_t n = adaptor.getTransposeRhs() ? rhsRows : rhsCols;
   if (lhsK != rhsK)
-    return emitOptionalError(loc, "matmul inner dimensions do not match: lhs ",
-                             formatShape(lhsShape),
-                             adaptor.getTransposeLhs() ? " (transposed)" : "", " has K = ", lhsK,
-                             " but rhs ", formatShape(rhsShape),
-                             adaptor.getTransposeRhs() ? " (transposed)" : "", " has K = ", rhsK);
-  auto batch = broadcastShapes(loc, lhsShape.drop_back(2), rhsShape.drop_back(2),
-                               "matmul batch dimensions");
+    return emitOptionalError(
+        loc, "matmul inner dimensions do not match: lhs ", formatShape(lhsShape),
+        adaptor.getTransposeLhs() ? " (transposed)" : "", " has K = ", lhsK, " but rhs ",
+        formatShape(rhsShape), adaptor.getTransposeRhs() ? " (transposed)" : "", " has K = ", rhsK);
+  auto batch =
+      broadcastShapes(loc, lhsShape.drop_back(2), rhsShape.drop_back(2), "matmul batch dimensions");
   if (failed(batch))
     return failure();
   SmallVector<int64_t> shape = *batch;
@@ -200,8 +198,8 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 //===----------------------------------------------------------------------===//
 
 #define TIDE_BINARY_INFER(OpT)                                                                     \
-  LogicalResult OpT::inferReturnTypes(MLIRContext *, std::optional<Location> loc,                  \
-                                      Adaptor adaptor, SmallVectorImpl<Type> &inferred) {          \
+  LogicalResult OpT::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor, \
+                                      SmallVectorImpl<Type> &inferred) {                           \
     return inferBinary(loc, adaptor.getLhs(), adaptor.getRhs(), inferred);                         \
   }
 TIDE_BINARY_INFER(AddOp)
@@ -211,8 +209,8 @@ TIDE_BINARY_INFER(DivOp)
 #undef TIDE_BINARY_INFER
 
 #define TIDE_UNARY_INFER(OpT)                                                                      \
-  LogicalResult OpT::inferReturnTypes(MLIRContext *, std::optional<Location> loc,                  \
-                                      Adaptor adaptor, SmallVectorImpl<Type> &inferred) {          \
+  LogicalResult OpT::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor, \
+                                      SmallVectorImpl<Type> &inferred) {                           \
     return inferUnary(loc, adaptor.getInput(), inferred);                                          \
   }
 TIDE_UNARY_INFER(ReluOp)
@@ -255,7 +253,8 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
     return failure();
   if (input->getRank() == 0)
     return emitOptionalError(loc, "layer_norm input must have rank >= 1");
-  auto axis = normalizeAxis(loc, adaptor.getAxisAttr().getInt(), input->getRank(), "layer_norm axis");
+  auto axis =
+      normalizeAxis(loc, adaptor.getAxisAttr().getInt(), input->getRank(), "layer_norm axis");
   if (failed(axis))
     return failure();
   ArrayRef<int64_t> normalized = input->getShape().drop_front(*axis);
@@ -336,8 +335,8 @@ LogicalResult ReshapeOp::verify() {
   if (!input.hasStaticShape() || !result.hasStaticShape())
     return emitOpError("requires static shapes, got ") << input << " -> " << result;
   if (input.getElementType() != result.getElementType())
-    return emitOpError("cannot change the element type (") << input.getElementType() << " -> "
-                                                           << result.getElementType() << ")";
+    return emitOpError("cannot change the element type (")
+           << input.getElementType() << " -> " << result.getElementType() << ")";
   if (input.getNumElements() != result.getNumElements())
     return emitOpError("cannot reshape ")
            << input << " (" << input.getNumElements() << " elements) to " << result << " ("
@@ -373,14 +372,15 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
     return emitOptionalError(loc, "attention query ", formatShape(q), " and key ", formatShape(k),
                              " must agree in batch and heads");
   if (q[3] != k[3])
-    return emitOptionalError(loc, "attention query head_dim ", q[3], " does not match key head_dim ",
-                             k[3]);
+    return emitOptionalError(loc, "attention query head_dim ", q[3],
+                             " does not match key head_dim ", k[3]);
   double scale = adaptor.getScale().convertToDouble();
   if (!(scale > 0.0) || !std::isfinite(scale))
     return emitOptionalError(loc, "attention scale must be positive and finite, got ", scale);
   if (adaptor.getQueryChunkAttr().getInt() <= 0 || adaptor.getKeyChunkAttr().getInt() <= 0)
     return emitOptionalError(loc, "attention chunk sizes must be positive, got [",
-                             adaptor.getQueryChunkAttr().getInt(), ", ", adaptor.getKeyChunkAttr().getInt(), "]");
+                             adaptor.getQueryChunkAttr().getInt(), ", ",
+                             adaptor.getKeyChunkAttr().getInt(), "]");
   inferred.push_back(*query);
   return success();
 }
@@ -454,9 +454,9 @@ LogicalResult CheckpointOp::verify() {
     return emitOpError("body must not have block arguments (it uses values from above directly)");
   YieldOp yield = getYield();
   if (yield.getValues().getTypes() != getResultTypes())
-    return emitOpError("yields ")
-           << yield.getValues().size() << " value(s) of type(s) (" << yield.getValues().getTypes()
-           << ") but the op has result type(s) (" << getResultTypes() << ")";
+    return emitOpError("yields ") << yield.getValues().size() << " value(s) of type(s) ("
+                                  << yield.getValues().getTypes()
+                                  << ") but the op has result type(s) (" << getResultTypes() << ")";
   WalkResult nested = getBody().walk([&](CheckpointOp inner) {
     inner.emitOpError("is nested inside another tide.checkpoint; checkpoint regions do not nest");
     return WalkResult::interrupt();
@@ -470,8 +470,7 @@ LogicalResult CheckpointOp::verify() {
 
 namespace {
 /// Runs the op's shape inference with its location, so every broken rule is reported.
-template <typename OpT>
-LogicalResult verifyByInference(OpT op) {
+template <typename OpT> LogicalResult verifyByInference(OpT op) {
   SmallVector<Type> inferred;
   return OpT::inferReturnTypes(op.getContext(), op.getLoc(), typename OpT::Adaptor(op), inferred);
 }

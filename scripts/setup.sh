@@ -14,6 +14,14 @@ packages=(
   libhwy-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libflatbuffers-dev flatbuffers-compiler
 )
+# A runtime-only build (-DTIDEMARK_BUILD_COMPILER=OFF) needs no LLVM, MLIR or Abseil.
+if [[ "${TIDEMARK_CMAKE_ARGS:-}" == *TIDEMARK_BUILD_COMPILER=OFF* ]]; then
+  kept=()
+  for p in "${packages[@]}"; do
+    case "$p" in llvm-* | libmlir-* | mlir-* | libabsl-dev) ;; *) kept+=("$p") ;; esac
+  done
+  packages=("${kept[@]}")
+fi
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "runtime/core/thread_pool.h"
 #include "runtime/kernels/gemm.h"
@@ -44,7 +45,9 @@ constexpr size_t kTileVecs = 3;
 constexpr size_t kTileRows = 6;
 constexpr size_t kTileVecs = 2;
 #endif
-constexpr size_t kMaxTileLanes = HWY_MAX_BYTES / sizeof(float);
+// NR. Highway's x86 (and fixed-width) targets have a compile-time lane count; the packing code
+// relies on it (GemmImpl asserts it matches the tag). Scalable targets would need a runtime NR.
+constexpr size_t kTileCols = kTileVecs * HWY_LANES(float);
 
 // How a finished tile updates C: the first k slice either overwrites C (beta == 0: C is never
 // read, so NaN in C cannot leak) or scales it by beta; later slices add to it.
@@ -88,7 +91,7 @@ HWY_INLINE void UpdateFullTile(GemmTag d, const GemmVec (&acc)[kRows][kTileVecs]
 template <size_t kRows>
 HWY_NOINLINE void UpdatePartialTile(GemmTag d, const GemmVec (&acc)[kRows][kTileVecs],
                                     const TileTarget &t) {
-  constexpr size_t kBufferStride = kTileVecs * kMaxTileLanes;
+  constexpr size_t kBufferStride = kTileVecs * HWY_LANES(float);
   HWY_ALIGN float buffer[kRows * kBufferStride] = {};
   const size_t row_bytes = t.cols * sizeof(float);
   if (t.update != TileUpdate::kStore) {
@@ -109,6 +112,12 @@ HWY_NOINLINE void MultiplyTile(size_t depth, const float *HWY_RESTRICT a_panel,
   const GemmTag d;
   const size_t lanes = hn::Lanes(d);
   GemmVec acc[kTileRows][kTileVecs];
+  // C rows are far apart (ldc) and usually only in L3 or memory: start fetching them now so the
+  // update after the k loop does not wait on up to 24 separate misses.
+  for (size_t r = 0; r < t.rows; ++r) {
+    for (size_t offset = 0; offset < t.cols; offset += 64 / sizeof(float))
+      hwy::Prefetch(t.c + r * t.ldc + offset);
+  }
   for (size_t r = 0; r < kTileRows; ++r) {
     for (size_t v = 0; v < kTileVecs; ++v)
       acc[r][v] = hn::Zero(d);
@@ -133,27 +142,36 @@ HWY_NOINLINE void MultiplyTile(size_t depth, const float *HWY_RESTRICT a_panel,
 }
 
 // Copies `count` lines of a matrix (line x starts at src + x * x_stride, consecutive k elements
-// are k_stride apart) into a k-major panel: dst[kk * width + x]. Lines count..width-1 are zero, so
-// the micro-kernel can always run a full tile. The transposes of A and B are absorbed here: a
-// line is contiguous along x (x_stride == 1) for a transposed A or a plain B, which packs with
-// one memcpy per k step; otherwise each line is read along k and scattered with stride `width`.
+// are k_stride apart) into a k-major panel: dst[kk * kWidth + x]. Lines count..kWidth-1 are zero,
+// so the micro-kernel can always run a full tile. The transposes of A and B are absorbed here:
+// - lines contiguous along x (x_stride == 1: a transposed A, a plain B): one memcpy per k step;
+// - lines contiguous along k (a plain A, a transposed B): for each k step, gather one element of
+//   every line. Reading kWidth sequential streams and writing dst sequentially runs about 5x
+//   faster than copying line by line, whose stores land kWidth floats apart.
+template <size_t kWidth>
 HWY_INLINE void PackPanel(const float *HWY_RESTRICT src, size_t x_stride, size_t k_stride,
-                          size_t count, size_t depth, size_t width, float *HWY_RESTRICT dst) {
+                          size_t count, size_t depth, float *HWY_RESTRICT dst) {
   if (x_stride == 1) {
     for (size_t kk = 0; kk < depth; ++kk) {
-      float *row = dst + kk * width;
+      float *row = dst + kk * kWidth;
       memcpy(row, src + kk * k_stride, count * sizeof(float));
-      for (size_t x = count; x < width; ++x)
+      for (size_t x = count; x < kWidth; ++x)
         row[x] = 0.0f;
     }
     return;
   }
-  if (count < width)
-    memset(dst, 0, depth * width * sizeof(float));
-  for (size_t x = 0; x < count; ++x) {
-    const float *line = src + x * x_stride;
-    for (size_t kk = 0; kk < depth; ++kk)
-      dst[kk * width + x] = line[kk * k_stride];
+  if (count < kWidth)
+    memset(dst, 0, depth * kWidth * sizeof(float));
+  if (count == kWidth && k_stride == 1) {
+    for (size_t kk = 0; kk < depth; ++kk) {
+      for (size_t x = 0; x < kWidth; ++x)
+        dst[kk * kWidth + x] = src[x * x_stride + kk];
+    }
+    return;
+  }
+  for (size_t kk = 0; kk < depth; ++kk) {
+    for (size_t x = 0; x < count; ++x)
+      dst[kk * kWidth + x] = src[x * x_stride + kk * k_stride];
   }
 }
 
@@ -183,17 +201,17 @@ HWY_INLINE void PackBlockOfA(const GemmOperands &op, size_t row, size_t rows, si
   for (size_t p = 0; p < rows; p += kTileRows) {
     const float *src = op.a + (row + p) * op.a_row_stride + k0 * op.a_k_stride;
     const size_t count = HWY_MIN(kTileRows, rows - p);
-    PackPanel(src, op.a_row_stride, op.a_k_stride, count, depth, kTileRows, packed_a + p * depth);
+    PackPanel<kTileRows>(src, op.a_row_stride, op.a_k_stride, count, depth, packed_a + p * depth);
   }
 }
 
 // Packs columns [col, col + cols) of op(B) restricted to k slice [k0, k0 + depth).
 HWY_INLINE void PackBlockOfB(const GemmOperands &op, size_t col, size_t cols, size_t k0,
-                             size_t depth, size_t tile_cols, float *packed_b) {
-  for (size_t p = 0; p < cols; p += tile_cols) {
+                             size_t depth, float *packed_b) {
+  for (size_t p = 0; p < cols; p += kTileCols) {
     const float *src = op.b + (col + p) * op.b_col_stride + k0 * op.b_k_stride;
-    const size_t count = HWY_MIN(tile_cols, cols - p);
-    PackPanel(src, op.b_col_stride, op.b_k_stride, count, depth, tile_cols, packed_b + p * depth);
+    const size_t count = HWY_MIN(kTileCols, cols - p);
+    PackPanel<kTileCols>(src, op.b_col_stride, op.b_k_stride, count, depth, packed_b + p * depth);
   }
 }
 
@@ -201,11 +219,10 @@ HWY_INLINE void PackBlockOfB(const GemmOperands &op, size_t col, size_t cols, si
 // The B panel is the outer loop: it stays in L1 while every A panel of the block (in L2) passes.
 HWY_INLINE void MultiplyPackedBlock(const GemmOperands &op, size_t row, size_t rows, size_t col,
                                     size_t cols, size_t depth, TileUpdate update,
-                                    const float *packed_a, const float *packed_b,
-                                    size_t tile_cols) {
+                                    const float *packed_a, const float *packed_b) {
   TileTarget tile{nullptr, op.ldc, 0, 0, update, op.alpha, op.beta};
-  for (size_t j = 0; j < cols; j += tile_cols) {
-    tile.cols = HWY_MIN(tile_cols, cols - j);
+  for (size_t j = 0; j < cols; j += kTileCols) {
+    tile.cols = HWY_MIN(kTileCols, cols - j);
     const float *b_panel = packed_b + j * depth;
     for (size_t i = 0; i < rows; i += kTileRows) {
       tile.rows = HWY_MIN(kTileRows, rows - i);
@@ -219,9 +236,8 @@ HWY_INLINE void MultiplyPackedBlock(const GemmOperands &op, size_t row, size_t r
 // for every C element, independent of the rectangle, which is what makes results thread-count
 // independent.
 HWY_INLINE void MultiplyRectangle(const GemmOperands &op, const TaskWork &work) {
-  const size_t tile_cols = kTileVecs * hn::Lanes(GemmTag());
   const size_t block_rows = gemm_blocking::kMaxBlockRows / kTileRows * kTileRows;
-  const size_t block_cols = gemm_blocking::kMaxBlockCols / tile_cols * tile_cols;
+  const size_t block_cols = gemm_blocking::kMaxBlockCols / kTileCols * kTileCols;
   for (size_t col = work.col_begin; col < work.col_end; col += block_cols) {
     const size_t cols = HWY_MIN(block_cols, work.col_end - col);
     for (size_t k0 = 0; k0 < op.k; k0 += gemm_blocking::kDepth) {
@@ -229,12 +245,11 @@ HWY_INLINE void MultiplyRectangle(const GemmOperands &op, const TaskWork &work) 
       const TileUpdate update = k0 != 0           ? TileUpdate::kAccumulate
                                 : op.beta == 0.0f ? TileUpdate::kStore
                                                   : TileUpdate::kScaleAndAdd;
-      PackBlockOfB(op, col, cols, k0, depth, tile_cols, work.packed_b);
+      PackBlockOfB(op, col, cols, k0, depth, work.packed_b);
       for (size_t row = work.row_begin; row < work.row_end; row += block_rows) {
         const size_t rows = HWY_MIN(block_rows, work.row_end - row);
         PackBlockOfA(op, row, rows, k0, depth, work.packed_a);
-        MultiplyPackedBlock(op, row, rows, col, cols, depth, update, work.packed_a, work.packed_b,
-                            tile_cols);
+        MultiplyPackedBlock(op, row, rows, col, cols, depth, update, work.packed_a, work.packed_b);
       }
     }
   }
@@ -266,17 +281,16 @@ HWY_INLINE GemmOperands OperandsOfBatchItem(const GemmParams &p, const float *a,
 // m >= n. Tile boundaries never depend on num_tasks, only on MR and NR.
 HWY_INLINE TaskWork RectangleOfTask(const GemmParams &p, int64_t task, int64_t num_tasks) {
   const size_t m = static_cast<size_t>(p.m), n = static_cast<size_t>(p.n);
-  const size_t tile_cols = kTileVecs * hn::Lanes(GemmTag());
   const size_t row_tiles = (m + kTileRows - 1) / kTileRows;
-  const size_t col_tiles = (n + tile_cols - 1) / tile_cols;
+  const size_t col_tiles = (n + kTileCols - 1) / kTileCols;
   const size_t t = static_cast<size_t>(task), tasks = static_cast<size_t>(num_tasks);
   TaskWork work{0, m, 0, n, nullptr, nullptr};
   if (row_tiles >= 2 * tasks || row_tiles >= col_tiles) {
     work.row_begin = HWY_MIN(m, t * row_tiles / tasks * kTileRows);
     work.row_end = HWY_MIN(m, (t + 1) * row_tiles / tasks * kTileRows);
   } else {
-    work.col_begin = HWY_MIN(n, t * col_tiles / tasks * tile_cols);
-    work.col_end = HWY_MIN(n, (t + 1) * col_tiles / tasks * tile_cols);
+    work.col_begin = HWY_MIN(n, t * col_tiles / tasks * kTileCols);
+    work.col_end = HWY_MIN(n, (t + 1) * col_tiles / tasks * kTileCols);
   }
   return work;
 }
@@ -300,6 +314,7 @@ void GemmImpl(const GemmParams &p, const float *a, const float *b, float *c, voi
     ScaleOnly(p, c);
     return;
   }
+  HWY_DASSERT(hn::Lanes(GemmTag()) == HWY_LANES(float));
   const int64_t num_tasks = pool != nullptr ? pool->num_threads() : 1;
   float *scratch_floats = static_cast<float *>(scratch);
   auto run_task = [&](int64_t task) {

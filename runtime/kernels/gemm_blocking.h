@@ -8,16 +8,19 @@ namespace tidemark {
 namespace kernels {
 namespace gemm_blocking {
 
-// Depth of one k slice (KC). A 8 x KC packed A panel (8 KiB) plus the 48-column B panel being read
-// stay close to the core, and KC is long enough that the C tile's load/store at the end of each
-// slice costs little next to KC * 24 FMAs.
-constexpr size_t kDepth = 256;
-// Rows of op(A) packed at once (MC, rounded down to a multiple of the target's MR): 512 x 256 x 4
+// Measured on the Zen 4 test machine (bench/gemm, docs/kernels-gemm.md): KC = 512 with MC = 256
+// beat KC = 128/192/256/384/768 and MC = 128/384 by 5-15% in single-core GFLOP/s.
+
+// Depth of one k slice (KC). Deep slices amortize the C tile update (24 vector loads and stores
+// per tile, once per slice) over KC * 24 FMAs; 512 keeps an 8 x KC A panel (16 KiB) in L1D and a
+// KC x 48 B panel (96 KiB) in L2.
+constexpr size_t kDepth = 512;
+// Rows of op(A) packed at once (MC, rounded down to a multiple of the target's MR): 256 x 512 x 4
 // bytes = 512 KiB, half of Zen 4's 1 MiB L2, so the A block stays in L2 while every B panel of the
 // column block streams past it.
-constexpr size_t kMaxBlockRows = 512;
-// Columns of op(B) packed at once (NC, rounded down to a multiple of the target's NR): 256 x 1536 x
-// 4 bytes = 1.5 MiB per thread, resident in the shared 32 MiB L3.
+constexpr size_t kMaxBlockRows = 256;
+// Columns of op(B) packed at once (NC, rounded down to a multiple of the target's NR): 512 x 1536 x
+// 4 bytes = 3 MiB per thread, resident in the shared 32 MiB L3.
 constexpr size_t kMaxBlockCols = 1536;
 
 // Floats of scratch one task uses: its packed A block, then its packed B block.

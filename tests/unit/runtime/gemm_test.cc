@@ -14,6 +14,7 @@
 
 #include "hwy/targets.h"
 #include "runtime/core/thread_pool.h"
+#include "runtime/kernels/gemm_blocking.h"
 #include "gtest/gtest.h"
 
 namespace tidemark {
@@ -192,11 +193,14 @@ TEST(GemmTest, EdgeSizesAllTransposesEveryTarget) {
   });
 }
 
-// Several k slices (KC = 256), several MC row blocks (512) and NC column blocks (1536). The
+// Several k slices (KC), MC row blocks and NC column blocks, each with a ragged last block. The
 // reference is computed once per case and reused for every target.
 TEST(GemmTest, SizesSpanningSeveralCacheBlocksEveryTarget) {
   for (int transposes = 0; transposes < 4; ++transposes) {
-    GemmParams p = Dense(531, 1601, 300, transposes & 1, transposes & 2);
+    const int64_t m = gemm_blocking::kMaxBlockRows + 5;
+    const int64_t n = gemm_blocking::kMaxBlockCols + 65;
+    const int64_t k = gemm_blocking::kDepth + 88;
+    GemmParams p = Dense(m, n, k, transposes & 1, transposes & 2);
     p.alpha = 0.75f;
     p.beta = -1.5f;
     SCOPED_TRACE(Describe(p));
@@ -213,7 +217,8 @@ TEST(GemmTest, AlphaAndBetaEveryTarget) {
     uint32_t seed = 200;
     for (float alpha : alphas) {
       for (float beta : betas) {
-        for (int64_t k : {int64_t{1}, int64_t{19}, int64_t{270}}) {
+        const int64_t two_slices = gemm_blocking::kDepth + 14;
+        for (int64_t k : {int64_t{1}, int64_t{19}, two_slices}) {
           GemmParams p = Dense(23, 53, k, false, true);
           p.alpha = alpha;
           p.beta = beta;
@@ -226,7 +231,8 @@ TEST(GemmTest, AlphaAndBetaEveryTarget) {
 
 TEST(GemmTest, BetaZeroNeverReadsCEveryTarget) {
   ForEachTarget([](int64_t) {
-    for (int64_t k : {int64_t{0}, int64_t{1}, int64_t{9}, int64_t{300}}) {
+    const int64_t two_slices = gemm_blocking::kDepth + 44;
+    for (int64_t k : {int64_t{0}, int64_t{1}, int64_t{9}, two_slices}) {
       for (int threads : {1, 3}) {
         GemmParams p = Dense(19, 37, k, true, false);
         p.alpha = 1.5f;
@@ -288,7 +294,8 @@ TEST(GemmTest, ShortWideMatricesSplitAcrossThreadsEveryTarget) {
 TEST(GemmTest, BitIdenticalAcrossRunsAndThreadCountsEveryTarget) {
   ForEachTarget([](int64_t) {
     for (int transposes = 0; transposes < 4; ++transposes) {
-      GemmParams p = Dense(203, 181, 611, transposes & 1, transposes & 2);
+      const int64_t three_slices = 2 * gemm_blocking::kDepth + 99;
+      GemmParams p = Dense(203, 181, three_slices, transposes & 1, transposes & 2);
       p.beta = 0.5f;
       SCOPED_TRACE(Describe(p));
       const Operands ops = MakeOperands(p, /*misalign=*/1, false, 700 + transposes);

@@ -167,7 +167,7 @@ void decodeRegions(const fb::Plan &p, LoadedPlan *out) {
 } // namespace
 
 Status DecodePlan(const void *data, size_t size, LoadedPlan *out) {
-  if (data == nullptr)
+  if (data == nullptr && size > 0)
     return InvalidArgument("plan data is null");
   const auto *bytes = static_cast<const uint8_t *>(data);
   TIDEMARK_RETURN_IF_ERROR(checkIdentifier(bytes, size));

@@ -1,4 +1,4 @@
-"""NumPy+OpenBLAS peer for bench_gemm: the same shapes, median GFLOP/s over repetitions, as JSON.
+"""NumPy+OpenBLAS peer for bench_gemm: the same shapes, GFLOP/s of every repetition, as JSON.
 
 Run with /usr/bin/python3, LD_LIBRARY_PATH pointing at the OpenBLAS pthread build and
 OPENBLAS_NUM_THREADS set (bench/gemm/run.sh does this). Transposes are passed as transposed
@@ -7,7 +7,6 @@ np.matmul on 3-D arrays (one sgemm per item). Output goes to a preallocated arra
 """
 import argparse
 import json
-import statistics
 import sys
 import time
 
@@ -27,8 +26,8 @@ def make_operands(m, n, k, trans_a, trans_b, batch, rng):
     return op_a, op_b, c
 
 
-def seconds_per_call(op_a, op_b, c, min_time):
-    """Median of 5 timings, each averaging enough calls to last at least min_time seconds."""
+def seconds_per_call(op_a, op_b, c, min_time, repetitions):
+    """`repetitions` timings, each averaging enough calls to last at least min_time seconds."""
     np.matmul(op_a, op_b, out=c)  # warm-up: threads started, pages touched
     calls = 1
     while True:
@@ -40,12 +39,12 @@ def seconds_per_call(op_a, op_b, c, min_time):
             break
         calls *= 2
     timings = [elapsed / calls]
-    for _ in range(4):
+    for _ in range(repetitions - 1):
         start = time.perf_counter()
         for _ in range(calls):
             np.matmul(op_a, op_b, out=c)
         timings.append((time.perf_counter() - start) / calls)
-    return statistics.median(timings)
+    return timings
 
 
 def main():
@@ -53,14 +52,15 @@ def main():
     parser.add_argument("--shapes", required=True,
                         help="JSON list of [m, n, k, trans_a, trans_b, batch]")
     parser.add_argument("--min-time", type=float, default=0.3)
+    parser.add_argument("--repetitions", type=int, default=3)
     args = parser.parse_args()
     from threadpoolctl import threadpool_info
     rng = np.random.default_rng(0)
     results = []
     for m, n, k, trans_a, trans_b, batch in json.loads(args.shapes):
         op_a, op_b, c = make_operands(m, n, k, trans_a, trans_b, batch, rng)
-        seconds = seconds_per_call(op_a, op_b, c, args.min_time)
-        gflops = 2.0 * batch * m * n * k / seconds * 1e-9
+        timings = seconds_per_call(op_a, op_b, c, args.min_time, args.repetitions)
+        gflops = [2.0 * batch * m * n * k / seconds * 1e-9 for seconds in timings]
         results.append({"shape": [m, n, k, trans_a, trans_b, batch], "gflops": gflops})
     json.dump({"numpy": np.__version__, "threadpool_info": threadpool_info(), "results": results},
               sys.stdout)

@@ -13,6 +13,7 @@
 #define TIDEMARK_RUNTIME_KERNELS_GEMM_INL_H_
 #endif
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -63,15 +64,15 @@ struct TileTarget {
   float beta;
 };
 
-// Writes acc (scaled by alpha) into a tile at `c` whose every row has kTileVecs full vectors.
-template <size_t kRows>
-HWY_INLINE void UpdateFullTile(GemmTag d, const GemmVec (&acc)[kRows][kTileVecs], float *c,
+// Writes acc (scaled by alpha) into a tile at `c` whose every row has kVecs full vectors.
+template <size_t kVecs>
+HWY_INLINE void UpdateFullTile(GemmTag d, const GemmVec (&acc)[kTileRows][kVecs], float *c,
                                size_t ldc, const TileTarget &t) {
   const size_t lanes = hn::Lanes(d);
   const GemmVec alpha = hn::Set(d, t.alpha);
   const GemmVec beta = hn::Set(d, t.beta);
-  for (size_t r = 0; r < kRows; ++r) {
-    for (size_t v = 0; v < kTileVecs; ++v) {
+  for (size_t r = 0; r < kTileRows; ++r) {
+    for (size_t v = 0; v < kVecs; ++v) {
       float *p = c + r * ldc + v * lanes;
       GemmVec out;
       if (t.update == TileUpdate::kStore) {
@@ -88,57 +89,71 @@ HWY_INLINE void UpdateFullTile(GemmTag d, const GemmVec (&acc)[kRows][kTileVecs]
 
 // Edge tile: runs the same vector arithmetic on a stack copy of the valid part of C, so edge
 // elements get bit-identical results to interior ones and nothing outside C is touched.
-template <size_t kRows>
-HWY_NOINLINE void UpdatePartialTile(GemmTag d, const GemmVec (&acc)[kRows][kTileVecs],
+template <size_t kVecs>
+HWY_NOINLINE void UpdatePartialTile(GemmTag d, const GemmVec (&acc)[kTileRows][kVecs],
                                     const TileTarget &t) {
-  constexpr size_t kBufferStride = kTileVecs * HWY_LANES(float);
-  HWY_ALIGN float buffer[kRows * kBufferStride] = {};
+  constexpr size_t kBufferStride = kVecs * HWY_LANES(float);
+  HWY_ALIGN float buffer[kTileRows * kBufferStride] = {};
   const size_t row_bytes = t.cols * sizeof(float);
   if (t.update != TileUpdate::kStore) {
     for (size_t r = 0; r < t.rows; ++r)
       memcpy(buffer + r * kBufferStride, t.c + r * t.ldc, row_bytes);
   }
-  UpdateFullTile<kRows>(d, acc, buffer, kBufferStride, t);
+  UpdateFullTile<kVecs>(d, acc, buffer, kBufferStride, t);
   for (size_t r = 0; r < t.rows; ++r)
     memcpy(t.c + r * t.ldc, buffer + r * kBufferStride, row_bytes);
 }
 
-// The micro-kernel: acc = sum over kk < depth of a_panel[kk][r] * b_panel[kk][v], then the tile
-// update. Both panels are read sequentially; b_panel is 64-byte aligned (NR is a whole number of
-// vectors and panels start aligned) so its loads are aligned. The loops over r and v are fully
-// unrolled so the accumulators live in registers for the whole k loop.
+// The micro-kernel for a tile kTileRows x kVecs vectors wide: acc = sum over kk < depth of
+// a_panel[kk][r] * b_panel[kk][v], then the tile update. Both panels are read sequentially;
+// b_panel rows are kTileCols apart whatever kVecs is (kVecs < kTileVecs only for the last,
+// narrower panel, so that its zero padding is not multiplied). b_panel is 64-byte aligned (NR
+// is a whole number of vectors and panels start aligned) so its loads are aligned. The loops
+// over r and v are fully unrolled so the accumulators live in registers for the whole k loop.
+template <size_t kVecs>
 HWY_NOINLINE void MultiplyTile(size_t depth, const float *HWY_RESTRICT a_panel,
                                const float *HWY_RESTRICT b_panel, const TileTarget &t) {
   const GemmTag d;
   const size_t lanes = hn::Lanes(d);
-  GemmVec acc[kTileRows][kTileVecs];
   // C rows are far apart (ldc) and usually only in L3 or memory: start fetching them now so the
   // update after the k loop does not wait on up to 24 separate misses.
   for (size_t r = 0; r < t.rows; ++r) {
     for (size_t offset = 0; offset < t.cols; offset += 64 / sizeof(float))
       hwy::Prefetch(t.c + r * t.ldc + offset);
   }
+  GemmVec acc[kTileRows][kVecs];
   for (size_t r = 0; r < kTileRows; ++r) {
-    for (size_t v = 0; v < kTileVecs; ++v)
+    for (size_t v = 0; v < kVecs; ++v)
       acc[r][v] = hn::Zero(d);
   }
   for (size_t kk = 0; kk < depth; ++kk) {
-    GemmVec b_row[kTileVecs];
-    for (size_t v = 0; v < kTileVecs; ++v)
+    GemmVec b_row[kVecs];
+    for (size_t v = 0; v < kVecs; ++v)
       b_row[v] = hn::Load(d, b_panel + v * lanes);
     for (size_t r = 0; r < kTileRows; ++r) {
       const GemmVec a_value = hn::Set(d, a_panel[r]);
-      for (size_t v = 0; v < kTileVecs; ++v)
+      for (size_t v = 0; v < kVecs; ++v)
         acc[r][v] = hn::MulAdd(a_value, b_row[v], acc[r][v]);
     }
     a_panel += kTileRows;
-    b_panel += kTileVecs * lanes;
+    b_panel += kTileCols;
   }
-  if (t.rows == kTileRows && t.cols == kTileVecs * lanes) {
-    UpdateFullTile<kTileRows>(d, acc, t.c, t.ldc, t);
+  if (t.rows == kTileRows && t.cols == kVecs * lanes) {
+    UpdateFullTile<kVecs>(d, acc, t.c, t.ldc, t);
   } else {
-    UpdatePartialTile<kTileRows>(d, acc, t);
+    UpdatePartialTile<kVecs>(d, acc, t);
   }
+}
+
+using TileKernel = void (*)(size_t, const float *, const float *, const TileTarget &);
+
+// The narrowest micro-kernel that covers `cols` columns.
+HWY_INLINE TileKernel KernelForColumns(size_t cols) {
+  static_assert(kTileVecs >= 2 && kTileVecs <= 3, "add the kernels for other tile widths");
+  const size_t vecs = (cols + HWY_LANES(float) - 1) / HWY_LANES(float);
+  if (vecs >= kTileVecs)
+    return &MultiplyTile<kTileVecs>;
+  return vecs == 2 ? &MultiplyTile<2> : &MultiplyTile<1>;
 }
 
 // Copies `count` lines of a matrix (line x starts at src + x * x_stride, consecutive k elements
@@ -223,11 +238,12 @@ HWY_INLINE void MultiplyPackedBlock(const GemmOperands &op, size_t row, size_t r
   TileTarget tile{nullptr, op.ldc, 0, 0, update, op.alpha, op.beta};
   for (size_t j = 0; j < cols; j += kTileCols) {
     tile.cols = HWY_MIN(kTileCols, cols - j);
+    const TileKernel kernel = KernelForColumns(tile.cols);
     const float *b_panel = packed_b + j * depth;
     for (size_t i = 0; i < rows; i += kTileRows) {
       tile.rows = HWY_MIN(kTileRows, rows - i);
       tile.c = op.c + (row + i) * op.ldc + col + j;
-      MultiplyTile(depth, packed_a + i * depth, b_panel, tile);
+      kernel(depth, packed_a + i * depth, b_panel, tile);
     }
   }
 }
@@ -315,7 +331,10 @@ void GemmImpl(const GemmParams &p, const float *a, const float *b, float *c, voi
     return;
   }
   HWY_DASSERT(hn::Lanes(GemmTag()) == HWY_LANES(float));
-  const int64_t num_tasks = pool != nullptr ? pool->num_threads() : 1;
+  const double flops = 2.0 * static_cast<double>(p.batch) * static_cast<double>(p.m) *
+                       static_cast<double>(p.n) * static_cast<double>(p.k);
+  const int64_t useful_tasks = static_cast<int64_t>(ceil(flops / gemm_blocking::kMinFlopsPerTask));
+  const int64_t num_tasks = HWY_MIN(pool != nullptr ? pool->num_threads() : 1, useful_tasks);
   float *scratch_floats = static_cast<float *>(scratch);
   auto run_task = [&](int64_t task) {
     TaskWork work = RectangleOfTask(p, task, num_tasks);
@@ -326,7 +345,7 @@ void GemmImpl(const GemmParams &p, const float *a, const float *b, float *c, voi
     for (int64_t item = 0; item < p.batch; ++item)
       MultiplyRectangle(OperandsOfBatchItem(p, a, b, c, item), work);
   };
-  if (pool != nullptr) {
+  if (pool != nullptr && num_tasks > 1) {
     pool->ParallelFor(num_tasks, run_task);
   } else {
     run_task(0);

@@ -23,6 +23,11 @@ constexpr size_t kMaxBlockRows = 256;
 // 4 bytes = 3 MiB per thread, resident in the shared 32 MiB L3.
 constexpr size_t kMaxBlockCols = 1536;
 
+// Work per task below which another thread costs more to wake than it saves: a ThreadPool job
+// takes 5-20 us to start on a second thread, 2^22 flops take ~40 us on one Zen 4 core. A call
+// runs on min(threads, ceil(flops / kMinFlopsPerTask)) tasks.
+constexpr double kMinFlopsPerTask = 4194304.0;
+
 // Floats of scratch one task uses: its packed A block, then its packed B block.
 constexpr size_t kPackedAFloats = kMaxBlockRows * kDepth;
 constexpr size_t kPackedBFloats = kDepth * kMaxBlockCols;

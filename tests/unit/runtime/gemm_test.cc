@@ -234,7 +234,8 @@ TEST(GemmTest, BetaZeroNeverReadsCEveryTarget) {
     const int64_t two_slices = gemm_blocking::kDepth + 44;
     for (int64_t k : {int64_t{0}, int64_t{1}, int64_t{9}, two_slices}) {
       for (int threads : {1, 3}) {
-        GemmParams p = Dense(19, 37, k, true, false);
+        // 40 x 100 x 556 is enough work for two tasks.
+        GemmParams p = Dense(40, 100, k, true, false);
         p.alpha = 1.5f;
         SCOPED_TRACE(Describe(p) + " threads=" + std::to_string(threads));
         const Operands ops = MakeOperands(p, /*misalign=*/1, /*nan_in_c=*/true, 300);
@@ -275,11 +276,11 @@ TEST(GemmTest, BatchWithStridesAndBroadcastEveryTarget) {
   });
 }
 
-// A batch of single-tile-row items splits along N across threads.
+// A batch of single-tile-row items splits along N across threads (with enough work for 3 tasks).
 TEST(GemmTest, ShortWideMatricesSplitAcrossThreadsEveryTarget) {
   ForEachTarget([](int64_t) {
     for (int threads : {2, 3}) {
-      GemmParams p = Dense(3, 700, 41, false, false);
+      GemmParams p = Dense(3, 5003, 300, false, threads == 3);
       p.batch = 2;
       p.stride_a = p.m * p.k;
       p.stride_b = p.k * p.n;

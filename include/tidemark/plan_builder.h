@@ -122,13 +122,16 @@ struct AttentionAttributes {
 struct FillAttributes {
   float value = 0.0f;
 };
+struct SoftmaxAttributes {
+  int axis = -1; // Negative: counted from the end.
+};
 struct BinaryGradAttributes {
   int operand = 0; // 0: gradient for a, 1: for b.
 };
 using StepAttributes =
     std::variant<std::monostate, MatMulAttributes, LayerNormAttributes, ReduceAttributes,
                  TransposeAttributes, SgdAttributes, AdamAttributes, AttentionAttributes,
-                 FillAttributes, BinaryGradAttributes>;
+                 FillAttributes, BinaryGradAttributes, SoftmaxAttributes>;
 
 // The planner's statistics (plan.fbs `PlanStats`), reported by the runtime, never trusted by it.
 struct PlanStatistics {

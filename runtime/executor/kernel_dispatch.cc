@@ -7,6 +7,7 @@
 #include "runtime/kernels/elementwise.h"
 #include "runtime/kernels/gemm.h"
 #include "runtime/kernels/reduce.h"
+#include "runtime/kernels/softmax.h"
 #include "runtime/plan/kernel_rules.h"
 
 namespace tidemark {
@@ -161,6 +162,21 @@ void runFill(const StepTensors &t) {
     out[i] = value;
 }
 
+// Softmax over one axis: the tensor is [outer, axis_len, inner] around it.
+Status runSoftmax(const StepTensors &t, const KernelContext &ctx) {
+  const Shape &shape = t.inShape(0);
+  int axis = 0;
+  SoftmaxAxis(t.step.attrs, shape.rank, &axis);
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; ++i)
+    outer *= shape.dims[i];
+  for (int i = axis + 1; i < shape.rank; ++i)
+    inner *= shape.dims[i];
+  if (t.step.kernel == KernelId::kSoftmax)
+    return kernels::Softmax(outer, shape.dims[axis], inner, t.in(0), t.out(0), ctx.pool);
+  return kernels::SoftmaxGrad(outer, shape.dims[axis], inner, t.in(0), t.in(1), t.out(0), ctx.pool);
+}
+
 Status runAttention(const StepTensors &t, const KernelContext &ctx) {
   const kernels::AttentionParams p = attentionParams(t.plan, t.step);
   if (t.step.kernel == KernelId::kAttention)
@@ -174,8 +190,6 @@ Status runAttention(const StepTensors &t, const KernelContext &ctx) {
 
 Status CheckKernelAvailable(KernelId kernel) {
   switch (kernel) {
-  case KernelId::kSoftmax:
-  case KernelId::kSoftmaxGrad:
   case KernelId::kLayerNorm:
   case KernelId::kLayerNormGrad:
   case KernelId::kTranspose:
@@ -251,6 +265,9 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
   case KernelId::kAttention:
   case KernelId::kAttentionGrad:
     return runAttention(t, ctx);
+  case KernelId::kSoftmax:
+  case KernelId::kSoftmaxGrad:
+    return runSoftmax(t, ctx);
   case KernelId::kReshape:
   case KernelId::kCopy:
     runCopy(t);

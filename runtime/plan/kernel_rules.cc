@@ -24,7 +24,7 @@ struct Signature {
 };
 
 constexpr int kNoAttrs = 0, kMatMul = 1, kLayerNorm = 2, kReduce = 3, kTranspose = 4, kSgd = 5,
-              kAdam = 6, kAttention = 7, kFill = 8, kBinaryGrad = 9;
+              kAdam = 6, kAttention = 7, kFill = 8, kBinaryGrad = 9, kSoftmax = 10;
 
 Signature signatureOf(KernelId kernel) {
   switch (kernel) {
@@ -45,7 +45,6 @@ Signature signatureOf(KernelId kernel) {
   case KernelId::kExp:
   case KernelId::kGeluTanh:
   case KernelId::kGeluErf:
-  case KernelId::kSoftmax:
   case KernelId::kReshape:
   case KernelId::kCopy:
   case KernelId::kReduceToShape:
@@ -55,8 +54,11 @@ Signature signatureOf(KernelId kernel) {
   case KernelId::kExpGrad:
   case KernelId::kGeluTanhGrad:
   case KernelId::kGeluErfGrad:
-  case KernelId::kSoftmaxGrad:
     return {2, 2, 1, 1, kNoAttrs, false};
+  case KernelId::kSoftmax:
+    return {1, 1, 1, 1, kSoftmax, false};
+  case KernelId::kSoftmaxGrad:
+    return {2, 2, 1, 1, kSoftmax, false};
   case KernelId::kLayerNorm:
     return {3, 3, 3, 3, kLayerNorm, false};
   case KernelId::kLayerNormGrad:
@@ -290,8 +292,12 @@ Status checkAllSameShape(const StepCheck &c) {
     TIDEMARK_RETURN_IF_ERROR(c.requireSameShape("operand", c.in(i), "operand 0", c.in(0)));
   for (int i = 0; i < c.numResults(); ++i)
     TIDEMARK_RETURN_IF_ERROR(c.requireSameShape("result", c.out(i), "operand 0", c.in(0)));
-  if (c.numOperands() > 0 && c.in(0).rank < 1 && c.step().kernel == KernelId::kSoftmax)
-    return c.fail("softmax needs rank >= 1");
+  const KernelId kernel = c.step().kernel;
+  if (kernel == KernelId::kSoftmax || kernel == KernelId::kSoftmaxGrad) {
+    int axis = -1;
+    if (!SoftmaxAxis(c.step().attrs, c.in(0).rank, &axis))
+      return c.fail("softmax axis must be in [-rank, rank) for shape " + shapeText(c.in(0)));
+  }
   return Status::Ok();
 }
 
@@ -486,6 +492,16 @@ bool ReduceAxesMask(const std::vector<int> &axes, int rank, uint32_t *mask) {
     bits |= 1u << axis;
   }
   *mask = bits;
+  return true;
+}
+
+bool SoftmaxAxis(const StepAttributes &attrs, int rank, int *axis) {
+  int value = -1;
+  if (auto *a = std::get_if<SoftmaxAttributes>(&attrs))
+    value = a->axis;
+  if (value < -rank || value >= rank)
+    return false;
+  *axis = value < 0 ? value + rank : value;
   return true;
 }
 

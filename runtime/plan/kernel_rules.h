@@ -23,6 +23,10 @@ bool BroadcastShape(const kernels::Shape &a, const kernels::Shape &b, kernels::S
 // Reduce axes as a bit mask; false when an axis is out of [0, rank) or repeated.
 bool ReduceAxesMask(const std::vector<int> &axes, int rank, uint32_t *mask);
 
+// The softmax axis in [0, rank) from the step's attributes (default -1: the last axis); false
+// when it is out of range (rank 0 included).
+bool SoftmaxAxis(const StepAttributes &attrs, int rank, int *axis);
+
 // The softmax scale attention uses: the attribute, or 1/sqrt(head_dim) when it is 0.
 float AttentionScale(const AttentionAttributes &attrs, int64_t head_dim);
 

@@ -201,6 +201,8 @@ std::pair<fb::Attrs, flatbuffers::Offset<void>> serializeAttrs(Fbb &fbb,
     return {fb::Attrs::FillAttrs, fb::CreateFillAttrs(fbb, a->value).Union()};
   if (auto *a = std::get_if<BinaryGradAttributes>(&attrs))
     return {fb::Attrs::BinaryGradAttrs, fb::CreateBinaryGradAttrs(fbb, a->operand).Union()};
+  if (auto *a = std::get_if<SoftmaxAttributes>(&attrs))
+    return {fb::Attrs::SoftmaxAttrs, fb::CreateSoftmaxAttrs(fbb, a->axis).Union()};
   return {fb::Attrs::NONE, 0};
 }
 

@@ -110,6 +110,8 @@ StepAttributes decodeAttrs(const fb::Step &s) {
     return FillAttributes{s.attrs_as_FillAttrs()->value()};
   case fb::Attrs::BinaryGradAttrs:
     return BinaryGradAttributes{s.attrs_as_BinaryGradAttrs()->operand()};
+  case fb::Attrs::SoftmaxAttrs:
+    return SoftmaxAttributes{s.attrs_as_SoftmaxAttrs()->axis()};
   default:
     return std::monostate();
   }

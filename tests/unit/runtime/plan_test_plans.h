@@ -70,6 +70,64 @@ inline std::vector<float> PerceptronReference(const std::vector<float> &x) {
   return y;
 }
 
+// A plan that touches most kernel families with awkward sizes (chunks that do not divide T,
+// broadcasting, a reshape view, scratch-using kernels). Every arena value gets its own bytes and
+// live intervals come from the steps. Inputs: x [32,32]. Outputs: r [64], dscale [64],
+// dsum [2,4,16,16]. State: W1 [32,64], b1 [64].
+inline PlanBuilder MixedBuilder() {
+  PlanBuilder builder;
+  uint64_t arena_top = 0;
+  auto arena = [&](const std::string &name, std::vector<int64_t> shape) {
+    int64_t elements = 1;
+    for (int64_t d : shape)
+      elements *= d;
+    int id = builder.AddArenaTensor(name, std::move(shape), arena_top);
+    arena_top += (uint64_t(elements) * 4 + 63) / 64 * 64;
+    return id;
+  };
+  builder.SetState(64 * 33 * 4);
+  int x = builder.AddInput("x", {32, 32});
+  int w1 = builder.AddStateTensor("W1", {32, 64}, 0);
+  int b1 = builder.AddStateTensor("b1", {64}, 32 * 64 * 4);
+  std::vector<float> w(32 * 64), b(64), scale(64);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = float((i * 37) % 17) / 17.0f - 0.5f;
+  for (size_t i = 0; i < b.size(); ++i) {
+    b[i] = float(i % 5) * 0.1f - 0.2f;
+    scale[i] = 1.0f + float(i % 3);
+  }
+  builder.SetStateTensorValues(w1, w);
+  builder.SetStateTensorValues(b1, b);
+  int scale_c = builder.AddConstant("scale", {64}, scale);
+  int h1 = arena("h1", {32, 64}), h2 = arena("h2", {32, 64}), h3 = arena("h3", {32, 64});
+  int sm = arena("s", {32, 64}), m = arena("m", {32, 64});
+  int q = builder.AddView("q", {2, 4, 16, 16}, m);
+  int out = arena("out", {2, 4, 16, 16}), lse = arena("lse", {2, 4, 16});
+  int dq = arena("dq", {2, 4, 16, 16}), dk = arena("dk", {2, 4, 16, 16});
+  int dv = arena("dv", {2, 4, 16, 16}), sum1 = arena("sum1", {2, 4, 16, 16});
+  int r = builder.AddOutput("r", {64});
+  int dscale = builder.AddOutput("dscale", {64});
+  int dsum = builder.AddOutput("dsum", {2, 4, 16, 16});
+  builder.SetArena(arena_top);
+  builder.AddStep(KernelId::kMatMul, {x, w1}, {h1}, MatMulAttributes{});
+  builder.AddStep(KernelId::kAdd, {h1, b1}, {h2});
+  builder.AddStep(KernelId::kGeluTanh, {h2}, {h3});
+  builder.AddStep(KernelId::kSoftmax, {h3}, {sm}, SoftmaxAttributes{-1});
+  builder.AddStep(KernelId::kMul, {sm, scale_c}, {m});
+  builder.AddStep(KernelId::kMulGrad, {sm, scale_c, m}, {dscale}, BinaryGradAttributes{1});
+  builder.AddStep(KernelId::kReduceSum, {m}, {r}, ReduceAttributes{{0}, false});
+  AttentionAttributes attention;
+  attention.causal = true;
+  attention.q_chunk = 5;
+  attention.k_chunk = 7;
+  builder.AddStep(KernelId::kAttention, {q, q, q}, {out, lse}, attention);
+  builder.AddStep(KernelId::kAttentionGrad, {q, q, q, out, lse, out}, {dq, dk, dv}, attention);
+  builder.AddStep(KernelId::kAdd, {dq, dk}, {sum1});
+  builder.AddStep(KernelId::kAdd, {sum1, dv}, {dsum});
+  builder.AssignLiveIntervalsFromSteps();
+  return builder;
+}
+
 } // namespace testing_plans
 } // namespace tidemark
 

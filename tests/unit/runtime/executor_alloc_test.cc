@@ -1,0 +1,139 @@
+// Zero heap allocation per step: global operator new/delete and the malloc family are replaced by
+// counting versions, and 100 steps after the first must not call any of them.
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "plan_test_plans.h"
+#include "tidemark/runtime.h"
+#include "gtest/gtest.h"
+
+// glibc's own entry points, so the replacements below can forward without recursing.
+extern "C" void *__libc_malloc(size_t size);
+extern "C" void *__libc_calloc(size_t count, size_t size);
+extern "C" void *__libc_realloc(void *ptr, size_t size);
+extern "C" void *__libc_memalign(size_t alignment, size_t size);
+extern "C" void __libc_free(void *ptr);
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_new_calls{0};
+std::atomic<long> g_malloc_calls{0};
+
+void countMalloc() {
+  if (g_counting.load(std::memory_order_relaxed))
+    g_malloc_calls.fetch_add(1, std::memory_order_relaxed);
+}
+void *countedNew(size_t size) {
+  if (g_counting.load(std::memory_order_relaxed))
+    g_new_calls.fetch_add(1, std::memory_order_relaxed);
+  void *p = __libc_malloc(size == 0 ? 1 : size);
+  if (!p)
+    throw std::bad_alloc();
+  return p;
+}
+} // namespace
+
+extern "C" {
+void *malloc(size_t size) {
+  countMalloc();
+  return __libc_malloc(size);
+}
+void *calloc(size_t count, size_t size) {
+  countMalloc();
+  return __libc_calloc(count, size);
+}
+void *realloc(void *ptr, size_t size) {
+  countMalloc();
+  return __libc_realloc(ptr, size);
+}
+void *aligned_alloc(size_t alignment, size_t size) {
+  countMalloc();
+  return __libc_memalign(alignment, size);
+}
+int posix_memalign(void **out, size_t alignment, size_t size) {
+  countMalloc();
+  void *p = __libc_memalign(alignment, size);
+  if (!p)
+    return ENOMEM;
+  *out = p;
+  return 0;
+}
+void free(void *ptr) { __libc_free(ptr); }
+}
+
+void *operator new(size_t size) { return countedNew(size); }
+void *operator new[](size_t size) { return countedNew(size); }
+void operator delete(void *ptr) noexcept { __libc_free(ptr); }
+void operator delete[](void *ptr) noexcept { __libc_free(ptr); }
+void operator delete(void *ptr, size_t) noexcept { __libc_free(ptr); }
+void operator delete[](void *ptr, size_t) noexcept { __libc_free(ptr); }
+
+namespace tidemark {
+namespace {
+
+void *volatile g_sink;
+
+// Runs 100 steps after a first one and returns the allocations counted during those 100.
+long allocationsOver100Steps(Runtime &runtime) {
+  EXPECT_TRUE(runtime.Run().ok());
+  g_new_calls = 0;
+  g_malloc_calls = 0;
+  g_counting = true;
+  bool all_ok = true;
+  for (int step = 0; step < 100; ++step)
+    all_ok = runtime.Run().ok() && all_ok;
+  g_counting = false;
+  EXPECT_TRUE(all_ok);
+  return g_new_calls.load() + g_malloc_calls.load();
+}
+
+TEST(ExecutorAllocTest, CountersSeeAllocations) {
+  g_new_calls = 0;
+  g_malloc_calls = 0;
+  g_counting = true;
+  g_sink = ::operator new(16);
+  ::operator delete(g_sink);
+  g_sink = std::malloc(8);
+  std::free(g_sink);
+  g_counting = false;
+  EXPECT_EQ(g_new_calls.load(), 1);
+  EXPECT_EQ(g_malloc_calls.load(), 1);
+}
+
+TEST(ExecutorAllocTest, StepsDoNotAllocate) {
+  for (int threads : {1, 2}) {
+    std::unique_ptr<Runtime> runtime;
+    std::vector<uint8_t> bytes = testing_plans::MixedBuilder().Finish();
+    RuntimeOptions options;
+    options.num_threads = threads;
+    Status status =
+        Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, options, &runtime);
+    ASSERT_TRUE(status.ok()) << status.ToString();
+    void *x = nullptr;
+    ASSERT_TRUE(runtime->InputBuffer("x", &x).ok());
+    for (int i = 0; i < 32 * 32; ++i)
+      static_cast<float *>(x)[i] = float(i % 13) * 0.1f - 0.6f;
+    EXPECT_EQ(allocationsOver100Steps(*runtime), 0) << threads << " threads";
+    EXPECT_EQ(runtime->statistics().steps_run, 101u);
+  }
+}
+
+TEST(ExecutorAllocTest, StepsWithCallerBuffersDoNotAllocate) {
+  std::unique_ptr<Runtime> runtime;
+  std::vector<uint8_t> bytes = testing_plans::PerceptronPlan();
+  ASSERT_TRUE(
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime).ok());
+  std::vector<float> x(12, 1.0f), y(20);
+  ASSERT_TRUE(runtime->BindInput("x", x.data(), 48, DType::kF32, {4, 3}).ok());
+  ASSERT_TRUE(runtime->BindOutput("y", y.data(), 80, DType::kF32, {4, 5}).ok());
+  EXPECT_EQ(allocationsOver100Steps(*runtime), 0);
+  // x = ones: x W = 3 - 0.75 j, plus b = j - 2: y = 1 + 0.25 j in every row.
+  EXPECT_EQ(std::vector<float>(y.begin(), y.begin() + 5),
+            (std::vector<float>{1.0f, 1.25f, 1.5f, 1.75f, 2.0f}));
+}
+
+} // namespace
+} // namespace tidemark

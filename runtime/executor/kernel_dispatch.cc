@@ -6,6 +6,7 @@
 #include "runtime/kernels/attention.h"
 #include "runtime/kernels/elementwise.h"
 #include "runtime/kernels/gemm.h"
+#include "runtime/kernels/layer_norm.h"
 #include "runtime/kernels/reduce.h"
 #include "runtime/kernels/softmax.h"
 #include "runtime/plan/kernel_rules.h"
@@ -177,6 +178,21 @@ Status runSoftmax(const StepTensors &t, const KernelContext &ctx) {
   return kernels::SoftmaxGrad(outer, shape.dims[axis], inner, t.in(0), t.in(1), t.out(0), ctx.pool);
 }
 
+// Layer norm over the last axis: [rows, norm_size].
+Status runLayerNorm(const StepTensors &t, const KernelContext &ctx) {
+  const Shape &x = t.inShape(0);
+  const int64_t norm_size = x.dims[x.rank - 1];
+  const int64_t rows = x.NumElements() / norm_size;
+  if (t.step.kernel == KernelId::kLayerNormGrad)
+    return kernels::LayerNormGrad(rows, norm_size, t.in(0), t.in(1), t.in(2), t.in(3), t.in(4),
+                                  t.out(0), t.out(1), t.out(2), ctx.scratch, ctx.pool);
+  LayerNormAttributes attrs;
+  if (auto *a = std::get_if<LayerNormAttributes>(&t.step.attrs))
+    attrs = *a;
+  return kernels::LayerNorm(rows, norm_size, t.in(0), t.in(1), t.in(2), attrs.epsilon, t.out(0),
+                            t.out(1), t.out(2), ctx.pool);
+}
+
 Status runAttention(const StepTensors &t, const KernelContext &ctx) {
   const kernels::AttentionParams p = attentionParams(t.plan, t.step);
   if (t.step.kernel == KernelId::kAttention)
@@ -190,8 +206,6 @@ Status runAttention(const StepTensors &t, const KernelContext &ctx) {
 
 Status CheckKernelAvailable(KernelId kernel) {
   switch (kernel) {
-  case KernelId::kLayerNorm:
-  case KernelId::kLayerNormGrad:
   case KernelId::kTranspose:
   case KernelId::kMseLoss:
   case KernelId::kMseLossGrad:
@@ -215,6 +229,11 @@ size_t StepScratchBytes(const LoadedPlan &plan, const LoadedStep &step, int num_
     return kernels::AttentionScratchBytes(attentionParams(plan, step), num_threads);
   case KernelId::kAttentionGrad:
     return kernels::AttentionBackwardScratchBytes(attentionParams(plan, step), num_threads);
+  case KernelId::kLayerNormGrad: {
+    const Shape &x = plan.tensors[size_t(step.operands[0])].shape;
+    const int64_t norm_size = x.dims[x.rank - 1];
+    return kernels::LayerNormGradScratchBytes(x.NumElements() / norm_size, norm_size, num_threads);
+  }
   case KernelId::kAddGrad:
   case KernelId::kSubGrad:
   case KernelId::kMulGrad:
@@ -268,6 +287,9 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
   case KernelId::kSoftmax:
   case KernelId::kSoftmaxGrad:
     return runSoftmax(t, ctx);
+  case KernelId::kLayerNorm:
+  case KernelId::kLayerNormGrad:
+    return runLayerNorm(t, ctx);
   case KernelId::kReshape:
   case KernelId::kCopy:
     runCopy(t);

@@ -72,8 +72,9 @@ inline std::vector<float> PerceptronReference(const std::vector<float> &x) {
 
 // A plan that touches most kernel families with awkward sizes (chunks that do not divide T,
 // broadcasting, a reshape view, scratch-using kernels). Every arena value gets its own bytes and
-// live intervals come from the steps. Inputs: x [32,32]. Outputs: r [64], dscale [64],
-// dsum [2,4,16,16]. State: W1 [32,64], b1 [64].
+// live intervals come from the steps. Inputs: x [32,32]. Outputs: dgamma [64], r [64],
+// dscale [64], dsum [2,4,16,16]. State: W1 [32,64], b1, gamma, beta [64]. (dln and dbeta are
+// computed and never read: a dead value still gets its interval and bytes.)
 inline PlanBuilder MixedBuilder() {
   PlanBuilder builder;
   uint64_t arena_top = 0;
@@ -85,7 +86,7 @@ inline PlanBuilder MixedBuilder() {
     arena_top += (uint64_t(elements) * 4 + 63) / 64 * 64;
     return id;
   };
-  builder.SetState(64 * 33 * 4);
+  builder.SetState(64 * 35 * 4);
   int x = builder.AddInput("x", {32, 32});
   int w1 = builder.AddStateTensor("W1", {32, 64}, 0);
   int b1 = builder.AddStateTensor("b1", {64}, 32 * 64 * 4);
@@ -98,9 +99,16 @@ inline PlanBuilder MixedBuilder() {
   }
   builder.SetStateTensorValues(w1, w);
   builder.SetStateTensorValues(b1, b);
+  int gamma = builder.AddStateTensor("gamma", {64}, 33 * 64 * 4);
+  int beta = builder.AddStateTensor("beta", {64}, 34 * 64 * 4);
+  builder.SetStateTensorValues(gamma, scale);
+  builder.SetStateTensorValues(beta, b);
   int scale_c = builder.AddConstant("scale", {64}, scale);
   int h1 = arena("h1", {32, 64}), h2 = arena("h2", {32, 64}), h3 = arena("h3", {32, 64});
   int sm = arena("s", {32, 64}), m = arena("m", {32, 64});
+  int ln = arena("ln", {32, 64}), mean = arena("mean", {32}), rstd = arena("rstd", {32});
+  int dln = arena("dln", {32, 64}), dbeta = arena("dbeta", {64});
+  int dgamma = builder.AddOutput("dgamma", {64});
   int q = builder.AddView("q", {2, 4, 16, 16}, m);
   int out = arena("out", {2, 4, 16, 16}), lse = arena("lse", {2, 4, 16});
   int dq = arena("dq", {2, 4, 16, 16}), dk = arena("dk", {2, 4, 16, 16});
@@ -111,7 +119,10 @@ inline PlanBuilder MixedBuilder() {
   builder.SetArena(arena_top);
   builder.AddStep(KernelId::kMatMul, {x, w1}, {h1}, MatMulAttributes{});
   builder.AddStep(KernelId::kAdd, {h1, b1}, {h2});
-  builder.AddStep(KernelId::kGeluTanh, {h2}, {h3});
+  builder.AddStep(KernelId::kLayerNorm, {h2, gamma, beta}, {ln, mean, rstd},
+                  LayerNormAttributes{1e-5f});
+  builder.AddStep(KernelId::kLayerNormGrad, {h2, gamma, mean, rstd, ln}, {dln, dgamma, dbeta});
+  builder.AddStep(KernelId::kGeluTanh, {ln}, {h3});
   builder.AddStep(KernelId::kSoftmax, {h3}, {sm}, SoftmaxAttributes{-1});
   builder.AddStep(KernelId::kMul, {sm, scale_c}, {m});
   builder.AddStep(KernelId::kMulGrad, {sm, scale_c, m}, {dscale}, BinaryGradAttributes{1});

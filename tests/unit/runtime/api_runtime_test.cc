@@ -1,0 +1,269 @@
+// Embedding API: loading (file, copied and borrowed memory), queries, binding with checks that
+// leave state unchanged on error, runtime-owned buffers, parameters and statistics.
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plan_test_plans.h"
+#include "tidemark/runtime.h"
+#include "gtest/gtest.h"
+
+namespace tidemark {
+namespace {
+
+const std::vector<float> kX = {1, 2, 3, -1, 0, 1, 0, 0, 0, 2, -1, 0.5f};
+const std::vector<float> kY = {5, 4.5f, 4, 3.5f, 3, 0, 0, 1, 2,      3,
+                               0, 0,    0, 1,    2, 0, 0, 0, 0.625f, 1.25f};
+
+std::unique_ptr<Runtime> loadPerceptron() {
+  std::vector<uint8_t> bytes = testing_plans::PerceptronPlan();
+  std::unique_ptr<Runtime> runtime;
+  Status status =
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  return runtime; // The plan bytes die here: kCopy must not need them.
+}
+
+std::string tempPath(const std::string &name) {
+  const char *dir = std::getenv("TMPDIR");
+  return std::string(dir ? dir : "/tmp") + "/tidemark_api_test_" + name;
+}
+
+void writeFile(const std::string &path, const void *data, size_t size) {
+  std::FILE *file = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr);
+  ASSERT_EQ(std::fwrite(data, 1, size, file), size);
+  std::fclose(file);
+}
+
+std::vector<float> readY(Runtime &runtime) {
+  std::vector<float> y(20);
+  EXPECT_TRUE(runtime.ReadOutput("y", y.data(), 80).ok());
+  return y;
+}
+
+TEST(ApiRuntimeTest, QueriesDescribeThePlan) {
+  std::unique_ptr<Runtime> runtime = loadPerceptron();
+  ASSERT_TRUE(runtime);
+  EXPECT_EQ(runtime->arena_bytes(), 256u);
+  EXPECT_EQ(runtime->state_bytes(), 128u);
+  ASSERT_EQ(runtime->inputs().size(), 1u);
+  EXPECT_EQ(runtime->inputs()[0].name, "x");
+  EXPECT_EQ(runtime->inputs()[0].shape, (std::vector<int64_t>{4, 3}));
+  EXPECT_EQ(runtime->inputs()[0].size_bytes, 48u);
+  ASSERT_EQ(runtime->outputs().size(), 1u);
+  EXPECT_EQ(runtime->outputs()[0].name, "y");
+  ASSERT_EQ(runtime->parameters().size(), 2u);
+  EXPECT_EQ(runtime->parameters()[0].name, "W");
+  EXPECT_EQ(runtime->parameters()[1].shape, (std::vector<int64_t>{5}));
+  RuntimeStatistics stats = runtime->statistics();
+  EXPECT_EQ(stats.steps_run, 0u);
+  EXPECT_EQ(stats.arena_bytes, 256u);
+  EXPECT_EQ(stats.state_bytes, 128u);
+  EXPECT_EQ(stats.io_bytes, 64u + 128u); // x (48 -> 64) and y (80 -> 128), 64-byte rounded.
+  EXPECT_EQ(stats.planned_load_bytes, 160u);
+}
+
+TEST(ApiRuntimeTest, RunsThroughRuntimeOwnedBuffers) {
+  std::unique_ptr<Runtime> runtime = loadPerceptron();
+  void *x = nullptr, *y = nullptr;
+  ASSERT_TRUE(runtime->InputBuffer("x", &x).ok());
+  ASSERT_TRUE(runtime->OutputBuffer("y", &y).ok());
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(x) % 64, 0u);
+  std::memcpy(x, kX.data(), 48);
+  ASSERT_TRUE(runtime->Run().ok());
+  EXPECT_EQ(std::vector<float>(static_cast<float *>(y), static_cast<float *>(y) + 20), kY);
+  EXPECT_EQ(readY(*runtime), kY);
+  RuntimeStatistics stats = runtime->statistics();
+  EXPECT_EQ(stats.steps_run, 1u);
+  EXPECT_GT(stats.last_step_seconds, 0.0);
+  EXPECT_EQ(stats.total_step_seconds, stats.last_step_seconds);
+}
+
+TEST(ApiRuntimeTest, RunsOnCallerBuffers) {
+  std::unique_ptr<Runtime> runtime = loadPerceptron();
+  std::vector<float> y(20, -7.0f);
+  ASSERT_TRUE(runtime->BindInput("x", kX.data(), 48, DType::kF32, {4, 3}).ok());
+  ASSERT_TRUE(runtime->BindOutput("y", y.data(), 80, DType::kF32, {4, 5}).ok());
+  ASSERT_TRUE(runtime->Run().ok());
+  EXPECT_EQ(y, kY);
+  EXPECT_EQ(readY(*runtime), kY);
+}
+
+TEST(ApiRuntimeTest, BadBindingsChangeNothing) {
+  std::unique_ptr<Runtime> runtime = loadPerceptron();
+  ASSERT_TRUE(runtime->BindInput("x", kX.data(), 48, DType::kF32, {4, 3}).ok());
+  std::vector<float> other(12, 100.0f);
+  struct Case {
+    Status status;
+    StatusCode code;
+    const char *text;
+  } cases[] = {
+      {runtime->BindInput("nope", other.data(), 48, DType::kF32, {4, 3}), StatusCode::kNotFound,
+       "no input named 'nope'"},
+      {runtime->BindInput("x", other.data(), 48, DType::kF32, {3, 4}), StatusCode::kInvalidArgument,
+       "'x' has shape [4,3], the buffer has [3,4]"},
+      {runtime->BindInput("x", other.data(), 48, DType::kI32, {4, 3}), StatusCode::kInvalidArgument,
+       "'x' is f32, the buffer is i32"},
+      {runtime->BindInput("x", other.data(), 40, DType::kF32, {4, 3}), StatusCode::kInvalidArgument,
+       "needs 48 bytes, the buffer has 40"},
+      {runtime->BindInput("x", nullptr, 48, DType::kF32, {4, 3}), StatusCode::kInvalidArgument,
+       "null"},
+      {runtime->BindInput("x", reinterpret_cast<const uint8_t *>(other.data()) + 1, 47, DType::kF32,
+                          {4, 3}),
+       StatusCode::kInvalidArgument, "not aligned"},
+      {runtime->BindOutput("x", other.data(), 48, DType::kF32, {4, 3}), StatusCode::kNotFound,
+       "no output named 'x'"},
+      {runtime->BindOutput("y", other.data(), 48, DType::kF32, {4, 5}),
+       StatusCode::kInvalidArgument, "needs 80 bytes, the buffer has 48"},
+  };
+  for (const Case &c : cases) {
+    EXPECT_EQ(c.status.code(), c.code) << c.status.ToString();
+    EXPECT_NE(c.status.message().find(c.text), std::string::npos) << c.status.ToString();
+  }
+  // x is still the first binding.
+  ASSERT_TRUE(runtime->Run().ok());
+  EXPECT_EQ(readY(*runtime), kY);
+}
+
+TEST(ApiRuntimeTest, OutputMayNotOverlapABoundInput) {
+  std::unique_ptr<Runtime> runtime = loadPerceptron();
+  std::vector<float> shared(40);
+  ASSERT_TRUE(runtime->BindInput("x", shared.data(), 48, DType::kF32, {4, 3}).ok());
+  Status status = runtime->BindOutput("y", shared.data() + 8, 80, DType::kF32, {4, 5});
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("overlaps the one bound to 'x'"), std::string::npos);
+  EXPECT_TRUE(runtime->BindOutput("y", shared.data() + 12, 80, DType::kF32, {4, 5}).ok());
+}
+
+TEST(ApiRuntimeTest, ReadsAndWritesParameters) {
+  std::unique_ptr<Runtime> runtime = loadPerceptron();
+  std::vector<float> w(15), b(5);
+  ASSERT_TRUE(runtime->ReadParameter("W", w.data(), 60).ok());
+  EXPECT_EQ(w, testing_plans::PerceptronWeights());
+  ASSERT_TRUE(runtime->ReadParameter("b", b.data(), 20).ok());
+  EXPECT_EQ(b, testing_plans::PerceptronBias());
+  // b += 10 shifts every pre-activation by 10: y = z + 10 where all of them are now positive.
+  for (float &v : b)
+    v += 10.0f;
+  ASSERT_TRUE(runtime->WriteParameter("b", b.data(), 20).ok());
+  ASSERT_TRUE(runtime->BindInput("x", kX.data(), 48, DType::kF32, {4, 3}).ok());
+  ASSERT_TRUE(runtime->Run().ok());
+  EXPECT_EQ(readY(*runtime)[0], 15.0f);
+  EXPECT_EQ(readY(*runtime)[5], 9.0f); // Row 1: z = j - 1 + 10.
+  EXPECT_EQ(runtime->ReadParameter("W", w.data(), 59).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(runtime->WriteParameter("nope", b.data(), 20).code(), StatusCode::kNotFound);
+  EXPECT_EQ(runtime->ReadOutput("y", nullptr, 80).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ApiRuntimeTest, LoadsFromFileAndReportsFileErrors) {
+  std::vector<uint8_t> bytes = testing_plans::PerceptronPlan();
+  const std::string path = tempPath("perceptron.tplan");
+  writeFile(path, bytes.data(), bytes.size());
+  std::unique_ptr<Runtime> runtime;
+  Status status = Runtime::LoadFromFile(path, {}, &runtime);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  ASSERT_TRUE(runtime->BindInput("x", kX.data(), 48, DType::kF32, {4, 3}).ok());
+  ASSERT_TRUE(runtime->Run().ok());
+  EXPECT_EQ(readY(*runtime), kY);
+
+  std::unique_ptr<Runtime> missing;
+  status = Runtime::LoadFromFile(path + ".missing", {}, &missing);
+  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+  EXPECT_FALSE(missing);
+  writeFile(path, bytes.data(), bytes.size() / 3);
+  status = Runtime::LoadFromFile(path, {}, &missing);
+  EXPECT_EQ(status.code(), StatusCode::kDataLoss);
+  EXPECT_NE(status.message().find(path), std::string::npos) << status.ToString();
+  std::remove(path.c_str());
+}
+
+TEST(ApiRuntimeTest, BorrowedMemoryUsesConstantsInPlace) {
+  // y2 = y * c with c a constant: with kBorrow, changing the caller's bytes of c changes y2.
+  testing_plans::PerceptronIds ids;
+  PlanBuilder builder = testing_plans::PerceptronBuilder(&ids);
+  int c = builder.AddConstant("c", {5}, {1, 1, 1, 1, 1});
+  int y2 = builder.AddOutput("y2", {4, 5});
+  builder.AddStep(KernelId::kMul, {ids.y, c}, {y2});
+  std::vector<uint8_t> bytes = builder.Finish();
+  std::unique_ptr<Runtime> copied, borrowed;
+  ASSERT_TRUE(
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &copied).ok());
+  ASSERT_TRUE(
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kBorrow, {}, &borrowed).ok());
+  // Find the constant's five 1.0f values in the plan bytes and double them.
+  const float ones[5] = {1, 1, 1, 1, 1};
+  size_t at = 0;
+  for (; at + sizeof(ones) <= bytes.size(); ++at)
+    if (std::memcmp(bytes.data() + at, ones, sizeof(ones)) == 0)
+      break;
+  ASSERT_LT(at + sizeof(ones), bytes.size());
+  const float twos[5] = {2, 2, 2, 2, 2};
+  std::memcpy(bytes.data() + at, twos, sizeof(twos));
+  std::vector<float> out(20);
+  for (Runtime *runtime : {copied.get(), borrowed.get()}) {
+    ASSERT_TRUE(runtime->BindInput("x", kX.data(), 48, DType::kF32, {4, 3}).ok());
+    ASSERT_TRUE(runtime->Run().ok());
+    ASSERT_TRUE(runtime->ReadOutput("y2", out.data(), 80).ok());
+    EXPECT_EQ(out[0], runtime == copied.get() ? 5.0f : 10.0f);
+  }
+}
+
+TEST(ApiRuntimeTest, LoadsStateFromExternalWeights) {
+  testing_plans::PerceptronIds ids;
+  PlanBuilder builder = testing_plans::PerceptronBuilder(&ids);
+  // Replace the inline initial values: a raw state image with 16 bytes of header in front.
+  PlanBuilder external;
+  external.SetArena(256);
+  external.SetState(128);
+  for (int i = 0; i < builder.num_tensors(); ++i)
+    external.AddTensor(builder.tensor(i));
+  external.AddStep(KernelId::kMatMul, {ids.x, ids.w}, {ids.h}, MatMulAttributes{});
+  external.AddStep(KernelId::kAdd, {ids.h, ids.b}, {ids.z});
+  external.AddStep(KernelId::kRelu, {ids.z}, {ids.y});
+  std::vector<uint8_t> image(16 + 128, 0);
+  std::vector<float> w = testing_plans::PerceptronWeights(), b = testing_plans::PerceptronBias();
+  std::memcpy(image.data() + 16, w.data(), 60);
+  std::memcpy(image.data() + 16 + 64, b.data(), 20);
+  const std::string path = tempPath("weights.bin");
+  writeFile(path, image.data(), image.size());
+  external.SetExternalWeights(path, 16, 128);
+  std::vector<uint8_t> bytes = external.Finish();
+  std::unique_ptr<Runtime> runtime;
+  Status status =
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  ASSERT_TRUE(runtime->BindInput("x", kX.data(), 48, DType::kF32, {4, 3}).ok());
+  ASSERT_TRUE(runtime->Run().ok());
+  EXPECT_EQ(readY(*runtime), kY);
+
+  writeFile(path, image.data(), 100); // Too short.
+  status = Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime);
+  EXPECT_EQ(status.code(), StatusCode::kDataLoss);
+  EXPECT_NE(status.message().find("shorter than the 128 bytes at offset 16"), std::string::npos)
+      << status.ToString();
+  std::remove(path.c_str());
+  status = Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime);
+  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+}
+
+TEST(ApiRuntimeTest, RejectsBadLoadArguments) {
+  std::vector<uint8_t> bytes = testing_plans::PerceptronPlan();
+  std::unique_ptr<Runtime> runtime;
+  RuntimeOptions options;
+  options.num_threads = 0;
+  Status status =
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, options, &runtime);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(runtime);
+  EXPECT_EQ(Runtime::LoadFromMemory(nullptr, 10, PlanMemory::kCopy, {}, &runtime).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, nullptr).code(),
+      StatusCode::kInvalidArgument);
+}
+
+} // namespace
+} // namespace tidemark

@@ -166,6 +166,13 @@ HWY_INLINE TileKernel KernelForColumns(size_t cols) {
 template <size_t kWidth>
 HWY_INLINE void PackPanel(const float *HWY_RESTRICT src, size_t x_stride, size_t k_stride,
                           size_t count, size_t depth, float *HWY_RESTRICT dst) {
+  if (x_stride == 1 && count == kWidth) {
+    // A compile-time size lets the compiler emit a few vector moves instead of a memcpy call or
+    // `rep movs`, whose start-up cost dominates a 32- or 192-byte copy.
+    for (size_t kk = 0; kk < depth; ++kk)
+      memcpy(dst + kk * kWidth, src + kk * k_stride, kWidth * sizeof(float));
+    return;
+  }
   if (x_stride == 1) {
     for (size_t kk = 0; kk < depth; ++kk) {
       float *row = dst + kk * kWidth;
@@ -178,9 +185,15 @@ HWY_INLINE void PackPanel(const float *HWY_RESTRICT src, size_t x_stride, size_t
   if (count < kWidth)
     memset(dst, 0, depth * kWidth * sizeof(float));
   if (count == kWidth && k_stride == 1) {
-    for (size_t kk = 0; kk < depth; ++kk) {
-      for (size_t x = 0; x < kWidth; ++x)
-        dst[kk * kWidth + x] = src[x * x_stride + kk];
+    // Groups of 8 lines: 8 read streams stay within the L1 TLB even when lines are pages apart
+    // (48 lines of a 3072-wide matrix span 141 pages and missed the L1 TLB on every element).
+    constexpr size_t kGroup = kWidth < 8 ? kWidth : 8;
+    static_assert(kWidth % kGroup == 0, "panel width must be a multiple of the line group");
+    for (size_t x0 = 0; x0 < kWidth; x0 += kGroup) {
+      for (size_t kk = 0; kk < depth; ++kk) {
+        for (size_t x = 0; x < kGroup; ++x)
+          dst[kk * kWidth + x0 + x] = src[(x0 + x) * x_stride + kk];
+      }
     }
     return;
   }
@@ -291,17 +304,21 @@ HWY_INLINE GemmOperands OperandsOfBatchItem(const GemmParams &p, const float *a,
   return op;
 }
 
-// Splits C into `num_tasks` rectangles along M (in whole MR tiles) when there are at least two
-// tiles per task, otherwise along N (in whole NR tiles). Splitting M costs each task a private
-// copy of the packed B slice; splitting N would duplicate the A packing, which is larger whenever
-// m >= n. Tile boundaries never depend on num_tasks, only on MR and NR.
+// Splits C into `num_tasks` rectangles, along M in whole MR tiles or along N in whole NR tiles.
+// Every task packs its own copy of the op(B) slices it needs when M is split, and of the op(A)
+// rows it needs when N is split, so the split duplicates the smaller operand: M when m >= n
+// (k x n <= m x k), N otherwise (unless that dimension has fewer tiles than tasks). Tile
+// boundaries never depend on num_tasks, only on MR and NR.
 HWY_INLINE TaskWork RectangleOfTask(const GemmParams &p, int64_t task, int64_t num_tasks) {
   const size_t m = static_cast<size_t>(p.m), n = static_cast<size_t>(p.n);
   const size_t row_tiles = (m + kTileRows - 1) / kTileRows;
   const size_t col_tiles = (n + kTileCols - 1) / kTileCols;
   const size_t t = static_cast<size_t>(task), tasks = static_cast<size_t>(num_tasks);
+  const bool rows_preferred = m >= n;
+  const bool split_rows = rows_preferred ? (row_tiles >= tasks || row_tiles >= col_tiles)
+                                         : (col_tiles < tasks && row_tiles > col_tiles);
   TaskWork work{0, m, 0, n, nullptr, nullptr};
-  if (row_tiles >= 2 * tasks || row_tiles >= col_tiles) {
+  if (split_rows) {
     work.row_begin = HWY_MIN(m, t * row_tiles / tasks * kTileRows);
     work.row_end = HWY_MIN(m, (t + 1) * row_tiles / tasks * kTileRows);
   } else {

@@ -117,3 +117,80 @@ int64_t CheckpointOp::getBytesRead() {
     bytes += detail::tensorBytes(value.getType());
   return bytes;
 }
+
+//===----------------------------------------------------------------------===//
+// Gradient and optimizer ops
+//===----------------------------------------------------------------------===//
+
+// relu': select (1) and multiply by grad (1).
+int64_t ReluGradOp::getFlops() { return 2 * numElements(getResult()); }
+
+// tanh': tanh (1), square (1), 1 - t^2 (1), times grad (1).
+int64_t TanhGradOp::getFlops() { return 4 * numElements(getResult()); }
+
+// gelu' (tanh form), with u = c (x + a x^3), t = tanh(u):
+//   0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3a x^2), times grad: 18 operations per element.
+// gelu' (exact): Phi(x) = 0.5 (1 + erf(x / sqrt 2)) (4), phi(x) = exp(-x^2 / 2) / sqrt(2 pi) (4),
+//   Phi + x phi (2), times grad (1): 11 per element.
+int64_t GeluGradOp::getFlops() {
+  int64_t perElement = getApproximation() == GeluApproximation::Tanh ? 18 : 11;
+  return perElement * numElements(getResult());
+}
+
+// softmax': grad * y (1), row sum (1), grad - sum (1), times y (1) = 4 per element.
+int64_t SoftmaxGradOp::getFlops() { return 4 * numElements(getResult()); }
+
+// layer_norm' per element: xhat (2), d_scale += grad*xhat (2), d_bias += grad (1),
+// g = grad*scale (1), sum g (1), sum g*xhat (2), d_input = rstd (g - mean g - xhat mean(g xhat))
+// (4) = 13; per row: the two means (2).
+int64_t LayerNormGradOp::getFlops() {
+  auto input = getInput().getType();
+  int64_t rows = cast<RankedTensorType>(getMean().getType()).getNumElements();
+  return 13 * input.getNumElements() + 2 * rows;
+}
+
+// attention' per (batch, head) with P pairs: scores q.k (2PD), probabilities scale/-lse/exp
+// (3P), dV += p^T dO (2PD), dP = dO v^T (2PD), dS = p (dP - delta) (2P), dQ += dS k (2PD),
+// dK += dS^T q (2PD), and delta = rowsum(dO * O) (2 Tq D): 10PD + 5P + 2TqD.
+int64_t AttentionGradOp::getFlops() {
+  ArrayRef<int64_t> q = getQuery().getType().getShape();
+  int64_t seqK = getKey().getType().getDimSize(2);
+  int64_t pairs = AttentionOp::countAttendedPairs(q[2], seqK, getCausal());
+  int64_t headDim = q[3];
+  return q[0] * q[1] * (10 * pairs * headDim + 5 * pairs + 2 * q[2] * headDim);
+}
+
+// mse': subtract (1) and multiply by 2 grad / N (1) per element; the factor itself (2).
+int64_t MseLossGradOp::getFlops() { return 2 * numElements(getResult()) + 2; }
+
+// cross-entropy': softmax recomputed (5 per element: max, subtract, exp, sum, divide), minus the
+// one-hot (1 per row), times grad / rows (1 per element); the factor (1).
+int64_t SoftmaxCrossEntropyGradOp::getFlops() {
+  return 6 * numElements(getResult()) + numElements(getLabels()) + 1;
+}
+
+// Summing a gradient down: (in - out) additions.
+int64_t ReduceToShapeOp::getFlops() { return numElements(getInput()) - numElements(getResult()); }
+
+// Broadcasting copies; fill writes a constant; neither computes.
+int64_t BroadcastOp::getFlops() { return 0; }
+int64_t FillOp::getFlops() { return 0; }
+
+int64_t ScaleOp::getFlops() { return numElements(getResult()); }
+
+// SGD per element: p - lr g (2), + weight decay (2), momentum mu v + g (2).
+int64_t SgdUpdateOp::getFlops() {
+  int64_t perElement = 2;
+  if (getWeightDecay().convertToDouble() != 0.0)
+    perElement += 2;
+  if (getVelocity())
+    perElement += 2;
+  return perElement * numElements(getParam());
+}
+
+// Adam per element: m' (3), v' (4), bias corrections (2), sqrt + epsilon (2), divide (1),
+// times lr (1), subtract (1) = 14; weight decay adds 2.
+int64_t AdamUpdateOp::getFlops() {
+  int64_t perElement = getWeightDecay().convertToDouble() != 0.0 ? 16 : 14;
+  return perElement * numElements(getParam());
+}

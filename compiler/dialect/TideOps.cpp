@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dialect/TideOps.h"
+#include "compiler/dialect/TideVerifyUtils.h"
 
 #include "mlir/Dialect/Traits.h"
 #include "mlir/IR/Builders.h"
@@ -19,8 +20,7 @@
 using namespace mlir;
 using namespace mlir::tide;
 
-namespace {
-
+namespace mlir::tide::detail {
 /// Formats a shape as `[2, 3, 4]` for diagnostics.
 std::string formatShape(ArrayRef<int64_t> shape) {
   std::string text = "[";
@@ -69,6 +69,12 @@ FailureOr<SmallVector<int64_t>> broadcastShapes(std::optional<Location> loc, Arr
                              "or 1)");
   return result;
 }
+
+} // namespace mlir::tide::detail
+
+using namespace mlir::tide::detail;
+
+namespace {
 
 /// Shape inference shared by add/sub/mul/div.
 LogicalResult inferBinary(std::optional<Location> loc, Value lhsValue, Value rhsValue,
@@ -268,6 +274,11 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   if (!(epsilon > 0.0) || !std::isfinite(epsilon))
     return emitOptionalError(loc, "layer_norm epsilon must be positive and finite, got ", epsilon);
   inferred.push_back(*input);
+  if (adaptor.getWithStats()) {
+    auto statsType =
+        RankedTensorType::get(input->getShape().take_front(*axis), input->getElementType());
+    inferred.append({statsType, statsType});
+  }
   return success();
 }
 
@@ -348,11 +359,13 @@ LogicalResult ReshapeOp::verify() {
 // AttentionOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                            Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  auto query = staticTensor(loc, adaptor.getQuery().getType(), "query");
-  auto key = staticTensor(loc, adaptor.getKey().getType(), "key");
-  auto value = staticTensor(loc, adaptor.getValue().getType(), "value");
+LogicalResult mlir::tide::detail::verifyAttentionOperands(std::optional<Location> loc,
+                                                          Type queryType, Type keyType,
+                                                          Type valueType, double scale,
+                                                          int64_t queryChunk, int64_t keyChunk) {
+  auto query = staticTensor(loc, queryType, "query");
+  auto key = staticTensor(loc, keyType, "key");
+  auto value = staticTensor(loc, valueType, "value");
   if (failed(query) || failed(key) || failed(value) ||
       failed(sameElementType(loc, *query, "query", *key, "key")) ||
       failed(sameElementType(loc, *query, "query", *value, "value")))
@@ -374,14 +387,26 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   if (q[3] != k[3])
     return emitOptionalError(loc, "attention query head_dim ", q[3],
                              " does not match key head_dim ", k[3]);
-  double scale = adaptor.getScale().convertToDouble();
   if (!(scale > 0.0) || !std::isfinite(scale))
     return emitOptionalError(loc, "attention scale must be positive and finite, got ", scale);
-  if (adaptor.getQueryChunkAttr().getInt() <= 0 || adaptor.getKeyChunkAttr().getInt() <= 0)
-    return emitOptionalError(loc, "attention chunk sizes must be positive, got [",
-                             adaptor.getQueryChunkAttr().getInt(), ", ",
-                             adaptor.getKeyChunkAttr().getInt(), "]");
-  inferred.push_back(*query);
+  if (queryChunk <= 0 || keyChunk <= 0)
+    return emitOptionalError(loc, "attention chunk sizes must be positive, got [", queryChunk, ", ",
+                             keyChunk, "]");
+  return success();
+}
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  if (failed(verifyAttentionOperands(
+          loc, adaptor.getQuery().getType(), adaptor.getKey().getType(),
+          adaptor.getValue().getType(), adaptor.getScale().convertToDouble(),
+          adaptor.getQueryChunkAttr().getInt(), adaptor.getKeyChunkAttr().getInt())))
+    return failure();
+  auto query = cast<RankedTensorType>(adaptor.getQuery().getType());
+  inferred.push_back(query);
+  if (adaptor.getWithLse())
+    inferred.push_back(
+        RankedTensorType::get(query.getShape().take_front(3), query.getElementType()));
   return success();
 }
 
@@ -468,14 +493,6 @@ LogicalResult CheckpointOp::verify() {
 // Verifiers of the ops with shape inference
 //===----------------------------------------------------------------------===//
 
-namespace {
-/// Runs the op's shape inference with its location, so every broken rule is reported.
-template <typename OpT> LogicalResult verifyByInference(OpT op) {
-  SmallVector<Type> inferred;
-  return OpT::inferReturnTypes(op.getContext(), op.getLoc(), typename OpT::Adaptor(op), inferred);
-}
-} // namespace
-
 #define TIDE_VERIFY_BY_INFERENCE(OpT)                                                              \
   LogicalResult OpT::verify() { return verifyByInference(*this); }
 TIDE_VERIFY_BY_INFERENCE(MatmulOp)
@@ -495,6 +512,17 @@ TIDE_VERIFY_BY_INFERENCE(TransposeOp)
 TIDE_VERIFY_BY_INFERENCE(AttentionOp)
 TIDE_VERIFY_BY_INFERENCE(MseLossOp)
 TIDE_VERIFY_BY_INFERENCE(SoftmaxCrossEntropyOp)
+TIDE_VERIFY_BY_INFERENCE(ReluGradOp)
+TIDE_VERIFY_BY_INFERENCE(TanhGradOp)
+TIDE_VERIFY_BY_INFERENCE(GeluGradOp)
+TIDE_VERIFY_BY_INFERENCE(SoftmaxGradOp)
+TIDE_VERIFY_BY_INFERENCE(LayerNormGradOp)
+TIDE_VERIFY_BY_INFERENCE(AttentionGradOp)
+TIDE_VERIFY_BY_INFERENCE(MseLossGradOp)
+TIDE_VERIFY_BY_INFERENCE(SoftmaxCrossEntropyGradOp)
+TIDE_VERIFY_BY_INFERENCE(ScaleOp)
+TIDE_VERIFY_BY_INFERENCE(SgdUpdateOp)
+TIDE_VERIFY_BY_INFERENCE(AdamUpdateOp)
 #undef TIDE_VERIFY_BY_INFERENCE
 
 #define GET_OP_CLASSES

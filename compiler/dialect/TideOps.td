@@ -146,7 +146,9 @@ def Tide_LayerNormOp : Tide_CostOp<"layer_norm", [Pure, InferTypeOpAdaptor]> {
     Normalizes `input` over dimensions `[axis, rank)`: for each of the leading positions,
     `y = (x - mean) / sqrt(var + epsilon) * scale + bias` with the biased variance. `scale` and
     `bias` have exactly the normalized shape `input.shape[axis:]`. A negative axis counts from
-    the end. `epsilon` must be positive.
+    the end. `epsilon` must be positive. With `with_stats` (what tide-autodiff asks for) the op
+    also returns the per-row `mean` and `rstd = 1 / sqrt(var + epsilon)`, shaped
+    `input.shape[:axis]`, which `tide.layer_norm_grad` consumes.
 
     ```mlir
     %y = tide.layer_norm %x, %gamma, %beta axis = -1 epsilon = 1.0e-05
@@ -154,11 +156,11 @@ def Tide_LayerNormOp : Tide_CostOp<"layer_norm", [Pure, InferTypeOpAdaptor]> {
     ```
   }];
   let arguments = (ins Tide_FloatTensor:$input, Tide_FloatTensor:$scale, Tide_FloatTensor:$bias,
-                       I64Attr:$axis, F64Attr:$epsilon);
-  let results = (outs Tide_FloatTensor:$result);
+                       I64Attr:$axis, F64Attr:$epsilon, UnitAttr:$with_stats);
+  let results = (outs Tide_FloatTensor:$result, Variadic<Tide_FloatTensor>:$stats);
   let assemblyFormat = [{
-    $input `,` $scale `,` $bias `axis` `=` $axis `epsilon` `=` $epsilon attr-dict `:`
-    type($input) `,` type($scale) `,` type($bias)
+    $input `,` $scale `,` $bias `axis` `=` $axis `epsilon` `=` $epsilon
+    (`with_stats` $with_stats^)? attr-dict `:` type($input) `,` type($scale) `,` type($bias)
   }];
   let extraClassDeclaration = [{
     /// The first normalized axis in [0, rank).
@@ -250,7 +252,9 @@ def Tide_AttentionOp : Tide_CostOp<"attention", [Pure, InferTypeOpAdaptor]> {
     j <= i + (seq_k - seq_q). `scale` is usually 1/sqrt(head_dim). The runtime evaluates it
     FlashAttention-style in blocks of `query_chunk` x `key_chunk` (online softmax), so its extra
     memory does not grow with the sequence length; both chunk sizes must be positive and need
-    not divide the sequence lengths.
+    not divide the sequence lengths. With `with_lse` (what tide-autodiff asks for) the op also
+    returns each query row's log-sum-exp of its scaled, masked scores ([batch, heads, seq_q]),
+    which `tide.attention_grad` consumes.
 
     ```mlir
     %o = tide.attention %q, %k, %v causal scale = 0.125 chunks = [64, 64]
@@ -259,11 +263,11 @@ def Tide_AttentionOp : Tide_CostOp<"attention", [Pure, InferTypeOpAdaptor]> {
   }];
   let arguments = (ins Tide_FloatTensor:$query, Tide_FloatTensor:$key, Tide_FloatTensor:$value,
                        UnitAttr:$causal, F64Attr:$scale,
-                       I64Attr:$query_chunk, I64Attr:$key_chunk);
-  let results = (outs Tide_FloatTensor:$result);
+                       I64Attr:$query_chunk, I64Attr:$key_chunk, UnitAttr:$with_lse);
+  let results = (outs Tide_FloatTensor:$result, Optional<Tide_FloatTensor>:$lse);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`causal` $causal^)? `scale` `=` $scale
-    `chunks` `=` `[` $query_chunk `,` $key_chunk `]` attr-dict `:`
+    `chunks` `=` `[` $query_chunk `,` $key_chunk `]` (`with_lse` $with_lse^)? attr-dict `:`
     type($query) `,` type($key) `,` type($value)
   }];
   let extraClassDeclaration = [{
@@ -346,5 +350,7 @@ def Tide_YieldOp : Tide_Op<"yield", [Pure, Terminator, ReturnLike,
   let arguments = (ins Variadic<AnyRankedTensor>:$values);
   let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
 }
+
+include "TideTrainingOps.td"
 
 #endif // TIDE_OPS_TD

@@ -1,0 +1,272 @@
+//===- TideTrainingOps.cpp - gradient and optimizer op verification -------===//
+//
+// Shape inference (which is also verification, see TideOps.cpp) for the ops tide-autodiff emits.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/dialect/TideOps.h"
+#include "compiler/dialect/TideVerifyUtils.h"
+
+#include "mlir/Dialect/Traits.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tide;
+using namespace mlir::tide::detail;
+
+namespace {
+
+/// `grad` must have exactly the type of the forward tensor it is the gradient of.
+LogicalResult sameTypeAs(std::optional<Location> loc, Type grad, StringRef gradName, Type forward,
+                         StringRef forwardName) {
+  if (grad == forward)
+    return success();
+  return emitOptionalError(loc, gradName, " ", grad, " must have the type of ", forwardName, " ",
+                           forward);
+}
+
+/// Inference for ops whose result has their first operand's type.
+LogicalResult inferLikeOperand(std::optional<Location> loc, Value operand, StringRef name,
+                               SmallVectorImpl<Type> &inferred) {
+  auto tensor = staticTensor(loc, operand.getType(), name);
+  if (failed(tensor))
+    return failure();
+  inferred.push_back(*tensor);
+  return success();
+}
+
+/// Fails unless `value` is finite and, when `positive`, greater than zero (or >= 0 otherwise).
+LogicalResult checkHyperParameter(std::optional<Location> loc, StringRef name, double value,
+                                  bool positive) {
+  bool ok = std::isfinite(value) && (positive ? value > 0.0 : value >= 0.0);
+  if (ok)
+    return success();
+  return emitOptionalError(loc, name, " must be ", positive ? "positive" : "non-negative",
+                           " and finite, got ", value);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Activation and normalization gradients
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReluGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                           Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  return inferLikeOperand(loc, adaptor.getInput(), "input", inferred);
+}
+
+LogicalResult TanhGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                           Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  return inferLikeOperand(loc, adaptor.getInput(), "input", inferred);
+}
+
+LogicalResult GeluGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                           Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  return inferLikeOperand(loc, adaptor.getInput(), "input", inferred);
+}
+
+LogicalResult SoftmaxGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto output = staticTensor(loc, adaptor.getOutput().getType(), "output");
+  if (failed(output))
+    return failure();
+  if (output->getRank() == 0)
+    return emitOptionalError(loc, "softmax_grad output must have rank >= 1");
+  if (failed(normalizeAxis(loc, adaptor.getAxisAttr().getInt(), output->getRank(),
+                           "softmax_grad axis")))
+    return failure();
+  inferred.push_back(*output);
+  return success();
+}
+
+LogicalResult LayerNormGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto input = staticTensor(loc, adaptor.getInput().getType(), "input");
+  auto scale = staticTensor(loc, adaptor.getScale().getType(), "scale");
+  if (failed(input) || failed(scale) ||
+      failed(sameElementType(loc, *input, "input", *scale, "scale")))
+    return failure();
+  if (input->getRank() == 0)
+    return emitOptionalError(loc, "layer_norm_grad input must have rank >= 1");
+  auto axis =
+      normalizeAxis(loc, adaptor.getAxisAttr().getInt(), input->getRank(), "layer_norm_grad axis");
+  if (failed(axis))
+    return failure();
+  ArrayRef<int64_t> normalized = input->getShape().drop_front(*axis);
+  if (scale->getShape() != normalized)
+    return emitOptionalError(loc, "layer_norm_grad scale shape ", formatShape(scale->getShape()),
+                             " must equal the normalized shape ", formatShape(normalized));
+  auto statsType =
+      RankedTensorType::get(input->getShape().take_front(*axis), input->getElementType());
+  if (failed(
+          sameTypeAs(loc, adaptor.getMean().getType(), "mean", statsType, "the row statistics")) ||
+      failed(
+          sameTypeAs(loc, adaptor.getRstd().getType(), "rstd", statsType, "the row statistics")) ||
+      failed(sameTypeAs(loc, adaptor.getGrad().getType(), "grad", *input, "input")))
+    return failure();
+  inferred.append({*input, *scale, *scale});
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionGradOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  if (failed(verifyAttentionOperands(
+          loc, adaptor.getQuery().getType(), adaptor.getKey().getType(),
+          adaptor.getValue().getType(), adaptor.getScale().convertToDouble(),
+          adaptor.getQueryChunkAttr().getInt(), adaptor.getKeyChunkAttr().getInt())))
+    return failure();
+  auto query = cast<RankedTensorType>(adaptor.getQuery().getType());
+  auto lseType = RankedTensorType::get(query.getShape().take_front(3), query.getElementType());
+  if (failed(sameTypeAs(loc, adaptor.getOutput().getType(), "output", query, "query")) ||
+      failed(sameTypeAs(loc, adaptor.getLse().getType(), "lse", lseType,
+                        "[batch, heads, seq_q] row statistics")) ||
+      failed(sameTypeAs(loc, adaptor.getGrad().getType(), "grad", query, "query")))
+    return failure();
+  inferred.append({query, adaptor.getKey().getType(), adaptor.getValue().getType()});
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Loss gradients
+//===----------------------------------------------------------------------===//
+
+LogicalResult MseLossGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto prediction = staticTensor(loc, adaptor.getPrediction().getType(), "prediction");
+  if (failed(prediction))
+    return failure();
+  if (prediction->getNumElements() == 0)
+    return emitOptionalError(loc, "mse_loss_grad of an empty tensor is undefined");
+  if (failed(sameTypeAs(loc, adaptor.getGrad().getType(), "grad",
+                        RankedTensorType::get({}, prediction->getElementType()), "the loss")))
+    return failure();
+  inferred.push_back(*prediction);
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyGradOp::inferReturnTypes(MLIRContext *,
+                                                          std::optional<Location> loc,
+                                                          Adaptor adaptor,
+                                                          SmallVectorImpl<Type> &inferred) {
+  auto logits = staticTensor(loc, adaptor.getLogits().getType(), "logits");
+  auto labels = staticTensor(loc, adaptor.getLabels().getType(), "labels");
+  if (failed(logits) || failed(labels))
+    return failure();
+  if (logits->getRank() == 0 || logits->getNumElements() == 0)
+    return emitOptionalError(loc, "softmax_cross_entropy_grad logits must be [rows..., classes] "
+                                  "with at least one row and one class");
+  ArrayRef<int64_t> rows = logits->getShape().drop_back();
+  if (labels->getShape() != rows)
+    return emitOptionalError(loc, "softmax_cross_entropy_grad labels shape ",
+                             formatShape(labels->getShape()), " must equal the logits' row shape ",
+                             formatShape(rows));
+  if (failed(sameTypeAs(loc, adaptor.getGrad().getType(), "grad",
+                        RankedTensorType::get({}, logits->getElementType()), "the loss")))
+    return failure();
+  inferred.push_back(*logits);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Broadcasting helpers and constants
+//===----------------------------------------------------------------------===//
+
+/// Fails unless `small` broadcasts (NumPy rules) to exactly `large`.
+static LogicalResult checkBroadcastsTo(Operation *op, RankedTensorType small,
+                                       RankedTensorType large, StringRef relation) {
+  if (!small.hasStaticShape() || !large.hasStaticShape())
+    return op->emitOpError("requires static shapes, got ") << small << " and " << large;
+  if (small.getElementType() != large.getElementType())
+    return op->emitOpError("cannot change the element type (")
+           << small.getElementType() << " vs " << large.getElementType() << ")";
+  SmallVector<int64_t> broadcast;
+  if (small.getRank() > large.getRank() ||
+      !OpTrait::util::getBroadcastedShape(small.getShape(), large.getShape(), broadcast) ||
+      ArrayRef<int64_t>(broadcast) != large.getShape())
+    return op->emitOpError() << relation << ": " << formatShape(small.getShape())
+                             << " does not broadcast to " << formatShape(large.getShape());
+  return success();
+}
+
+LogicalResult ReduceToShapeOp::verify() {
+  return checkBroadcastsTo(*this, getResult().getType(), getInput().getType(),
+                           "result shape must broadcast to the input shape");
+}
+
+LogicalResult BroadcastOp::verify() {
+  return checkBroadcastsTo(*this, getInput().getType(), getResult().getType(),
+                           "input shape must broadcast to the result shape");
+}
+
+LogicalResult ScaleOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  if (!std::isfinite(adaptor.getFactor().convertToDouble()))
+    return emitOptionalError(loc, "scale factor must be finite");
+  return inferLikeOperand(loc, adaptor.getInput(), "input", inferred);
+}
+
+LogicalResult FillOp::verify() {
+  if (!getResult().getType().hasStaticShape())
+    return emitOpError("requires a static shape, got ") << getResult().getType();
+  if (!std::isfinite(getValue().convertToDouble()))
+    return emitOpError("fill value must be finite");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer updates
+//===----------------------------------------------------------------------===//
+
+LogicalResult SgdUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto param = staticTensor(loc, adaptor.getParam().getType(), "param");
+  if (failed(param) ||
+      failed(sameTypeAs(loc, adaptor.getGrad().getType(), "grad", *param, "param")))
+    return failure();
+  if (failed(checkHyperParameter(loc, "learning rate", adaptor.getLearningRate().convertToDouble(),
+                                 /*positive=*/true)) ||
+      failed(
+          checkHyperParameter(loc, "momentum", adaptor.getMomentum().convertToDouble(), false)) ||
+      failed(checkHyperParameter(loc, "weight_decay", adaptor.getWeightDecay().convertToDouble(),
+                                 false)))
+    return failure();
+  bool hasVelocity = static_cast<bool>(adaptor.getVelocity());
+  bool hasMomentum = adaptor.getMomentum().convertToDouble() != 0.0;
+  if (hasVelocity != hasMomentum)
+    return emitOptionalError(loc, hasMomentum ? "momentum > 0 needs a velocity operand"
+                                              : "a velocity operand needs momentum > 0");
+  inferred.push_back(*param);
+  if (hasVelocity) {
+    if (failed(sameTypeAs(loc, adaptor.getVelocity().getType(), "velocity", *param, "param")))
+      return failure();
+    inferred.push_back(*param);
+  }
+  return success();
+}
+
+LogicalResult AdamUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto param = staticTensor(loc, adaptor.getParam().getType(), "param");
+  if (failed(param) ||
+      failed(sameTypeAs(loc, adaptor.getGrad().getType(), "grad", *param, "param")) ||
+      failed(sameTypeAs(loc, adaptor.getM().getType(), "m", *param, "param")) ||
+      failed(sameTypeAs(loc, adaptor.getV().getType(), "v", *param, "param")))
+    return failure();
+  double beta1 = adaptor.getBeta1().convertToDouble(), beta2 = adaptor.getBeta2().convertToDouble();
+  if (failed(checkHyperParameter(loc, "learning rate", adaptor.getLearningRate().convertToDouble(),
+                                 true)) ||
+      failed(checkHyperParameter(loc, "epsilon", adaptor.getEpsilon().convertToDouble(), true)) ||
+      failed(checkHyperParameter(loc, "weight_decay", adaptor.getWeightDecay().convertToDouble(),
+                                 false)))
+    return failure();
+  if (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0))
+    return emitOptionalError(loc, "adam betas must be in [0, 1), got [", beta1, ", ", beta2, "]");
+  inferred.append({*param, *param, *param});
+  return success();
+}

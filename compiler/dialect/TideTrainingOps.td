@@ -1,0 +1,291 @@
+//===- TideTrainingOps.td - gradient and optimizer ops -----*- tablegen -*-===//
+//
+// The ops tide-autodiff emits: the backward of each forward op that needs a dedicated kernel,
+// the helpers of broadcasting's backward, a constant fill, and the optimizer updates. Included
+// from TideOps.td (it reuses Tide_CostOp and the constraints there).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TIDE_TRAINING_OPS_TD
+#define TIDE_TRAINING_OPS_TD
+
+//===----------------------------------------------------------------------===//
+// Activation gradients (from the forward input)
+//===----------------------------------------------------------------------===//
+
+class Tide_ActivationGradOp<string mnemonic, string forward, string formula> :
+    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor, AllTypesMatch<["input", "grad"]>]> {
+  let summary = "Gradient of tide." # forward # " from its saved input";
+  let description = [{
+    `result = grad * }] # formula # [{`, where `input` is the forward op's input and `grad` the
+    gradient of its result. All three have the same type.
+
+    ```mlir
+    %dx = tide.}] # mnemonic # [{ %x, %dy : tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, Tide_FloatTensor:$grad);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $grad attr-dict `:` type($input)";
+}
+
+def Tide_ReluGradOp : Tide_ActivationGradOp<"relu_grad", "relu", "(input > 0 ? 1 : 0)">;
+def Tide_TanhGradOp : Tide_ActivationGradOp<"tanh_grad", "tanh", "(1 - tanh(input)^2)">;
+
+def Tide_GeluGradOp : Tide_CostOp<"gelu_grad",
+    [Pure, InferTypeOpAdaptor, AllTypesMatch<["input", "grad"]>]> {
+  let summary = "Gradient of tide.gelu from its saved input";
+  let description = [{
+    `result = grad * gelu'(input)` for the same approximation as the forward op.
+
+    ```mlir
+    %dx = tide.gelu_grad %x, %dy tanh : tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, Tide_FloatTensor:$grad,
+                       Tide_GeluApproximationAttr:$approximation);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $grad custom<GeluApproximation>($approximation) attr-dict `:` type($input)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization gradients
+//===----------------------------------------------------------------------===//
+
+def Tide_SoftmaxGradOp : Tide_CostOp<"softmax_grad",
+    [Pure, InferTypeOpAdaptor, AllTypesMatch<["output", "grad"]>]> {
+  let summary = "Gradient of tide.softmax from its saved output";
+  let description = [{
+    `result = output * (grad - sum(grad * output, axis))`, with `output` the softmax result.
+
+    ```mlir
+    %dx = tide.softmax_grad %y, %dy axis = -1 : tensor<2x4x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$output, Tide_FloatTensor:$grad, I64Attr:$axis);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$output `,` $grad `axis` `=` $axis attr-dict `:` type($output)";
+}
+
+def Tide_LayerNormGradOp : Tide_CostOp<"layer_norm_grad", [Pure, InferTypeOpAdaptor,
+    AllTypesMatch<["mean", "rstd"]>, AllTypesMatch<["input", "grad"]>]> {
+  let summary = "Gradient of tide.layer_norm: input, scale and bias gradients";
+  let description = [{
+    Given the forward input, scale, the per-row `mean` and `rstd` that `tide.layer_norm ...
+    with_stats` saved, and the result gradient, computes `(d_input, d_scale, d_bias)`:
+    with `xhat = (x - mean) * rstd` and `g = grad * scale`,
+    `d_input = rstd * (g - mean(g) - xhat * mean(g * xhat))` over the normalized dimensions,
+    `d_scale = sum over rows of grad * xhat`, `d_bias = sum over rows of grad`.
+
+    ```mlir
+    %dx, %dg, %db = tide.layer_norm_grad %x, %g, %mean, %rstd, %dy axis = -1
+        : tensor<4x16xf32>, tensor<16xf32>, tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, Tide_FloatTensor:$scale, Tide_FloatTensor:$mean,
+                       Tide_FloatTensor:$rstd, Tide_FloatTensor:$grad, I64Attr:$axis);
+  let results = (outs Tide_FloatTensor:$d_input, Tide_FloatTensor:$d_scale,
+                      Tide_FloatTensor:$d_bias);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $mean `,` $rstd `,` $grad `axis` `=` $axis attr-dict `:`
+    type($input) `,` type($scale) `,` type($mean)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Attention gradient
+//===----------------------------------------------------------------------===//
+
+def Tide_AttentionGradOp : Tide_CostOp<"attention_grad", [Pure, InferTypeOpAdaptor,
+    AllTypesMatch<["key", "value"]>, AllTypesMatch<["query", "output", "grad"]>]> {
+  let summary = "Gradient of tide.attention, recomputing the scores chunk by chunk";
+  let description = [{
+    From the forward inputs, its output, the per-row log-sum-exp `lse` ([batch, heads, seq_q],
+    saved by `tide.attention ... with_lse`) and the output gradient, computes
+    `(d_query, d_key, d_value)` without materializing the score matrix: each
+    `query_chunk x key_chunk` block of probabilities is recomputed as `exp(scale q k^T - lse)`.
+    Attributes match the forward op's.
+
+    ```mlir
+    %dq, %dk, %dv = tide.attention_grad %q, %k, %v, %o, %lse, %do causal scale = 0.125
+        chunks = [64, 64] : tensor<2x4x128x64xf32>, tensor<2x4x128x64xf32>, tensor<2x4x128xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$query, Tide_FloatTensor:$key, Tide_FloatTensor:$value,
+                       Tide_FloatTensor:$output, Tide_FloatTensor:$lse, Tide_FloatTensor:$grad,
+                       UnitAttr:$causal, F64Attr:$scale, I64Attr:$query_chunk,
+                       I64Attr:$key_chunk);
+  let results = (outs Tide_FloatTensor:$d_query, Tide_FloatTensor:$d_key,
+                      Tide_FloatTensor:$d_value);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $output `,` $lse `,` $grad (`causal` $causal^)?
+    `scale` `=` $scale `chunks` `=` `[` $query_chunk `,` $key_chunk `]` attr-dict `:`
+    type($query) `,` type($key) `,` type($lse)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Loss gradients
+//===----------------------------------------------------------------------===//
+
+def Tide_MseLossGradOp : Tide_CostOp<"mse_loss_grad",
+    [Pure, InferTypeOpAdaptor, AllTypesMatch<["prediction", "target"]>]> {
+  let summary = "Gradient of tide.mse_loss with respect to the prediction";
+  let description = [{
+    `result = grad * 2 * (prediction - target) / N` with N the element count and `grad` the 0-d
+    gradient of the loss.
+
+    ```mlir
+    %dy = tide.mse_loss_grad %y, %t, %dl : tensor<8x4xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$prediction, Tide_FloatTensor:$target,
+                       Tide_ScalarFloatTensor:$grad);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $prediction `,` $target `,` $grad attr-dict `:` type($prediction) `,` type($grad)
+  }];
+}
+
+def Tide_SoftmaxCrossEntropyGradOp : Tide_CostOp<"softmax_cross_entropy_grad",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "Gradient of tide.softmax_cross_entropy with respect to the logits";
+  let description = [{
+    `result = grad * (softmax(logits) - onehot(labels)) / rows`, with `grad` the 0-d gradient of
+    the loss.
+
+    ```mlir
+    %dl = tide.softmax_cross_entropy_grad %logits, %labels, %g
+        : tensor<6x10xf32>, tensor<6xi32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$logits, Tide_IndexTensor:$labels,
+                       Tide_ScalarFloatTensor:$grad);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $grad attr-dict `:` type($logits) `,` type($labels) `,` type($grad)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Broadcasting helpers and constants
+//===----------------------------------------------------------------------===//
+
+def Tide_ReduceToShapeOp : Tide_Op<"reduce_to_shape", [Pure,
+    DeclareOpInterfaceMethods<TideCostOpInterface>]> {
+  let summary = "Sums a gradient down to the shape an operand had before broadcasting";
+  let description = [{
+    The backward of NumPy broadcasting: the result type (the operand's shape) must broadcast to
+    the input's shape; the input is summed over every dimension along which it was broadcast.
+
+    ```mlir
+    %db = tide.reduce_to_shape %dy : tensor<8x16xf32> -> tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tide_BroadcastOp : Tide_Op<"broadcast", [Pure,
+    DeclareOpInterfaceMethods<TideCostOpInterface>]> {
+  let summary = "Broadcasts a tensor to a larger shape with NumPy rules";
+  let description = [{
+    The input's shape must broadcast to the result type's shape (the backward of reductions).
+
+    ```mlir
+    %b = tide.broadcast %s : tensor<4x1xf32> -> tensor<4x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tide_ScaleOp : Tide_CostOp<"scale", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Multiplies every element by a constant";
+  let description = [{
+    ```mlir
+    %n = tide.scale %x by -1.0 : tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, F64Attr:$factor);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$input `by` $factor attr-dict `:` type($input)";
+}
+
+def Tide_FillOp : Tide_Op<"fill", [Pure, ConstantLike,
+    DeclareOpInterfaceMethods<TideCostOpInterface>]> {
+  let summary = "A tensor with every element equal to a constant";
+  let description = [{
+    ```mlir
+    %one = tide.fill 1.0 : tensor<f32>
+    ```
+  }];
+  let arguments = (ins F64Attr:$value);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$value attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer updates
+//===----------------------------------------------------------------------===//
+
+def Tide_SgdUpdateOp : Tide_CostOp<"sgd_update",
+    [Pure, InferTypeOpAdaptor, AllTypesMatch<["param", "grad"]>]> {
+  let summary = "One SGD step for a parameter, with optional momentum and weight decay";
+  let description = [{
+    With `g = grad + weight_decay * param`: without `velocity`,
+    `new_param = param - learning_rate * g`; with it (momentum mu),
+    `new_velocity = mu * velocity + g` and `new_param = param - learning_rate * new_velocity`
+    (the PyTorch convention). The results take the place of their operands in the persistent state
+    (the function result's `tide.updates` attribute names the argument it overwrites).
+
+    ```mlir
+    %w1 = tide.sgd_update %w, %dw lr = 0.01 momentum = 0.0 weight_decay = 0.0 : tensor<16x4xf32>
+    %w2, %v2 = tide.sgd_update %w, %dw velocity %v : tensor<16x4xf32> lr = 0.01 momentum = 0.9
+        weight_decay = 0.0 : tensor<16x4xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$param, Tide_FloatTensor:$grad,
+                       Optional<Tide_FloatTensor>:$velocity, F64Attr:$learning_rate,
+                       F64Attr:$momentum, F64Attr:$weight_decay);
+  let results = (outs Tide_FloatTensor:$new_param, Optional<Tide_FloatTensor>:$new_velocity);
+  let assemblyFormat = [{
+    $param `,` $grad (`velocity` $velocity^ `:` type($velocity))? `lr` `=` $learning_rate
+    `momentum` `=` $momentum
+    `weight_decay` `=` $weight_decay attr-dict `:` type($param)
+  }];
+}
+
+def Tide_AdamUpdateOp : Tide_CostOp<"adam_update",
+    [Pure, InferTypeOpAdaptor, AllTypesMatch<["param", "grad", "m", "v"]>]> {
+  let summary = "One Adam step for a parameter and its two moment estimates";
+  let description = [{
+    With t the 1-based step number (kept by the runtime) and `g = grad + weight_decay * param`:
+    `m' = beta1 m + (1 - beta1) g`, `v' = beta2 v + (1 - beta2) g^2`,
+    `param' = param - lr * (m' / (1 - beta1^t)) / (sqrt(v' / (1 - beta2^t)) + epsilon)`
+    (PyTorch's Adam). The three results overwrite their operands in the persistent state.
+
+    ```mlir
+    %w1, %m1, %v1 = tide.adam_update %w, %dw, %m, %v lr = 1.0e-03 betas = [0.9, 0.999]
+        epsilon = 1.0e-08 weight_decay = 0.0 : tensor<16x4xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$param, Tide_FloatTensor:$grad, Tide_FloatTensor:$m,
+                       Tide_FloatTensor:$v, F64Attr:$learning_rate, F64Attr:$beta1,
+                       F64Attr:$beta2, F64Attr:$epsilon, F64Attr:$weight_decay);
+  let results = (outs Tide_FloatTensor:$new_param, Tide_FloatTensor:$new_m,
+                      Tide_FloatTensor:$new_v);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $m `,` $v `lr` `=` $learning_rate `betas` `=` `[` $beta1 `,` $beta2 `]`
+    `epsilon` `=` $epsilon `weight_decay` `=` $weight_decay attr-dict `:` type($param)
+  }];
+}
+
+#endif // TIDE_TRAINING_OPS_TD

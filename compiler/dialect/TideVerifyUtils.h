@@ -1,0 +1,52 @@
+//===- TideVerifyUtils.h - shared checks for tide shape inference -*- C++ -*-===//
+//
+// Small helpers every op's shape inference uses; each emits a precise message at `loc` (when
+// given) and fails.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TIDEMARK_COMPILER_DIALECT_TIDEVERIFYUTILS_H
+#define TIDEMARK_COMPILER_DIALECT_TIDEVERIFYUTILS_H
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Location.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include "mlir/IR/Operation.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir::tide::detail {
+
+/// Formats a shape as `[2, 3, 4]` for diagnostics.
+std::string formatShape(ArrayRef<int64_t> shape);
+
+/// Returns `type` as a statically shaped ranked tensor, or emits "<what> must ..." and fails.
+FailureOr<RankedTensorType> staticTensor(std::optional<Location> loc, Type type, StringRef what);
+
+/// Fails with a message unless `lhs` and `rhs` have the same element type.
+LogicalResult sameElementType(std::optional<Location> loc, RankedTensorType lhs, StringRef lhsName,
+                              RankedTensorType rhs, StringRef rhsName);
+
+/// Maps `axis` in [-rank, rank) to [0, rank), or emits an "out of range" message.
+FailureOr<int64_t> normalizeAxis(std::optional<Location> loc, int64_t axis, int64_t rank,
+                                 StringRef what);
+
+/// Broadcasts two shapes with NumPy rules or emits a message naming both shapes.
+FailureOr<SmallVector<int64_t>> broadcastShapes(std::optional<Location> loc, ArrayRef<int64_t> lhs,
+                                                ArrayRef<int64_t> rhs, StringRef what);
+
+/// Checks the operands and attributes of tide.attention / tide.attention_grad.
+LogicalResult verifyAttentionOperands(std::optional<Location> loc, Type query, Type key, Type value,
+                                      double scale, int64_t queryChunk, int64_t keyChunk);
+
+/// Runs an op's shape inference with its location, so every broken rule is reported.
+template <typename OpT> LogicalResult verifyByInference(OpT op) {
+  SmallVector<Type> inferred;
+  return OpT::inferReturnTypes(op.getContext(), op.getLoc(), typename OpT::Adaptor(op), inferred);
+}
+
+} // namespace mlir::tide::detail
+
+#endif // TIDEMARK_COMPILER_DIALECT_TIDEVERIFYUTILS_H

@@ -97,7 +97,7 @@ private:
 
 // Per-thread scratch of the chunked forward.
 struct ForwardScratch {
-  float *qt, *v_pad, *st, *o, *m, *l, *alpha, *col_sum;
+  float *qt, *v_pad, *st, *o, *m, *l, *alpha;
 };
 inline ForwardScratch CarveForward(const Dims &dims, ScratchCarver &carver) {
   ForwardScratch s;
@@ -108,7 +108,6 @@ inline ForwardScratch CarveForward(const Dims &dims, ScratchCarver &carver) {
   s.m = carver.Take(dims.bq_pad);
   s.l = carver.Take(dims.bq_pad);
   s.alpha = carver.Take(dims.bq_pad);
-  s.col_sum = carver.Take(dims.bq_pad);
   return s;
 }
 

@@ -113,9 +113,11 @@ public:
   Status InputBuffer(const std::string &name, void **data);
   Status OutputBuffer(const std::string &name, void **data);
 
-  // Runs one step of the plan (all its kernels, in order). No heap allocation.
-  // Errors: Internal if a kernel rejects its arguments (a bug: the plan was verified); the
-  // statistics do not count a failed step and the outputs are unspecified.
+  // Runs one step of the plan (all its kernels, in order). No heap allocation on success.
+  // Errors: OutOfRange when input data is invalid for a kernel (a class label outside
+  // [0, classes): the message names the step, row and value); Internal if a kernel rejects its
+  // arguments otherwise (a bug: the plan was verified). A failed step is not counted in the
+  // statistics; outputs, arena and any state the step had already updated are unspecified.
   Status Run();
 
   // Copies output `name` (from wherever it is bound) into `dst`, which holds `size_bytes` bytes:

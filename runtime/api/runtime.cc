@@ -232,6 +232,8 @@ Status Runtime::OutputBuffer(const std::string &name, void **data) {
 Status Runtime::Run() {
   const auto start = std::chrono::steady_clock::now();
   Status status = impl_->executor->RunStep();
+  if (status.code() == StatusCode::kOutOfRange) // Bad input data, e.g. a class label.
+    return status;
   if (!status.ok())
     return Internal("a kernel rejected a verified plan (please report): " + status.ToString());
   const double seconds =

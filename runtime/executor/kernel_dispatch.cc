@@ -7,6 +7,7 @@
 #include "runtime/kernels/elementwise.h"
 #include "runtime/kernels/gemm.h"
 #include "runtime/kernels/layer_norm.h"
+#include "runtime/kernels/loss.h"
 #include "runtime/kernels/reduce.h"
 #include "runtime/kernels/softmax.h"
 #include "runtime/plan/kernel_rules.h"
@@ -193,6 +194,24 @@ Status runLayerNorm(const StepTensors &t, const KernelContext &ctx) {
                             t.out(1), t.out(2), ctx.pool);
 }
 
+Status runLoss(const StepTensors &t, const KernelContext &ctx) {
+  const Shape &shape = t.inShape(0);
+  const int64_t classes = shape.rank > 0 ? shape.dims[shape.rank - 1] : 1;
+  const int64_t rows = shape.NumElements() / classes;
+  const auto *labels = reinterpret_cast<const int32_t *>(t.operands[1]);
+  switch (t.step.kernel) {
+  case KernelId::kMseLoss:
+    return kernels::MseLoss(shape.NumElements(), t.in(0), t.in(1), t.out(0), ctx.pool);
+  case KernelId::kMseLossGrad:
+    return kernels::MseLossGrad(shape.NumElements(), t.in(0), t.in(1), t.in(2), t.out(0), ctx.pool);
+  case KernelId::kSoftmaxCrossEntropy:
+    return kernels::SoftmaxCrossEntropy(rows, classes, t.in(0), labels, t.out(0), ctx.pool);
+  default:
+    return kernels::SoftmaxCrossEntropyGrad(rows, classes, t.in(0), labels, t.in(2), t.out(0),
+                                            ctx.pool);
+  }
+}
+
 Status runAttention(const StepTensors &t, const KernelContext &ctx) {
   const kernels::AttentionParams p = attentionParams(t.plan, t.step);
   if (t.step.kernel == KernelId::kAttention)
@@ -207,10 +226,6 @@ Status runAttention(const StepTensors &t, const KernelContext &ctx) {
 Status CheckKernelAvailable(KernelId kernel) {
   switch (kernel) {
   case KernelId::kTranspose:
-  case KernelId::kMseLoss:
-  case KernelId::kMseLossGrad:
-  case KernelId::kSoftmaxCrossEntropy:
-  case KernelId::kSoftmaxCrossEntropyGrad:
   case KernelId::kSgdUpdate:
   case KernelId::kAdamUpdate:
     return Unimplemented(std::string("kernel ") + KernelIdName(kernel) +
@@ -290,6 +305,11 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
   case KernelId::kLayerNorm:
   case KernelId::kLayerNormGrad:
     return runLayerNorm(t, ctx);
+  case KernelId::kMseLoss:
+  case KernelId::kMseLossGrad:
+  case KernelId::kSoftmaxCrossEntropy:
+  case KernelId::kSoftmaxCrossEntropyGrad:
+    return runLoss(t, ctx);
   case KernelId::kReshape:
   case KernelId::kCopy:
     runCopy(t);

@@ -71,10 +71,11 @@ Signature signatureOf(KernelId kernel) {
   case KernelId::kTranspose:
     return {1, 1, 1, 1, kTranspose, true};
   case KernelId::kMseLoss:
-  case KernelId::kMseLossGrad:
   case KernelId::kSoftmaxCrossEntropy:
-  case KernelId::kSoftmaxCrossEntropyGrad:
     return {2, 2, 1, 1, kNoAttrs, false};
+  case KernelId::kMseLossGrad:
+  case KernelId::kSoftmaxCrossEntropyGrad:
+    return {3, 3, 1, 1, kNoAttrs, false};
   case KernelId::kSgdUpdate:
     return {2, 3, 1, 2, kSgd, true};
   case KernelId::kAdamUpdate:
@@ -186,6 +187,13 @@ Status checkDtypes(const StepCheck &c) {
       return c.fail("result " + std::to_string(i) + " is " + DTypeName(c.result(i).dtype) +
                     ", expected f32");
   return Status::Ok();
+}
+
+Shape rowsShape(const Shape &x) {
+  Shape rows;
+  for (int i = 0; i + 1 < x.rank; ++i)
+    rows.dims[rows.rank++] = x.dims[i];
+  return rows;
 }
 
 Shape batchDims(const Shape &s) {
@@ -301,13 +309,6 @@ Status checkAllSameShape(const StepCheck &c) {
   return Status::Ok();
 }
 
-Shape rowsShape(const Shape &x) {
-  Shape rows;
-  for (int i = 0; i + 1 < x.rank; ++i)
-    rows.dims[rows.rank++] = x.dims[i];
-  return rows;
-}
-
 // LayerNorm (x, gamma, beta) -> (y, mean, rstd); LayerNormGrad (x, gamma, mean, rstd, dy) ->
 // (dx, dgamma, dbeta). Normalizes over the last axis; mean and rstd have the leading dims.
 Status checkLayerNorm(const StepCheck &c, bool grad) {
@@ -334,24 +335,39 @@ Status checkLayerNorm(const StepCheck &c, bool grad) {
   return c.requireShape("dbeta", c.out(2), feature);
 }
 
-// MseLoss (pred, target) -> loss [1]; MseLossGrad (pred, target) -> dpred.
+Status requireScalar(const StepCheck &c, const char *what, const Shape &shape) {
+  if (shape.NumElements() == 1)
+    return Status::Ok();
+  return c.fail(std::string(what) + " must hold one element, has shape " + shapeText(shape));
+}
+
+// MseLoss (pred, target) -> loss [1]; MseLossGrad (pred, target, d_loss [1]) -> d_pred.
 Status checkMse(const StepCheck &c, bool grad) {
   TIDEMARK_RETURN_IF_ERROR(c.requireSameShape("target", c.in(1), "prediction", c.in(0)));
-  if (grad)
+  if (c.in(0).NumElements() < 1)
+    return c.fail("mean-squared error needs at least one element");
+  if (grad) {
+    TIDEMARK_RETURN_IF_ERROR(requireScalar(c, "d_loss (operand 2)", c.in(2)));
     return c.requireShape("gradient", c.out(0), c.in(0));
+  }
   if (c.out(0).NumElements() != 1)
     return c.fail("loss result must hold one element, has shape " + shapeText(c.out(0)));
   return Status::Ok();
 }
 
-// SoftmaxCrossEntropy (logits [N, C], labels i32 [N]) -> loss [1]; ...Grad -> dlogits [N, C].
+// SoftmaxCrossEntropy (logits [..., C], labels i32 [...]) -> loss [1];
+// ...Grad (logits, labels, d_loss [1]) -> d_logits [..., C]. Label values are checked by the
+// kernel at run time (they are data).
 Status checkCrossEntropy(const StepCheck &c, bool grad) {
   const Shape &logits = c.in(0);
-  if (logits.rank != 2 || logits.dims[1] < 1)
-    return c.fail("logits must be [N, C] with C >= 1, got " + shapeText(logits));
-  TIDEMARK_RETURN_IF_ERROR(c.requireShape("labels", c.in(1), Shape{logits.dims[0]}));
-  if (grad)
+  if (logits.rank < 1 || logits.dims[logits.rank - 1] < 1 || logits.NumElements() < 1)
+    return c.fail("logits must be [..., C] with at least one row and C >= 1, got " +
+                  shapeText(logits));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("labels", c.in(1), rowsShape(logits)));
+  if (grad) {
+    TIDEMARK_RETURN_IF_ERROR(requireScalar(c, "d_loss (operand 2)", c.in(2)));
     return c.requireShape("gradient", c.out(0), logits);
+  }
   if (c.out(0).NumElements() != 1)
     return c.fail("loss result must hold one element, has shape " + shapeText(c.out(0)));
   return Status::Ok();

@@ -1,5 +1,6 @@
 // Embedding API: loading (file, copied and borrowed memory), queries, binding with checks that
 // leave state unchanged on error, runtime-owned buffers, parameters and statistics.
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -247,6 +248,35 @@ TEST(ApiRuntimeTest, LoadsStateFromExternalWeights) {
   std::remove(path.c_str());
   status = Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime);
   EXPECT_EQ(status.code(), StatusCode::kNotFound);
+}
+
+TEST(ApiRuntimeTest, BadLabelDataFailsTheStepWithOutOfRange) {
+  PlanBuilder builder;
+  int logits = builder.AddInput("logits", {2, 3});
+  int labels = builder.AddInput("labels", {2}, DType::kI32);
+  int loss = builder.AddOutput("loss", {});
+  builder.AddStep(KernelId::kSoftmaxCrossEntropy, {logits, labels}, {loss}, {}, "xent");
+  std::vector<uint8_t> bytes = builder.Finish();
+  std::unique_ptr<Runtime> runtime;
+  ASSERT_TRUE(
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime).ok());
+  const float x[6] = {0, 0, 0, 1, 2, 3};
+  int32_t good[2] = {0, 2}, bad[2] = {0, 3};
+  ASSERT_TRUE(runtime->BindInput("logits", x, sizeof(x), DType::kF32, {2, 3}).ok());
+  ASSERT_TRUE(runtime->BindInput("labels", good, sizeof(good), DType::kI32, {2}).ok());
+  ASSERT_TRUE(runtime->Run().ok());
+  float value = 0;
+  ASSERT_TRUE(runtime->ReadOutput("loss", &value, 4).ok());
+  // Row 0: log 3; row 1: log(e^1 + e^2 + e^3) - 3.
+  const double expected =
+      (std::log(3.0) + std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3.0) / 2.0;
+  EXPECT_NEAR(value, expected, 1e-6);
+  ASSERT_TRUE(runtime->BindInput("labels", bad, sizeof(bad), DType::kI32, {2}).ok());
+  Status status = runtime->Run();
+  EXPECT_EQ(status.code(), StatusCode::kOutOfRange);
+  EXPECT_NE(status.message().find("step 0 (SoftmaxCrossEntropy 'xent')"), std::string::npos)
+      << status.ToString();
+  EXPECT_EQ(runtime->statistics().steps_run, 1u);
 }
 
 TEST(ApiRuntimeTest, RejectsBadLoadArguments) {

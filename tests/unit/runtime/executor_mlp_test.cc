@@ -49,6 +49,81 @@ TEST(ExecutorMlpTest, PerceptronMatchesHandComputedValues) {
   }
 }
 
+// The perceptron with an MSE loss against target 0 and its backward pass:
+//   step 3: loss = MseLoss(y, t)            step 4: dy = MseLossGrad(y, t, 1)
+//   step 5: dz = ReluGrad(z, dy)            step 6: dW = MatMul(x^T, dz)
+//   step 7: db = ReduceSum(dz, axis 0)
+PlanBuilder trainingBuilder() {
+  PlanBuilder builder;
+  uint64_t top = 0;
+  auto arena = [&](const std::string &name, std::vector<int64_t> shape) {
+    int id = builder.AddArenaTensor(name, shape, top);
+    top += 128; // Every value here is at most 20 floats (80 bytes).
+    return id;
+  };
+  builder.SetState(128);
+  int x = builder.AddInput("x", {4, 3});
+  int t = builder.AddInput("target", {4, 5});
+  int w = builder.AddStateTensor("W", {3, 5}, 0);
+  int b = builder.AddStateTensor("b", {5}, 64);
+  builder.SetStateTensorValues(w, testing_plans::PerceptronWeights());
+  builder.SetStateTensorValues(b, testing_plans::PerceptronBias());
+  int one = builder.AddConstant("one", {1}, {1.0f});
+  int h = arena("h", {4, 5}), z = arena("z", {4, 5}), y = arena("y", {4, 5});
+  int dy = arena("dy", {4, 5}), dz = arena("dz", {4, 5});
+  int loss = builder.AddOutput("loss", {1});
+  int dw = builder.AddOutput("dW", {3, 5}), db = builder.AddOutput("db", {5});
+  builder.AddStep(KernelId::kMatMul, {x, w}, {h});
+  builder.AddStep(KernelId::kAdd, {h, b}, {z});
+  builder.AddStep(KernelId::kRelu, {z}, {y});
+  builder.AddStep(KernelId::kMseLoss, {y, t}, {loss});
+  builder.AddStep(KernelId::kMseLossGrad, {y, t, one}, {dy});
+  builder.AddStep(KernelId::kReluGrad, {z, dy}, {dz});
+  builder.AddStep(KernelId::kMatMul, {x, dz}, {dw}, MatMulAttributes{true, false, 1.0f, false});
+  builder.AddStep(KernelId::kReduceSum, {dz}, {db}, ReduceAttributes{{0}, false});
+  builder.SetArena(top);
+  builder.AssignLiveIntervalsFromSteps();
+  return builder;
+}
+
+TEST(ExecutorMlpTest, LossAndGradientsMatchHandComputedValues) {
+  const std::vector<float> x = {1, 2, 3, -1, 0, 1, 0, 0, 0, 2, -1, 0.5f};
+  // With target 0: loss = mean(y^2) over the 20 values of y above:
+  //   (82.5 + 14 + 5 + 1.953125) / 20 = 103.453125 / 20 = 5.17265625.
+  // dy = 2/20 * y = 0.1 y; dz = dy where z > 0; db = column sums of dz:
+  //   0.1 * [5, 4.5, 4+1, 3.5+2+1+0.625, 3+3+2+1.25] = [0.5, 0.45, 0.5, 0.7125, 0.925].
+  // dW row 0 = 0.1 * (y_row0 - y_row1 + 2 y_row3) = [0.5, 0.45, 0.3, 0.275, 0.25].
+  const std::vector<float> db_expected = {0.5f, 0.45f, 0.5f, 0.7125f, 0.925f};
+  const std::vector<float> dw_row0_expected = {0.5f, 0.45f, 0.3f, 0.275f, 0.25f};
+  for (int threads : {1, 2}) {
+    std::unique_ptr<Executor> executor = makeExecutor(trainingBuilder().Finish(), threads);
+    ASSERT_TRUE(executor);
+    std::memcpy(executor->OwnedBuffer(0), x.data(), 48);
+    ASSERT_TRUE(executor->RunStep().ok());
+    const LoadedPlan &plan = executor->plan();
+    auto output = [&](const std::string &name) {
+      for (size_t i = 0; i < plan.tensors.size(); ++i)
+        if (plan.tensors[i].name == name)
+          return reinterpret_cast<const float *>(executor->TensorData(int(i)));
+      return static_cast<const float *>(nullptr);
+    };
+    EXPECT_FLOAT_EQ(output("loss")[0], 5.17265625f);
+    for (int j = 0; j < 5; ++j) {
+      EXPECT_NEAR(output("db")[j], db_expected[size_t(j)], 1e-6f) << j;
+      EXPECT_NEAR(output("dW")[j], dw_row0_expected[size_t(j)], 1e-6f) << j;
+    }
+    // dW rows 1 and 2 against a plain double-precision reference.
+    const std::vector<float> y = testing_plans::PerceptronReference(x);
+    for (int i = 1; i < 3; ++i)
+      for (int j = 0; j < 5; ++j) {
+        double sum = 0;
+        for (int r = 0; r < 4; ++r)
+          sum += double(x[size_t(r * 3 + i)]) * 0.1 * y[size_t(r * 5 + j)];
+        EXPECT_NEAR(output("dW")[i * 5 + j], sum, 1e-6) << i << "," << j;
+      }
+  }
+}
+
 TEST(ExecutorMlpTest, RejectsBadThreadCounts) {
   LoadedPlan plan;
   std::vector<uint8_t> bytes = testing_plans::PerceptronPlan();

@@ -112,6 +112,7 @@ struct AdamAttributes {
   float beta2 = 0.999f;
   float epsilon = 1e-8f;
   float weight_decay = 0.0f;
+  bool decoupled_weight_decay = false; // true: AdamW.
 };
 struct AttentionAttributes {
   bool causal = false;

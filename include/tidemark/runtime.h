@@ -129,6 +129,13 @@ public:
   Status ReadParameter(const std::string &name, void *dst, size_t size_bytes) const;
   Status WriteParameter(const std::string &name, const void *src, size_t size_bytes);
 
+  // The number of optimizer updates already applied to the state (0 after load, +1 per
+  // successful Run()). Adam's bias correction uses update number optimizer_steps() + 1; an app
+  // that resumes training from saved parameters and optimizer state sets it back to where the
+  // saved run stopped. Never fails.
+  uint64_t optimizer_steps() const;
+  void SetOptimizerSteps(uint64_t completed_updates);
+
   // Measurements so far; never fails.
   RuntimeStatistics statistics() const;
 

@@ -282,6 +282,11 @@ Status Runtime::WriteParameter(const std::string &name, const void *src, size_t 
   return Status::Ok();
 }
 
+uint64_t Runtime::optimizer_steps() const { return impl_->executor->optimizer_steps(); }
+void Runtime::SetOptimizerSteps(uint64_t completed_updates) {
+  impl_->executor->set_optimizer_steps(completed_updates);
+}
+
 RuntimeStatistics Runtime::statistics() const { return impl_->stats; }
 
 } // namespace tidemark

@@ -166,7 +166,7 @@ void Executor::Rebind(int id, uint8_t *data) {
 }
 
 Status Executor::RunStep() {
-  KernelContext context{&pool_, scratch_.data(), steps_run_ + 1};
+  KernelContext context{&pool_, scratch_.data(), optimizer_steps_ + 1};
   uint8_t *operands[kMaxStepOperands];
   uint8_t *results[kMaxStepResults];
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
@@ -181,6 +181,7 @@ Status Executor::RunStep() {
                     DescribeStep(plan_, static_cast<int>(s)) + ": " + status.message());
   }
   ++steps_run_;
+  ++optimizer_steps_;
   return Status::Ok();
 }
 

@@ -65,6 +65,10 @@ public:
   const LoadedPlan &plan() const { return plan_; }
   int num_threads() const { return pool_.num_threads(); }
   uint64_t steps_run() const { return steps_run_; }
+  // Optimizer updates already applied (starts at 0; +1 per successful step). Adam's bias
+  // correction uses update number optimizer_steps() + 1.
+  uint64_t optimizer_steps() const { return optimizer_steps_; }
+  void set_optimizer_steps(uint64_t steps) { optimizer_steps_ = steps; }
   size_t scratch_bytes() const { return scratch_.size(); }
   size_t io_bytes() const { return io_bytes_; }
 
@@ -96,6 +100,7 @@ private:
   std::vector<uint8_t *> owned_io_;      // Runtime-owned buffer per input/output root.
   std::vector<uint8_t *> constant_data_; // Constant roots: copied or borrowed bytes.
   uint64_t steps_run_ = 0;
+  uint64_t optimizer_steps_ = 0;
 };
 
 } // namespace tidemark

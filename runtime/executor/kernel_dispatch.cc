@@ -8,6 +8,7 @@
 #include "runtime/kernels/gemm.h"
 #include "runtime/kernels/layer_norm.h"
 #include "runtime/kernels/loss.h"
+#include "runtime/kernels/optimizer.h"
 #include "runtime/kernels/reduce.h"
 #include "runtime/kernels/softmax.h"
 #include "runtime/plan/kernel_rules.h"
@@ -212,6 +213,30 @@ Status runLoss(const StepTensors &t, const KernelContext &ctx) {
   }
 }
 
+// Optimizers update their results in place: results alias operands (verified).
+Status runOptimizer(const StepTensors &t, const KernelContext &ctx) {
+  const int64_t n = t.inShape(0).NumElements();
+  if (t.step.kernel == KernelId::kSgdUpdate) {
+    const SgdAttributes &a = std::get<SgdAttributes>(t.step.attrs);
+    kernels::SgdOptions options;
+    options.learning_rate = a.learning_rate;
+    options.momentum = a.momentum;
+    options.weight_decay = a.weight_decay;
+    float *velocity = t.step.results.size() > 1 ? t.out(1) : nullptr;
+    return kernels::SgdUpdate(n, t.out(0), t.in(1), velocity, options, ctx.pool);
+  }
+  const AdamAttributes &a = std::get<AdamAttributes>(t.step.attrs);
+  kernels::AdamOptions options;
+  options.learning_rate = a.learning_rate;
+  options.beta1 = a.beta1;
+  options.beta2 = a.beta2;
+  options.epsilon = a.epsilon;
+  options.weight_decay = a.weight_decay;
+  options.decoupled_weight_decay = a.decoupled_weight_decay;
+  return kernels::AdamUpdate(n, t.out(0), t.in(1), t.out(1), t.out(2), options,
+                             static_cast<int64_t>(ctx.step_number), ctx.pool);
+}
+
 Status runAttention(const StepTensors &t, const KernelContext &ctx) {
   const kernels::AttentionParams p = attentionParams(t.plan, t.step);
   if (t.step.kernel == KernelId::kAttention)
@@ -226,8 +251,6 @@ Status runAttention(const StepTensors &t, const KernelContext &ctx) {
 Status CheckKernelAvailable(KernelId kernel) {
   switch (kernel) {
   case KernelId::kTranspose:
-  case KernelId::kSgdUpdate:
-  case KernelId::kAdamUpdate:
     return Unimplemented(std::string("kernel ") + KernelIdName(kernel) +
                          " is not available in this runtime build");
   default:
@@ -310,6 +333,9 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
   case KernelId::kSoftmaxCrossEntropy:
   case KernelId::kSoftmaxCrossEntropyGrad:
     return runLoss(t, ctx);
+  case KernelId::kSgdUpdate:
+  case KernelId::kAdamUpdate:
+    return runOptimizer(t, ctx);
   case KernelId::kReshape:
   case KernelId::kCopy:
     runCopy(t);

@@ -22,8 +22,9 @@ constexpr int kMaxStepResults = 4;
 // Everything a kernel call needs besides its tensors.
 struct KernelContext {
   ThreadPool *pool = nullptr;
-  void *scratch = nullptr;  // 64-byte aligned, StepScratchBytes bytes at least.
-  uint64_t step_number = 0; // 1 for the first step run (Adam's bias correction).
+  void *scratch = nullptr; // 64-byte aligned, StepScratchBytes bytes at least.
+  // Optimizer update number: updates already applied + 1 (Adam's bias correction).
+  uint64_t step_number = 1;
 };
 
 // Unimplemented (with the kernel named) when this runtime build has no kernel for `kernel`.

@@ -387,13 +387,16 @@ Status checkOptimizer(const StepCheck &c, bool adam) {
   if (adam) {
     const AdamAttributes &a = std::get<AdamAttributes>(c.step().attrs);
     if (!(a.beta1 >= 0.0f && a.beta1 < 1.0f && a.beta2 >= 0.0f && a.beta2 < 1.0f &&
-          a.epsilon > 0.0f && std::isfinite(a.weight_decay)))
-      return c.fail("Adam needs 0 <= beta1, beta2 < 1, epsilon > 0 and finite weight decay");
+          a.epsilon > 0.0f && std::isfinite(a.epsilon) && std::isfinite(a.weight_decay) &&
+          a.weight_decay >= 0.0f))
+      return c.fail("Adam needs 0 <= beta1, beta2 < 1, finite epsilon > 0 and a finite weight "
+                    "decay >= 0");
     return Status::Ok();
   }
   const SgdAttributes &s = std::get<SgdAttributes>(c.step().attrs);
-  if (!std::isfinite(s.momentum) || s.momentum < 0.0f || !std::isfinite(s.weight_decay))
-    return c.fail("SGD needs momentum >= 0 and finite weight decay");
+  if (!(s.momentum >= 0.0f && s.momentum <= 1.0f) || !std::isfinite(s.weight_decay) ||
+      s.weight_decay < 0.0f)
+    return c.fail("SGD needs momentum in [0, 1] and a finite weight decay >= 0");
   if (s.momentum != 0.0f && (c.numOperands() != 3 || c.numResults() != 2))
     return c.fail("SGD with momentum needs (param, grad, velocity) -> (param, velocity)");
   return Status::Ok();

@@ -191,9 +191,10 @@ std::pair<fb::Attrs, flatbuffers::Offset<void>> serializeAttrs(Fbb &fbb,
     return {fb::Attrs::SgdAttrs,
             fb::CreateSgdAttrs(fbb, a->learning_rate, a->momentum, a->weight_decay).Union()};
   if (auto *a = std::get_if<AdamAttributes>(&attrs))
-    return {fb::Attrs::AdamAttrs, fb::CreateAdamAttrs(fbb, a->learning_rate, a->beta1, a->beta2,
-                                                      a->epsilon, a->weight_decay)
-                                      .Union()};
+    return {fb::Attrs::AdamAttrs,
+            fb::CreateAdamAttrs(fbb, a->learning_rate, a->beta1, a->beta2, a->epsilon,
+                                a->weight_decay, a->decoupled_weight_decay)
+                .Union()};
   if (auto *a = std::get_if<AttentionAttributes>(&attrs))
     return {fb::Attrs::AttentionAttrs,
             fb::CreateAttentionAttrs(fbb, a->causal, a->scale, a->q_chunk, a->k_chunk).Union()};

@@ -99,8 +99,8 @@ StepAttributes decodeAttrs(const fb::Step &s) {
   }
   case fb::Attrs::AdamAttrs: {
     const auto *a = s.attrs_as_AdamAttrs();
-    return AdamAttributes{a->learning_rate(), a->beta1(), a->beta2(), a->epsilon(),
-                          a->weight_decay()};
+    return AdamAttributes{a->learning_rate(), a->beta1(),        a->beta2(),
+                          a->epsilon(),       a->weight_decay(), a->decoupled_weight_decay()};
   }
   case fb::Attrs::AttentionAttrs: {
     const auto *a = s.attrs_as_AttentionAttrs();

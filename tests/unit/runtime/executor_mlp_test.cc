@@ -9,6 +9,7 @@
 #include "runtime/executor/executor.h"
 #include "runtime/kernels/attention.h"
 #include "runtime/plan/loaded_plan.h"
+#include "tidemark/runtime.h"
 #include "gtest/gtest.h"
 
 namespace tidemark {
@@ -122,6 +123,68 @@ TEST(ExecutorMlpTest, LossAndGradientsMatchHandComputedValues) {
         EXPECT_NEAR(output("dW")[i * 5 + j], sum, 1e-6) << i << "," << j;
       }
   }
+}
+
+// trainingBuilder() plus in-place updates of W and b (tensor ids 2 and 3) from dW and db (ids
+// 11 and 12): SGD with momentum (velocities in state), or Adam (m and v in state).
+std::vector<uint8_t> optimizerPlan(bool adam, float learning_rate) {
+  PlanBuilder builder = trainingBuilder();
+  builder.SetState(384);
+  const int w = 2, b = 3, dw = 11, db = 12;
+  EXPECT_EQ(builder.tensor(w).name, "W");
+  EXPECT_EQ(builder.tensor(dw).name, "dW");
+  int w_slot1 = builder.AddStateTensor("W.slot1", {3, 5}, 128);
+  int b_slot1 = builder.AddStateTensor("b.slot1", {5}, 192);
+  if (adam) {
+    int w_slot2 = builder.AddStateTensor("W.slot2", {3, 5}, 256);
+    int b_slot2 = builder.AddStateTensor("b.slot2", {5}, 320);
+    AdamAttributes attrs;
+    attrs.learning_rate = learning_rate;
+    builder.AddStep(KernelId::kAdamUpdate, {w, dw, w_slot1, w_slot2}, {w, w_slot1, w_slot2}, attrs);
+    builder.AddStep(KernelId::kAdamUpdate, {b, db, b_slot1, b_slot2}, {b, b_slot1, b_slot2}, attrs);
+  } else {
+    SgdAttributes attrs{learning_rate, 0.9f, 0.0f};
+    builder.AddStep(KernelId::kSgdUpdate, {w, dw, w_slot1}, {w, w_slot1}, attrs);
+    builder.AddStep(KernelId::kSgdUpdate, {b, db, b_slot1}, {b, b_slot1}, attrs);
+  }
+  return builder.Finish();
+}
+
+std::vector<float> trainedWeightsRow0(bool adam, float learning_rate, int steps) {
+  const std::vector<float> x = {1, 2, 3, -1, 0, 1, 0, 0, 0, 2, -1, 0.5f};
+  std::vector<uint8_t> bytes = optimizerPlan(adam, learning_rate);
+  std::unique_ptr<Runtime> runtime;
+  Status status =
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  if (!status.ok())
+    return {};
+  EXPECT_TRUE(runtime->BindInput("x", x.data(), 48, DType::kF32, {4, 3}).ok());
+  for (int step = 0; step < steps; ++step)
+    EXPECT_TRUE(runtime->Run().ok());
+  EXPECT_EQ(runtime->optimizer_steps(), uint64_t(steps));
+  std::vector<float> w(15);
+  EXPECT_TRUE(runtime->ReadParameter("W", w.data(), 60).ok());
+  return std::vector<float>(w.begin(), w.begin() + 5);
+}
+
+TEST(ExecutorMlpTest, OptimizerStepsUpdateParametersInPlace) {
+  // W row 0 starts at [0.5, 0.25, 0, -0.25, -0.5]; dW row 0 = [0.5, 0.45, 0.3, 0.275, 0.25].
+  // SGD (first step, zero velocity): W -= lr * dW, with lr = 0.5.
+  const std::vector<float> sgd = trainedWeightsRow0(/*adam=*/false, 0.5f, 1);
+  const std::vector<float> sgd_expected = {0.25f, 0.025f, -0.15f, -0.3875f, -0.625f};
+  // Adam's first update is lr * g / (|g| + eps'): W -= lr * sign(dW), with lr = 0.01.
+  const std::vector<float> adam = trainedWeightsRow0(/*adam=*/true, 0.01f, 1);
+  const std::vector<float> adam_expected = {0.49f, 0.24f, -0.01f, -0.26f, -0.51f};
+  ASSERT_EQ(sgd.size(), 5u);
+  ASSERT_EQ(adam.size(), 5u);
+  for (size_t j = 0; j < 5; ++j) {
+    EXPECT_NEAR(sgd[j], sgd_expected[j], 1e-6f) << j;
+    EXPECT_NEAR(adam[j], adam_expected[j], 1e-6f) << j;
+  }
+  // Training for several steps moves further and is reproducible.
+  EXPECT_EQ(trainedWeightsRow0(true, 0.01f, 4), trainedWeightsRow0(true, 0.01f, 4));
+  EXPECT_NE(trainedWeightsRow0(true, 0.01f, 4), adam);
 }
 
 TEST(ExecutorMlpTest, RejectsBadThreadCounts) {

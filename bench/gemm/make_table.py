@@ -57,11 +57,15 @@ def main():
     args = parser.parse_args()
     ours, targets = load_tidemark(args.tidemark)
     theirs, infos = load_peer(args.peer)
+    seen = set()
     for blas in infos:
         for info in blas:
-            print(f"peer BLAS: {info['internal_api']} {info['version']} "
-                  f"architecture={info['architecture']} threads={info['num_threads']} "
-                  f"({info['filepath']})")
+            line = (f"peer BLAS (threadpoolctl): {info['internal_api']} {info['version']} "
+                    f"architecture={info['architecture']} threads={info['num_threads']} "
+                    f"({info['filepath']})")
+            if line not in seen:
+                seen.add(line)
+                print(line)
     print()
     print("| shape (m x n x k) | threads | Tidemark GFLOP/s | OpenBLAS GFLOP/s | ratio | "
           "Highway target | samples |")

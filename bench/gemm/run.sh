@@ -27,7 +27,7 @@ build() {
     cmake -S "$REPO" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DTIDEMARK_BUILD_COMPILER=OFF -DTIDEMARK_BUILD_TESTS=OFF >/dev/null
   fi
-  ninja -C "$BUILD_DIR" -j2 bench_gemm >/dev/null
+  ninja -C "$BUILD_DIR" -j2 bench_gemm >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
 }
 
 # The peer's shapes per thread count: [m, n, k, trans_a, trans_b, batch], as in bench_gemm.cc.
@@ -45,6 +45,7 @@ run_peer() { # threads shapes output
 
 install_peer
 build
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq "$ROUNDS"); do
   echo "round $round/$ROUNDS: bench_gemm, then NumPy+OpenBLAS" >&2
   "$BUILD_DIR/bench/gemm/bench_gemm" --benchmark_repetitions="$REPETITIONS" \
@@ -52,6 +53,6 @@ for round in $(seq "$ROUNDS"); do
   run_peer 2 "$SHAPES_2" "$OUT/peer2-$round.json"
   run_peer 1 "$SHAPES_1" "$OUT/peer1-$round.json"
 done
-echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+echo "machine: $(nproc) cores, load average $LOAD_BEFORE at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 /usr/bin/python3 "$REPO/bench/gemm/make_table.py" --tidemark "$OUT"/tidemark-*.json \
   --peer "$OUT"/peer2-*.json "$OUT"/peer1-*.json

@@ -75,7 +75,7 @@ HWY_INLINE void BinaryRowForm(Fn fn, const float *a, int64_t a_step, const float
 }
 
 // erfc(z) for z >= 0 by the Chebyshev-fitted form of Numerical Recipes (erfcc):
-//   t = 1 / (1 + z / 2),  erfc(z) ~= t exp(-z^2 - 1.26551223 + t P(t)), P of degree 8,
+//   t = 1 / (1 + z / 2),  erfc(z) ~= t exp(-z^2 + P(t)), P of degree 9,
 // fractional error < 1.2e-7 for every z >= 0 in exact arithmetic (measured in f32, with Highway's
 // exp: see docs/kernels.md). Computing erfc (not 1 - erf) keeps the GELU tail
 // 0.5 x erfc(|x| / sqrt 2) relatively accurate for large negative x.

@@ -214,6 +214,82 @@ std::vector<ArenaBuffer> arenaBuffers(const LoadedPlan &plan) {
   return live;
 }
 
+// Kernels that accept a result in exactly the bytes of one of their operands.
+bool allowsInPlace(KernelId kernel) {
+  switch (kernel) {
+  case KernelId::kAdd:
+  case KernelId::kSub:
+  case KernelId::kMul:
+  case KernelId::kDiv:
+  case KernelId::kRelu:
+  case KernelId::kTanh:
+  case KernelId::kExp:
+  case KernelId::kGeluTanh:
+  case KernelId::kGeluErf:
+  case KernelId::kReluGrad:
+  case KernelId::kTanhGrad:
+  case KernelId::kExpGrad:
+  case KernelId::kGeluTanhGrad:
+  case KernelId::kGeluErfGrad:
+  case KernelId::kReshape:
+  case KernelId::kCopy:
+  case KernelId::kSgdUpdate:
+  case KernelId::kAdamUpdate:
+    return true;
+  default:
+    return false;
+  }
+}
+
+// Within one step, a result shares no byte with another result, and shares bytes with an operand
+// only when it is exactly that operand's bytes and the kernel works in place.
+Status checkStepAliasing(const LoadedPlan &plan, int s) {
+  const LoadedStep &step = plan.steps[static_cast<size_t>(s)];
+  auto sameRoot = [&](int a, int b) { return rootOf(plan, a) == rootOf(plan, b); };
+  auto overlap = [&](const LoadedTensor &a, const LoadedTensor &b) {
+    return a.size_bytes > 0 && b.size_bytes > 0 && a.offset < b.offset + b.size_bytes &&
+           b.offset < a.offset + a.size_bytes;
+  };
+  for (size_t i = 0; i < step.results.size(); ++i) {
+    const int r = step.results[i];
+    const LoadedTensor &result = plan.tensors[static_cast<size_t>(r)];
+    for (size_t j = 0; j < i; ++j) {
+      const int other = step.results[j];
+      if (sameRoot(r, other) && overlap(result, plan.tensors[static_cast<size_t>(other)]))
+        return InvalidArgument(DescribeStep(plan, s) + ": results " + DescribeTensor(plan, r) +
+                               " and " + DescribeTensor(plan, other) + " share bytes");
+    }
+    for (int o : step.operands) {
+      const LoadedTensor &operand = plan.tensors[static_cast<size_t>(o)];
+      if (!sameRoot(r, o) || !overlap(result, operand))
+        continue;
+      const bool exact = result.offset == operand.offset && result.size_bytes == operand.size_bytes;
+      if (!exact || !allowsInPlace(step.kernel))
+        return InvalidArgument(DescribeStep(plan, s) + ": result " + DescribeTensor(plan, r) +
+                               " shares bytes with operand " + DescribeTensor(plan, o) +
+                               (exact ? ", and this kernel cannot work in place"
+                                      : " without being exactly its bytes"));
+    }
+  }
+  return Status::Ok();
+}
+
+// State tensors are all live at every step: no two roots may share bytes.
+Status checkStateOverlap(const LoadedPlan &plan) {
+  std::vector<ArenaBuffer> state;
+  for (size_t i = 0; i < plan.tensors.size(); ++i) {
+    const LoadedTensor &t = plan.tensors[i];
+    if (t.location == TensorLocation::kState && t.view_of == -1)
+      state.push_back({static_cast<int>(i), 0, 0, t.offset, t.size_bytes});
+  }
+  OverlapConflict conflict;
+  if (!FindArenaOverlap(state, &conflict))
+    return Status::Ok();
+  return InvalidArgument("state overlap: " + DescribeTensor(plan, conflict.first_id) + " and " +
+                         DescribeTensor(plan, conflict.second_id) +
+                         " share bytes of the state region");
+}
+
 Status checkOverlap(const LoadedPlan &plan) {
   OverlapConflict conflict;
   if (!FindArenaOverlap(arenaBuffers(plan), &conflict))
@@ -242,8 +318,11 @@ Status VerifyPlan(const LoadedPlan &plan) {
   for (size_t i = 0; i < plan.tensors.size(); ++i)
     TIDEMARK_RETURN_IF_ERROR(checkPlacement(plan, static_cast<int>(i)));
   TIDEMARK_RETURN_IF_ERROR(checkBindingNames(plan));
-  for (size_t s = 0; s < plan.steps.size(); ++s)
+  TIDEMARK_RETURN_IF_ERROR(checkStateOverlap(plan));
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
     TIDEMARK_RETURN_IF_ERROR(CheckStepRules(plan, static_cast<int>(s)));
+    TIDEMARK_RETURN_IF_ERROR(checkStepAliasing(plan, static_cast<int>(s)));
+  }
   TIDEMARK_RETURN_IF_ERROR(checkLiveness(plan));
   return checkOverlap(plan);
 }

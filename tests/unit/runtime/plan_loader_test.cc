@@ -263,6 +263,40 @@ TEST(PlanLoaderTest, RejectsUnknownKernelAndStateInitOutOfRange) {
                  "covers bytes [126, 130) outside the state region of 128 bytes");
 }
 
+TEST(PlanLoaderTest, RejectsOverlappingStateTensors) {
+  PerceptronIds ids;
+  PlanBuilder builder = PerceptronBuilder(&ids);
+  builder.SetState(128, 16);
+  builder.tensor(ids.b).offset = 48; // W is [0, 60).
+  expectRejected(builder.Finish(), StatusCode::kInvalidArgument,
+                 "state overlap: tensor 1 'W' and tensor 2 'b' share bytes");
+}
+
+TEST(PlanLoaderTest, ChecksInPlaceResults) {
+  // relu in place (z's bytes) is fine; softmax in place is not; a shifted view never is.
+  PerceptronIds ids;
+  PlanBuilder builder = PerceptronBuilder(&ids);
+  int z_relu = builder.AddView("z_relu", {4, 5}, ids.z, 0, 3, 3);
+  builder.tensor(ids.z).live_last = 3;
+  builder.AddStep(KernelId::kRelu, {ids.z}, {z_relu});
+  EXPECT_TRUE(load(builder.Finish()).ok());
+
+  PlanBuilder softmax = PerceptronBuilder(&ids);
+  int z_soft = softmax.AddView("z_soft", {4, 5}, ids.z, 0, 3, 3);
+  softmax.tensor(ids.z).live_last = 3;
+  softmax.AddStep(KernelId::kSoftmax, {ids.z}, {z_soft}, {}, "sm");
+  expectRejected(softmax.Finish(), StatusCode::kInvalidArgument,
+                 "step 3 (Softmax 'sm'): result tensor 6 'z_soft' shares bytes with operand "
+                 "tensor 4 'z', and this kernel cannot work in place");
+
+  PlanBuilder shifted = PerceptronBuilder(&ids);
+  int z_tail = shifted.AddView("z_tail", {2, 5}, ids.z, 8, 3, 3);
+  int z_head = shifted.AddView("z_head", {2, 5}, ids.z, 0, 3, 3);
+  shifted.tensor(ids.z).live_last = 3;
+  shifted.AddStep(KernelId::kCopy, {z_head}, {z_tail});
+  expectRejected(shifted.Finish(), StatusCode::kInvalidArgument, "without being exactly its bytes");
+}
+
 TEST(PlanLoaderTest, AcceptsViewsAsPartOfTheirBase) {
   // A reshape view of h shares its bytes; it is part of h for the overlap check.
   PerceptronIds ids;

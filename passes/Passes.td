@@ -35,4 +35,63 @@ def ReportCosts : Pass<"tide-report-costs", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::tide::TideDialect"];
 }
 
+def Autodiff : Pass<"tide-autodiff", "::mlir::func::FuncOp"> {
+  let summary = "Turn a loss function into a training step: forward, backward, optimizer update";
+  let description = [{
+    Reverse-mode differentiation of a function whose single result is a scalar loss
+    (`tensor<f32>`), with respect to every argument marked `tide.param`.
+
+    1. `tide.checkpoint` regions are inlined; their ops keep the attribute
+       `tide.checkpoint_region = N` so that `tide-remat policy=regions` can recompute them.
+    2. `tide.layer_norm` and `tide.attention` switch to their training forms (`with_stats`,
+       `with_lse`) when a gradient flows through them.
+    3. Ops are visited in reverse; each emits its gradient ops (the rules are in
+       docs/passes/tide-autodiff.md). A value used several times accumulates its gradient with
+       `tide.add`; a broadcast operand's gradient is summed down with `tide.reduce_to_shape`.
+    4. As soon as a parameter's gradient is complete (its first forward use has been
+       differentiated), its optimizer update is emitted, so each gradient dies right away.
+
+    `optimizer=sgd` (momentum > 0 adds a velocity argument per parameter) and `optimizer=adam`
+    (adds `m` and `v` arguments) return the loss followed by the updated parameters and states;
+    each such result has `tide.updates = <argument index>`, each new argument
+    `tide.state = "<kind>"` and `tide.state_of = <parameter index>`. `optimizer=none` returns the
+    loss followed by each parameter's gradient (`tide.grad_of = <argument index>`), which is what
+    gradient checks use.
+
+    ```mlir
+    // Before
+    func.func @f(%x: tensor<4x8xf32>, %w: tensor<8x2xf32> {tide.param}, %t: tensor<4x2xf32>)
+        -> tensor<f32> {
+      %y = tide.matmul %x, %w : (tensor<4x8xf32>, tensor<8x2xf32>) -> tensor<4x2xf32>
+      %l = tide.mse_loss %y, %t : tensor<4x2xf32>
+      return %l : tensor<f32>
+    }
+    // After -tide-autodiff="optimizer=sgd lr=0.1"
+    func.func @f(%x: ..., %w: tensor<8x2xf32> {tide.param}, %t: ...)
+        -> (tensor<f32>, tensor<8x2xf32> {tide.updates = 1 : i64}) attributes {tide.optimizer = "sgd"} {
+      %y = tide.matmul %x, %w : ...
+      %l = tide.mse_loss %y, %t : tensor<4x2xf32>
+      %one = tide.fill 1.000000e+00 : tensor<f32>
+      %dy = tide.mse_loss_grad %y, %t, %one : tensor<4x2xf32>, tensor<f32>
+      %dw = tide.matmul %x, %dy transpose_lhs : ...
+      %w1 = tide.sgd_update %w, %dw lr = 1.000000e-01 momentum = 0.000000e+00 weight_decay = 0.000000e+00 : tensor<8x2xf32>
+      return %l, %w1 : tensor<f32>, tensor<8x2xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::tide::TideDialect"];
+  let options = [
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
+           "sgd, adam, or none (return the gradients instead of updating)">,
+    Option<"learningRate", "lr", "double", /*default=*/"0.01", "Learning rate">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.0",
+           "SGD momentum (0: plain SGD, no velocity state)">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "Adam beta1">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999", "Adam beta2">,
+    Option<"epsilon", "epsilon", "double", /*default=*/"1e-8", "Adam epsilon">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
+           "L2 weight decay added to every gradient (PyTorch's weight_decay)">,
+  ];
+}
+
 #endif // TIDEMARK_PASSES_TD

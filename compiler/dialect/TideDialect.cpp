@@ -32,12 +32,36 @@ void TideDialect::initialize() {
       >();
 }
 
+/// Checks the training-state attributes tide-autodiff puts on the arguments it adds.
+static LogicalResult verifyStateArgAttribute(Operation *op, unsigned argIndex,
+                                             NamedAttribute attribute) {
+  if (attribute.getName() == "tide.state") {
+    auto kind = dyn_cast<StringAttr>(attribute.getValue());
+    if (!kind || !llvm::is_contained({"sgd_velocity", "adam_m", "adam_v"}, kind.getValue()))
+      return op->emitError() << "'tide.state' on argument #" << argIndex
+                             << " must be \"sgd_velocity\", \"adam_m\" or \"adam_v\", got "
+                             << attribute.getValue();
+    return success();
+  }
+  auto index = dyn_cast<IntegerAttr>(attribute.getValue());
+  auto func = dyn_cast<func::FuncOp>(op);
+  if (!index || !func || index.getInt() < 0 ||
+      index.getInt() >= static_cast<int64_t>(func.getNumArguments()) ||
+      !func.getArgAttr(index.getInt(), TideDialect::kParamAttrName))
+    return op->emitError() << "'tide.state_of' on argument #" << argIndex
+                           << " must be the index of a tide.param argument, got "
+                           << attribute.getValue();
+  return success();
+}
+
 LogicalResult TideDialect::verifyRegionArgAttribute(Operation *op, unsigned regionIndex,
                                                     unsigned argIndex, NamedAttribute attribute) {
+  if (attribute.getName() == "tide.state" || attribute.getName() == "tide.state_of")
+    return verifyStateArgAttribute(op, argIndex, attribute);
   if (attribute.getName() != kParamAttrName)
     return op->emitError() << "unknown tide argument attribute '" << attribute.getName().getValue()
                            << "' on argument #" << argIndex << "; expected '" << kParamAttrName
-                           << "'";
+                           << "', 'tide.state' or 'tide.state_of'";
   if (!isa<UnitAttr>(attribute.getValue()))
     return op->emitError() << "'" << kParamAttrName << "' on argument #" << argIndex
                            << " must be a unit attribute, got " << attribute.getValue();

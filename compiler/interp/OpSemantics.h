@@ -1,0 +1,101 @@
+//===- OpSemantics.h - Per-op semantics of the tide interpreter -*- C++ -*-===//
+//
+// One `evaluate` overload per tide op: plain double loops that follow the op's description in
+// TideOps.td / TideTrainingOps.td word for word. Each returns the op's results in order, with
+// the shapes of its (verified) result types, or emits a diagnostic on the op and fails.
+// Internal to the interpreter library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TIDEMARK_COMPILER_INTERP_OPSEMANTICS_H
+#define TIDEMARK_COMPILER_INTERP_OPSEMANTICS_H
+
+#include "compiler/dialect/TideOps.h"
+#include "compiler/interp/Interpreter.h"
+
+namespace mlir::tide::interp {
+
+/// The operand values of the op being evaluated, and the interpreter's options.
+struct OpInputs {
+  ArrayRef<const Tensor *> operands;
+  const InterpreterOptions &options;
+
+  const Tensor &operator[](unsigned i) const { return *operands[i]; }
+};
+
+using OpResults = FailureOr<SmallVector<Tensor>>;
+
+/// Wraps the one result of a single-result op.
+inline OpResults singleResult(Tensor tensor) {
+  SmallVector<Tensor> results;
+  results.push_back(std::move(tensor));
+  return results;
+}
+
+/// The static shape of a ranked tensor value (the verifiers guarantee static shapes).
+ArrayRef<int64_t> shapeOf(Value value);
+
+// Forward ops (ForwardOps.cpp).
+OpResults evaluate(MatmulOp op, const OpInputs &in);
+OpResults evaluate(AddOp op, const OpInputs &in);
+OpResults evaluate(SubOp op, const OpInputs &in);
+OpResults evaluate(MulOp op, const OpInputs &in);
+OpResults evaluate(DivOp op, const OpInputs &in);
+OpResults evaluate(ReluOp op, const OpInputs &in);
+OpResults evaluate(TanhOp op, const OpInputs &in);
+OpResults evaluate(ExpOp op, const OpInputs &in);
+OpResults evaluate(GeluOp op, const OpInputs &in);
+OpResults evaluate(SoftmaxOp op, const OpInputs &in);
+OpResults evaluate(LayerNormOp op, const OpInputs &in);
+OpResults evaluate(ReduceSumOp op, const OpInputs &in);
+OpResults evaluate(ReduceMeanOp op, const OpInputs &in);
+OpResults evaluate(TransposeOp op, const OpInputs &in);
+OpResults evaluate(ReshapeOp op, const OpInputs &in);
+OpResults evaluate(AttentionOp op, const OpInputs &in);
+OpResults evaluate(MseLossOp op, const OpInputs &in);
+OpResults evaluate(SoftmaxCrossEntropyOp op, const OpInputs &in);
+
+// Gradient, helper and optimizer ops (TrainingOps.cpp).
+OpResults evaluate(ReluGradOp op, const OpInputs &in);
+OpResults evaluate(TanhGradOp op, const OpInputs &in);
+OpResults evaluate(GeluGradOp op, const OpInputs &in);
+OpResults evaluate(SoftmaxGradOp op, const OpInputs &in);
+OpResults evaluate(LayerNormGradOp op, const OpInputs &in);
+OpResults evaluate(AttentionGradOp op, const OpInputs &in);
+OpResults evaluate(MseLossGradOp op, const OpInputs &in);
+OpResults evaluate(SoftmaxCrossEntropyGradOp op, const OpInputs &in);
+OpResults evaluate(ReduceToShapeOp op, const OpInputs &in);
+OpResults evaluate(BroadcastOp op, const OpInputs &in);
+OpResults evaluate(ScaleOp op, const OpInputs &in);
+OpResults evaluate(FillOp op, const OpInputs &in);
+OpResults evaluate(SgdUpdateOp op, const OpInputs &in);
+OpResults evaluate(AdamUpdateOp op, const OpInputs &in);
+
+// Shared by the forward and gradient semantics (ForwardOps.cpp).
+
+/// Normalizes `axis` in [-rank, rank) to [0, rank).
+int64_t normalizeAxis(int64_t axis, int64_t rank);
+
+/// Calls `visit(base, stride, length)` for every line of `shape` along `axis`: the elements
+/// base + i * stride for i in [0, length).
+void forEachLine(ArrayRef<int64_t> shape, int64_t axis,
+                 function_ref<void(int64_t base, int64_t stride, int64_t length)> visit);
+
+/// Reads label `row` of `labels` as a class id in [0, classes), or emits an error on `op`.
+FailureOr<int64_t> readLabel(Operation *op, const Tensor &labels, int64_t row, int64_t classes);
+
+/// log(sum(exp(x))) over one line, computed as max + log(sum(exp(x - max))).
+double logSumExp(const Tensor &x, int64_t base, int64_t stride, int64_t length);
+
+/// The scaled score of query row `i` and key row `j` of one (batch, head) pair: scale * q.k.
+double attentionScore(const Tensor &query, const Tensor &key, int64_t queryRow, int64_t keyRow,
+                      int64_t headDim, double scale);
+
+/// Whether a causal query `i` sees key `j` (bottom-right aligned: j <= i + seqK - seqQ).
+inline bool causallyVisible(int64_t i, int64_t j, int64_t seqQ, int64_t seqK) {
+  return j <= i + (seqK - seqQ);
+}
+
+} // namespace mlir::tide::interp
+
+#endif // TIDEMARK_COMPILER_INTERP_OPSEMANTICS_H

@@ -1,0 +1,63 @@
+//===- RandomArguments.cpp - Seeded random arguments for a tide function --===//
+
+#include "compiler/interp/RandomArguments.h"
+
+#include "compiler/dialect/TideOps.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+using namespace mlir;
+using namespace mlir::tide;
+using namespace mlir::tide::interp;
+
+/// A double uniform in [0, 1) from the top 53 bits of one draw.
+static double unitUniform(std::mt19937_64 &generator) {
+  return static_cast<double>(generator() >> 11) * 0x1.0p-53;
+}
+
+/// The smallest class count among the cross-entropy ops reading `labels` as labels, or 0.
+static int64_t classCountOf(Value labels) {
+  int64_t classes = 0;
+  auto consider = [&](Value logits) {
+    int64_t count = cast<RankedTensorType>(logits.getType()).getShape().back();
+    classes = classes == 0 ? count : std::min(classes, count);
+  };
+  for (Operation *user : labels.getUsers()) {
+    if (auto loss = dyn_cast<SoftmaxCrossEntropyOp>(user); loss && loss.getLabels() == labels)
+      consider(loss.getLogits());
+    if (auto grad = dyn_cast<SoftmaxCrossEntropyGradOp>(user); grad && grad.getLabels() == labels)
+      consider(grad.getLogits());
+  }
+  return classes;
+}
+
+FailureOr<SmallVector<Tensor>>
+mlir::tide::interp::makeRandomArguments(func::FuncOp function, uint64_t seed, double range) {
+  std::mt19937_64 generator(seed);
+  SmallVector<Tensor> args;
+  for (BlockArgument argument : function.getArguments()) {
+    auto type = dyn_cast<RankedTensorType>(argument.getType());
+    if (!type || !type.hasStaticShape())
+      return function.emitError("argument #")
+             << argument.getArgNumber() << " has type " << argument.getType()
+             << "; only statically shaped ranked tensors can be generated";
+    Tensor tensor(type.getShape());
+    if (type.getElementType().isIntOrIndex()) {
+      int64_t classes = classCountOf(argument);
+      if (classes <= 0)
+        return function.emitError("integer argument #")
+               << argument.getArgNumber()
+               << " is not read as labels by a tide.softmax_cross_entropy op, so its valid "
+                  "values are unknown";
+      for (double &value : tensor.data)
+        value = std::floor(unitUniform(generator) * static_cast<double>(classes));
+    } else {
+      for (double &value : tensor.data)
+        value = (2.0 * unitUniform(generator) - 1.0) * range;
+    }
+    args.push_back(std::move(tensor));
+  }
+  return args;
+}

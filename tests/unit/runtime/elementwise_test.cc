@@ -330,6 +330,18 @@ TEST(ElementwiseTest, DeterministicWithTwoThreads) {
   EXPECT_TRUE(testing::BitIdentical(first.data(), serial.data(), first.size()));
 }
 
+TEST(ElementwiseTest, EmptyTensorsWriteNothing) {
+  float a[1] = {1.0f}, out[1] = {7.0f};
+  ASSERT_TRUE(Binary(BinaryOp::kAdd, Shape{0, 5}, a, Shape{5}, a, Shape{0, 5}, out, nullptr).ok());
+  Unary(UnaryOp::kExp, a, out, 0, nullptr);
+  UnaryGrad(UnaryOp::kTanh, a, a, out, 0, nullptr);
+  EXPECT_EQ(out[0], 7.0f);
+  // Rank-0 operands: one element.
+  float b[1] = {3.0f};
+  ASSERT_TRUE(Binary(BinaryOp::kDiv, Shape{}, a, Shape{}, b, Shape{}, out, nullptr).ok());
+  EXPECT_EQ(out[0], 1.0f / 3.0f);
+}
+
 } // namespace
 } // namespace kernels
 } // namespace tidemark

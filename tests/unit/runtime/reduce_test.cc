@@ -133,6 +133,19 @@ TEST(ReduceTest, DeterministicWithTwoThreads) {
   }
 }
 
+TEST(ReduceTest, RankZeroAndNoAxesCopy) {
+  float scalar = 2.5f, out = 0.0f;
+  ASSERT_TRUE(Reduce(ReduceOp::kMean, Shape{}, &scalar, 0, &out, nullptr).ok());
+  EXPECT_EQ(out, 2.5f);
+  float in[6] = {1, 2, 3, 4, 5, 6}, copy[6] = {};
+  ASSERT_TRUE(Reduce(ReduceOp::kSum, Shape{2, 3}, in, 0, copy, nullptr).ok());
+  EXPECT_TRUE(testing::BitIdentical(in, copy, 6));
+  float sums[2] = {};
+  ASSERT_TRUE(Reduce(ReduceOp::kSum, Shape{2, 1, 3}, in, 6, sums, nullptr).ok()); // axes 1, 2
+  EXPECT_EQ(sums[0], 6.0f);
+  EXPECT_EQ(sums[1], 15.0f);
+}
+
 } // namespace
 } // namespace kernels
 } // namespace tidemark

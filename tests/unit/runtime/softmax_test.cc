@@ -148,6 +148,17 @@ TEST(SoftmaxTest, DeterministicWithTwoThreads) {
   EXPECT_TRUE(testing::BitIdentical(grad.data(), grad2.data(), x.size()));
 }
 
+TEST(SoftmaxTest, EmptySizesAreNoOps) {
+  float v[1] = {7.0f};
+  EXPECT_TRUE(Softmax(0, 5, 1, v, v, nullptr).ok());
+  EXPECT_TRUE(Softmax(3, 0, 1, v, v, nullptr).ok());
+  EXPECT_TRUE(SoftmaxGrad(2, 4, 0, v, v, v, nullptr).ok());
+  EXPECT_EQ(v[0], 7.0f);
+  float one = 123.0f;
+  ASSERT_TRUE(Softmax(1, 1, 1, &one, &one, nullptr).ok());
+  EXPECT_EQ(one, 1.0f);
+}
+
 } // namespace
 } // namespace kernels
 } // namespace tidemark

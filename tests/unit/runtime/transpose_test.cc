@@ -94,6 +94,16 @@ TEST(TransposeTest, DeterministicWithTwoThreads) {
   EXPECT_TRUE(testing::BitIdentical(first.data(), second.data(), in.size()));
 }
 
+TEST(TransposeTest, RankZeroAndOne) {
+  float scalar = 4.0f, out = 0.0f;
+  ASSERT_TRUE(Transpose(Shape{}, &scalar, nullptr, &out, nullptr).ok());
+  EXPECT_EQ(out, 4.0f);
+  float in[5] = {1, 2, 3, 4, 5}, copy[5] = {};
+  const int identity[1] = {0};
+  ASSERT_TRUE(Transpose(Shape{5}, in, identity, copy, nullptr).ok());
+  EXPECT_TRUE(testing::BitIdentical(in, copy, 5));
+}
+
 } // namespace
 } // namespace kernels
 } // namespace tidemark

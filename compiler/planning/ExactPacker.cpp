@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 #include <numeric>
+#include <tuple>
 #include <vector>
 
 #include "compiler/planning/Heuristics.h"
@@ -36,68 +39,63 @@ std::vector<std::vector<size_t>> splitComponents(const Problem &problem) {
   return components;
 }
 
-/// The depth-first search over canonical placements of one component.
+/// Static branching orders ("rank"); T = total (largest load of a section the buffer spans),
+/// W = width (interval length), A = area (size x width), all descending.
+enum class Preorder { kTWA, kTAW, kWAT, kAWT };
+constexpr Preorder kPreorders[] = {Preorder::kTWA, Preorder::kTAW, Preorder::kWAT, Preorder::kAWT};
+
+/// The depth-first search over canonical placements of one component, for one capacity.
 class CanonicalSearch {
 public:
   enum class Outcome { kFound, kExhausted, kTimedOut };
 
-  CanonicalSearch(const Problem &problem, const std::vector<size_t> &members);
+  CanonicalSearch(const Problem &problem, const std::vector<size_t> &members, Preorder preorder);
 
-  /// Feasibility (minimise == false): find any placement with arena <= capacity. Minimisation:
-  /// branch and bound below `capacity`, stopping early at `lowerBound`. kFound means at least
-  /// one placement was found; for minimisation kExhausted after kFound is impossible: the
-  /// search then reports kFound with `proven` set.
-  Outcome run(int64_t capacity, bool minimise, int64_t lowerBound, Clock::time_point deadline);
+  /// Looks for a placement with arena <= capacity until `deadline`.
+  Outcome run(int64_t capacity, Clock::time_point deadline);
 
-  bool foundAny() const { return bestArena >= 0; }
-  bool provenOptimal() const { return proven; }
-  int64_t bestArenaSize() const { return bestArena; }
   uint64_t nodeCount() const { return nodes; }
-  /// Writes the best placement found into `offsets` (indexed like the problem's buffers).
+  /// Writes the placement found by the last successful run into `offsets` (problem indexing).
   void exportOffsets(std::vector<int64_t> &offsets) const;
 
 private:
-  bool descend();
-  bool prunedBySections();
-  bool collectChildren(std::vector<int> &children) const;
+  void computeRanks(const Problem &problem, Preorder preorder, const std::vector<int64_t> &points);
+  bool search(const std::vector<int> &subproblem);
+  bool splitAndSolve(const std::vector<int> &subproblem, bool &solved);
+  bool prunedBySections(const std::vector<int> &subproblem);
+  bool collectChildren(const std::vector<int> &subproblem, std::vector<int> &children) const;
+  bool isPending(int b) const {
+    return candidate[b] < lastOffset || (candidate[b] == lastOffset && b < lastRank);
+  }
   void place(int buffer, int64_t offset);
   void unplace(int buffer);
-  void recordSolution();
 
-  // Static data, local buffers renumbered in rank order.
+  // Static data; local buffers are numbered in rank order (index == rank).
   std::vector<size_t> problemIndex;
   std::vector<int64_t> size, alignment;
   std::vector<int> firstSection, endSection;
   std::vector<std::vector<int>> neighbours;
+  std::vector<int> byStart; // local buffers sorted by first section
   int numSections = 0;
   // Search state.
   std::vector<int64_t> floorTop, remaining, candidate, offset;
   std::vector<int> freeNeighbours;
   std::vector<char> placed;
   std::vector<int64_t> floorTrail, candidateTrail;
-  std::vector<std::vector<int>> childrenAtDepth;
   std::vector<std::pair<int64_t, int>> lowOrder;
   std::vector<int> nextUnpainted;
-  int numPlaced = 0, lastRank = -1;
+  int lastRank = -1;
   int64_t lastOffset = 0;
-  // Run parameters and results.
-  int64_t capacity = 0, lowerBound = 0, bestArena = -1;
-  bool minimise = false, proven = false, timedOut = false;
+  int64_t capacity = 0;
+  bool timedOut = false;
   std::vector<int64_t> bestOffsets;
   Clock::time_point deadline;
   uint64_t nodes = 0;
 };
 
-CanonicalSearch::CanonicalSearch(const Problem &problem, const std::vector<size_t> &members) {
-  // Rank: longer intervals first, then larger buffers, then input order. Long-lived large
-  // buffers constrain the most, so placing them early makes the bounds bite early.
+CanonicalSearch::CanonicalSearch(const Problem &problem, const std::vector<size_t> &members,
+                                 Preorder preorder) {
   problemIndex = members;
-  std::stable_sort(problemIndex.begin(), problemIndex.end(), [&](size_t a, size_t b) {
-    const Buffer &x = problem.buffers[a], &y = problem.buffers[b];
-    if (x.end - x.start != y.end - y.start)
-      return x.end - x.start > y.end - y.start;
-    return x.size > y.size;
-  });
   std::vector<int64_t> points;
   for (size_t index : problemIndex) {
     points.push_back(problem.buffers[index].start);
@@ -106,6 +104,7 @@ CanonicalSearch::CanonicalSearch(const Problem &problem, const std::vector<size_
   std::sort(points.begin(), points.end());
   points.erase(std::unique(points.begin(), points.end()), points.end());
   numSections = static_cast<int>(points.size()) - 1;
+  computeRanks(problem, preorder, points);
   auto sectionOf = [&](int64_t step) {
     return static_cast<int>(std::lower_bound(points.begin(), points.end(), step) - points.begin());
   };
@@ -124,19 +123,57 @@ CanonicalSearch::CanonicalSearch(const Problem &problem, const std::vector<size_
         neighbours[a].push_back(b);
         neighbours[b].push_back(a);
       }
-  childrenAtDepth.resize(n + 1);
-  nextUnpainted.resize(numSections + 1);
+  byStart.resize(n);
+  std::iota(byStart.begin(), byStart.end(), 0);
+  std::stable_sort(byStart.begin(), byStart.end(),
+                   [&](int a, int b) { return firstSection[a] < firstSection[b]; });
+  nextUnpainted.assign(numSections + 1, numSections); // entry numSections is the sentinel
 }
 
-CanonicalSearch::Outcome CanonicalSearch::run(int64_t capacityBytes, bool minimiseArena,
-                                              int64_t lowerBoundBytes,
+/// Sorts problemIndex by the static preorder. total(b) is the largest load of a section b spans:
+/// buffers in the fullest sections are the most constrained, so branching on them first makes
+/// the section bound bite early.
+void CanonicalSearch::computeRanks(const Problem &problem, Preorder preorder,
+                                   const std::vector<int64_t> &points) {
+  auto sectionOf = [&](int64_t step) {
+    return std::lower_bound(points.begin(), points.end(), step) - points.begin();
+  };
+  std::vector<int64_t> sectionLoad(numSections, 0);
+  for (size_t index : problemIndex)
+    for (auto s = sectionOf(problem.buffers[index].start);
+         s < sectionOf(problem.buffers[index].end); ++s)
+      sectionLoad[s] += problem.buffers[index].size;
+  std::vector<std::tuple<int64_t, int64_t, int64_t>> key(problem.buffers.size());
+  for (size_t index : problemIndex) {
+    const Buffer &buffer = problem.buffers[index];
+    int64_t total = 0, width = buffer.end - buffer.start, area = width * buffer.size;
+    for (auto s = sectionOf(buffer.start); s < sectionOf(buffer.end); ++s)
+      total = std::max(total, sectionLoad[s]);
+    switch (preorder) {
+    case Preorder::kTWA:
+      key[index] = {total, width, area};
+      break;
+    case Preorder::kTAW:
+      key[index] = {total, area, width};
+      break;
+    case Preorder::kWAT:
+      key[index] = {width, area, total};
+      break;
+    case Preorder::kAWT:
+      key[index] = {area, width, total};
+      break;
+    }
+  }
+  std::stable_sort(problemIndex.begin(), problemIndex.end(),
+                   [&](size_t a, size_t b) { return key[a] > key[b]; });
+}
+
+CanonicalSearch::Outcome CanonicalSearch::run(int64_t capacityBytes,
                                               Clock::time_point deadlineTime) {
   int n = static_cast<int>(size.size());
   capacity = capacityBytes;
-  minimise = minimiseArena;
-  lowerBound = lowerBoundBytes;
   deadline = deadlineTime;
-  proven = timedOut = false;
+  timedOut = false;
   nodes = 0;
   floorTop.assign(numSections, 0);
   remaining.assign(numSections, 0);
@@ -146,18 +183,15 @@ CanonicalSearch::Outcome CanonicalSearch::run(int64_t capacityBytes, bool minimi
   candidate.assign(n, 0);
   offset.assign(n, 0);
   placed.assign(n, 0);
+  bestOffsets.assign(n, 0);
   freeNeighbours.resize(n);
   for (int b = 0; b < n; ++b)
     freeNeighbours[b] = static_cast<int>(neighbours[b].size());
-  numPlaced = 0;
   lastRank = -1;
   lastOffset = 0;
-  descend();
-  if (timedOut)
-    return foundAny() ? Outcome::kFound : Outcome::kTimedOut;
-  if (minimise && foundAny())
-    proven = true; // the whole space below the best arena was searched
-  return foundAny() ? Outcome::kFound : Outcome::kExhausted;
+  if (search(byStart))
+    return Outcome::kFound;
+  return timedOut ? Outcome::kTimedOut : Outcome::kExhausted;
 }
 
 /// Section bound. Every unplaced buffer b will sit at or above low(b) = max(candidate(b), last)
@@ -166,20 +200,17 @@ CanonicalSearch::Outcome CanonicalSearch::run(int64_t capacityBytes, bool minimi
 /// buffers covering s, and minLow(s) + remaining(s) must fit the capacity. minLow is computed by
 /// painting sections in increasing low(b) order, skipping painted sections with a "next
 /// unpainted" union-find: O(n log n + S) per node.
-bool CanonicalSearch::prunedBySections() {
+bool CanonicalSearch::prunedBySections(const std::vector<int> &subproblem) {
   lowOrder.clear();
-  int n = static_cast<int>(size.size());
-  for (int b = 0; b < n; ++b) {
-    if (placed[b])
-      continue;
-    bool pending = candidate[b] < lastOffset || (candidate[b] == lastOffset && b < lastRank);
-    lowOrder.emplace_back(pending ? lastOffset + 1 : std::max(candidate[b], lastOffset), b);
-  }
+  for (int b : subproblem)
+    if (!placed[b])
+      lowOrder.emplace_back(isPending(b) ? lastOffset + 1 : std::max(candidate[b], lastOffset), b);
   std::sort(lowOrder.begin(), lowOrder.end());
-  for (int s = 0; s <= numSections; ++s)
-    nextUnpainted[s] = s;
+  for (const auto &[low, b] : lowOrder)
+    for (int s = firstSection[b]; s < endSection[b]; ++s)
+      nextUnpainted[s] = s;
   auto find = [&](int s) {
-    while (nextUnpainted[s] != s) {
+    while (s < numSections && nextUnpainted[s] != s) {
       nextUnpainted[s] = nextUnpainted[nextUnpainted[s]];
       s = nextUnpainted[s];
     }
@@ -197,19 +228,38 @@ bool CanonicalSearch::prunedBySections() {
 
 /// Fills `children` with the buffers that may come next, cheapest offset first; returns false
 /// when an inference rule shows that this node has no completion.
-bool CanonicalSearch::collectChildren(std::vector<int> &children) const {
+bool CanonicalSearch::collectChildren(const std::vector<int> &subproblem,
+                                      std::vector<int> &children) const {
   children.clear();
-  int n = static_cast<int>(size.size());
-  for (int b = 0; b < n; ++b) {
+  // Dominance: placing b at candidate(b) must not leave room below it for another unplaced
+  // buffer u at candidate(u) (candidate(u) + size(u) <= candidate(b)): u could always be moved
+  // down into that gap, so a placement with a smaller sum of offsets exists and is searched.
+  int64_t lowestTop = INT64_MAX, secondTop = INT64_MAX;
+  int lowestTopBuffer = -1;
+  for (int b : subproblem) {
     if (placed[b])
       continue;
-    if (candidate[b] + size[b] > capacity)
+    int64_t top = candidate[b] + size[b];
+    if (top > capacity)
       return false;
-    bool pending = candidate[b] < lastOffset || (candidate[b] == lastOffset && b < lastRank);
-    if (!pending)
+    if (top < lowestTop) {
+      secondTop = lowestTop;
+      lowestTop = top;
+      lowestTopBuffer = b;
+    } else if (top < secondTop) {
+      secondTop = top;
+    }
+  }
+  for (int b : subproblem) {
+    if (placed[b])
+      continue;
+    if (isPending(b)) {
+      if (freeNeighbours[b] == 0)
+        return false; // nothing is left that could lift it to its place
+      continue;
+    }
+    if (candidate[b] < (b == lowestTopBuffer ? secondTop : lowestTop))
       children.push_back(b);
-    else if (freeNeighbours[b] == 0)
-      return false;
   }
   std::sort(children.begin(), children.end(), [&](int a, int b) {
     return candidate[a] != candidate[b] ? candidate[a] < candidate[b] : a < b;
@@ -231,11 +281,9 @@ void CanonicalSearch::place(int buffer, int64_t at) {
   }
   placed[buffer] = 1;
   offset[buffer] = at;
-  ++numPlaced;
 }
 
 void CanonicalSearch::unplace(int buffer) {
-  --numPlaced;
   placed[buffer] = 0;
   for (auto it = neighbours[buffer].rbegin(); it != neighbours[buffer].rend(); ++it) {
     candidate[*it] = candidateTrail.back();
@@ -249,48 +297,73 @@ void CanonicalSearch::unplace(int buffer) {
   }
 }
 
-void CanonicalSearch::recordSolution() {
-  int64_t arena = 0;
-  for (size_t b = 0; b < size.size(); ++b)
-    arena = std::max(arena, offset[b] + size[b]);
-  bestArena = arena;
-  bestOffsets = offset;
-  capacity = arena - 1; // branch and bound: from now on only strictly better placements count
+/// Dynamic decomposition: if no unplaced buffer of `subproblem` crosses some step, the unplaced
+/// buffers on either side no longer interact (the placed ones are fixed), so each side is
+/// solved on its own and a failure on one side fails the node without re-searching the other.
+/// Returns false when there is a single part (nothing done); otherwise sets `solved`.
+bool CanonicalSearch::splitAndSolve(const std::vector<int> &subproblem, bool &solved) {
+  std::vector<std::vector<int>> parts;
+  int reach = -1;
+  for (int b : subproblem) { // subproblem is sorted by first section
+    if (placed[b])
+      continue;
+    if (parts.empty() || firstSection[b] >= reach)
+      parts.emplace_back();
+    parts.back().push_back(b);
+    reach = std::max(parts.back().size() == 1 ? 0 : reach, endSection[b]);
+  }
+  if (parts.size() <= 1)
+    return false;
+  // Each part is a fresh canonical enumeration: its own increasing (offset, rank) order.
+  int64_t savedOffset = lastOffset;
+  int savedRank = lastRank;
+  solved = true;
+  for (const std::vector<int> &part : parts) {
+    lastOffset = 0;
+    lastRank = -1;
+    if (!search(part)) {
+      solved = false;
+      break;
+    }
+  }
+  lastOffset = savedOffset;
+  lastRank = savedRank;
+  return true;
 }
 
-/// Returns true when the search must stop (answer found, optimum reached, or out of time).
-bool CanonicalSearch::descend() {
-  if (numPlaced == static_cast<int>(size.size())) {
-    recordSolution();
-    if (!minimise || bestArena <= lowerBound) {
-      proven = minimise;
-      return true;
-    }
-    return false;
-  }
-  if ((++nodes & 1023) == 0 && Clock::now() > deadline) {
-    timedOut = true;
+/// Returns true when a placement of every buffer of `subproblem` within the capacity was found
+/// (and recorded); false when there is none below this node, or time ran out (timedOut set).
+bool CanonicalSearch::search(const std::vector<int> &subproblem) {
+  bool anyUnplaced = false;
+  for (int b : subproblem)
+    anyUnplaced |= !placed[b];
+  if (!anyUnplaced) {
+    for (size_t b = 0; b < placed.size(); ++b)
+      if (placed[b])
+        bestOffsets[b] = offset[b];
     return true;
   }
-  if (prunedBySections())
+  if ((++nodes & 1023) == 0 && Clock::now() > deadline)
+    timedOut = true;
+  if (timedOut || prunedBySections(subproblem))
     return false;
-  std::vector<int> &children = childrenAtDepth[numPlaced];
-  if (!collectChildren(children))
+  if (bool solved = false; splitAndSolve(subproblem, solved))
+    return solved;
+  std::vector<int> children;
+  if (!collectChildren(subproblem, children))
     return false;
   int64_t savedOffset = lastOffset;
   int savedRank = lastRank;
-  for (size_t i = 0; i < children.size(); ++i) {
-    int buffer = children[i];
+  for (int buffer : children) {
     place(buffer, candidate[buffer]);
     lastOffset = offset[buffer];
     lastRank = buffer;
-    bool stop = descend();
+    bool found = search(subproblem);
     unplace(buffer);
     lastOffset = savedOffset;
     lastRank = savedRank;
-    if (stop)
-      return true;
-    // A better placement may have lowered the capacity: later siblings that no longer fit fail.
+    if (found || timedOut)
+      return found;
   }
   return false;
 }
@@ -298,6 +371,33 @@ bool CanonicalSearch::descend() {
 void CanonicalSearch::exportOffsets(std::vector<int64_t> &offsets) const {
   for (size_t b = 0; b < problemIndex.size(); ++b)
     offsets[problemIndex[b]] = bestOffsets[b];
+}
+
+/// Portfolio over the static preorders: round-robin restarts with doubling time slices, until
+/// one finds a placement within `capacity`, one exhausts its search (a proof that none exists:
+/// every preorder enumerates all canonical placements), or `deadline` passes.
+CanonicalSearch::Outcome searchPortfolio(const Problem &problem, const std::vector<size_t> &members,
+                                         int64_t capacity, Clock::time_point deadline,
+                                         std::vector<int64_t> &offsets, uint64_t &nodes) {
+  std::vector<CanonicalSearch> searches;
+  for (Preorder preorder : kPreorders)
+    searches.emplace_back(problem, members, preorder);
+  auto slice = std::chrono::milliseconds(50);
+  while (Clock::now() < deadline) {
+    for (CanonicalSearch &search : searches) {
+      Clock::time_point sliceEnd = std::min(deadline, Clock::now() + slice);
+      CanonicalSearch::Outcome outcome = search.run(capacity, sliceEnd);
+      nodes += search.nodeCount();
+      if (outcome == CanonicalSearch::Outcome::kFound)
+        search.exportOffsets(offsets);
+      if (outcome != CanonicalSearch::Outcome::kTimedOut)
+        return outcome;
+      if (Clock::now() >= deadline)
+        break;
+    }
+    slice *= 2;
+  }
+  return CanonicalSearch::Outcome::kTimedOut;
 }
 
 int64_t componentArena(const Problem &problem, const std::vector<size_t> &members,
@@ -320,6 +420,33 @@ Clock::time_point shareOf(Clock::time_point deadline, size_t parts) {
   if (now >= deadline || parts == 0)
     return deadline;
   return now + (deadline - now) / static_cast<int64_t>(parts);
+}
+
+/// Minimises one component's arena: first the target (LOAD or the capacity), then iterated
+/// tightening (capacity = best - 1) until a search is exhausted (proof) or time runs out.
+/// Returns true when the component's arena is proven optimal (or at the target).
+bool minimiseComponent(const Problem &problem, const std::vector<size_t> &members, int64_t target,
+                       Clock::time_point deadline, std::vector<int64_t> &offsets,
+                       ExactResult &result) {
+  using Outcome = CanonicalSearch::Outcome;
+  Clock::time_point halfway = Clock::now() + (deadline - Clock::now()) / 2;
+  Outcome outcome = searchPortfolio(problem, members, target, halfway, offsets, result.nodes);
+  if (outcome == Outcome::kFound)
+    return true;
+  result.timedOut |= outcome == Outcome::kTimedOut;
+  int64_t lowest = outcome == Outcome::kExhausted ? target + 1 : target;
+  int64_t current = componentArena(problem, members, offsets);
+  while (current - 1 >= lowest) {
+    outcome = searchPortfolio(problem, members, current - 1, deadline, offsets, result.nodes);
+    if (outcome == Outcome::kExhausted)
+      return true;
+    if (outcome == Outcome::kTimedOut) {
+      result.timedOut = true;
+      return false;
+    }
+    current = componentArena(problem, members, offsets);
+  }
+  return current <= lowest;
 }
 
 } // namespace
@@ -348,32 +475,15 @@ ExactResult solveExact(const Problem &problem, const ExactOptions &options) {
       allProven = false;
       continue;
     }
-    CanonicalSearch search(problem, members);
-    int64_t current = componentArena(problem, members, best.offsets);
-    // Feasibility at the target first (half the share when minimising, to leave time for B&B).
-    Clock::time_point share = shareOf(deadline, (open.size() - i) * (problem.capacity ? 1 : 2));
-    CanonicalSearch::Outcome outcome = search.run(target, false, target, share);
-    result.nodes += search.nodeCount();
+    Clock::time_point share = shareOf(deadline, open.size() - i);
+    if (!problem.capacity) {
+      allProven &= minimiseComponent(problem, members, target, share, best.offsets, result);
+      continue;
+    }
+    CanonicalSearch::Outcome outcome =
+        searchPortfolio(problem, members, target, share, best.offsets, result.nodes);
     result.timedOut |= outcome == CanonicalSearch::Outcome::kTimedOut;
-    if (outcome == CanonicalSearch::Outcome::kFound) {
-      search.exportOffsets(best.offsets);
-      continue;
-    }
-    if (problem.capacity) {
-      allProven = false;
-      continue;
-    }
-    // Minimise: branch and bound strictly below the current arena, stop at target + 1 when the
-    // target itself was proven infeasible.
-    int64_t floorBound = outcome == CanonicalSearch::Outcome::kExhausted ? target + 1 : target;
-    outcome = search.run(current - 1, true, floorBound, shareOf(deadline, open.size() - i));
-    result.nodes += search.nodeCount();
-    result.timedOut |= search.foundAny() ? !search.provenOptimal()
-                                         : outcome == CanonicalSearch::Outcome::kTimedOut;
-    if (search.foundAny())
-      search.exportOffsets(best.offsets);
-    bool exhaustedBelow = outcome == CanonicalSearch::Outcome::kExhausted;
-    allProven &= search.provenOptimal() || exhaustedBelow;
+    allProven &= outcome == CanonicalSearch::Outcome::kFound;
   }
   best.arenaSize = arenaSizeOf(problem, best.offsets);
   best.provenOptimal = best.arenaSize <= load || (!problem.capacity && allProven);

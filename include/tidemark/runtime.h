@@ -142,6 +142,8 @@ public:
 private:
   struct Impl;
   explicit Runtime(std::unique_ptr<Impl> impl);
+  static Status LoadFromMemoryImpl(const void *data, size_t size, PlanMemory memory,
+                                   const RuntimeOptions &options, std::unique_ptr<Runtime> *out);
   std::unique_ptr<Impl> impl_;
 };
 

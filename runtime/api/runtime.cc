@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <new>
 #include <unordered_map>
 
@@ -16,8 +17,13 @@ struct Runtime::Impl {
   std::unique_ptr<Executor> executor;
   std::unordered_map<std::string, int> inputs, outputs, parameters;
   std::vector<int> input_order, output_order, parameter_order;
-  // Caller memory bound per input/output root (null: the runtime-owned buffer).
-  std::unordered_map<int, std::pair<const uint8_t *, size_t>> bound;
+  // Caller memory bound per tensor id (data null: the runtime-owned buffer). Sized at load, so
+  // binding never allocates.
+  struct Bound {
+    const uint8_t *data = nullptr;
+    size_t size = 0;
+  };
+  std::vector<Bound> bound;
   RuntimeStatistics stats;
 };
 
@@ -100,15 +106,32 @@ Status Runtime::LoadFromFile(const std::string &path, const RuntimeOptions &opti
   if (out == nullptr)
     return InvalidArgument("output pointer is null");
   std::vector<uint8_t> bytes;
-  TIDEMARK_RETURN_IF_ERROR(readWholeFile(path, &bytes));
+  try {
+    TIDEMARK_RETURN_IF_ERROR(readWholeFile(path, &bytes));
+  } catch (const std::bad_alloc &) {
+    return ResourceExhausted("out of memory while reading plan file '" + path + "'");
+  }
   Status status = LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, options, out);
   if (!status.ok())
     return Status(status.code(), path + ": " + status.message());
   return status;
 }
 
+// Loading allocates (plan copy, names, threads): allocation or thread-creation failures arrive
+// as exceptions from the standard library and leave here as statuses.
 Status Runtime::LoadFromMemory(const void *data, size_t size, PlanMemory memory,
                                const RuntimeOptions &options, std::unique_ptr<Runtime> *out) {
+  try {
+    return LoadFromMemoryImpl(data, size, memory, options, out);
+  } catch (const std::bad_alloc &) {
+    return ResourceExhausted("out of memory while loading the plan");
+  } catch (const std::exception &e) {
+    return ResourceExhausted(std::string("cannot set up the runtime: ") + e.what());
+  }
+}
+
+Status Runtime::LoadFromMemoryImpl(const void *data, size_t size, PlanMemory memory,
+                                   const RuntimeOptions &options, std::unique_ptr<Runtime> *out) {
   if (out == nullptr)
     return InvalidArgument("output pointer is null");
   LoadedPlan plan;
@@ -132,6 +155,7 @@ Status Runtime::LoadFromMemory(const void *data, size_t size, PlanMemory memory,
       impl->parameter_order.push_back(id);
     }
   }
+  impl->bound.resize(plan.tensors.size());
   ExecutorOptions exec_options;
   exec_options.num_threads = options.num_threads;
   exec_options.borrow_constants = memory == PlanMemory::kBorrow;
@@ -178,13 +202,12 @@ Status Runtime::BindInput(const std::string &name, const void *data, size_t size
   TIDEMARK_RETURN_IF_ERROR(checkBuffer(t, data, size_bytes, dtype, shape));
   const auto *bytes = static_cast<const uint8_t *>(data);
   for (int output : impl_->output_order) {
-    auto it = impl_->bound.find(output);
-    if (it != impl_->bound.end() &&
-        overlaps(bytes, t.size_bytes, it->second.first, it->second.second))
+    const Impl::Bound &other = impl_->bound[static_cast<size_t>(output)];
+    if (other.data && overlaps(bytes, t.size_bytes, other.data, other.size))
       return InvalidArgument("'" + name + "': the buffer overlaps the one bound to output '" +
                              impl_->executor->plan().tensors[size_t(output)].name + "'");
   }
-  impl_->bound[id] = {bytes, t.size_bytes};
+  impl_->bound[static_cast<size_t>(id)] = {bytes, t.size_bytes};
   // Inputs are never written (the verifier rejects steps that would), so dropping const is safe.
   impl_->executor->Rebind(id, const_cast<uint8_t *>(bytes));
   return Status::Ok();
@@ -197,12 +220,13 @@ Status Runtime::BindOutput(const std::string &name, void *data, size_t size_byte
   const LoadedTensor &t = impl_->executor->plan().tensors[static_cast<size_t>(id)];
   TIDEMARK_RETURN_IF_ERROR(checkBuffer(t, data, size_bytes, dtype, shape));
   const auto *bytes = static_cast<const uint8_t *>(data);
-  for (const auto &entry : impl_->bound) {
-    if (entry.first != id && overlaps(bytes, t.size_bytes, entry.second.first, entry.second.second))
+  for (size_t other = 0; other < impl_->bound.size(); ++other) {
+    const Impl::Bound &b = impl_->bound[other];
+    if (other != static_cast<size_t>(id) && b.data && overlaps(bytes, t.size_bytes, b.data, b.size))
       return InvalidArgument("'" + name + "': the buffer overlaps the one bound to '" +
-                             impl_->executor->plan().tensors[size_t(entry.first)].name + "'");
+                             impl_->executor->plan().tensors[other].name + "'");
   }
-  impl_->bound[id] = {bytes, t.size_bytes};
+  impl_->bound[static_cast<size_t>(id)] = {bytes, t.size_bytes};
   impl_->executor->Rebind(id, static_cast<uint8_t *>(data));
   return Status::Ok();
 }
@@ -212,7 +236,7 @@ Status Runtime::InputBuffer(const std::string &name, void **data) {
   TIDEMARK_RETURN_IF_ERROR(lookup(impl_->inputs, name, "input", &id));
   if (data == nullptr)
     return InvalidArgument("'" + name + "': result pointer is null");
-  impl_->bound.erase(id);
+  impl_->bound[static_cast<size_t>(id)] = {};
   impl_->executor->Rebind(id, nullptr);
   *data = impl_->executor->OwnedBuffer(id);
   return Status::Ok();
@@ -223,7 +247,7 @@ Status Runtime::OutputBuffer(const std::string &name, void **data) {
   TIDEMARK_RETURN_IF_ERROR(lookup(impl_->outputs, name, "output", &id));
   if (data == nullptr)
     return InvalidArgument("'" + name + "': result pointer is null");
-  impl_->bound.erase(id);
+  impl_->bound[static_cast<size_t>(id)] = {};
   impl_->executor->Rebind(id, nullptr);
   *data = impl_->executor->OwnedBuffer(id);
   return Status::Ok();

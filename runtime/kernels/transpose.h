@@ -8,7 +8,7 @@
 //      order, in the input (their elements stay contiguous).
 //   3. If the innermost remaining output axis is contiguous in the input, every output row is a
 //      plain copy. Otherwise the 2-D plane (input-innermost axis p, output-innermost axis q) is
-//      transposed in 32 x 32 cache tiles made of 4 x 4 SIMD register transposes, once per
+//      transposed in 16 x 16 cache tiles made of 4 x 4 SIMD register transposes, once per
 //      combination of the other axes.
 // Complexity: O(elements) time; each tile's 4 KiB input and output stay in L1. No extra memory.
 #ifndef TIDEMARK_RUNTIME_KERNELS_TRANSPOSE_H_

@@ -77,6 +77,7 @@ public:
 
   // Verifies and prepares the plan in [data, data + size). See PlanMemory for how long the bytes
   // must live. Errors and ownership as LoadFromFile (InvalidArgument for a null pointer).
+  // Thread-safe; the bytes may be shared by concurrent loads (they are only read).
   static Status LoadFromMemory(const void *data, size_t size, PlanMemory memory,
                                const RuntimeOptions &options, std::unique_ptr<Runtime> *out);
 
@@ -85,11 +86,13 @@ public:
   Runtime &operator=(const Runtime &) = delete;
 
   // Region sizes in bytes (the same values as in statistics()). Never fail.
+  // Thread-safety (this and every method below): not concurrently with a mutating call on the
+  // same Runtime; const methods may run concurrently with each other.
   uint64_t arena_bytes() const;
   uint64_t state_bytes() const;
 
   // Name, dtype, shape and byte size of every input, output, and parameter (named state tensor),
-  // in plan order. The returned vectors are copies owned by the caller.
+  // in plan order. The returned vectors are copies owned by the caller. Never fail.
   std::vector<TensorInfo> inputs() const;
   std::vector<TensorInfo> outputs() const;
   std::vector<TensorInfo> parameters() const;
@@ -99,17 +102,19 @@ public:
   // Lifetime: the runtime keeps the pointer (not a copy) until the input is bound again or the
   // Runtime is destroyed; the caller keeps the memory alive and unchanged during Run().
   // Errors: NotFound (no such input), InvalidArgument (null or misaligned data, dtype or shape
-  // mismatch, buffer smaller than the tensor).
+  // mismatch, buffer smaller than the tensor, overlap with a bound output). No allocation.
   Status BindInput(const std::string &name, const void *data, size_t size_bytes, DType dtype,
                    const std::vector<int64_t> &shape);
-  // Makes the next steps write output `name` into caller memory; same rules as BindInput (the
-  // memory must not overlap any other bound buffer).
+  // Makes the next steps write output `name` into caller memory; same rules, lifetime and errors
+  // as BindInput (the memory must not overlap any other bound buffer). The runtime writes it
+  // during Run() only.
   Status BindOutput(const std::string &name, void *data, size_t size_bytes, DType dtype,
                     const std::vector<int64_t> &shape);
 
   // Rebinds input (or output) `name` to its runtime-owned buffer and returns that buffer, which
   // lives as long as the Runtime (zero-filled at load). Fill inputs / read outputs through it.
-  // Errors: NotFound, InvalidArgument (null `data`).
+  // Ownership: the runtime's; valid until the Runtime is destroyed. Errors: NotFound,
+  // InvalidArgument (null `data`).
   Status InputBuffer(const std::string &name, void **data);
   Status OutputBuffer(const std::string &name, void **data);
 
@@ -118,10 +123,12 @@ public:
   // [0, classes): the message names the step, row and value); Internal if a kernel rejects its
   // arguments otherwise (a bug: the plan was verified). A failed step is not counted in the
   // statistics; outputs, arena and any state the step had already updated are unspecified.
+  // Uses the Runtime's thread pool; the calling thread blocks until the step is done.
   Status Run();
 
   // Copies output `name` (from wherever it is bound) into `dst`, which holds `size_bytes` bytes:
-  // exactly the output's size. Errors: NotFound, InvalidArgument (null dst, wrong size).
+  // exactly the output's size (`dst` stays the caller's). Errors: NotFound, InvalidArgument
+  // (null dst, wrong size).
   Status ReadOutput(const std::string &name, void *dst, size_t size_bytes) const;
 
   // Copies parameter `name` (a named tensor of the persistent state) to or from caller memory of

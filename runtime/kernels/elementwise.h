@@ -167,6 +167,39 @@ template <typename T> T UnaryDerivativeReference(UnaryOp op, T x) {
 }
 
 template <typename T>
+void UnaryGradReference(UnaryOp op, const T *x, const T *dy, T *dx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    dx[i] = dy[i] * UnaryDerivativeReference(op, x[i]);
+}
+
+// d(operand) of out = a op b, accumulated straight into the operand's shape.
+template <typename T>
+Status BinaryGradReference(BinaryOp op, int operand, const Shape &a_shape, const T *a,
+                           const Shape &b_shape, const T *b, const Shape &out_shape, const T *dy,
+                           T *d_operand) {
+  Shape expected;
+  TIDEMARK_RETURN_IF_ERROR(BroadcastShapes(a_shape, b_shape, &expected));
+  if (expected != out_shape || (operand != 0 && operand != 1))
+    return InvalidArgument("binary grad reference: bad output shape or operand");
+  const Shape &operand_shape = operand == 0 ? a_shape : b_shape;
+  for (int64_t j = 0; j < operand_shape.NumElements(); ++j)
+    d_operand[j] = T(0);
+  for (int64_t i = 0; i < out_shape.NumElements(); ++i) {
+    const T av = a[BroadcastOffset(a_shape, out_shape, i)];
+    const T bv = b[BroadcastOffset(b_shape, out_shape, i)];
+    T g = dy[i];
+    if (op == BinaryOp::kSub && operand == 1)
+      g = -g;
+    else if (op == BinaryOp::kMul)
+      g *= operand == 0 ? bv : av;
+    else if (op == BinaryOp::kDiv)
+      g = operand == 0 ? g / bv : -g * av / (bv * bv);
+    d_operand[BroadcastOffset(operand_shape, out_shape, i)] += g;
+  }
+  return Status::Ok();
+}
+
+template <typename T>
 Status ReduceToShapeReference(const Shape &grad_shape, const T *grad, const Shape &operand_shape,
                               T *out) {
   Shape check;

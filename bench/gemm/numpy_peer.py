@@ -1,5 +1,7 @@
 """NumPy+OpenBLAS peer for bench_gemm: the same shapes, GFLOP/s of every repetition, as JSON.
 
+Also reports GFLOP per CPU-second of the whole process (all OpenBLAS threads).
+
 Run with /usr/bin/python3, LD_LIBRARY_PATH pointing at the OpenBLAS pthread build and
 OPENBLAS_NUM_THREADS set (bench/gemm/run.sh does this). Transposes are passed as transposed
 views, which NumPy hands to sgemm as transpose flags without copying; the batched shape uses
@@ -27,7 +29,7 @@ def make_operands(m, n, k, trans_a, trans_b, batch, rng):
 
 
 def seconds_per_call(op_a, op_b, c, min_time, repetitions):
-    """`repetitions` timings, each averaging enough calls to last at least min_time seconds."""
+    """`repetitions` (wall, process CPU) timings, each averaging enough calls to last min_time."""
     np.matmul(op_a, op_b, out=c)  # warm-up: threads started, pages touched
     calls = 1
     while True:
@@ -38,13 +40,14 @@ def seconds_per_call(op_a, op_b, c, min_time, repetitions):
         if elapsed >= min_time:
             break
         calls *= 2
-    timings = [elapsed / calls]
-    for _ in range(repetitions - 1):
-        start = time.perf_counter()
+    timings, cpu_timings = [], []
+    for _ in range(repetitions):
+        start, cpu_start = time.perf_counter(), time.process_time()
         for _ in range(calls):
             np.matmul(op_a, op_b, out=c)
         timings.append((time.perf_counter() - start) / calls)
-    return timings
+        cpu_timings.append((time.process_time() - cpu_start) / calls)
+    return timings, cpu_timings
 
 
 def main():
@@ -59,9 +62,11 @@ def main():
     results = []
     for m, n, k, trans_a, trans_b, batch in json.loads(args.shapes):
         op_a, op_b, c = make_operands(m, n, k, trans_a, trans_b, batch, rng)
-        timings = seconds_per_call(op_a, op_b, c, args.min_time, args.repetitions)
-        gflops = [2.0 * batch * m * n * k / seconds * 1e-9 for seconds in timings]
-        results.append({"shape": [m, n, k, trans_a, trans_b, batch], "gflops": gflops})
+        timings, cpu_timings = seconds_per_call(op_a, op_b, c, args.min_time, args.repetitions)
+        flops = 2.0 * batch * m * n * k
+        results.append({"shape": [m, n, k, trans_a, trans_b, batch],
+                        "gflops": [flops / seconds * 1e-9 for seconds in timings],
+                        "gflop_per_cpu_second": [flops / seconds * 1e-9 for seconds in cpu_timings]})
     json.dump({"numpy": np.__version__, "threadpool_info": threadpool_info(), "results": results},
               sys.stdout)
 

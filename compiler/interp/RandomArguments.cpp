@@ -33,6 +33,14 @@ static int64_t classCountOf(Value labels) {
   return classes;
 }
 
+/// Whether `value` is the second-moment state `v` of a tide.adam_update (which must be >= 0).
+static bool isSecondMoment(Value value) {
+  return llvm::any_of(value.getUsers(), [&](Operation *user) {
+    auto adam = dyn_cast<AdamUpdateOp>(user);
+    return adam && adam.getV() == value;
+  });
+}
+
 FailureOr<SmallVector<Tensor>>
 mlir::tide::interp::makeRandomArguments(func::FuncOp function, uint64_t seed, double range) {
   std::mt19937_64 generator(seed);
@@ -53,6 +61,9 @@ mlir::tide::interp::makeRandomArguments(func::FuncOp function, uint64_t seed, do
                   "values are unknown";
       for (double &value : tensor.data)
         value = std::floor(unitUniform(generator) * static_cast<double>(classes));
+    } else if (isSecondMoment(argument)) {
+      for (double &value : tensor.data)
+        value = unitUniform(generator) * range;
     } else {
       for (double &value : tensor.data)
         value = (2.0 * unitUniform(generator) - 1.0) * range;

@@ -1,8 +1,9 @@
 //===- RandomArguments.h - Seeded random arguments for a tide function -*- C++ -*-===//
 //
 // Arguments for the interpreter from a seed: floating-point arguments uniform in
-// [-range, range); integer arguments (labels) uniform over the valid class ids, that is
-// [0, classes) with `classes` the smallest class count (last logits dimension) among the
+// [-range, range), except Adam's second-moment state (the `v` operand of tide.adam_update),
+// which is uniform in [0, range); integer arguments (labels) uniform over the valid class ids, that
+// is [0, classes) with `classes` the smallest class count (last logits dimension) among the
 // tide.softmax_cross_entropy(_grad) ops that read the argument as labels. The generator is a
 // 64-bit Mersenne Twister with its own integer-to-double mapping, so a seed gives the same
 // values on every platform.

@@ -2,6 +2,7 @@
 // determinism and argument checks, on every compiled Highway target.
 #include "runtime/kernels/attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "hwy/targets.h"

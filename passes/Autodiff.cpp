@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dialect/TideOps.h"
+#include "passes/LivenessModel.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -28,8 +29,6 @@ using namespace mlir;
 using namespace mlir::tide;
 
 namespace {
-
-constexpr llvm::StringLiteral kCheckpointRegionAttr = "tide.checkpoint_region";
 
 RankedTensorType tensorType(Value value) { return cast<RankedTensorType>(value.getType()); }
 
@@ -182,7 +181,9 @@ LogicalResult GradientEmitter::backprop(Operation *op) {
         return success();
       })
       .Case<ReluOp>([&](ReluOp relu) {
-        accumulate(relu.getInput(), b.create<ReluGradOp>(loc, relu.getInput(), dy));
+        // relu'(x) = [x > 0] = [relu(x) > 0]: reading the output instead of the input lets the
+        // input die at the forward op (and the relu run in place over it).
+        accumulate(relu.getInput(), b.create<ReluGradOp>(loc, relu.getResult(), dy));
         return success();
       })
       .Case<TanhOp>([&](TanhOp tanh) {
@@ -264,24 +265,6 @@ LogicalResult GradientEmitter::backprop(Operation *op) {
         return other->emitOpError("has no gradient rule in tide-autodiff; it lies on a path from "
                                   "a tide.param argument to the loss");
       });
-}
-
-/// Replaces every tide.checkpoint by its body, tagging the moved ops with the region's number.
-void inlineCheckpoints(func::FuncOp func) {
-  int64_t regionIndex = 0;
-  SmallVector<CheckpointOp> checkpoints(func.getBody().getOps<CheckpointOp>());
-  OpBuilder b(func.getContext());
-  for (CheckpointOp checkpoint : checkpoints) {
-    Block &body = checkpoint.getBody().front();
-    YieldOp yield = checkpoint.getYield();
-    for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
-      op.setAttr(kCheckpointRegionAttr, b.getI64IntegerAttr(regionIndex));
-      op.moveBefore(checkpoint);
-    }
-    checkpoint.replaceAllUsesWith(yield.getValues());
-    checkpoint.erase();
-    ++regionIndex;
-  }
 }
 
 /// Rebuilds `op` with one more unit attribute (`with_stats` / `with_lse`) and the extra results
@@ -464,7 +447,7 @@ void AutodiffPass::runOnOperation() {
   if (failed(ret))
     return signalPassFailure();
   Value loss = ret->getOperand(0);
-  inlineCheckpoints(func);
+  inlineCheckpointRegions(func);
 
   // Values that depend on a parameter need a gradient.
   SmallVector<unsigned> params;

@@ -94,4 +94,92 @@ def Autodiff : Pass<"tide-autodiff", "::mlir::func::FuncOp"> {
   ];
 }
 
+def InlineCheckpoints : Pass<"tide-inline-checkpoints", "::mlir::func::FuncOp"> {
+  let summary = "Replace tide.checkpoint regions by their bodies (for inference plans)";
+  let description = [{
+    Moves the body of every `tide.checkpoint` in front of it, tags each moved op with
+    `tide.checkpoint_region = N` (N counts regions in order), replaces the region's results by
+    the yielded values and erases it. `tide-autodiff` does the same as its first step; an
+    inference graph runs this pass before memory planning, which needs one flat block.
+
+    ```mlir
+    %h = tide.checkpoint -> (tensor<4xf32>) {
+      %a = tide.relu %x : tensor<4xf32>
+      tide.yield %a : tensor<4xf32>
+    }
+    // becomes
+    %a = tide.relu %x {tide.checkpoint_region = 0 : i64} : tensor<4xf32>
+    ```
+  }];
+}
+
+def BufferLiveness : Pass<"tide-buffer-liveness", "::mlir::func::FuncOp"> {
+  let summary = "Compute every value's live interval, storage group and in-place reuse";
+  let description = [{
+    An analysis over the schedule (the op order of the single block; step i is the i-th op).
+    Each value is live over `[def step, last use + 1)`; a `tide.reshape` shares its input's
+    storage (same alias group); function arguments and returned values are pinned (they live
+    outside the arena); an elementwise op (add/sub/mul/div on an operand of the result's shape,
+    relu/tanh/exp/gelu/scale, and the activation gradients on their gradient operand) writes
+    its result over an operand whose storage dies at that op. The algorithm is
+    `tidemark::planning::analyzeLiveness` (compiler/planning/ValueLiveness.h). With `print`,
+    it prints every value and storage group, and LOAD, to stderr.
+
+    ```mlir
+    func.func @f(%x: tensor<8x16xf32>, %w: tensor<16x16xf32>) -> tensor<f32> {
+      %0 = tide.matmul %x, %w : (tensor<8x16xf32>, tensor<16x16xf32>) -> tensor<8x16xf32>
+      %1 = tide.relu %0 : tensor<8x16xf32>
+      %2 = tide.mse_loss %1, %0 : tensor<8x16xf32>
+      return %2 : tensor<f32>
+    }
+    ```
+    `%0` is live [0, 3) (read by the loss at step 2), so `%1` cannot take it over and gets its
+    own buffer [1, 3): LOAD = 512 + 512 = 1024 bytes at step 1 and 2.
+  }];
+  let options = [
+    Option<"print", "print", "bool", /*default=*/"false",
+           "Print each value's interval, size, group and in-place decision">,
+    Option<"inPlace", "in-place", "bool", /*default=*/"true",
+           "Let elementwise ops write over a dying operand">,
+  ];
+}
+
+def AssignArena : Pass<"tide-assign-arena", "::mlir::func::FuncOp"> {
+  let summary = "Place every transient value at a byte offset of one arena";
+  let description = [{
+    Runs the liveness analysis of `tide-buffer-liveness`, packs the storage groups with the
+    chosen algorithm (`tidemark::planning::packProblem`: naive, greedy-size, best-fit, exact,
+    default), has the independent verifier check the placement, and annotates:
+
+    * every op with results: `tide.arena_offsets = array<i64: ...>`, one byte offset per result
+      (-1 for a pinned result: arguments, parameters, outputs);
+    * the function: `tide.arena = {size, load, alignment, algorithm, proven_optimal}`.
+
+    With `capacity` > 0, an arena above it fails the pass with the smallest arena found and LOAD.
+
+    ```mlir
+    // Before: %0 = matmul [0, 2), %1 = relu(%0) in place, %2 = loss (output)
+    %0 = tide.matmul %x, %w : (tensor<8x16xf32>, tensor<16x16xf32>) -> tensor<8x16xf32>
+    %1 = tide.relu %0 : tensor<8x16xf32>
+    // After
+    %0 = tide.matmul %x, %w {tide.arena_offsets = array<i64: 0>} : ...
+    %1 = tide.relu %0 {tide.arena_offsets = array<i64: 0>} : tensor<8x16xf32>
+    // func attributes: tide.arena = {alignment = 64, algorithm = "default", load = 512,
+    //                                 proven_optimal = true, size = 512}
+    ```
+  }];
+  let options = [
+    Option<"algorithm", "algorithm", "std::string", /*default=*/"\"default\"",
+           "naive, greedy-size, best-fit, exact or default (heuristics, then exact polish)">,
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64",
+           "Byte alignment of every arena offset">,
+    Option<"timeLimit", "time-limit", "double", /*default=*/"1.0",
+           "Seconds the exact search (or the default's polish) may take">,
+    Option<"capacity", "capacity", "int64_t", /*default=*/"0",
+           "Fail when the arena would exceed this many bytes (0: no limit)">,
+    Option<"inPlace", "in-place", "bool", /*default=*/"true",
+           "Let elementwise ops write over a dying operand">,
+  ];
+}
+
 #endif // TIDEMARK_PASSES_TD

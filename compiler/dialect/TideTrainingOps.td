@@ -29,6 +29,8 @@ class Tide_ActivationGradOp<string mnemonic, string forward, string formula> :
   let assemblyFormat = "$input `,` $grad attr-dict `:` type($input)";
 }
 
+// `input` may also be the relu's output: x > 0 exactly when relu(x) > 0 (tide-autodiff passes
+// the output so that the input can die early).
 def Tide_ReluGradOp : Tide_ActivationGradOp<"relu_grad", "relu", "(input > 0 ? 1 : 0)">;
 def Tide_TanhGradOp : Tide_ActivationGradOp<"tanh_grad", "tanh", "(1 - tanh(input)^2)">;
 

@@ -31,7 +31,8 @@ struct AssignArenaPass : public tide::impl::AssignArenaBase<AssignArenaPass> {
 void AssignArenaPass::runOnOperation() {
   func::FuncOp func = getOperation();
   if (alignment < 1 || (alignment & (alignment - 1)) != 0) {
-    func.emitError() << DEBUG_TYPE << ": alignment must be a power of two, got " << alignment;
+    func.emitError() << DEBUG_TYPE << ": alignment must be a power of two, got "
+                     << static_cast<int64_t>(alignment);
     return signalPassFailure();
   }
   if (capacity < 0 || timeLimit < 0) {

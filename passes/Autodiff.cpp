@@ -324,7 +324,7 @@ FailureOr<OptimizerConfig> AutodiffPass::parseOptions(func::FuncOp func) {
   else if (optimizer == "none")
     config.kind = OptimizerConfig::Kind::None;
   else
-    return func.emitError() << "tide-autodiff: unknown optimizer '" << optimizer
+    return func.emitError() << "tide-autodiff: unknown optimizer '" << std::string(optimizer)
                             << "'; expected sgd, adam or none";
   config.learningRate = learningRate;
   config.momentum = momentum;
@@ -333,7 +333,8 @@ FailureOr<OptimizerConfig> AutodiffPass::parseOptions(func::FuncOp func) {
   config.epsilon = epsilon;
   config.weightDecay = weightDecay;
   if (!(learningRate > 0.0))
-    return func.emitError() << "tide-autodiff: lr must be positive, got " << learningRate;
+    return func.emitError() << "tide-autodiff: lr must be positive, got "
+                            << static_cast<double>(learningRate);
   if (momentum < 0.0 || weightDecay < 0.0)
     return func.emitError() << "tide-autodiff: momentum and weight-decay must be >= 0";
   if (config.kind == OptimizerConfig::Kind::Adam &&

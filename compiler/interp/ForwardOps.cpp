@@ -43,8 +43,13 @@ FailureOr<int64_t> mlir::tide::interp::readLabel(Operation *op, const Tensor &la
   double label = labels[row];
   if (label >= 0.0 && label < static_cast<double>(classes) && label == std::floor(label))
     return static_cast<int64_t>(label);
-  return op->emitError("label ") << label << " at row " << row << " is out of range [0, " << classes
-                                 << ")";
+  InFlightDiagnostic diagnostic = op->emitError("label ");
+  // Integral labels print as integers (the verifier-checked i32/i64 type they came from).
+  if (label == std::floor(label) && std::fabs(label) < 0x1.0p53)
+    diagnostic << static_cast<int64_t>(label);
+  else
+    diagnostic << label;
+  return diagnostic << " at row " << row << " is out of range [0, " << classes << ")";
 }
 
 double mlir::tide::interp::logSumExp(const Tensor &x, int64_t base, int64_t stride,

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <cstdlib>
 #include <numeric>
 #include <tuple>
 #include <vector>
@@ -72,7 +73,7 @@ private:
 
   // Static data; local buffers are numbered in rank order (index == rank).
   std::vector<size_t> problemIndex;
-  std::vector<int64_t> size, alignment;
+  std::vector<int64_t> size, alignment, area;
   std::vector<int> firstSection, endSection;
   std::vector<std::vector<int>> neighbours;
   std::vector<int> byStart; // local buffers sorted by first section
@@ -112,6 +113,7 @@ CanonicalSearch::CanonicalSearch(const Problem &problem, const std::vector<size_
   for (size_t index : problemIndex) {
     const Buffer &buffer = problem.buffers[index];
     size.push_back(buffer.size);
+    area.push_back(buffer.size * (buffer.end - buffer.start));
     alignment.push_back(effectiveAlignment(problem, buffer));
     firstSection.push_back(sectionOf(buffer.start));
     endSection.push_back(sectionOf(buffer.end));
@@ -262,7 +264,16 @@ bool CanonicalSearch::collectChildren(const std::vector<int> &subproblem,
       children.push_back(b);
   }
   std::sort(children.begin(), children.end(), [&](int a, int b) {
-    return candidate[a] != candidate[b] ? candidate[a] < candidate[b] : a < b;
+    if (candidate[a] != candidate[b])
+      return candidate[a] < candidate[b];
+    static int tie = getenv("TM_TIE") ? atoi(getenv("TM_TIE")) : 0;
+    if (tie == 1 && area[a] != area[b])
+      return area[a] > area[b];
+    if (tie == 2 && size[a] != size[b])
+      return size[a] > size[b];
+    if (tie == 3 && endSection[a]-firstSection[a] != endSection[b]-firstSection[b])
+      return endSection[a]-firstSection[a] > endSection[b]-firstSection[b];
+    return a < b;
   });
   return !children.empty();
 }
@@ -314,20 +325,14 @@ bool CanonicalSearch::splitAndSolve(const std::vector<int> &subproblem, bool &so
   }
   if (parts.size() <= 1)
     return false;
-  // Each part is a fresh canonical enumeration: its own increasing (offset, rank) order.
-  int64_t savedOffset = lastOffset;
-  int savedRank = lastRank;
+  // Each part continues the canonical order from the current `last`: the full placement's
+  // (offset, rank) sequence restricted to one part is exactly that part's own sequence.
   solved = true;
-  for (const std::vector<int> &part : parts) {
-    lastOffset = 0;
-    lastRank = -1;
+  for (const std::vector<int> &part : parts)
     if (!search(part)) {
       solved = false;
       break;
     }
-  }
-  lastOffset = savedOffset;
-  lastRank = savedRank;
   return true;
 }
 
@@ -380,8 +385,10 @@ CanonicalSearch::Outcome searchPortfolio(const Problem &problem, const std::vect
                                          int64_t capacity, Clock::time_point deadline,
                                          std::vector<int64_t> &offsets, uint64_t &nodes) {
   std::vector<CanonicalSearch> searches;
+  static int only = getenv("TM_ONLY") ? atoi(getenv("TM_ONLY")) : -1;
   for (Preorder preorder : kPreorders)
-    searches.emplace_back(problem, members, preorder);
+    if (only < 0 || static_cast<int>(preorder) == only)
+      searches.emplace_back(problem, members, preorder);
   auto slice = std::chrono::milliseconds(50);
   while (Clock::now() < deadline) {
     for (CanonicalSearch &search : searches) {

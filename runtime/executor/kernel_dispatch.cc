@@ -11,6 +11,7 @@
 #include "runtime/kernels/optimizer.h"
 #include "runtime/kernels/reduce.h"
 #include "runtime/kernels/softmax.h"
+#include "runtime/kernels/transpose.h"
 #include "runtime/plan/kernel_rules.h"
 
 namespace tidemark {
@@ -249,13 +250,11 @@ Status runAttention(const StepTensors &t, const KernelContext &ctx) {
 } // namespace
 
 Status CheckKernelAvailable(KernelId kernel) {
-  switch (kernel) {
-  case KernelId::kTranspose:
-    return Unimplemented(std::string("kernel ") + KernelIdName(kernel) +
+  // Every kernel id of plan format version 1 has a kernel in this build.
+  if (kernel > KernelId::kReduceMeanGrad)
+    return Unimplemented("kernel id " + std::to_string(static_cast<int>(kernel)) +
                          " is not available in this runtime build");
-  default:
-    return Status::Ok();
-  }
+  return Status::Ok();
 }
 
 size_t StepScratchBytes(const LoadedPlan &plan, const LoadedStep &step, int num_threads) {
@@ -336,6 +335,10 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
   case KernelId::kSgdUpdate:
   case KernelId::kAdamUpdate:
     return runOptimizer(t, ctx);
+  case KernelId::kTranspose:
+    return kernels::Transpose(t.inShape(0), t.in(0),
+                              std::get<TransposeAttributes>(step.attrs).perm.data(), t.out(0),
+                              ctx.pool);
   case KernelId::kReshape:
   case KernelId::kCopy:
     runCopy(t);

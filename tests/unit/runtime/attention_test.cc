@@ -295,6 +295,9 @@ std::vector<AttentionParams> AccuracyCases() {
   }
   for (int64_t d : {1, 3, 4, 5, 7, 15, 35})
     cases.push_back(MakeParams(1, 1, 9, 11, d, true, 4, 4));
+  // Chunks far larger than the sequence are clamped to it (no overflow in the scratch size).
+  cases.push_back(
+      MakeParams(1, 2, 5, 7, 4, true, std::numeric_limits<int64_t>::max(), int64_t{1} << 50));
   return cases;
 }
 
@@ -420,6 +423,26 @@ TEST(AttentionTest, DeterministicAcrossRunsThreadsAndSchedules) {
       });
     }
   }
+}
+
+// Without a pool the kernels run on the calling thread, with one scratch slice.
+TEST(AttentionTest, NullPoolMatchesPool) {
+  const Problem prob(MakeParams(2, 3, 29, 31, 12, true, 8, 8));
+  ForEachTarget([&] {
+    const Result pooled = RunKernels(prob, Kernel::kChunked, 2);
+    const AttentionParams &p = prob.p;
+    Result r(p);
+    Scratch fwd = AllocateScratch(AttentionScratchBytes(p, 1));
+    Scratch bwd = AllocateScratch(AttentionBackwardScratchBytes(p, 1));
+    ASSERT_TRUE(AttentionForward(p, prob.q.data(), prob.k.data(), prob.v.data(), r.out.data(),
+                                 r.lse.data(), fwd.get(), nullptr)
+                    .ok());
+    ASSERT_TRUE(AttentionBackward(p, prob.q.data(), prob.k.data(), prob.v.data(), r.out.data(),
+                                  r.lse.data(), prob.d_out.data(), r.dq.data(), r.dk.data(),
+                                  r.dv.data(), bwd.get(), nullptr)
+                    .ok());
+    ExpectBitIdentical(pooled, r);
+  });
 }
 
 TEST(AttentionTest, ChunkedScratchIsIndependentOfSequenceLength) {

@@ -187,6 +187,54 @@ TEST(ExecutorMlpTest, OptimizerStepsUpdateParametersInPlace) {
   EXPECT_NE(trainedWeightsRow0(true, 0.01f, 4), adam);
 }
 
+TEST(ExecutorMlpTest, LayoutAndReductionKernelsMatchHandValues) {
+  // x [2,3] = [[0,1,2],[3,4,5]] (x[i][j] = 3i + j):
+  //   step 0 Transpose perm {1,0} -> xt [3,2] = [[0,3],[1,4],[2,5]]
+  //   step 1 Reshape (a copy: the result is not a view) xt -> flat [6] = [0,3,1,4,2,5]
+  //   step 2 ReduceMean x over axis 1, keep_dims -> mean [2,1] = [1, 4]
+  //   step 3 ReduceMeanGrad mean -> g [2,3] = [[1/3]*3, [4/3]*3]
+  //   step 4 ReduceToShape x -> col [1,3] = [3, 5, 7]
+  //   step 5 Fill 2.5 -> filled [4];   step 6 SubGrad (operand 1) x, col, x -> d_col [1,3] = -col
+  PlanBuilder builder;
+  int x = builder.AddInput("x", {2, 3});
+  int xt = builder.AddOutput("xt", {3, 2});
+  int flat = builder.AddOutput("flat", {6});
+  int mean = builder.AddOutput("mean", {2, 1});
+  int grad = builder.AddOutput("g", {2, 3});
+  int col = builder.AddOutput("col", {1, 3});
+  int filled = builder.AddOutput("filled", {4});
+  int d_col = builder.AddOutput("d_col", {1, 3});
+  builder.AddStep(KernelId::kTranspose, {x}, {xt}, TransposeAttributes{{1, 0}});
+  builder.AddStep(KernelId::kReshape, {xt}, {flat});
+  builder.AddStep(KernelId::kReduceMean, {x}, {mean}, ReduceAttributes{{1}, true});
+  builder.AddStep(KernelId::kReduceMeanGrad, {mean}, {grad}, ReduceAttributes{{1}, true});
+  builder.AddStep(KernelId::kReduceToShape, {x}, {col});
+  builder.AddStep(KernelId::kFill, {}, {filled}, FillAttributes{2.5f});
+  builder.AddStep(KernelId::kSubGrad, {x, col, x}, {d_col}, BinaryGradAttributes{1});
+  std::vector<uint8_t> bytes = builder.Finish();
+  std::unique_ptr<Runtime> runtime;
+  Status status =
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  const float in[6] = {0, 1, 2, 3, 4, 5};
+  ASSERT_TRUE(runtime->BindInput("x", in, sizeof(in), DType::kF32, {2, 3}).ok());
+  ASSERT_TRUE(runtime->Run().ok());
+  auto read = [&](const std::string &name, size_t n) {
+    std::vector<float> values(n);
+    EXPECT_TRUE(runtime->ReadOutput(name, values.data(), n * 4).ok()) << name;
+    return values;
+  };
+  EXPECT_EQ(read("xt", 6), (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  EXPECT_EQ(read("flat", 6), (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  EXPECT_EQ(read("mean", 2), (std::vector<float>{1, 4}));
+  const std::vector<float> g = read("g", 6);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_FLOAT_EQ(g[size_t(i)], i < 3 ? 1.0f / 3.0f : 4.0f / 3.0f) << i;
+  EXPECT_EQ(read("col", 3), (std::vector<float>{3, 5, 7}));
+  EXPECT_EQ(read("filled", 4), (std::vector<float>{2.5f, 2.5f, 2.5f, 2.5f}));
+  EXPECT_EQ(read("d_col", 3), (std::vector<float>{-3, -5, -7}));
+}
+
 TEST(ExecutorMlpTest, RejectsBadThreadCounts) {
   LoadedPlan plan;
   std::vector<uint8_t> bytes = testing_plans::PerceptronPlan();

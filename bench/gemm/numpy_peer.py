@@ -4,8 +4,9 @@ Also reports GFLOP per CPU-second of the whole process (all OpenBLAS threads).
 
 Run with /usr/bin/python3, LD_LIBRARY_PATH pointing at the OpenBLAS pthread build and
 OPENBLAS_NUM_THREADS set (bench/gemm/run.sh does this). Transposes are passed as transposed
-views, which NumPy hands to sgemm as transpose flags without copying; the batched shape uses
-np.matmul on 3-D arrays (one sgemm per item). Output goes to a preallocated array.
+views, which NumPy hands to sgemm as transpose flags without copying. A batch runs one 2-D
+np.matmul (one sgemm) per item: np.matmul on 3-D arrays does not call BLAS in NumPy 1.24 and
+measured ~5 GFLOP/s, which would handicap the peer. Output goes to preallocated arrays.
 """
 import argparse
 import json
@@ -15,27 +16,31 @@ import time
 import numpy as np
 
 
-def make_operands(m, n, k, trans_a, trans_b, batch, rng):
-    a_shape = (k, m) if trans_a else (m, k)
-    b_shape = (n, k) if trans_b else (k, n)
-    if batch > 1:
-        a_shape, b_shape = (batch,) + a_shape, (batch,) + b_shape
+def make_multiply(m, n, k, trans_a, trans_b, batch, rng):
+    """Returns a function computing C[i] = op(A[i]) op(B[i]) for every batch item."""
+    a_shape = (batch, k, m) if trans_a else (batch, m, k)
+    b_shape = (batch, n, k) if trans_b else (batch, k, n)
     a = rng.uniform(-1, 1, a_shape).astype(np.float32)
     b = rng.uniform(-1, 1, b_shape).astype(np.float32)
-    op_a = np.swapaxes(a, -1, -2) if trans_a else a
-    op_b = np.swapaxes(b, -1, -2) if trans_b else b
-    c = np.empty(((batch,) if batch > 1 else ()) + (m, n), dtype=np.float32)
-    return op_a, op_b, c
+    op_a = [x.T if trans_a else x for x in a]
+    op_b = [x.T if trans_b else x for x in b]
+    c = np.empty((batch, m, n), dtype=np.float32)
+
+    def multiply():
+        for item in range(batch):
+            np.matmul(op_a[item], op_b[item], out=c[item])
+
+    return multiply
 
 
-def seconds_per_call(op_a, op_b, c, min_time, repetitions):
+def seconds_per_call(multiply, min_time, repetitions):
     """`repetitions` (wall, process CPU) timings, each averaging enough calls to last min_time."""
-    np.matmul(op_a, op_b, out=c)  # warm-up: threads started, pages touched
+    multiply()  # warm-up: threads started, pages touched
     calls = 1
     while True:
         start = time.perf_counter()
         for _ in range(calls):
-            np.matmul(op_a, op_b, out=c)
+            multiply()
         elapsed = time.perf_counter() - start
         if elapsed >= min_time:
             break
@@ -44,7 +49,7 @@ def seconds_per_call(op_a, op_b, c, min_time, repetitions):
     for _ in range(repetitions):
         start, cpu_start = time.perf_counter(), time.process_time()
         for _ in range(calls):
-            np.matmul(op_a, op_b, out=c)
+            multiply()
         timings.append((time.perf_counter() - start) / calls)
         cpu_timings.append((time.process_time() - cpu_start) / calls)
     return timings, cpu_timings
@@ -61,8 +66,8 @@ def main():
     rng = np.random.default_rng(0)
     results = []
     for m, n, k, trans_a, trans_b, batch in json.loads(args.shapes):
-        op_a, op_b, c = make_operands(m, n, k, trans_a, trans_b, batch, rng)
-        timings, cpu_timings = seconds_per_call(op_a, op_b, c, args.min_time, args.repetitions)
+        multiply = make_multiply(m, n, k, trans_a, trans_b, batch, rng)
+        timings, cpu_timings = seconds_per_call(multiply, args.min_time, args.repetitions)
         flops = 2.0 * batch * m * n * k
         results.append({"shape": [m, n, k, trans_a, trans_b, batch],
                         "gflops": [flops / seconds * 1e-9 for seconds in timings],

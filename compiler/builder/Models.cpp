@@ -1,0 +1,200 @@
+//===- Models.cpp - Building blocks and whole models for the builder ------===//
+//
+// linear, layer norm, feed-forward, causal self-attention, the pre-LN GPT-2 block, a decoder-only
+// GPT (embedding-free) and an MLP, written against the public GraphBuilder API. The op sequence
+// of one block is exactly that of examples/gpt_block.mlir.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tidemark/builder.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tidemark::builder {
+
+/// GPT-2's initialisation of weight matrices.
+static constexpr double kWeightStd = 0.02;
+
+Value linear(GraphBuilder &b, Value x, int64_t outFeatures, const std::string &name, bool bias) {
+  std::vector<int64_t> shape = b.shape(x);
+  if (!x.valid())
+    return Value{};
+  if (shape.empty())
+    return b.fail("linear '" + name + "': input must have rank >= 1"), Value{};
+  ScopeGuard scope(b, name);
+  Value weight = b.param("weight", {shape.back(), outFeatures}, ParamInit::normal(kWeightStd));
+  Value y = b.matmul(x, weight);
+  if (!bias)
+    return y;
+  return b.add(y, b.param("bias", {outFeatures}, ParamInit::zeros()));
+}
+
+Value layerNorm(GraphBuilder &b, Value x, const std::string &name) {
+  std::vector<int64_t> shape = b.shape(x);
+  if (!x.valid())
+    return Value{};
+  if (shape.empty())
+    return b.fail("layer norm '" + name + "': input must have rank >= 1"), Value{};
+  ScopeGuard scope(b, name);
+  Value weight = b.param("weight", {shape.back()}, ParamInit::ones());
+  Value bias = b.param("bias", {shape.back()}, ParamInit::zeros());
+  return b.layerNorm(x, weight, bias);
+}
+
+Value feedForward(GraphBuilder &b, Value x, int64_t dFF, const std::string &name) {
+  std::vector<int64_t> shape = b.shape(x);
+  if (!x.valid())
+    return Value{};
+  ScopeGuard scope(b, name);
+  Value hidden = b.gelu(linear(b, x, dFF, "fc1"), GeluApproximation::Tanh);
+  return linear(b, hidden, shape.back(), "fc2");
+}
+
+/// [B, T, H * D] -> [B, H, T, D].
+static Value splitHeads(GraphBuilder &b, Value x, int64_t heads) {
+  std::vector<int64_t> s = b.shape(x);
+  Value split = b.reshape(x, {s[0], s[1], heads, s[2] / heads});
+  return b.transpose(split, {0, 2, 1, 3});
+}
+
+/// [B, H, T, D] -> [B, T, H * D].
+static Value mergeHeads(GraphBuilder &b, Value x) {
+  std::vector<int64_t> s = b.shape(x);
+  Value merged = b.transpose(x, {0, 2, 1, 3});
+  return b.reshape(merged, {s[0], s[2], s[1] * s[3]});
+}
+
+Value selfAttention(GraphBuilder &b, Value x, const SelfAttentionConfig &config,
+                    const std::string &name) {
+  std::vector<int64_t> shape = b.shape(x);
+  if (!x.valid())
+    return Value{};
+  if (shape.size() != 3)
+    return b.fail("self-attention '" + name + "': input must be [batch, seq, d_model]"), Value{};
+  if (config.heads < 1 || shape[2] % config.heads != 0)
+    return b.fail("self-attention '" + name + "': d_model " + std::to_string(shape[2]) +
+                  " is not divisible by heads " + std::to_string(config.heads)),
+           Value{};
+  ScopeGuard scope(b, name);
+  int64_t dModel = shape[2], headDim = dModel / config.heads;
+  Value q = linear(b, x, dModel, "q");
+  Value k = linear(b, x, dModel, "k");
+  Value v = linear(b, x, dModel, "v");
+  AttentionOptions options;
+  options.causal = true;
+  options.scale = 1.0 / std::sqrt(static_cast<double>(headDim));
+  options.queryChunk = std::min(config.queryChunk, shape[1]);
+  options.keyChunk = std::min(config.keyChunk, shape[1]);
+  // Separate statements: the ops must be emitted in this order (argument evaluation order is
+  // unspecified).
+  Value queryHeads = splitHeads(b, q, config.heads);
+  Value keyHeads = splitHeads(b, k, config.heads);
+  Value valueHeads = splitHeads(b, v, config.heads);
+  Value attended = b.attention(queryHeads, keyHeads, valueHeads, options);
+  return linear(b, mergeHeads(b, attended), dModel, "out");
+}
+
+Value transformerBlock(GraphBuilder &b, Value x, const SelfAttentionConfig &attention, int64_t dFF,
+                       const std::string &name) {
+  ScopeGuard scope(b, name);
+  Value h = b.add(x, selfAttention(b, layerNorm(b, x, "ln1"), attention, "attn"));
+  return b.add(h, feedForward(b, layerNorm(b, h, "ln2"), dFF, "mlp"));
+}
+
+/// "--<flag> must be >= 1, got <value>" style checks shared by the model configs.
+static bool checkPositive(GraphBuilder &b, const char *model, const char *what, int64_t value) {
+  if (value >= 1)
+    return true;
+  b.fail(std::string(model) + ": " + what + " must be >= 1, got " + std::to_string(value));
+  return false;
+}
+
+static bool checkGptConfig(GraphBuilder &b, const GptConfig &c) {
+  for (auto [what, value] : {std::pair<const char *, int64_t>{"layers", c.layers},
+                             {"d_model", c.dModel},
+                             {"heads", c.heads},
+                             {"d_ff", c.dFF},
+                             {"seq", c.seq},
+                             {"batch", c.batch},
+                             {"attention chunk", c.attentionChunk}})
+    if (!checkPositive(b, "gpt", what, value))
+      return false;
+  if (c.vocab < 0)
+    return b.fail("gpt: vocab must be >= 0 (0: mse head), got " + std::to_string(c.vocab)), false;
+  if (c.dModel % c.heads != 0)
+    return b.fail("gpt: d_model " + std::to_string(c.dModel) + " is not divisible by heads " +
+                  std::to_string(c.heads)),
+           false;
+  return true;
+}
+
+GraphBuilder buildGpt(const GptConfig &c) {
+  GraphBuilder b("gpt");
+  if (!checkGptConfig(b, c))
+    return b;
+  Value x = b.input("x", {c.batch, c.seq, c.dModel});
+  Value target = c.vocab == 0 ? b.input("target", {c.batch, c.seq, c.dModel})
+                              : b.input("labels", {c.batch, c.seq}, ElementType::I32);
+  SelfAttentionConfig attention{c.heads, c.attentionChunk, c.attentionChunk};
+  for (int64_t layer = 0; layer < c.layers; ++layer) {
+    ScopeGuard scope(b, "blocks");
+    if (c.checkpointPerBlock)
+      b.beginCheckpoint();
+    x = transformerBlock(b, x, attention, c.dFF, std::to_string(layer));
+    if (c.checkpointPerBlock)
+      x = b.endCheckpoint({x})[0];
+  }
+  if (c.vocab == 0) {
+    b.setOutputs({b.mseLoss(x, target)});
+    return b;
+  }
+  Value logits = linear(b, layerNorm(b, x, "ln_f"), c.vocab, "head", /*bias=*/false);
+  b.setOutputs({b.softmaxCrossEntropy(logits, target)});
+  return b;
+}
+
+static bool checkMlpConfig(GraphBuilder &b, const MlpConfig &c) {
+  if (!checkPositive(b, "mlp", "batch", c.batch) ||
+      !checkPositive(b, "mlp", "d_model (input features)", c.inFeatures))
+    return false;
+  if (c.hidden.empty())
+    return b.fail("mlp: needs at least one hidden layer"), false;
+  for (int64_t width : c.hidden)
+    if (!checkPositive(b, "mlp", "every hidden width", width))
+      return false;
+  if (c.classes < 0)
+    return b.fail("mlp: vocab (classes) must be >= 0 (0: mse head), got " +
+                  std::to_string(c.classes)),
+           false;
+  return true;
+}
+
+GraphBuilder buildMlp(const MlpConfig &c) {
+  GraphBuilder b("mlp");
+  if (!checkMlpConfig(b, c))
+    return b;
+  Value x = b.input("x", {c.batch, c.inFeatures});
+  Value target = c.classes == 0 ? b.input("target", {c.batch, c.inFeatures})
+                                : b.input("labels", {c.batch}, ElementType::I32);
+  Value y;
+  {
+    // The guard must end before `b` is returned (moved).
+    ScopeGuard scope(b, "layers");
+    size_t layer = 0;
+    for (; layer < c.hidden.size(); ++layer) {
+      if (c.checkpointPerLayer)
+        b.beginCheckpoint();
+      Value h = linear(b, x, c.hidden[layer], std::to_string(layer));
+      x = c.gelu ? b.gelu(h, GeluApproximation::Tanh) : b.relu(h);
+      if (c.checkpointPerLayer)
+        x = b.endCheckpoint({x})[0];
+    }
+    int64_t outFeatures = c.classes == 0 ? c.inFeatures : c.classes;
+    y = linear(b, x, outFeatures, std::to_string(layer));
+  }
+  b.setOutputs({c.classes == 0 ? b.mseLoss(y, target) : b.softmaxCrossEntropy(y, target)});
+  return b;
+}
+
+} // namespace tidemark::builder

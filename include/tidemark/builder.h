@@ -1,0 +1,245 @@
+// Model builder: constructs tide-dialect models in plain C++ (no MLIR) and emits textual MLIR.
+//
+// A GraphBuilder records inputs, parameters and forward ops, infers every result shape with the
+// same rules as the tide dialect's verifiers, and prints the model as one `func.func` in the
+// textual tide dialect (what tide-opt and tidec read). It is IR-free: apps and the runtime-only
+// build can use it, and it needs neither LLVM nor MLIR.
+//
+//   tidemark::builder::GraphBuilder b("tiny");
+//   Value x = b.input("x", {8, 16});
+//   Value w = b.param("w", {16, 4}, ParamInit::normal(0.02));
+//   Value y = b.matmul(x, w);
+//   b.setOutputs({b.mseLoss(y, b.input("target", {8, 4}))});
+//   if (!b.status().ok()) { /* b.status().message() says which op broke which rule */ }
+//   std::string mlir = b.toMlir();
+//
+// Errors: the first failing call records a message (the op, its operand shapes and the rule) and
+// returns an invalid Value; calls that get an invalid Value return an invalid Value without a new
+// message, so one check of status() at the end suffices. Nothing throws.
+//
+// The emitted function: arguments are the inputs (in creation order) followed by the parameters
+// (in creation order), each parameter marked `{tide.param}`. Because argument names do not
+// survive parsing, the function also carries `tide.param_names` (the parameters' names, in
+// argument order) and `tide.input_names` (the inputs' names, in argument order).
+//
+// Thread-safety: a GraphBuilder is a plain value; use one from one thread at a time.
+#ifndef TIDEMARK_BUILDER_H_
+#define TIDEMARK_BUILDER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tidemark/status.h"
+
+namespace tidemark {
+namespace builder {
+
+/// Element types the builder knows: f32 activations and parameters, i32 class labels.
+enum class ElementType { F32, I32 };
+
+/// How a parameter is initialised by initialValues(): all zeros, all ones, or normal(0, std).
+struct ParamInit {
+  enum class Kind { Zeros, Ones, Normal };
+  Kind kind = Kind::Zeros;
+  double std = 0.0;
+
+  static ParamInit zeros() { return {Kind::Zeros, 0.0}; }
+  static ParamInit ones() { return {Kind::Ones, 0.0}; }
+  static ParamInit normal(double std) { return {Kind::Normal, std}; }
+  /// "zeros", "ones" or "normal(0, <std>)".
+  std::string describe() const;
+};
+
+/// A handle to a tensor of one GraphBuilder. Invalid (id < 0) when the op that made it failed.
+struct Value {
+  int id = -1;
+  bool valid() const { return id >= 0; }
+};
+
+/// A function argument: an input (activations, targets, labels) or a trainable parameter.
+struct Argument {
+  std::string name;
+  ElementType elementType = ElementType::F32;
+  std::vector<int64_t> shape;
+  bool isParam = false;
+  ParamInit init; ///< Meaningful for parameters only.
+};
+
+enum class GeluApproximation { Tanh, Exact };
+
+/// Options of tide.attention.
+struct AttentionOptions {
+  bool causal = true;
+  double scale = 1.0; ///< Usually 1 / sqrt(head_dim); positive and finite.
+  int64_t queryChunk = 64;
+  int64_t keyChunk = 64;
+};
+
+/// Records a tide-dialect function op by op. Movable, not copyable.
+class GraphBuilder {
+public:
+  explicit GraphBuilder(std::string functionName);
+  ~GraphBuilder();
+  GraphBuilder(GraphBuilder &&) noexcept;
+  GraphBuilder &operator=(GraphBuilder &&) noexcept;
+  GraphBuilder(const GraphBuilder &) = delete;
+  GraphBuilder &operator=(const GraphBuilder &) = delete;
+
+  // --- Arguments (function arguments even when created inside a checkpoint region). Names:
+  // [A-Za-z_][A-Za-z0-9_.-]*, unique among all arguments. Dimensions >= 1, rank <= 6 (the runtime's
+  // limit). Parameters are f32.
+  Value input(const std::string &name, std::vector<int64_t> shape,
+              ElementType elementType = ElementType::F32);
+  /// A parameter named `<scope>.<name>` inside scopes (see pushScope), else `name`.
+  Value param(const std::string &name, std::vector<int64_t> shape, ParamInit init);
+
+  // --- Forward ops; each mirrors the tide op of the same name (docs/dialect.md).
+  Value matmul(Value lhs, Value rhs, bool transposeLhs = false, bool transposeRhs = false);
+  Value add(Value lhs, Value rhs);
+  Value sub(Value lhs, Value rhs);
+  Value mul(Value lhs, Value rhs);
+  Value div(Value lhs, Value rhs);
+  Value relu(Value input);
+  Value tanh(Value input);
+  Value exp(Value input);
+  Value gelu(Value input, GeluApproximation approximation = GeluApproximation::Tanh);
+  Value softmax(Value input, int64_t axis = -1);
+  Value layerNorm(Value input, Value scale, Value bias, int64_t axis = -1, double epsilon = 1e-5);
+  Value reduceSum(Value input, std::vector<int64_t> axes, bool keepDims = false);
+  Value reduceMean(Value input, std::vector<int64_t> axes, bool keepDims = false);
+  Value transpose(Value input, std::vector<int64_t> permutation);
+  Value reshape(Value input, std::vector<int64_t> shape);
+  Value attention(Value query, Value key, Value value, const AttentionOptions &options);
+  Value mseLoss(Value prediction, Value target);
+  Value softmaxCrossEntropy(Value logits, Value labels);
+
+  // --- Checkpoint regions. Ops between beginCheckpoint() and endCheckpoint() form one
+  // tide.checkpoint region: it uses values from above directly, and only the values passed to
+  // endCheckpoint (the yielded values) are visible after it, as the returned results. Regions do
+  // not nest; a region needs at least one op and one yielded value.
+  void beginCheckpoint();
+  std::vector<Value> endCheckpoint(const std::vector<Value> &yielded);
+  int numCheckpoints() const;
+
+  // --- Name scopes: prefix parameter names ("blocks.0" + "ln1" -> "blocks.0.ln1.weight") and
+  // error messages. Use ScopeGuard for exception-free RAII nesting.
+  void pushScope(const std::string &name);
+  void popScope();
+  /// The current scope path ("" at top level, else "a.b.c").
+  std::string scope() const;
+
+  /// The function's results (usually one scalar loss). Must be called before toMlir().
+  void setOutputs(const std::vector<Value> &outputs);
+
+  /// Records `message` as the builder's error unless one is already recorded (for model code
+  /// that validates its own configuration).
+  void fail(const std::string &message);
+
+  // --- Queries.
+  /// OK, or the first error; also reports an open checkpoint region or missing outputs.
+  Status status() const;
+  /// The shape of a valid value (empty for a scalar or an invalid value).
+  std::vector<int64_t> shape(Value value) const;
+  ElementType elementType(Value value) const;
+  /// Arguments in function order: inputs first, then parameters.
+  std::vector<Argument> arguments() const;
+  /// The parameters in function order.
+  std::vector<Argument> parameters() const;
+
+  /// The model as textual MLIR in the tide dialect, or "" when status() is not OK.
+  std::string toMlir() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+/// Pushes a name scope on construction and pops it on destruction.
+class ScopeGuard {
+public:
+  ScopeGuard(GraphBuilder &builder, const std::string &name) : builder(builder) {
+    builder.pushScope(name);
+  }
+  ~ScopeGuard() { builder.popScope(); }
+  ScopeGuard(const ScopeGuard &) = delete;
+  ScopeGuard &operator=(const ScopeGuard &) = delete;
+
+private:
+  GraphBuilder &builder;
+};
+
+/// Initial values of a parameter: `init` applied to product(shape) floats. Normal values come
+/// from a generator seeded by (seed, parameter name) alone, so a parameter's values do not
+/// depend on which other parameters exist (docs/models.md gives the exact scheme).
+std::vector<float> initialValues(const Argument &parameter, uint64_t seed);
+
+//===--------------------------------------------------------------------===//
+// Building blocks. Every block creates its parameters in a scope named `name`.
+//===--------------------------------------------------------------------===//
+
+/// y = x W + b over the last dimension: `<name>.weight` [in, out] ~ normal(0, 0.02) and, with
+/// `bias`, `<name>.bias` [out] = 0.
+Value linear(GraphBuilder &b, Value x, int64_t outFeatures, const std::string &name,
+             bool bias = true);
+
+/// Layer norm over the last dimension, epsilon 1e-5: `<name>.weight` = 1, `<name>.bias` = 0.
+Value layerNorm(GraphBuilder &b, Value x, const std::string &name);
+
+/// Two-layer GELU (tanh) feed-forward: `<name>.fc1` (d -> dFF), `<name>.fc2` (dFF -> d).
+Value feedForward(GraphBuilder &b, Value x, int64_t dFF, const std::string &name);
+
+/// Options of causal multi-head self-attention.
+struct SelfAttentionConfig {
+  int64_t heads = 1;
+  int64_t queryChunk = 64; ///< Clamped to the sequence length.
+  int64_t keyChunk = 64;   ///< Clamped to the sequence length.
+};
+
+/// Causal multi-head self-attention on x [batch, seq, d]: linears `<name>.q`, `.k`, `.v`,
+/// reshape/transpose into [batch, heads, seq, d / heads], tide.attention with scale
+/// 1 / sqrt(d / heads), back to [batch, seq, d], output linear `<name>.out`.
+Value selfAttention(GraphBuilder &b, Value x, const SelfAttentionConfig &config,
+                    const std::string &name);
+
+/// Pre-LN GPT-2 block: h = x + attn(ln1(x)); y = h + mlp(ln2(h)), parameters under `name`
+/// (`ln1`, `attn`, `ln2`, `mlp`).
+Value transformerBlock(GraphBuilder &b, Value x, const SelfAttentionConfig &attention, int64_t dFF,
+                       const std::string &name);
+
+/// A decoder-only GPT, embedding-free: the input `x` [batch, seq, dModel] holds activations
+/// (token plus position embeddings computed by the caller), since the dialect has no gather.
+struct GptConfig {
+  int64_t layers = 2;
+  int64_t dModel = 64;
+  int64_t heads = 4;
+  int64_t dFF = 256;
+  int64_t seq = 64;
+  int64_t batch = 2;
+  /// 0: loss = mse(blocks(x), target) with target [batch, seq, dModel]. > 0: final layer norm
+  /// `ln_f`, LM head `head.weight` [dModel, vocab] (no bias), softmax cross-entropy against
+  /// i32 `labels` [batch, seq].
+  int64_t vocab = 0;
+  bool checkpointPerBlock = false; ///< Each block in its own tide.checkpoint region.
+  int64_t attentionChunk = 64;     ///< Query and key chunk of tide.attention.
+};
+GraphBuilder buildGpt(const GptConfig &config);
+
+/// A multi-layer perceptron on x [batch, inFeatures]: hidden linears `layers.<i>` with the
+/// activation, then the head `layers.<n>`. classes > 0: softmax cross-entropy against i32
+/// `labels` [batch]; classes == 0: mse against `target` [batch, inFeatures].
+struct MlpConfig {
+  int64_t batch = 32;
+  int64_t inFeatures = 64;
+  std::vector<int64_t> hidden = {128};
+  int64_t classes = 10;
+  bool gelu = false;               ///< GELU (tanh) instead of ReLU.
+  bool checkpointPerLayer = false; ///< Each hidden layer in its own tide.checkpoint region.
+};
+GraphBuilder buildMlp(const MlpConfig &config);
+
+} // namespace builder
+} // namespace tidemark
+
+#endif // TIDEMARK_BUILDER_H_

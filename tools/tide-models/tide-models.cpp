@@ -1,0 +1,261 @@
+//===- tide-models.cpp - Emit tide-dialect models and their initial weights ===//
+//
+// tide-models mlp|gpt [options]: builds the model with the IR-free builder
+// (include/tidemark/builder.h), prints it as textual MLIR (or writes it with --output), and with
+// --weights writes seeded initial parameter values as safetensors. docs/models.md lists every
+// parameter. Bad options print "tide-models: error: ..." and exit with status 1; output files are
+// written to a temporary file and renamed, so they are never partial.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tidemark/builder.h"
+#include "tidemark/safetensors.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace tidemark;
+using namespace tidemark::builder;
+
+namespace {
+
+const char *const kUsage = R"(usage: tide-models mlp|gpt [options]
+
+Emits a tide-dialect model as textual MLIR (stdout unless --output) and, with --weights, its
+seeded initial parameters as safetensors. Parameters and their layout: docs/models.md.
+
+common options:
+  --batch B              batch size (gpt: 2, mlp: 32)
+  --d-model D            model width / MLP input features (64)
+  --vocab V              gpt: LM-head vocabulary, mlp: classes; 0 = mse head against a target
+                         (gpt: 0, mlp: 10)
+  --checkpoint MODE      per-block (each GPT block / MLP hidden layer in a tide.checkpoint
+                         region) or none (none)
+  --output FILE.mlir     write the MLIR here instead of stdout
+  --weights FILE         write the initial weights (safetensors)
+  --seed S               seed of the initial weights (0)
+  --list-params          print "name shape init" for every parameter (instead of the MLIR when
+                         there is no --output)
+gpt options:
+  --layers N (2)  --heads H (4)  --d-ff F (4 * d-model)  --seq T (64)
+  --attention-chunk C    query and key chunk of tide.attention, clamped to T (64)
+mlp options:
+  --hidden W1,W2,...     hidden widths (128)
+  --activation relu|gelu (relu)
+)";
+
+/// Parsed command line.
+struct Options {
+  std::string model;
+  std::map<std::string, std::string> values; ///< "--flag" -> value ("" for switches).
+};
+
+const std::set<std::string> kCommonFlags = {"--batch",  "--d-model", "--vocab", "--checkpoint",
+                                            "--output", "--weights", "--seed",  "--list-params"};
+const std::set<std::string> kGptFlags = {"--layers", "--heads", "--d-ff", "--seq",
+                                         "--attention-chunk"};
+const std::set<std::string> kMlpFlags = {"--hidden", "--activation"};
+
+[[noreturn]] void fatal(const std::string &message) {
+  std::fprintf(stderr, "tide-models: error: %s\n", message.c_str());
+  std::exit(1);
+}
+
+/// Splits "--flag=value" / "--flag value"; checks the flag applies to the model.
+Options parseCommandLine(int argc, char **argv) {
+  if (argc < 2)
+    fatal(std::string("expected a model name (mlp or gpt)\n") + kUsage);
+  Options options;
+  options.model = argv[1];
+  if (options.model == "--help" || options.model == "-h") {
+    std::fputs(kUsage, stdout);
+    std::exit(0);
+  }
+  if (options.model != "mlp" && options.model != "gpt")
+    fatal("unknown model '" + options.model + "'; expected mlp or gpt");
+  const std::set<std::string> &modelFlags = options.model == "gpt" ? kGptFlags : kMlpFlags;
+  const std::set<std::string> &otherFlags = options.model == "gpt" ? kMlpFlags : kGptFlags;
+  for (int i = 2; i < argc; ++i) {
+    std::string flag = argv[i], value;
+    size_t equals = flag.find('=');
+    if (equals != std::string::npos) {
+      value = flag.substr(equals + 1);
+      flag = flag.substr(0, equals);
+    }
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    if (otherFlags.count(flag))
+      fatal("option " + flag + " does not apply to model '" + options.model + "'");
+    if (!kCommonFlags.count(flag) && !modelFlags.count(flag))
+      fatal("unknown option '" + flag + "' (see tide-models --help)");
+    if (options.values.count(flag))
+      fatal("option " + flag + " is given twice");
+    bool isSwitch = flag == "--list-params";
+    if (isSwitch && equals != std::string::npos)
+      fatal("option " + flag + " takes no value");
+    if (!isSwitch && equals == std::string::npos) {
+      if (i + 1 >= argc)
+        fatal("option " + flag + " needs a value");
+      value = argv[++i];
+    }
+    options.values[flag] = value;
+  }
+  return options;
+}
+
+/// A decimal integer in [minimum, maximum], or a fatal error naming the flag.
+int64_t parseInteger(const std::string &flag, const std::string &text, int64_t minimum,
+                     int64_t maximum) {
+  errno = 0;
+  char *end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE || text[0] == '+' || std::isspace(text[0]))
+    fatal("option " + flag + " expects an integer, got '" + text + "'");
+  if (value < minimum || value > maximum)
+    fatal("option " + flag + " must be in [" + std::to_string(minimum) + ", " +
+          std::to_string(maximum) + "], got " + text);
+  return value;
+}
+
+/// The integer value of `flag`, or `fallback` when it is absent.
+int64_t integerOption(const Options &options, const std::string &flag, int64_t fallback,
+                      int64_t minimum = 1, int64_t maximum = int64_t(1) << 30) {
+  auto it = options.values.find(flag);
+  return it == options.values.end() ? fallback : parseInteger(flag, it->second, minimum, maximum);
+}
+
+bool perBlockCheckpoints(const Options &options) {
+  auto it = options.values.find("--checkpoint");
+  if (it == options.values.end() || it->second == "none")
+    return false;
+  if (it->second == "per-block")
+    return true;
+  fatal("option --checkpoint expects per-block or none, got '" + it->second + "'");
+}
+
+GraphBuilder buildGptFromOptions(const Options &options) {
+  GptConfig config;
+  config.layers = integerOption(options, "--layers", 2);
+  config.dModel = integerOption(options, "--d-model", 64);
+  config.heads = integerOption(options, "--heads", 4);
+  config.dFF = integerOption(options, "--d-ff", 4 * config.dModel);
+  config.seq = integerOption(options, "--seq", 64);
+  config.batch = integerOption(options, "--batch", 2);
+  config.vocab = integerOption(options, "--vocab", 0, 0);
+  config.attentionChunk = integerOption(options, "--attention-chunk", 64);
+  config.checkpointPerBlock = perBlockCheckpoints(options);
+  if (config.dModel % config.heads != 0)
+    fatal("--d-model " + std::to_string(config.dModel) + " is not divisible by --heads " +
+          std::to_string(config.heads));
+  return buildGpt(config);
+}
+
+std::vector<int64_t> parseWidths(const std::string &text) {
+  std::vector<int64_t> widths;
+  size_t start = 0;
+  while (true) {
+    size_t comma = text.find(',', start);
+    widths.push_back(parseInteger("--hidden", text.substr(start, comma - start), 1, 1 << 30));
+    if (comma == std::string::npos)
+      return widths;
+    start = comma + 1;
+  }
+}
+
+GraphBuilder buildMlpFromOptions(const Options &options) {
+  MlpConfig config;
+  config.batch = integerOption(options, "--batch", 32);
+  config.inFeatures = integerOption(options, "--d-model", 64);
+  config.classes = integerOption(options, "--vocab", 10, 0);
+  config.checkpointPerLayer = perBlockCheckpoints(options);
+  if (options.values.count("--hidden"))
+    config.hidden = parseWidths(options.values.at("--hidden"));
+  auto activation = options.values.find("--activation");
+  if (activation != options.values.end()) {
+    if (activation->second != "relu" && activation->second != "gelu")
+      fatal("option --activation expects relu or gelu, got '" + activation->second + "'");
+    config.gelu = activation->second == "gelu";
+  }
+  return buildMlp(config);
+}
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory and a rename.
+void writeTextAtomically(const std::string &path, const std::string &text) {
+  std::string temporary = path + ".tmp-XXXXXX";
+  int fd = ::mkstemp(temporary.data());
+  if (fd < 0)
+    fatal("cannot create a temporary file next to '" + path + "': " + std::strerror(errno));
+  ::fchmod(fd, 0644);
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t written = ::write(fd, text.data() + done, text.size() - done);
+    if (written <= 0 && errno != EINTR)
+      break;
+    done += written > 0 ? static_cast<size_t>(written) : 0;
+  }
+  bool ok =
+      done == text.size() && ::close(fd) == 0 && std::rename(temporary.c_str(), path.c_str()) == 0;
+  if (!ok) {
+    std::string reason = std::strerror(errno);
+    std::remove(temporary.c_str());
+    fatal("cannot write '" + path + "': " + reason);
+  }
+}
+
+void writeWeights(const Options &options, const GraphBuilder &model, uint64_t seed) {
+  WeightsFile file;
+  file.metadata = {{"generator", "tide-models"},
+                   {"model", options.model},
+                   {"seed", std::to_string(seed)},
+                   {"layout", "row-major; linear weights are [in, out]: y = x W + b"}};
+  for (const Argument &parameter : model.parameters())
+    file.tensors.push_back(
+        WeightTensor::FromFloats(parameter.name, parameter.shape, initialValues(parameter, seed)));
+  Status status = WriteSafetensors(options.values.at("--weights"), file);
+  if (!status.ok())
+    fatal(status.message());
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options = parseCommandLine(argc, argv);
+  GraphBuilder model =
+      options.model == "gpt" ? buildGptFromOptions(options) : buildMlpFromOptions(options);
+  Status status = model.status();
+  if (!status.ok())
+    fatal(status.message());
+  uint64_t seed = static_cast<uint64_t>(
+      integerOption(options, "--seed", 0, 0, std::numeric_limits<int64_t>::max()));
+  if (options.values.count("--weights"))
+    writeWeights(options, model, seed);
+  bool listParams = options.values.count("--list-params") > 0;
+  if (listParams)
+    for (const Argument &parameter : model.parameters())
+      std::printf("%s %s %s\n", parameter.name.c_str(), shapeText(parameter.shape).c_str(),
+                  parameter.init.describe().c_str());
+  if (options.values.count("--output"))
+    writeTextAtomically(options.values.at("--output"), model.toMlir());
+  else if (!listParams)
+    std::fputs(model.toMlir().c_str(), stdout);
+  return 0;
+}

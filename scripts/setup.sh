@@ -13,6 +13,9 @@ packages=(
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
   libhwy-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libflatbuffers-dev flatbuffers-compiler
+  # The runtime's safetensors reader/writer parses its JSON header with nlohmann/json: well kept,
+  # header-only (nothing to link), so the runtime-only build needs it too.
+  nlohmann-json3-dev
 )
 # A runtime-only build (-DTIDEMARK_BUILD_COMPILER=OFF) needs no LLVM, MLIR or Abseil.
 if [[ "${TIDEMARK_CMAKE_ARGS:-}" == *TIDEMARK_BUILD_COMPILER=OFF* ]]; then

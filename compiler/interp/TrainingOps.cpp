@@ -47,7 +47,7 @@ static double exactGeluDerivative(double x) {
 static double tanhGeluDerivative(double x) {
   const double c = std::sqrt(2.0 / M_PI), a = 0.044715;
   double t = std::tanh(c * (x + a * x * x * x));
-  return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * c * (1.0 + 3.01 * a * x * x);
+  return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * c * (1.0 + 3.0 * a * x * x);
 }
 
 OpResults mlir::tide::interp::evaluate(GeluGradOp op, const OpInputs &in) {

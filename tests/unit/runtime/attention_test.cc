@@ -26,12 +26,20 @@ namespace {
 // Test plumbing: buffers that start off a 64-byte boundary, scratch, targets.
 
 // Floats starting `misalign` floats past a 64-byte boundary (kernels must not assume alignment).
+// Under AddressSanitizer the buffer ends exactly at the last float instead (the start is then
+// `misalign` floats past malloc's alignment), so any read or write past a tensor is reported.
 class Tensor {
 public:
-  Tensor(int64_t n, int misalign) : storage_(static_cast<size_t>(n) + 32, 0.0f), size_(n) {
+  Tensor(int64_t n, int misalign) : size_(n) {
+#if defined(__SANITIZE_ADDRESS__)
+    storage_.assign(static_cast<size_t>(n + misalign), 0.0f);
+    data_ = storage_.data() + misalign;
+#else
+    storage_.assign(static_cast<size_t>(n) + 32, 0.0f);
     const uintptr_t address = reinterpret_cast<uintptr_t>(storage_.data());
     const size_t skip = ((64 - address % 64) % 64) / sizeof(float);
     data_ = storage_.data() + skip + misalign;
+#endif
   }
   float *data() { return data_; }
   const float *data() const { return data_; }

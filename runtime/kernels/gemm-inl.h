@@ -157,15 +157,17 @@ HWY_INLINE TileKernel KernelForColumns(size_t cols) {
 }
 
 // Copies `count` lines of a matrix (line x starts at src + x * x_stride, consecutive k elements
-// are k_stride apart) into a k-major panel: dst[kk * kWidth + x]. Lines count..kWidth-1 are zero,
-// so the micro-kernel can always run a full tile. The transposes of A and B are absorbed here:
+// are k_stride apart) into a k-major panel: dst[kk * kWidth + x]. Lines count..padded-1 are zero
+// so the micro-kernel can run whole vectors and rows; lines from `padded` on are left untouched
+// because the kernel never reads them (a narrow B panel is only read up to its last vector). The
+// transposes of A and B are absorbed here:
 // - lines contiguous along x (x_stride == 1: a transposed A, a plain B): one memcpy per k step;
 // - lines contiguous along k (a plain A, a transposed B): for each k step, gather one element of
 //   each line of a group of 8 and write them contiguously. This ran about 5x faster than copying
 //   line by line (one store every kWidth floats).
 template <size_t kWidth>
 HWY_INLINE void PackPanel(const float *HWY_RESTRICT src, size_t x_stride, size_t k_stride,
-                          size_t count, size_t depth, float *HWY_RESTRICT dst) {
+                          size_t count, size_t padded, size_t depth, float *HWY_RESTRICT dst) {
   if (x_stride == 1 && count == kWidth) {
     // A compile-time size lets the compiler emit a few vector moves instead of a memcpy call or
     // `rep movs`, whose start-up cost dominates a 32- or 192-byte copy.
@@ -173,17 +175,6 @@ HWY_INLINE void PackPanel(const float *HWY_RESTRICT src, size_t x_stride, size_t
       memcpy(dst + kk * kWidth, src + kk * k_stride, kWidth * sizeof(float));
     return;
   }
-  if (x_stride == 1) {
-    for (size_t kk = 0; kk < depth; ++kk) {
-      float *row = dst + kk * kWidth;
-      memcpy(row, src + kk * k_stride, count * sizeof(float));
-      for (size_t x = count; x < kWidth; ++x)
-        row[x] = 0.0f;
-    }
-    return;
-  }
-  if (count < kWidth)
-    memset(dst, 0, depth * kWidth * sizeof(float));
   if (count == kWidth && k_stride == 1) {
     // Groups of 8 lines (GCC vectorizes each group as 16 x 8 transposes on AVX-512). All 48
     // lines of a B panel at once were markedly slower for a transposed 3072-wide B, whose 48
@@ -198,9 +189,17 @@ HWY_INLINE void PackPanel(const float *HWY_RESTRICT src, size_t x_stride, size_t
     }
     return;
   }
+  // An edge panel (count < kWidth), or a line layout no operand produces: element by element.
   for (size_t kk = 0; kk < depth; ++kk) {
-    for (size_t x = 0; x < count; ++x)
-      dst[kk * kWidth + x] = src[x * x_stride + kk * k_stride];
+    float *row = dst + kk * kWidth;
+    if (x_stride == 1) {
+      memcpy(row, src + kk * k_stride, count * sizeof(float));
+    } else {
+      for (size_t x = 0; x < count; ++x)
+        row[x] = src[x * x_stride + kk * k_stride];
+    }
+    for (size_t x = count; x < padded; ++x)
+      row[x] = 0.0f;
   }
 }
 
@@ -230,7 +229,9 @@ HWY_INLINE void PackBlockOfA(const GemmOperands &op, size_t row, size_t rows, si
   for (size_t p = 0; p < rows; p += kTileRows) {
     const float *src = op.a + (row + p) * op.a_row_stride + k0 * op.a_k_stride;
     const size_t count = HWY_MIN(kTileRows, rows - p);
-    PackPanel<kTileRows>(src, op.a_row_stride, op.a_k_stride, count, depth, packed_a + p * depth);
+    // The kernel broadcasts every row of an A panel, so all kTileRows rows must be defined.
+    PackPanel<kTileRows>(src, op.a_row_stride, op.a_k_stride, count, kTileRows, depth,
+                         packed_a + p * depth);
   }
 }
 
@@ -240,7 +241,10 @@ HWY_INLINE void PackBlockOfB(const GemmOperands &op, size_t col, size_t cols, si
   for (size_t p = 0; p < cols; p += kTileCols) {
     const float *src = op.b + (col + p) * op.b_col_stride + k0 * op.b_k_stride;
     const size_t count = HWY_MIN(kTileCols, cols - p);
-    PackPanel<kTileCols>(src, op.b_col_stride, op.b_k_stride, count, depth, packed_b + p * depth);
+    // KernelForColumns picks a kernel that reads only the vectors holding these columns.
+    const size_t padded = HWY_MIN(kTileCols, hwy::RoundUpTo(count, HWY_LANES(float)));
+    PackPanel<kTileCols>(src, op.b_col_stride, op.b_k_stride, count, padded, depth,
+                         packed_b + p * depth);
   }
 }
 

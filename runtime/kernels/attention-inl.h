@@ -177,6 +177,16 @@ HWY_INLINE void CopyToPadded(const float *HWY_RESTRICT src, size_t src_stride, s
   }
 }
 
+// `count` rows of width d as a padded B operand: the tensor itself when d is already a multiple of
+// the padding (d == d_pad), otherwise a zero-padded copy in `copy` (count x d_pad floats).
+HWY_INLINE VectorOperand PaddedRows(const float *rows, size_t count, size_t d, size_t d_pad,
+                                    float *copy) {
+  if (d == d_pad)
+    return VectorOperand{rows, d};
+  CopyToPadded(rows, d, count, d, copy, d_pad);
+  return VectorOperand{copy, d_pad};
+}
+
 // Sum of a[i] * b[i] over n floats (vector partial sums, then one horizontal sum).
 HWY_INLINE float Dot(const float *HWY_RESTRICT a, const float *HWY_RESTRICT b, size_t n) {
   const DF d;

@@ -36,15 +36,6 @@ HWY_INLINE size_t FirstQueryLane(const ai::Dims &dims, size_t j, size_t i0) {
   return first > i0 ? first - i0 : 0;
 }
 
-// Rows of width d as a padded B operand: in place when rows are padded already, else copied.
-HWY_INLINE VectorOperand RowsOperand(const ai::Dims &dims, const float *rows, size_t count,
-                                     float *copy) {
-  if (dims.RowsArePadded())
-    return VectorOperand{rows, dims.d};
-  CopyToPadded(rows, dims.d, count, dims.d, copy, dims.d_pad);
-  return VectorOperand{copy, dims.d_pad};
-}
-
 // Online-softmax update for one key chunk in column form. St (keys x bq_pad) holds raw scores on
 // entry and P on exit; m, l and alpha are per-query vectors of bq_pad floats.
 HWY_INLINE void OnlineSoftmaxUpdate(const ai::Dims &dims, size_t j0, size_t keys, size_t i0,
@@ -114,7 +105,7 @@ HWY_INLINE void ForwardQueryChunk(const ai::Dims &dims, const ai::ForwardArgs &a
     OnlineSoftmaxUpdate(dims, j0, keys, i0, s);
     for (size_t r = 0; r < rows; ++r)
       ScaleRow(s.o + r * dims.d_pad, dims.d_pad, s.alpha[r]);
-    const VectorOperand v_rows = RowsOperand(dims, v + j0 * dims.d, keys, s.v_pad);
+    const VectorOperand v_rows = PaddedRows(v + j0 * dims.d, keys, dims.d, dims.d_pad, s.v_pad);
     // O[query][:] += sum over keys of P[key][query] * V[key][:] (A = St read transposed).
     MatMulAdd(ScalarOperand{s.st, 1, dims.bq_pad}, v_rows, s.o, dims.d_pad, rows, dims.d_pad, keys,
               /*zero_init=*/false);
@@ -152,8 +143,8 @@ HWY_INLINE void BackwardPair(const ai::Dims &dims, const ai::BackwardArgs &args,
     SoftmaxGradRow(s.s + r * dims.bk_pad, s.ds + r * dims.bk_pad, dims.bk_pad, hn::Set(d, delta),
                    hn::Set(d, dims.scale));
   }
-  const VectorOperand q_rows = RowsOperand(dims, args.q + row0, rows, s.q_pad);
-  const VectorOperand do_rows = RowsOperand(dims, args.d_out + row0, rows, s.do_pad);
+  const VectorOperand q_rows = PaddedRows(args.q + row0, rows, dims.d, dims.d_pad, s.q_pad);
+  const VectorOperand do_rows = PaddedRows(args.d_out + row0, rows, dims.d, dims.d_pad, s.do_pad);
   // dV[key] += sum over queries of P[query][key] dO[query] (A = P read transposed); same for dK.
   MatMulAdd(ScalarOperand{s.s, 1, dims.bk_pad}, do_rows, s.dv_acc, dims.d_pad, kc.keys, dims.d_pad,
             rows, /*zero_init=*/false);
@@ -173,7 +164,7 @@ HWY_INLINE void BackwardKeyChunk(const ai::Dims &dims, const ai::BackwardArgs &a
   const size_t key_row0 = (bh * dims.tk + kc.j0) * dims.d;
   TransposeToPadded(args.k + key_row0, dims.d, kc.keys, dims.d, s.kt, dims.bk_pad);
   TransposeToPadded(args.v + key_row0, dims.d, kc.keys, dims.d, s.vt, dims.bk_pad);
-  kc.k_rows = RowsOperand(dims, args.k + key_row0, kc.keys, s.k_pad);
+  kc.k_rows = PaddedRows(args.k + key_row0, kc.keys, dims.d, dims.d_pad, s.k_pad);
   std::fill(s.dk_acc, s.dk_acc + kc.keys * dims.d_pad, 0.0f);
   std::fill(s.dv_acc, s.dv_acc + kc.keys * dims.d_pad, 0.0f);
   const size_t first_query = ai::FirstQueryOf(dims, kc.j0);
@@ -232,7 +223,7 @@ HWY_INLINE void BackwardQueryChunk(const ai::Dims &dims, const ai::BackwardArgs 
     MatMulAdd(ScalarOperand{args.v + key_row0, dims.d, 1}, VectorOperand{s.dot, dims.bq_pad}, s.dst,
               dims.bq_pad, keys, dims.bq_pad, dims.d, /*zero_init=*/true);
     SoftmaxGradColumns(dims, j0, keys, i0, s);
-    const VectorOperand k_rows = RowsOperand(dims, args.k + key_row0, keys, s.k_pad);
+    const VectorOperand k_rows = PaddedRows(args.k + key_row0, keys, dims.d, dims.d_pad, s.k_pad);
     MatMulAdd(ScalarOperand{s.dst, 1, dims.bq_pad}, k_rows, dq, dims.d, rows, dims.d, keys,
               /*zero_init=*/false);
   }

@@ -26,15 +26,6 @@ namespace kernels {
 namespace HWY_NAMESPACE {
 namespace ai = attention_internal;
 
-// Rows of width d as a padded B operand (in place, or copied when d is not padded).
-HWY_INLINE VectorOperand NaiveRows(const ai::Dims &dims, const float *rows, size_t count,
-                                   float *copy) {
-  if (dims.RowsArePadded())
-    return VectorOperand{rows, dims.d};
-  CopyToPadded(rows, dims.d, count, dims.d, copy, dims.d_pad);
-  return VectorOperand{copy, dims.d_pad};
-}
-
 // Softmax of each masked, scaled score row in place; writes lse (-inf for rows that see no key).
 HWY_INLINE void NaiveSoftmaxRows(const ai::Dims &dims, float *scores, size_t tk_pad, float *lse) {
   for (size_t i = 0; i < dims.tq; ++i) {
@@ -63,7 +54,7 @@ HWY_INLINE void NaiveForwardHead(const ai::Dims &dims, const ai::ForwardArgs &ar
   MatMulAdd(ScalarOperand{q, dims.d, 1}, VectorOperand{s.kt, tk_pad}, s.s, tk_pad, dims.tq, tk_pad,
             dims.d, /*zero_init=*/true);
   NaiveSoftmaxRows(dims, s.s, tk_pad, args.lse + bh * dims.tq);
-  const VectorOperand v_rows = NaiveRows(dims, v, dims.tk, s.v_pad);
+  const VectorOperand v_rows = PaddedRows(v, dims.tk, dims.d, dims.d_pad, s.v_pad);
   MatMulAdd(ScalarOperand{s.s, tk_pad, 1}, v_rows, args.out + bh * dims.tq * dims.d, dims.d,
             dims.tq, dims.d, dims.tk, /*zero_init=*/true);
 }
@@ -85,9 +76,10 @@ HWY_INLINE void NaiveBackwardHead(const ai::Dims &dims, const ai::BackwardArgs &
     const float delta = Dot(args.d_out + q_off + i * dims.d, args.out + q_off + i * dims.d, dims.d);
     SoftmaxGradRow(p_row, s.ds + i * tk_pad, tk_pad, hn::Set(d, delta), hn::Set(d, dims.scale));
   }
-  const VectorOperand q_rows = NaiveRows(dims, args.q + q_off, dims.tq, s.q_pad);
-  const VectorOperand do_rows = NaiveRows(dims, args.d_out + q_off, dims.tq, s.do_pad);
-  const VectorOperand k_rows = NaiveRows(dims, args.k + k_off, dims.tk, s.k_pad);
+  const VectorOperand q_rows = PaddedRows(args.q + q_off, dims.tq, dims.d, dims.d_pad, s.q_pad);
+  const VectorOperand do_rows =
+      PaddedRows(args.d_out + q_off, dims.tq, dims.d, dims.d_pad, s.do_pad);
+  const VectorOperand k_rows = PaddedRows(args.k + k_off, dims.tk, dims.d, dims.d_pad, s.k_pad);
   MatMulAdd(ScalarOperand{s.s, 1, tk_pad}, do_rows, args.dv + k_off, dims.d, dims.tk, dims.d,
             dims.tq, /*zero_init=*/true);
   MatMulAdd(ScalarOperand{s.ds, 1, tk_pad}, q_rows, args.dk + k_off, dims.d, dims.tk, dims.d,

@@ -18,7 +18,9 @@
 #define TIDEMARK_RUNTIME_KERNELS_ATTENTION_CHUNKED_INL_H_
 #endif
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "hwy/highway.h"
 #include "runtime/kernels/attention-inl.h"
@@ -114,7 +116,8 @@ HWY_INLINE void ForwardQueryChunk(const ai::Dims &dims, const ai::ForwardArgs &a
                     args.lse + bh * dims.tq + i0);
 }
 
-// The tensors of one key chunk, transposed and padded once for all the query chunks it meets.
+// A key chunk's position and its K rows as a padded operand (its transposed K and V are in the
+// task's scratch); prepared once for all the query chunks that see it.
 struct KeyChunk {
   size_t j0, keys;
   VectorOperand k_rows;
@@ -172,8 +175,8 @@ HWY_INLINE void BackwardKeyChunk(const ai::Dims &dims, const ai::BackwardArgs &a
   for (size_t qc = first_chunk; qc < dims.num_q_chunks; ++qc)
     BackwardPair(dims, args, bh, kc, qc * dims.bq, with_dq, s);
   for (size_t r = 0; r < kc.keys; ++r) {
-    StoreScaledRow(s.dk_acc + r * dims.d_pad, dims.d, 1.0f, args.dk + key_row0 + r * dims.d);
-    StoreScaledRow(s.dv_acc + r * dims.d_pad, dims.d, 1.0f, args.dv + key_row0 + r * dims.d);
+    std::memcpy(args.dk + key_row0 + r * dims.d, s.dk_acc + r * dims.d_pad, dims.d * sizeof(float));
+    std::memcpy(args.dv + key_row0 + r * dims.d, s.dv_acc + r * dims.d_pad, dims.d * sizeof(float));
   }
 }
 

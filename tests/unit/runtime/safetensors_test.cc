@@ -20,13 +20,13 @@ namespace {
 
 // A safetensors image from a JSON header and raw data bytes (no padding).
 std::vector<uint8_t> image(const std::string &header, const std::vector<uint8_t> &data) {
-  std::vector<uint8_t> bytes(8);
+  std::vector<uint8_t> bytes(8 + header.size() + data.size());
   uint64_t length = header.size();
   for (int i = 0; i < 8; ++i)
     bytes[i] = static_cast<uint8_t>(length >> (8 * i));
-  bytes.insert(bytes.end(), header.begin(), header.end());
-  if (!data.empty()) // (GCC 12 warns about a zero-byte insert here.)
-    bytes.insert(bytes.end(), data.begin(), data.end());
+  std::memcpy(bytes.data() + 8, header.data(), header.size());
+  if (!data.empty())
+    std::memcpy(bytes.data() + 8 + header.size(), data.data(), data.size());
   return bytes;
 }
 

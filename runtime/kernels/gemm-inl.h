@@ -156,6 +156,40 @@ HWY_INLINE TileKernel KernelForColumns(size_t cols) {
   return vecs == 2 ? &MultiplyTile<2> : &MultiplyTile<1>;
 }
 
+#undef TIDEMARK_GEMM_TRANSPOSE_8X8 // Re-decided for every target this file is compiled for.
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+#define TIDEMARK_GEMM_TRANSPOSE_8X8 1
+// Transposes 8 lines of 8 consecutive k values (line x at src + x * x_stride) into 8 panel rows
+// of 8 floats (row j at dst + j * dst_stride): dst[j][x] = line x [j]. Three shuffle stages on
+// 256-bit vectors: 32-bit interleaves pair lines, 64-bit interleaves make quadruples of lines
+// per 128-bit block, then the 128-bit halves of the two line groups are concatenated.
+HWY_INLINE void Transpose8x8(const float *HWY_RESTRICT src, size_t x_stride,
+                             float *HWY_RESTRICT dst, size_t dst_stride) {
+  const hn::Full256<float> d;
+  const hn::Full256<double> dd;
+  hn::Vec<decltype(dd)> quad[8]; // quad[2g + h]: lines 4g..4g+3, k pairs from interleave h.
+  for (size_t g = 0; g < 2; ++g) {
+    const float *lines = src + 4 * g * x_stride;
+    const auto l0 = hn::LoadU(d, lines), l1 = hn::LoadU(d, lines + x_stride);
+    const auto l2 = hn::LoadU(d, lines + 2 * x_stride), l3 = hn::LoadU(d, lines + 3 * x_stride);
+    const auto lo01 = hn::BitCast(dd, hn::InterleaveLower(d, l0, l1));
+    const auto hi01 = hn::BitCast(dd, hn::InterleaveUpper(d, l0, l1));
+    const auto lo23 = hn::BitCast(dd, hn::InterleaveLower(d, l2, l3));
+    const auto hi23 = hn::BitCast(dd, hn::InterleaveUpper(d, l2, l3));
+    // Per 128-bit block b: k = 4b + 0, 4b + 1, 4b + 2, 4b + 3 for lines 4g..4g+3.
+    quad[4 * g + 0] = hn::InterleaveLower(dd, lo01, lo23);
+    quad[4 * g + 1] = hn::InterleaveUpper(dd, lo01, lo23);
+    quad[4 * g + 2] = hn::InterleaveLower(dd, hi01, hi23);
+    quad[4 * g + 3] = hn::InterleaveUpper(dd, hi01, hi23);
+  }
+  for (size_t j = 0; j < 4; ++j) {
+    const auto first = hn::BitCast(d, quad[j]), second = hn::BitCast(d, quad[4 + j]);
+    hn::StoreU(hn::ConcatLowerLower(d, second, first), d, dst + j * dst_stride);
+    hn::StoreU(hn::ConcatUpperUpper(d, second, first), d, dst + (4 + j) * dst_stride);
+  }
+}
+#endif
+
 // Copies `count` lines of a matrix (line x starts at src + x * x_stride, consecutive k elements
 // are k_stride apart) into a k-major panel: dst[kk * kWidth + x]. Lines count..padded-1 are zero
 // so the micro-kernel can run whole vectors and rows; lines from `padded` on are left untouched
@@ -181,8 +215,20 @@ HWY_INLINE void PackPanel(const float *HWY_RESTRICT src, size_t x_stride, size_t
     // lines span 141 pages: likely L1 TLB misses on every element.
     constexpr size_t kGroup = kWidth < 8 ? kWidth : 8;
     static_assert(kWidth % kGroup == 0, "panel width must be a multiple of the line group");
+    size_t vector_depth = 0;
+#ifdef TIDEMARK_GEMM_TRANSPOSE_8X8
+    // 8 x 8 register transposes: GCC vectorized the loop below for 8-wide A panels but left the
+    // 48-wide B panels scalar, with spills (11% of a 2048 x 768 x 768 trans_b GEMM).
+    if (kGroup == 8) {
+      vector_depth = depth / 8 * 8;
+      for (size_t x0 = 0; x0 < kWidth; x0 += 8) {
+        for (size_t kk = 0; kk < vector_depth; kk += 8)
+          Transpose8x8(src + x0 * x_stride + kk, x_stride, dst + kk * kWidth + x0, kWidth);
+      }
+    }
+#endif
     for (size_t x0 = 0; x0 < kWidth; x0 += kGroup) {
-      for (size_t kk = 0; kk < depth; ++kk) {
+      for (size_t kk = vector_depth; kk < depth; ++kk) {
         for (size_t x = 0; x < kGroup; ++x)
           dst[kk * kWidth + x0 + x] = src[(x0 + x) * x_stride + kk];
       }

@@ -1,0 +1,305 @@
+// GraphBuilder: shape inference of every op, the error message of every rule, sticky errors,
+// checkpoint regions and their visibility rules, and the exact MLIR text of small graphs.
+#include "tidemark/builder.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace tidemark::builder {
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+// Expects the builder's first error to contain `fragment`.
+void expectError(const GraphBuilder &b, const std::string &fragment) {
+  Status status = b.status();
+  ASSERT_FALSE(status.ok()) << "expected an error containing: " << fragment;
+  EXPECT_NE(status.message().find(fragment), std::string::npos)
+      << "message: " << status.message() << "\nexpected to contain: " << fragment;
+  EXPECT_EQ(b.toMlir(), "");
+}
+
+TEST(GraphBuilderTest, InfersShapesOfEveryOp) {
+  GraphBuilder b("f");
+  Value x = b.input("x", {4, 8, 16});
+  Value w = b.param("w", {16, 32}, ParamInit::normal(0.02));
+  Value bias = b.param("bias", {32}, ParamInit::zeros());
+  Value y = b.matmul(x, w);
+  EXPECT_EQ(b.shape(y), (Shape{4, 8, 32}));
+  EXPECT_EQ(b.shape(b.add(y, bias)), (Shape{4, 8, 32}));
+  EXPECT_EQ(b.shape(b.mul(b.input("col", {4, 1, 1}), y)), (Shape{4, 8, 32}));
+  EXPECT_EQ(b.shape(b.matmul(x, x, /*transposeLhs=*/true)), (Shape{4, 16, 16}));
+  EXPECT_EQ(b.shape(b.matmul(x, x, false, /*transposeRhs=*/true)), (Shape{4, 8, 8}));
+  EXPECT_EQ(b.shape(b.matmul(b.input("a", {2, 1, 3, 5}), b.input("c", {6, 5, 7}))),
+            (Shape{2, 6, 3, 7}));
+  EXPECT_EQ(b.shape(b.reduceSum(y, {0, -1})), (Shape{8}));
+  EXPECT_EQ(b.shape(b.reduceMean(y, {1}, /*keepDims=*/true)), (Shape{4, 1, 32}));
+  EXPECT_EQ(b.shape(b.reduceSum(y, {0, 1, 2})), (Shape{}));
+  EXPECT_EQ(b.shape(b.transpose(y, {2, 0, 1})), (Shape{32, 4, 8}));
+  Value heads = b.reshape(y, {4, 8, 4, 8});
+  EXPECT_EQ(b.shape(heads), (Shape{4, 8, 4, 8}));
+  Value attended = b.attention(heads, heads, heads, {true, 0.125, 3, 5});
+  EXPECT_EQ(b.shape(attended), (Shape{4, 8, 4, 8}));
+  EXPECT_EQ(b.shape(b.gelu(y)), (Shape{4, 8, 32}));
+  EXPECT_EQ(b.shape(b.softmax(y, 1)), (Shape{4, 8, 32}));
+  Value g = b.param("g", {8, 32}, ParamInit::ones());
+  EXPECT_EQ(b.shape(b.layerNorm(y, g, g, 1)), (Shape{4, 8, 32}));
+  Value labels = b.input("labels", {4, 8}, ElementType::I32);
+  Value loss = b.softmaxCrossEntropy(y, labels);
+  EXPECT_EQ(b.shape(loss), (Shape{}));
+  EXPECT_EQ(b.elementType(labels), ElementType::I32);
+  b.setOutputs({loss});
+  EXPECT_TRUE(b.status().ok()) << b.status().message();
+}
+
+TEST(GraphBuilderTest, ReportsEachShapeRuleWithTheShapes) {
+  struct Case {
+    const char *fragment;
+    Value (*build)(GraphBuilder &);
+  };
+  const Case cases[] = {
+      {"tide.matmul: inner dimensions do not match: lhs [4, 8] has K = 8 but rhs [4, 8] has K = 4",
+       [](GraphBuilder &b) {
+         return b.matmul(b.input("a", {4, 8}), b.input("c", {4, 8}));
+       }},
+      {"tide.matmul: operands must have rank >= 2",
+       [](GraphBuilder &b) {
+         return b.matmul(b.input("a", {4}), b.input("c", {4, 8}));
+       }},
+      {"tide.matmul: batch dimensions [2] and [3] are not broadcast-compatible",
+       [](GraphBuilder &b) {
+         return b.matmul(b.input("a", {2, 4, 4}), b.input("c", {3, 4, 4}));
+       }},
+      {"tide.add: operand shapes [4, 8] and [4] are not broadcast-compatible",
+       [](GraphBuilder &b) {
+         return b.add(b.input("a", {4, 8}), b.input("c", {4}));
+       }},
+      {"tide.softmax: axis 2 is out of range for a tensor of rank 2",
+       [](GraphBuilder &b) {
+         return b.softmax(b.input("a", {4, 8}), 2);
+       }},
+      {"tide.layer_norm: scale shape [4] must equal the normalized shape [8]",
+       [](GraphBuilder &b) {
+         Value s = b.param("s", {4}, ParamInit::ones());
+         return b.layerNorm(b.input("a", {4, 8}), s, s);
+       }},
+      {"tide.layer_norm: epsilon must be positive and finite",
+       [](GraphBuilder &b) {
+         Value s = b.param("s", {8}, ParamInit::ones());
+         return b.layerNorm(b.input("a", {4, 8}), s, s, -1, 0.0);
+       }},
+      {"tide.reduce_sum: reduction axis -2 is listed more than once",
+       [](GraphBuilder &b) {
+         return b.reduceSum(b.input("a", {4, 8}), {0, -2});
+       }},
+      {"tide.reduce_mean: axes must not be empty",
+       [](GraphBuilder &b) {
+         return b.reduceMean(b.input("a", {4, 8}), {});
+       }},
+      {"tide.transpose: permutation [0, 0] lists dimension 0 more than once",
+       [](GraphBuilder &b) {
+         return b.transpose(b.input("a", {4, 8}), {0, 0});
+       }},
+      {"tide.transpose: permutation [0] has 1 entries but the input has rank 2",
+       [](GraphBuilder &b) {
+         return b.transpose(b.input("a", {4, 8}), {0});
+       }},
+      {"tide.reshape: cannot reshape [4, 8] (32 elements) to [5, 8] (40 elements)",
+       [](GraphBuilder &b) {
+         return b.reshape(b.input("a", {4, 8}), {5, 8});
+       }},
+      {"tide.attention: query must have rank 4",
+       [](GraphBuilder &b) {
+         Value a = b.input("a", {4, 8});
+         return b.attention(a, a, a, {});
+       }},
+      {"tide.attention: chunk sizes must be positive, got [0, 4]",
+       [](GraphBuilder &b) {
+         Value a = b.input("a", {1, 2, 4, 8});
+         return b.attention(a, a, a, {true, 1.0, 0, 4});
+       }},
+      {"tide.attention: query head_dim 8 does not match key head_dim 4",
+       [](GraphBuilder &b) {
+         Value k = b.input("k", {1, 2, 4, 4});
+         return b.attention(b.input("q", {1, 2, 4, 8}), k, k, {});
+       }},
+      {"tide.mse_loss: prediction [4, 8] and target [8, 4] must have the same shape",
+       [](GraphBuilder &b) {
+         return b.mseLoss(b.input("a", {4, 8}), b.input("c", {8, 4}));
+       }},
+      {"tide.softmax_cross_entropy: labels shape [8] must equal the logits' row shape [4]",
+       [](GraphBuilder &b) {
+         return b.softmaxCrossEntropy(b.input("a", {4, 8}), b.input("l", {8}, ElementType::I32));
+       }},
+      {"tide.softmax_cross_entropy: labels %l must be i32, got tensor<4xf32>",
+       [](GraphBuilder &b) {
+         return b.softmaxCrossEntropy(b.input("a", {4, 8}), b.input("l", {4}));
+       }},
+      {"tide.relu: operand %l must be f32, got tensor<4xi32>",
+       [](GraphBuilder &b) { return b.relu(b.input("l", {4}, ElementType::I32)); }},
+  };
+  for (const Case &c : cases) {
+    GraphBuilder b("f");
+    Value result = c.build(b);
+    EXPECT_FALSE(result.valid()) << c.fragment;
+    expectError(b, c.fragment);
+  }
+}
+
+TEST(GraphBuilderTest, RejectsBadArguments) {
+  GraphBuilder a("f");
+  a.input("1x", {2});
+  expectError(a, "input '1x': name must match [A-Za-z_][A-Za-z0-9_.-]*");
+  GraphBuilder b("f");
+  b.input("x", {2});
+  b.param("x", {2}, ParamInit::zeros());
+  expectError(b, "parameter 'x': an argument with this name already exists");
+  GraphBuilder c("f");
+  c.input("x", {2, 0});
+  expectError(c, "input 'x': shape [2, 0] has a dimension 0; every dimension must be >= 1");
+  GraphBuilder d("f");
+  d.input("x", {1, 1, 1, 1, 1, 1, 1});
+  expectError(d, "has rank 7; the runtime supports rank <= 6");
+  GraphBuilder e("bad name");
+  expectError(e, "function name 'bad name' must match");
+  GraphBuilder f("f");
+  f.param("w", {2}, ParamInit::normal(-1.0));
+  expectError(f, "parameter 'w': normal initialisation needs a finite std >= 0");
+}
+
+TEST(GraphBuilderTest, KeepsTheFirstErrorAndPropagatesInvalidValues) {
+  GraphBuilder b("f");
+  Value x = b.input("x", {4, 8});
+  Value bad = b.matmul(x, x); // K mismatch: the first error.
+  Value worse = b.relu(bad);
+  EXPECT_FALSE(worse.valid());
+  b.softmax(x, 7); // A second error is not recorded over the first.
+  b.setOutputs({worse});
+  expectError(b, "tide.matmul: inner dimensions do not match");
+  EXPECT_EQ(b.status().message().find("softmax"), std::string::npos);
+  EXPECT_EQ(b.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(GraphBuilderTest, ScopesPrefixParameterNamesAndErrors) {
+  GraphBuilder b("f");
+  Value x = b.input("x", {2, 4});
+  {
+    ScopeGuard outer(b, "blocks");
+    ScopeGuard inner(b, "0");
+    EXPECT_EQ(b.scope(), "blocks.0");
+    b.param("w", {4, 4}, ParamInit::zeros());
+    b.matmul(x, b.param("v", {3, 4}, ParamInit::zeros()));
+  }
+  EXPECT_EQ(b.scope(), "");
+  ASSERT_EQ(b.parameters().size(), 2u);
+  EXPECT_EQ(b.parameters()[0].name, "blocks.0.w");
+  expectError(b, "tide.matmul (in blocks.0): inner dimensions");
+}
+
+TEST(GraphBuilderTest, CheckpointRulesAreEnforced) {
+  {
+    GraphBuilder b("f");
+    b.beginCheckpoint();
+    b.beginCheckpoint();
+    expectError(b, "checkpoint region 1 is still open; checkpoint regions do not nest");
+  }
+  {
+    GraphBuilder b("f");
+    b.endCheckpoint({});
+    expectError(b, "endCheckpoint() without a matching beginCheckpoint()");
+  }
+  {
+    GraphBuilder b("f");
+    Value x = b.input("x", {2});
+    b.beginCheckpoint();
+    b.endCheckpoint({x});
+    expectError(b, "endCheckpoint() of region 1: the region has no ops");
+  }
+  {
+    GraphBuilder b("f");
+    Value x = b.input("x", {2});
+    b.beginCheckpoint();
+    Value inner = b.relu(x);
+    b.endCheckpoint({b.tanh(x)});
+    b.exp(inner);
+    expectError(b, "tide.exp: operand %1 was defined inside checkpoint region 1 and is not "
+                   "visible here; yield it from endCheckpoint() and use the result");
+  }
+  {
+    GraphBuilder b("f");
+    Value x = b.input("x", {2});
+    b.setOutputs({x});
+    b.beginCheckpoint();
+    b.relu(x);
+    EXPECT_EQ(b.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(b.status().message().find("checkpoint region 1 is still open"), std::string::npos);
+  }
+  {
+    GraphBuilder b("f");
+    Value x = b.input("x", {2});
+    b.beginCheckpoint();
+    b.setOutputs({b.relu(x)});
+    expectError(b, "setOutputs(): a value defined inside checkpoint region 1 cannot be returned");
+  }
+  {
+    GraphBuilder b("f");
+    b.input("x", {2});
+    EXPECT_EQ(b.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(b.status().message().find("call setOutputs()"), std::string::npos);
+  }
+}
+
+TEST(GraphBuilderTest, EmitsExactTextWithACheckpointRegion) {
+  GraphBuilder b("tiny");
+  Value x = b.input("x", {2, 3});
+  Value w = b.param("w", {3, 3}, ParamInit::normal(0.02));
+  b.beginCheckpoint();
+  Value h = b.gelu(b.matmul(x, w, false, true), GeluApproximation::Exact);
+  Value s = b.softmax(h, 0);
+  std::vector<Value> results = b.endCheckpoint({h, s});
+  ASSERT_EQ(results.size(), 2u);
+  Value sum = b.reduceSum(b.sub(results[0], results[1]), {1}, true);
+  b.setOutputs({b.mseLoss(sum, b.input("t", {2, 1}))});
+  ASSERT_TRUE(b.status().ok()) << b.status().message();
+  EXPECT_EQ(b.numCheckpoints(), 1);
+  const char *expected =
+      R"(func.func @tiny(
+    %x: tensor<2x3xf32>,
+    %t: tensor<2x1xf32>,
+    %w: tensor<3x3xf32> {tide.param})
+    -> tensor<f32> attributes {tide.input_names = ["x", "t"], tide.param_names = ["w"]} {
+  %0:2 = tide.checkpoint -> (tensor<2x3xf32>, tensor<2x3xf32>) {
+    %1 = tide.matmul %x, %w transpose_rhs : (tensor<2x3xf32>, tensor<3x3xf32>) -> tensor<2x3xf32>
+    %2 = tide.gelu %1 exact : tensor<2x3xf32>
+    %3 = tide.softmax %2 axis = 0 : tensor<2x3xf32>
+    tide.yield %2, %3 : tensor<2x3xf32>, tensor<2x3xf32>
+  }
+  %4 = tide.sub %0#0, %0#1 : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %5 = tide.reduce_sum %4 axes = [1] keep_dims : tensor<2x3xf32> -> tensor<2x1xf32>
+  %6 = tide.mse_loss %5, %t : tensor<2x1xf32>
+  return %6 : tensor<f32>
+}
+)";
+  EXPECT_EQ(b.toMlir(), expected);
+}
+
+TEST(GraphBuilderTest, PrintsFloatAttributesAsRoundTrippingMlirLiterals) {
+  GraphBuilder b("f");
+  Value x = b.input("x", {1, 1, 2, 4});
+  Value g = b.param("g", {4}, ParamInit::ones());
+  Value n1 = b.layerNorm(x, g, g, -1, 1e-5);
+  Value n2 = b.layerNorm(n1, g, g, -1, 1.0);
+  Value a = b.attention(n2, n2, n2, {false, 0.1, 2, 2});
+  b.setOutputs({b.reduceSum(a, {0, 1, 2, 3})});
+  std::string text = b.toMlir();
+  EXPECT_NE(text.find("epsilon = 1.0e-05 :"), std::string::npos) << text;
+  EXPECT_NE(text.find("epsilon = 1.0 :"), std::string::npos) << text;
+  EXPECT_NE(text.find("%2 = tide.attention %1, %1, %1 scale = 0.1 chunks = [2, 2] :"),
+            std::string::npos)
+      << text;
+}
+
+} // namespace
+} // namespace tidemark::builder

@@ -1,0 +1,186 @@
+// The building blocks and whole models: exact MLIR of a tiny MLP, the GPT's parameters, shapes,
+// checkpoint regions and attention attributes, configuration errors, and the seeded
+// initialisation (deterministic, per-parameter streams, the documented distribution).
+#include "tidemark/builder.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace tidemark::builder {
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+int countOccurrences(const std::string &text, const std::string &needle) {
+  int count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++count;
+  return count;
+}
+
+TEST(ModelsTest, TinyMlpMatchesHandWrittenText) {
+  MlpConfig config;
+  config.batch = 2;
+  config.inFeatures = 3;
+  config.hidden = {4};
+  config.classes = 2;
+  GraphBuilder mlp = buildMlp(config);
+  ASSERT_TRUE(mlp.status().ok()) << mlp.status().message();
+  const char *expected = R"(func.func @mlp(
+    %x: tensor<2x3xf32>,
+    %labels: tensor<2xi32>,
+    %layers.0.weight: tensor<3x4xf32> {tide.param},
+    %layers.0.bias: tensor<4xf32> {tide.param},
+    %layers.1.weight: tensor<4x2xf32> {tide.param},
+    %layers.1.bias: tensor<2xf32> {tide.param})
+    -> tensor<f32> attributes {tide.input_names = ["x", "labels"], tide.param_names = ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]} {
+  %0 = tide.matmul %x, %layers.0.weight : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %1 = tide.add %0, %layers.0.bias : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  %2 = tide.relu %1 : tensor<2x4xf32>
+  %3 = tide.matmul %2, %layers.1.weight : (tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<2x2xf32>
+  %4 = tide.add %3, %layers.1.bias : (tensor<2x2xf32>, tensor<2xf32>) -> tensor<2x2xf32>
+  %5 = tide.softmax_cross_entropy %4, %labels : tensor<2x2xf32>, tensor<2xi32>
+  return %5 : tensor<f32>
+}
+)";
+  EXPECT_EQ(mlp.toMlir(), expected);
+}
+
+TEST(ModelsTest, MlpWithMseHeadGeluAndCheckpoints) {
+  MlpConfig config;
+  config.batch = 4;
+  config.inFeatures = 6;
+  config.hidden = {8, 5};
+  config.classes = 0;
+  config.gelu = true;
+  config.checkpointPerLayer = true;
+  GraphBuilder mlp = buildMlp(config);
+  ASSERT_TRUE(mlp.status().ok()) << mlp.status().message();
+  EXPECT_EQ(mlp.numCheckpoints(), 2);
+  std::vector<Argument> params = mlp.parameters();
+  ASSERT_EQ(params.size(), 6u);
+  EXPECT_EQ(params[2].name, "layers.1.weight");
+  EXPECT_EQ(params[2].shape, (Shape{8, 5}));
+  EXPECT_EQ(params[4].shape, (Shape{5, 6})) << "the mse head maps back to the input width";
+  std::vector<Argument> arguments = mlp.arguments();
+  EXPECT_EQ(arguments[1].name, "target");
+  EXPECT_EQ(arguments[1].shape, (Shape{4, 6}));
+  std::string text = mlp.toMlir();
+  EXPECT_EQ(countOccurrences(text, "tide.gelu"), 2);
+  EXPECT_EQ(countOccurrences(text, "tide.checkpoint"), 2);
+  EXPECT_EQ(countOccurrences(text, "tide.mse_loss"), 1);
+}
+
+TEST(ModelsTest, GptHasTheDocumentedParametersAndRegions) {
+  GptConfig config;
+  config.layers = 2;
+  config.dModel = 8;
+  config.heads = 2;
+  config.dFF = 16;
+  config.seq = 4;
+  config.batch = 1;
+  config.vocab = 5;
+  config.checkpointPerBlock = true;
+  GraphBuilder gpt = buildGpt(config);
+  ASSERT_TRUE(gpt.status().ok()) << gpt.status().message();
+  std::vector<Argument> params = gpt.parameters();
+  ASSERT_EQ(params.size(), 2u * 16 + 3);
+  const char *blockNames[] = {"ln1.weight",      "ln1.bias",      "attn.q.weight",  "attn.q.bias",
+                              "attn.k.weight",   "attn.k.bias",   "attn.v.weight",  "attn.v.bias",
+                              "attn.out.weight", "attn.out.bias", "ln2.weight",     "ln2.bias",
+                              "mlp.fc1.weight",  "mlp.fc1.bias",  "mlp.fc2.weight", "mlp.fc2.bias"};
+  for (int layer = 0; layer < 2; ++layer)
+    for (int i = 0; i < 16; ++i)
+      EXPECT_EQ(params[layer * 16 + i].name,
+                "blocks." + std::to_string(layer) + "." + blockNames[i]);
+  EXPECT_EQ(params[2].shape, (Shape{8, 8}));
+  EXPECT_EQ(params[12].shape, (Shape{8, 16}));
+  EXPECT_EQ(params[14].shape, (Shape{16, 8}));
+  EXPECT_EQ(params[32].name, "ln_f.weight");
+  EXPECT_EQ(params[34].name, "head.weight");
+  EXPECT_EQ(params[34].shape, (Shape{8, 5}));
+  EXPECT_EQ(params[0].init.kind, ParamInit::Kind::Ones);
+  EXPECT_EQ(params[1].init.kind, ParamInit::Kind::Zeros);
+  EXPECT_EQ(params[2].init.describe(), "normal(0, 0.02)");
+  EXPECT_EQ(gpt.numCheckpoints(), 2);
+  std::vector<Argument> arguments = gpt.arguments();
+  EXPECT_EQ(arguments[1].name, "labels");
+  EXPECT_EQ(arguments[1].elementType, ElementType::I32);
+  EXPECT_EQ(arguments[1].shape, (Shape{1, 4}));
+  std::string text = gpt.toMlir();
+  // head_dim 4: scale 1/2; chunk 64 clamped to the sequence length 4.
+  EXPECT_EQ(countOccurrences(text, "causal scale = 0.5 chunks = [4, 4]"), 2);
+  EXPECT_EQ(countOccurrences(text, "tide.gelu"), 2);
+  EXPECT_EQ(countOccurrences(text, "tide.layer_norm"), 5);
+  EXPECT_EQ(countOccurrences(text, "tide.softmax_cross_entropy"), 1);
+  EXPECT_EQ(countOccurrences(text, "tide.yield"), 2);
+}
+
+TEST(ModelsTest, ConfigurationErrorsAreClear) {
+  GptConfig gpt;
+  gpt.dModel = 10;
+  gpt.heads = 4;
+  EXPECT_NE(buildGpt(gpt).status().message().find("gpt: d_model 10 is not divisible by heads 4"),
+            std::string::npos);
+  gpt = GptConfig();
+  gpt.layers = 0;
+  EXPECT_NE(buildGpt(gpt).status().message().find("gpt: layers must be >= 1, got 0"),
+            std::string::npos);
+  gpt = GptConfig();
+  gpt.vocab = -1;
+  EXPECT_NE(buildGpt(gpt).status().message().find("vocab must be >= 0"), std::string::npos);
+  MlpConfig mlp;
+  mlp.hidden.clear();
+  EXPECT_NE(buildMlp(mlp).status().message().find("mlp: needs at least one hidden layer"),
+            std::string::npos);
+  mlp = MlpConfig();
+  mlp.hidden = {4, 0};
+  EXPECT_NE(buildMlp(mlp).status().message().find("every hidden width must be >= 1, got 0"),
+            std::string::npos);
+}
+
+TEST(ModelsTest, BlocksReportBadInputs) {
+  GraphBuilder b("f");
+  Value x = b.input("x", {2, 4});
+  selfAttention(b, x, {2, 4, 4}, "attn");
+  EXPECT_NE(b.status().message().find("self-attention 'attn': input must be [batch, seq, d_model]"),
+            std::string::npos);
+}
+
+TEST(ParamInitTest, NormalValuesFollowTheDocumentedDistribution) {
+  Argument w{"w", ElementType::F32, {400, 500}, true, ParamInit::normal(0.02)};
+  std::vector<float> values = initialValues(w, 1);
+  ASSERT_EQ(values.size(), 200000u);
+  double sum = 0, squares = 0;
+  for (float v : values) {
+    sum += v;
+    squares += double(v) * v;
+  }
+  double mean = sum / values.size();
+  double std = std::sqrt(squares / values.size() - mean * mean);
+  // The mean of 200000 samples has standard error 0.02 / sqrt(200000) = 4.5e-5.
+  EXPECT_LT(std::abs(mean), 2e-4);
+  EXPECT_NEAR(std, 0.02, 0.0003);
+}
+
+TEST(ParamInitTest, StreamsDependOnSeedAndNameOnly) {
+  Argument a{"blocks.0.attn.q.weight", ElementType::F32, {3, 7}, true, ParamInit::normal(0.02)};
+  Argument sameName = a;
+  sameName.shape = {21};
+  Argument otherName = a;
+  otherName.name = "blocks.1.attn.q.weight";
+  EXPECT_EQ(initialValues(a, 5), initialValues(a, 5));
+  EXPECT_EQ(initialValues(a, 5), initialValues(sameName, 5));
+  EXPECT_NE(initialValues(a, 5), initialValues(a, 6));
+  EXPECT_NE(initialValues(a, 5), initialValues(otherName, 5));
+  Argument ones{"g", ElementType::F32, {3}, true, ParamInit::ones()};
+  Argument zeros{"b", ElementType::F32, {2}, true, ParamInit::zeros()};
+  EXPECT_EQ(initialValues(ones, 9), (std::vector<float>{1, 1, 1}));
+  EXPECT_EQ(initialValues(zeros, 9), (std::vector<float>{0, 0}));
+}
+
+} // namespace
+} // namespace tidemark::builder

@@ -404,14 +404,19 @@ void GemmImpl(const GemmParams &p, const float *a, const float *b, float *c, voi
                        static_cast<double>(p.n) * static_cast<double>(p.k);
   const int64_t useful_tasks = static_cast<int64_t>(ceil(flops / gemm_blocking::kMinFlopsPerTask));
   const int64_t num_tasks = HWY_MIN(pool != nullptr ? pool->num_threads() : 1, useful_tasks);
+  // A batch that divides evenly is split by whole items: no operand is packed twice. Otherwise
+  // every task takes its rectangle of every item.
+  const bool split_batch = p.batch % num_tasks == 0;
   float *scratch_floats = static_cast<float *>(scratch);
   auto run_task = [&](int64_t task) {
-    TaskWork work = RectangleOfTask(p, task, num_tasks);
+    TaskWork work = split_batch ? RectangleOfTask(p, 0, 1) : RectangleOfTask(p, task, num_tasks);
     if (work.row_begin >= work.row_end || work.col_begin >= work.col_end)
       return;
     work.packed_a = scratch_floats + task * gemm_blocking::kTaskScratchFloats;
     work.packed_b = work.packed_a + gemm_blocking::kPackedAFloats;
-    for (int64_t item = 0; item < p.batch; ++item)
+    const int64_t first_item = split_batch ? task : 0;
+    const int64_t item_step = split_batch ? num_tasks : 1;
+    for (int64_t item = first_item; item < p.batch; item += item_step)
       MultiplyRectangle(OperandsOfBatchItem(p, a, b, c, item), work);
   };
   if (pool != nullptr && num_tasks > 1) {

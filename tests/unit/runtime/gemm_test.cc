@@ -276,6 +276,28 @@ TEST(GemmTest, BatchWithStridesAndBroadcastEveryTarget) {
   });
 }
 
+// Enough work for 4 tasks: 2 and 3 threads split the 6 items between them, 4 threads split every
+// item into rectangles. All must match the reference and each other bit for bit.
+TEST(GemmTest, BatchSplitAcrossThreadsEveryTarget) {
+  ForEachTarget([](int64_t) {
+    GemmParams p = Dense(70, 90, 200, false, true);
+    p.batch = 6;
+    p.stride_a = 0;
+    p.stride_b = p.k * p.n + 1;
+    p.stride_c = p.m * p.n + 2;
+    p.beta = -1.0f;
+    SCOPED_TRACE(Describe(p));
+    const Operands ops = MakeOperands(p, /*misalign=*/1, false, 800);
+    const std::vector<float> single = RunGemm(p, ops, 1);
+    ExpectMatchesReference(p, ops, single);
+    for (int threads : {2, 3, 4}) {
+      const std::vector<float> split = RunGemm(p, ops, threads);
+      ASSERT_EQ(0, std::memcmp(single.data(), split.data(), single.size() * sizeof(float)))
+          << "threads=" << threads;
+    }
+  });
+}
+
 // A batch of single-tile-row items splits along N across threads (with enough work for 3 tasks).
 TEST(GemmTest, ShortWideMatricesSplitAcrossThreadsEveryTarget) {
   ForEachTarget([](int64_t) {

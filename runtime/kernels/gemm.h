@@ -2,8 +2,9 @@
 // multi-threaded, Highway dynamic dispatch). Design and measurements: docs/kernels-gemm.md.
 //
 // Algorithm (per batch item; the classic Goto/BLIS loop nest):
-//   1. Threads split C into fixed rectangles: along M in multiples of MR rows, or along N in
-//      multiples of NR columns when M is too short. Task t owns rectangle t and scratch slot t.
+//   1. Threads split the work into one fixed task each: whole batch items when the batch divides
+//      evenly, else rectangles of C along M (multiples of MR rows, when m >= n) or along N
+//      (multiples of NR columns). Task t owns its share and scratch slot t.
 //   2. For each NC-wide column block and each KC-deep slice of k, the task packs op(B) into
 //      k-major panels of NR columns (the transpose of B is absorbed here).
 //   3. For each MC-tall row block it packs op(A) into k-major panels of MR rows (absorbing the

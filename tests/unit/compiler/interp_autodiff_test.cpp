@@ -1,0 +1,200 @@
+//===- interp_autodiff_test.cpp - tide-autodiff gradients vs finite differences ===//
+//
+// Runs tide-autodiff (optimizer=none: the loss, then the gradient of every tide.param argument
+// with `tide.grad_of = <argument index>`) on examples/mlp.mlir, examples/gpt_block.mlir and a
+// small model that uses every differentiable forward op (with a tide.checkpoint region), then
+// evaluates both functions on the reference interpreter with seeded random arguments and
+// compares EVERY gradient element against central finite differences of the ORIGINAL
+// function's loss (relative error <= 1e-4 in double).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/dialect/TideOps.h"
+#include "compiler/interp/GradientCheck.h"
+#include "compiler/interp/Interpreter.h"
+#include "compiler/interp/RandomArguments.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+
+#include "gtest/gtest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+using namespace mlir;
+using namespace mlir::tide::interp;
+
+namespace {
+
+// Central differences in double with h = 1e-5: the truncation error is about h^2/6 |L'''| and
+// the rounding error about 1e-16 |L| / h, together ~1e-10 absolute for these losses (|L| <~ 10).
+// A purely relative bound would fail on gradient elements that are themselves ~1e-7 (e.g.
+// weights feeding rarely active ReLU units, or entries that cancel): their finite difference is
+// dominated by that noise. So the relative error is measured against max(|g|, 1e-5): elements
+// above 1e-5 get the full 1e-4 relative bound, smaller ones an absolute 1e-9 (10x the noise,
+// still 1e4x below the gradients' typical size).
+constexpr double kStep = 1e-5;
+constexpr double kTolerance = 1e-4;
+constexpr double kTinyGradient = 1e-5;
+
+class AutodiffGradientTest : public ::testing::Test {
+protected:
+  AutodiffGradientTest() { context.loadDialect<tide::TideDialect, func::FuncDialect>(); }
+
+  OwningOpRef<ModuleOp> parseFile(const std::string &relativePath) {
+    std::string path = std::string(TIDEMARK_SOURCE_DIR) + "/" + relativePath;
+    auto module = parseSourceFile<ModuleOp>(path, &context);
+    EXPECT_TRUE(module) << "cannot parse " << path;
+    return module;
+  }
+
+  OwningOpRef<ModuleOp> parseText(const std::string &source) {
+    auto module = parseSourceString<ModuleOp>(source, &context);
+    EXPECT_TRUE(module) << "cannot parse:\n" << source;
+    return module;
+  }
+
+  /// Runs tide-autodiff with optimizer=none on every function of `module`.
+  LogicalResult differentiate(ModuleOp module) {
+    PassManager pm(&context);
+    tide::AutodiffOptions options;
+    options.optimizer = "none";
+    pm.addNestedPass<func::FuncOp>(tide::createAutodiff(options));
+    return pm.run(module);
+  }
+
+  /// The whole check on the function of `original` and of its differentiated copy `training`.
+  /// The arguments in `zeroGradients` must have a zero gradient (by a symmetry of the model);
+  /// every other parameter must have a gradient of a checkable size.
+  void checkGradients(ModuleOp original, ModuleOp training, uint64_t seed, double range,
+                      ArrayRef<int64_t> zeroGradients = {});
+
+  MLIRContext context;
+};
+
+func::FuncOp onlyFunction(ModuleOp module) { return cast<func::FuncOp>(module.getBody()->front()); }
+
+/// The argument index that result `index` is the gradient of, or -1.
+int64_t gradientOf(func::FuncOp function, unsigned index) {
+  auto attr = function.getResultAttrOfType<IntegerAttr>(index, "tide.grad_of");
+  return attr ? attr.getInt() : -1;
+}
+
+void AutodiffGradientTest::checkGradients(ModuleOp originalModule, ModuleOp trainingModule,
+                                          uint64_t seed, double range,
+                                          ArrayRef<int64_t> zeroGradients) {
+  func::FuncOp original = onlyFunction(originalModule), training = onlyFunction(trainingModule);
+  auto args = makeRandomArguments(original, seed, range);
+  ASSERT_TRUE(succeeded(args));
+  auto loss = evaluateLoss(original, *args);
+  auto results = interpret(training, *args);
+  ASSERT_TRUE(succeeded(loss) && succeeded(results));
+  // The training step computes the same loss with the same ops in the same order.
+  EXPECT_EQ((*results)[0][0], *loss);
+
+  // Every tide.param argument gets exactly one gradient.
+  llvm::SmallBitVector seen(original.getNumArguments());
+  for (unsigned index = 1; index < results->size(); ++index) {
+    int64_t argIndex = gradientOf(training, index);
+    ASSERT_GE(argIndex, 0) << "result #" << index << " has no tide.grad_of";
+    ASSERT_LT(argIndex, original.getNumArguments());
+    EXPECT_TRUE(original.getArgAttr(argIndex, "tide.param")) << "argument #" << argIndex;
+    EXPECT_FALSE(seen.test(argIndex)) << "two gradients of argument #" << argIndex;
+    seen.set(argIndex);
+
+    auto numeric = numericGradient(original, *args, argIndex, kStep);
+    ASSERT_TRUE(succeeded(numeric));
+    GradientComparison worst = compareGradients((*results)[index], *numeric, kTinyGradient);
+    EXPECT_LE(worst.maxError, kTolerance)
+        << "gradient of argument #" << argIndex << ", element " << worst.worstElement
+        << ": autodiff " << worst.analytic << ", finite difference " << worst.numeric;
+    double magnitude = 0.0;
+    for (auto [analytic, numericValue] : llvm::zip_equal((*results)[index].data, numeric->data))
+      magnitude = std::max({magnitude, std::fabs(analytic), std::fabs(numericValue)});
+    if (llvm::is_contained(zeroGradients, argIndex))
+      EXPECT_LT(magnitude, 1e-9) << "argument #" << argIndex << " should have a zero gradient";
+    else
+      EXPECT_GT(magnitude, 10 * kTinyGradient)
+          << "argument #" << argIndex << " has a vacuous gradient";
+  }
+  for (unsigned argIndex = 0; argIndex < original.getNumArguments(); ++argIndex)
+    if (original.getArgAttr(argIndex, "tide.param"))
+      EXPECT_TRUE(seen.test(argIndex)) << "no gradient for parameter #" << argIndex;
+}
+
+TEST_F(AutodiffGradientTest, Mlp) {
+  auto original = parseFile("examples/mlp.mlir");
+  auto training = parseFile("examples/mlp.mlir");
+  ASSERT_TRUE(original && training);
+  ASSERT_TRUE(succeeded(differentiate(*training)));
+  // Uniform [-0.25, 0.25) weights keep the 64-input pre-activations O(1) and the softmax away
+  // from saturation, so every parameter has a sizable gradient.
+  checkGradients(*original, *training, /*seed=*/5, /*range=*/0.25);
+}
+
+TEST_F(AutodiffGradientTest, GptBlock) {
+  auto original = parseFile("examples/gpt_block.mlir");
+  auto training = parseFile("examples/gpt_block.mlir");
+  ASSERT_TRUE(original && training);
+  ASSERT_TRUE(succeeded(differentiate(*training)));
+  // The key bias %bk (argument #7) adds q . bk to every score of a query row, which the softmax
+  // cancels: its gradient is exactly zero (up to rounding), and both sides must agree on that.
+  checkGradients(*original, *training, /*seed=*/7, /*range=*/0.5, /*zeroGradients=*/{7});
+}
+
+// Every differentiable forward op not already covered above: sub, div, mul with broadcasting,
+// tanh, exp, exact GELU, softmax along a leading axis, layer norm over two dimensions,
+// reduce_sum / reduce_mean with and without keep_dims, transposed and batch-broadcast matmuls,
+// non-causal attention with seq_q != seq_k, cross-entropy over [rows..., classes], and a
+// tide.checkpoint region.
+constexpr const char *kEveryOp = R"mlir(
+func.func @every_op(%x: tensor<2x3x4xf32>, %t: tensor<2x4x3xf32>, %labels: tensor<2x3xi32>,
+                    %w: tensor<4x4xf32> {tide.param}, %s: tensor<3x4xf32> {tide.param},
+                    %b: tensor<3x4xf32> {tide.param}, %d: tensor<4xf32> {tide.param},
+                    %kv: tensor<2x1x5x4xf32> {tide.param}) -> tensor<f32> {
+  %c = tide.checkpoint -> (tensor<2x3x4xf32>) {
+    %m = tide.matmul %x, %w : (tensor<2x3x4xf32>, tensor<4x4xf32>) -> tensor<2x3x4xf32>
+    %g = tide.gelu %m exact : tensor<2x3x4xf32>
+    tide.yield %g : tensor<2x3x4xf32>
+  }
+  %n = tide.layer_norm %c, %s, %b axis = 1 epsilon = 1.0e-05
+      : tensor<2x3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>
+  %ed = tide.exp %d : tensor<4xf32>
+  %r = tide.div %n, %ed : (tensor<2x3x4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+  %th = tide.tanh %r : tensor<2x3x4xf32>
+  %diff = tide.sub %th, %c : (tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %sm = tide.softmax %diff axis = 1 : tensor<2x3x4xf32>
+  %tr = tide.transpose %sm permutation = [0, 2, 1] : tensor<2x3x4xf32> -> tensor<2x4x3xf32>
+  %mse = tide.mse_loss %tr, %t : tensor<2x4x3xf32>
+  %rm = tide.reduce_mean %n axes = [2] keep_dims : tensor<2x3x4xf32> -> tensor<2x3x1xf32>
+  %mul = tide.mul %n, %rm : (tensor<2x3x4xf32>, tensor<2x3x1xf32>) -> tensor<2x3x4xf32>
+  %logits = tide.matmul %mul, %w transpose_rhs
+      : (tensor<2x3x4xf32>, tensor<4x4xf32>) -> tensor<2x3x4xf32>
+  %ce = tide.softmax_cross_entropy %logits, %labels : tensor<2x3x4xf32>, tensor<2x3xi32>
+  %q = tide.reshape %th : tensor<2x3x4xf32> -> tensor<2x1x3x4xf32>
+  %a = tide.attention %q, %kv, %kv scale = 0.5 chunks = [2, 2]
+      : tensor<2x1x3x4xf32>, tensor<2x1x5x4xf32>, tensor<2x1x5x4xf32>
+  %as = tide.reduce_sum %a axes = [1, 2, 3] : tensor<2x1x3x4xf32> -> tensor<2xf32>
+  %asq = tide.mul %as, %as : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  %am = tide.reduce_mean %asq axes = [0] : tensor<2xf32> -> tensor<f32>
+  %l1 = tide.add %mse, %ce : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %l = tide.add %l1, %am : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_F(AutodiffGradientTest, EveryDifferentiableOp) {
+  auto original = parseText(kEveryOp);
+  auto training = parseText(kEveryOp);
+  ASSERT_TRUE(original && training);
+  ASSERT_TRUE(succeeded(differentiate(*training)));
+  checkGradients(*original, *training, /*seed=*/3, /*range=*/1.0);
+}
+
+} // namespace

@@ -182,4 +182,61 @@ def AssignArena : Pass<"tide-assign-arena", "::mlir::func::FuncOp"> {
   ];
 }
 
+def Schedule : Pass<"tide-schedule", "::mlir::func::FuncOp"> {
+  let summary = "Reorder the block into a memory-aware topological order";
+  let description = [{
+    List scheduling (compiler/remat/Scheduler.h): among the ops whose operands are ready, run
+    the one that adds the fewest bytes to the arena (its new results minus the operands it is
+    the last reader of), ties to the original order. A state update (`tide.updates`) waits for
+    every other reader of its argument, since the runtime updates in place. The new order is kept
+    only if its LOAD is strictly lower; otherwise the block is left as it was.
+    `print` reports LOAD before and after; the function gets
+    `tide.schedule = {load_before, load_after, changed}`.
+
+    ```mlir
+    // %big is only needed at the end: computing it first keeps 4 KiB live for the whole chain.
+    %big = tide.exp %x : tensor<1024xf32>           // moved down, next to its reader
+    %a = tide.relu %y : tensor<16xf32>
+    %b = tide.tanh %a : tensor<16xf32>
+    %s = tide.mul %big, %big : (...) -> tensor<1024xf32>
+    ```
+  }];
+  let options = [
+    Option<"print", "print", "bool", /*default=*/"false", "Print LOAD before and after">,
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64", "Arena alignment">,
+  ];
+}
+
+def Remat : Pass<"tide-remat", "::mlir::func::FuncOp"> {
+  let summary = "Recompute activations in the backward pass instead of keeping them";
+  let description = [{
+    Chooses forward ops whose results the backward pass reads and clones each right before the
+    first backward op that needs it (one clone serves every later backward use); the clones are
+    tagged `tide.recomputed`. A clone is the same op on the same inputs, so it computes the same
+    bits as the original. Policies (compiler/remat/Remat.h):
+
+    * `none`: keep everything (statistics only);
+    * `regions`: recompute the interior of each `tide.checkpoint` region (ops tagged
+      `tide.checkpoint_region` by tide-autodiff whose results no forward op outside the region
+      reads);
+    * `segments=N`: split the forward pass into N segments of equal FLOPs, keep only the values
+      that cross a segment boundary, and recompute the rest (not the last segment);
+    * `budget=BYTES` (K, M, G suffixes): the packed arena (fragmentation included, as
+      tide-assign-arena will pack it) must be at most BYTES, with as few extra FLOPs as the
+      greedy search finds (see docs/passes/tide-remat.md). When no choice fits, the pass fails
+      and states the smallest arena it can reach.
+
+    The function gets `tide.remat = {policy, values_kept, bytes_kept, ops_recomputed,
+    extra_flops, forward_flops, total_flops, load_before, load_after, arena_before,
+    arena_after}`; `print-stats` prints the same.
+  }];
+  let options = [
+    Option<"policy", "policy", "std::string", /*default=*/"\"none\"",
+           "none, regions, segments=N or budget=BYTES">,
+    Option<"printStats", "print-stats", "bool", /*default=*/"false",
+           "Print what was kept and recomputed and the peak before and after">,
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64", "Arena alignment">,
+  ];
+}
+
 #endif // TIDEMARK_PASSES_TD

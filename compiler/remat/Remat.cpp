@@ -1,0 +1,440 @@
+// Rematerialization policies and the budget search (see Remat.h for the algorithm).
+#include "compiler/remat/Remat.h"
+
+#include <algorithm>
+#include <cctype>
+#include <numeric>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "compiler/planning/Packing.h"
+
+namespace tidemark::remat {
+namespace {
+
+/// Who reads each value: forward ops and backward ops separately.
+struct Users {
+  std::vector<std::vector<int64_t>> forwardReaders, backwardReaders;
+};
+
+Users findUsers(const TrainingGraph &graph) {
+  Users users;
+  users.forwardReaders.resize(graph.values.size());
+  users.backwardReaders.resize(graph.values.size());
+  for (size_t i = 0; i < graph.ops.size(); ++i)
+    for (int64_t operand : graph.ops[i].operands) {
+      auto &list =
+          graph.ops[i].forward ? users.forwardReaders[operand] : users.backwardReaders[operand];
+      if (list.empty() || list.back() != static_cast<int64_t>(i))
+        list.push_back(static_cast<int64_t>(i));
+    }
+  return users;
+}
+
+/// The packed arena of `problem` with the fast heuristic (tide-assign-arena's default is never
+/// worse, so a schedule that fits here fits there).
+absl::StatusOr<int64_t> packedArena(const planning::Problem &problem) {
+  planning::PackOptions options;
+  auto report = planning::packProblem(problem, "greedy-size", options);
+  if (!report.ok())
+    return report.status();
+  return report->solution.arenaSize;
+}
+
+/// Measures a choice: LOAD, peak step, live ranges and the packed arena.
+struct Measured {
+  Schedule schedule;
+  Evaluation evaluation;
+  int64_t arena = 0;
+};
+
+absl::StatusOr<Measured> measure(const TrainingGraph &graph, const std::vector<bool> &chosen,
+                                 int64_t alignment, bool pack, int64_t &evaluations) {
+  Measured measured;
+  measured.schedule = recompute(graph, chosen);
+  auto evaluation = evaluate(graph, measured.schedule, alignment);
+  if (!evaluation.ok())
+    return evaluation.status();
+  measured.evaluation = std::move(*evaluation);
+  ++evaluations;
+  if (pack) {
+    auto arena = packedArena(measured.evaluation.problem);
+    if (!arena.ok())
+      return arena.status();
+    measured.arena = *arena;
+  }
+  return measured;
+}
+
+/// Ops that are recomputable and whose results the backward pass reads.
+std::vector<int64_t> candidateOps(const TrainingGraph &graph, const Users &users) {
+  std::vector<int64_t> candidates;
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    const GraphOp &op = graph.ops[i];
+    if (!op.forward || !op.recomputable)
+      continue;
+    bool readBackward = std::any_of(op.results.begin(), op.results.end(), [&](int64_t r) {
+      return !graph.values[r].pinned && !users.backwardReaders[r].empty();
+    });
+    if (readBackward)
+      candidates.push_back(static_cast<int64_t>(i));
+  }
+  return candidates;
+}
+
+/// Recompute the ops of each group (region or segment) that no forward op outside it reads.
+std::vector<bool> chooseInteriors(const TrainingGraph &graph, const Users &users,
+                                  const std::vector<int64_t> &groupOfOp) {
+  std::vector<bool> chosen(graph.ops.size(), false);
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    const GraphOp &op = graph.ops[i];
+    if (!op.forward || !op.recomputable || groupOfOp[i] < 0)
+      continue;
+    bool interior = true;
+    for (int64_t result : op.results)
+      for (int64_t reader : users.forwardReaders[result])
+        interior = interior && groupOfOp[reader] == groupOfOp[i];
+    chosen[i] = interior;
+  }
+  return chosen;
+}
+
+/// Segment index of each forward op for `count` segments of about equal FLOPs; the last segment
+/// gets -1 (not recomputed), as do non-forward ops.
+std::vector<int64_t> segmentForwardOps(const TrainingGraph &graph, int64_t count) {
+  int64_t total = 0;
+  for (const GraphOp &op : graph.ops)
+    if (op.forward)
+      total += op.flops;
+  std::vector<int64_t> segment(graph.ops.size(), -1);
+  int64_t running = 0;
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    if (!graph.ops[i].forward)
+      continue;
+    // The segment of an op is decided by the FLOPs done before it (its midpoint would split
+    // one huge op's neighbours oddly).
+    int64_t index = total > 0 ? std::min<int64_t>(count - 1, running * count / total) : 0;
+    segment[i] = index == count - 1 ? -1 : index;
+    running += graph.ops[i].flops;
+  }
+  return segment;
+}
+
+void fillStats(const TrainingGraph &graph, const Schedule &schedule, RematStats &stats) {
+  stats.opsRecomputed = schedule.clones;
+  stats.extraFlops = schedule.extraFlops;
+  stats.valuesKept = stats.bytesKept = 0;
+  std::vector<bool> counted(schedule.values.size(), false);
+  for (const Instance &instance : schedule.instances) {
+    if (graph.ops[instance.op].forward)
+      continue;
+    for (int64_t operand : instance.operands) {
+      const GraphValue &value = schedule.values[operand];
+      bool forwardValue = value.def >= 0 && graph.ops[value.def].forward &&
+                          operand < static_cast<int64_t>(graph.values.size());
+      if (!forwardValue || value.pinned || counted[operand])
+        continue;
+      counted[operand] = true;
+      ++stats.valuesKept;
+      stats.bytesKept += value.aliasOf >= 0 ? 0 : value.bytes;
+    }
+  }
+}
+
+/// The budget search of Remat.h.
+class BudgetSearch {
+public:
+  BudgetSearch(const TrainingGraph &graph, const RematOptions &options, RematStats &stats)
+      : graph(graph), options(options), stats(stats), users(findUsers(graph)),
+        candidates(candidateOps(graph, users)), chosen(graph.ops.size(), false) {}
+
+  absl::StatusOr<std::vector<bool>> run();
+
+private:
+  absl::StatusOr<Measured> measureChoice(bool pack) {
+    return measure(graph, chosen, options.alignment, pack, stats.evaluations);
+  }
+  /// Recomputing a candidate means recomputing a chain: the op and the producers of its inputs
+  /// that are dead at the peak. `saving` is the bytes that frees at the peak minus the bytes of
+  /// inputs the chain would newly keep alive across it.
+  struct Closure {
+    std::vector<int64_t> ops;
+    int64_t saving = 0;
+    int64_t flops = 0;
+  };
+  Closure closureOf(int64_t op, const Measured &current) const;
+  std::vector<int64_t> nextBatch(const Measured &current, int64_t excess) const;
+  absl::StatusOr<Measured> refine(Measured best);
+
+  const TrainingGraph &graph;
+  const RematOptions &options;
+  RematStats &stats;
+  Users users;
+  std::vector<int64_t> candidates;
+  std::vector<bool> chosen, rejected;
+};
+
+BudgetSearch::Closure BudgetSearch::closureOf(int64_t opIndex, const Measured &current) const {
+  int64_t peak = current.evaluation.peakStep;
+  auto liveAtPeak = [&](int64_t value) {
+    auto [start, end] = current.evaluation.liveRange[value];
+    return start <= peak && peak < end;
+  };
+  Closure closure;
+  std::vector<int64_t> worklist{opIndex};
+  std::vector<bool> inClosure(graph.ops.size(), false);
+  inClosure[opIndex] = true;
+  // Recompute the op and, transitively (at most kMaxChain ops), the producers of its inputs
+  // that are not alive at the peak anyway: a chain from values that are.
+  constexpr size_t kMaxChain = 16;
+  while (!worklist.empty()) {
+    int64_t current = worklist.back();
+    worklist.pop_back();
+    closure.ops.push_back(current);
+    closure.flops += graph.ops[current].flops;
+    for (int64_t operand : graph.ops[current].operands) {
+      const GraphValue &value = graph.values[operand];
+      if (value.pinned || liveAtPeak(operand) || (value.def >= 0 && chosen[value.def]) ||
+          (value.def >= 0 && inClosure[value.def]))
+        continue;
+      bool chainable = value.def >= 0 && graph.ops[value.def].recomputable &&
+                       closure.ops.size() + worklist.size() < kMaxChain;
+      if (chainable) {
+        inClosure[value.def] = true;
+        worklist.push_back(value.def);
+      } else {
+        closure.saving -= value.bytes; // Kept alive across the peak only for this recompute.
+      }
+    }
+  }
+  for (int64_t result : graph.ops[opIndex].results) {
+    const GraphValue &value = graph.values[result];
+    if (!value.pinned && value.aliasOf < 0 && !users.backwardReaders[result].empty() &&
+        liveAtPeak(result))
+      closure.saving += value.bytes;
+  }
+  return closure;
+}
+
+std::vector<int64_t> BudgetSearch::nextBatch(const Measured &current, int64_t excess) const {
+  std::vector<std::pair<double, int64_t>> scored;
+  std::vector<Closure> closures(graph.ops.size());
+  for (int64_t op : candidates) {
+    if (chosen[op] || rejected[op])
+      continue;
+    closures[op] = closureOf(op, current);
+    if (closures[op].saving > 0)
+      scored.emplace_back(static_cast<double>(closures[op].saving) / (closures[op].flops + 1.0),
+                          op);
+  }
+  std::sort(scored.begin(), scored.end(), [](const auto &a, const auto &b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  });
+  // Take the best closures until they would free half the excess (at least one, at most 64
+  // candidates): big steps while far from the target, single steps near it.
+  std::vector<int64_t> batch;
+  int64_t freed = 0, taken = 0;
+  for (const auto &[score, op] : scored) {
+    if (taken > 0 && (freed * 2 >= excess || taken >= 64))
+      break;
+    ++taken;
+    freed += closures[op].saving;
+    batch.insert(batch.end(), closures[op].ops.begin(), closures[op].ops.end());
+  }
+  std::sort(batch.begin(), batch.end());
+  batch.erase(std::unique(batch.begin(), batch.end()), batch.end());
+  return batch;
+}
+
+absl::StatusOr<Measured> BudgetSearch::refine(Measured best) {
+  // Most expensive choices first; stop after a bounded number of trials.
+  std::vector<int64_t> order;
+  for (size_t i = 0; i < chosen.size(); ++i)
+    if (chosen[i] && graph.ops[i].flops > 0)
+      order.push_back(static_cast<int64_t>(i));
+  std::sort(order.begin(), order.end(),
+            [&](int64_t a, int64_t b) { return graph.ops[a].flops > graph.ops[b].flops; });
+  int64_t trials = 0;
+  for (int64_t op : order) {
+    if (++trials > 256)
+      break;
+    chosen[op] = false;
+    auto trial = measureChoice(/*pack=*/true);
+    if (!trial.ok())
+      return trial.status();
+    if (trial->arena <= options.budgetBytes)
+      best = std::move(*trial);
+    else
+      chosen[op] = true;
+  }
+  return best;
+}
+
+absl::StatusOr<std::vector<bool>> BudgetSearch::run() {
+  rejected.assign(graph.ops.size(), false);
+  auto current = measureChoice(/*pack=*/true);
+  if (!current.ok())
+    return current.status();
+  int64_t smallestArena = current->arena;
+  int64_t target = options.budgetBytes;
+  while (current->arena > options.budgetBytes) {
+    if (current->evaluation.load <= target) {
+      // LOAD fits but fragmentation does not: aim lower by the excess.
+      target -= current->arena - options.budgetBytes;
+    }
+    std::vector<int64_t> batch = nextBatch(*current, current->evaluation.load - target);
+    if (batch.empty())
+      break;
+    for (int64_t op : batch)
+      chosen[op] = true;
+    auto trial = measureChoice(/*pack=*/false);
+    if (!trial.ok())
+      return trial.status();
+    if (trial->evaluation.load >= current->evaluation.load) {
+      for (int64_t op : batch)
+        chosen[op] = false;
+      for (int64_t op : batch) // Reject the batch's ops one at a time, the cheapest first.
+        if (!rejected[op]) {
+          rejected[op] = true;
+          break;
+        }
+      continue;
+    }
+    bool pack = trial->evaluation.load <= target;
+    if (pack) {
+      auto arena = packedArena(trial->evaluation.problem);
+      if (!arena.ok())
+        return arena.status();
+      trial->arena = *arena;
+      smallestArena = std::min(smallestArena, trial->arena);
+    } else {
+      trial->arena = INT64_MAX; // Not packed yet: certainly above the budget.
+    }
+    current = std::move(trial);
+  }
+  if (current->arena > options.budgetBytes) {
+    // Report the smallest arena reached: where the search stalled, every candidate recomputed,
+    // or the best packed on the way.
+    if (current->arena == INT64_MAX) {
+      auto arena = packedArena(current->evaluation.problem);
+      if (!arena.ok())
+        return arena.status();
+      smallestArena = std::min(smallestArena, *arena);
+    }
+    std::fill(chosen.begin(), chosen.end(), false);
+    for (int64_t op : candidates)
+      chosen[op] = true;
+    auto all = measureChoice(/*pack=*/true);
+    if (all.ok())
+      smallestArena = std::min(smallestArena, all->arena);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("no rematerialization fits the budget of ", options.budgetBytes,
+                     " bytes: the smallest arena tide-remat reaches is ", smallestArena, " bytes"));
+  }
+  auto refined = refine(std::move(*current));
+  if (!refined.ok())
+    return refined.status();
+  return chosen;
+}
+
+int64_t parseBytes(const std::string &text, bool &ok) {
+  std::string digits = text;
+  int64_t scale = 1;
+  if (!digits.empty()) {
+    char suffix = static_cast<char>(std::toupper(static_cast<unsigned char>(digits.back())));
+    if (suffix == 'K' || suffix == 'M' || suffix == 'G') {
+      scale = suffix == 'K' ? (1 << 10) : suffix == 'M' ? (1 << 20) : (int64_t{1} << 30);
+      digits.pop_back();
+    }
+  }
+  int64_t value = 0;
+  ok = absl::SimpleAtoi(digits, &value) && value > 0 && value <= INT64_MAX / scale;
+  return value * scale;
+}
+
+} // namespace
+
+absl::StatusOr<RematOptions> parsePolicy(const std::string &text) {
+  RematOptions options;
+  if (text == "none")
+    return options;
+  if (text == "regions") {
+    options.policy = Policy::Regions;
+    return options;
+  }
+  auto equals = text.find('=');
+  std::string name = text.substr(0, equals);
+  std::string argument = equals == std::string::npos ? "" : text.substr(equals + 1);
+  if (name == "segments") {
+    options.policy = Policy::Segments;
+    if (!absl::SimpleAtoi(argument, &options.segments) || options.segments < 1)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "segments=N needs a positive whole number of segments, got '", argument, "'"));
+    return options;
+  }
+  if (name == "budget") {
+    options.policy = Policy::Budget;
+    bool ok = false;
+    options.budgetBytes = parseBytes(argument, ok);
+    if (!ok)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "budget=BYTES needs a positive byte count (optionally with K, M or G), got '", argument,
+          "'"));
+    return options;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown rematerialization policy '", text,
+                                                 "'; expected none, regions, segments=N or "
+                                                 "budget=BYTES"));
+}
+
+absl::StatusOr<RematResult> rematerialize(const TrainingGraph &graph, const RematOptions &options) {
+  RematResult result;
+  RematStats &stats = result.stats;
+  for (const GraphOp &op : graph.ops) {
+    stats.totalFlops += op.flops;
+    if (op.forward)
+      stats.forwardFlops += op.flops;
+  }
+  auto before = measure(graph, std::vector<bool>(graph.ops.size(), false), options.alignment,
+                        /*pack=*/true, stats.evaluations);
+  if (!before.ok())
+    return before.status();
+  stats.loadBefore = before->evaluation.load;
+  stats.arenaBefore = before->arena;
+
+  Users users = findUsers(graph);
+  switch (options.policy) {
+  case Policy::None:
+    result.chosen.assign(graph.ops.size(), false);
+    break;
+  case Policy::Regions: {
+    std::vector<int64_t> regionOfOp(graph.ops.size());
+    for (size_t i = 0; i < graph.ops.size(); ++i)
+      regionOfOp[i] = graph.ops[i].region;
+    result.chosen = chooseInteriors(graph, users, regionOfOp);
+    break;
+  }
+  case Policy::Segments:
+    if (options.segments < 1)
+      return absl::InvalidArgumentError("segments must be >= 1");
+    result.chosen = chooseInteriors(graph, users, segmentForwardOps(graph, options.segments));
+    break;
+  case Policy::Budget: {
+    auto chosen = BudgetSearch(graph, options, stats).run();
+    if (!chosen.ok())
+      return chosen.status();
+    result.chosen = std::move(*chosen);
+    break;
+  }
+  }
+  auto after = measure(graph, result.chosen, options.alignment, /*pack=*/true, stats.evaluations);
+  if (!after.ok())
+    return after.status();
+  stats.loadAfter = after->evaluation.load;
+  stats.arenaAfter = after->arena;
+  result.schedule = std::move(after->schedule);
+  fillStats(graph, result.schedule, stats);
+  return result;
+}
+
+} // namespace tidemark::remat

@@ -37,7 +37,10 @@ Status decodeShape(const fb::Tensor &t, LoadedTensor *out, const std::string &wh
   out->shape.rank = static_cast<int>(rank);
   int64_t elements = 1;
   for (size_t i = 0; i < rank; ++i) {
-    int64_t d = shape->Get(static_cast<flatbuffers::uoffset_t>(i));
+    // The verifier guarantees 4-byte alignment of vectors only; a corrupt offset can leave 8-byte
+    // elements misaligned, so read them bytewise.
+    int64_t d;
+    std::memcpy(&d, shape->Data() + i * sizeof(int64_t), sizeof(d));
     if (d < 0 || d > kMaxDim)
       return InvalidArgument(what + " has dimension " + std::to_string(i) + " = " +
                              std::to_string(d) + ", expected 0.." + std::to_string(kMaxDim));

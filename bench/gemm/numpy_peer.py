@@ -10,6 +10,7 @@ measured ~5 GFLOP/s, which would handicap the peer. Output goes to preallocated 
 """
 import argparse
 import json
+import re
 import sys
 import time
 
@@ -55,17 +56,32 @@ def seconds_per_call(multiply, min_time, repetitions):
     return timings, cpu_timings
 
 
+def shapes_of_benchmark(path, threads):
+    """[m, n, k, trans_a, trans_b, batch] of every bench_gemm case run on `threads` threads."""
+    with open(path) as f:
+        run = json.load(f)
+    shapes = []
+    for bench in run["benchmarks"]:
+        args = {key: int(value) for key, value in re.findall(r"(\w+):(\d+)", bench["name"])}
+        shape = [args[key] for key in ("m", "n", "k", "ta", "tb", "batch")]
+        if args["threads"] == threads and shape not in shapes:
+            shapes.append(shape)
+    return shapes
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--shapes", required=True,
-                        help="JSON list of [m, n, k, trans_a, trans_b, batch]")
+    parser.add_argument("--bench-json", required=True,
+                        help="bench_gemm --benchmark_format=json output; its shapes are run")
+    parser.add_argument("--threads", type=int, required=True,
+                        help="run only the shapes bench_gemm ran on this many threads")
     parser.add_argument("--min-time", type=float, default=0.3)
     parser.add_argument("--repetitions", type=int, default=3)
     args = parser.parse_args()
     from threadpoolctl import threadpool_info
     rng = np.random.default_rng(0)
     results = []
-    for m, n, k, trans_a, trans_b, batch in json.loads(args.shapes):
+    for m, n, k, trans_a, trans_b, batch in shapes_of_benchmark(args.bench_json, args.threads):
         multiply = make_multiply(m, n, k, trans_a, trans_b, batch, rng)
         timings, cpu_timings = seconds_per_call(multiply, args.min_time, args.repetitions)
         flops = 2.0 * batch * m * n * k

@@ -30,17 +30,11 @@ build() {
   ninja -C "$BUILD_DIR" -j2 bench_gemm >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
 }
 
-# The peer's shapes per thread count: [m, n, k, trans_a, trans_b, batch], as in bench_gemm.cc.
-SHAPES_2='[[2048,768,768,0,0,1],[2048,768,3072,0,0,1],[2048,3072,768,0,0,1],
-  [768,3072,2048,1,0,1],[2048,768,3072,0,1,1],[768,768,2048,1,0,1],[2048,768,768,0,1,1],
-  [64,64,64,0,0,1],[512,512,64,0,0,8]]'
-SHAPES_1='[[2048,768,768,0,0,1],[2048,768,3072,0,0,1],[2048,3072,768,0,0,1],[64,64,64,0,0,1]]'
-
-run_peer() { # threads shapes output
+run_peer() { # threads bench_gemm-json output: the shapes bench_gemm ran on that many threads
   # Only for this command: drop any core-type/L2 overrides so OpenBLAS detects the CPU itself.
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE LD_LIBRARY_PATH="$OPENBLAS_DIR" \
     OPENBLAS_NUM_THREADS="$1" /usr/bin/python3 "$REPO/bench/gemm/numpy_peer.py" \
-    --shapes "$2" --repetitions "$REPETITIONS" >"$3"
+    --bench-json "$2" --threads "$1" --repetitions "$REPETITIONS" >"$3"
 }
 
 install_peer
@@ -50,8 +44,8 @@ for round in $(seq "$ROUNDS"); do
   echo "round $round/$ROUNDS: bench_gemm, then NumPy+OpenBLAS" >&2
   "$BUILD_DIR/bench/gemm/bench_gemm" --benchmark_repetitions="$REPETITIONS" \
     --benchmark_min_time=0.3 --benchmark_format=json >"$OUT/tidemark-$round.json" 2>/dev/null
-  run_peer 2 "$SHAPES_2" "$OUT/peer2-$round.json"
-  run_peer 1 "$SHAPES_1" "$OUT/peer1-$round.json"
+  run_peer 2 "$OUT/tidemark-$round.json" "$OUT/peer2-$round.json"
+  run_peer 1 "$OUT/tidemark-$round.json" "$OUT/peer1-$round.json"
 done
 echo "machine: $(nproc) cores, load average $LOAD_BEFORE at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 /usr/bin/python3 "$REPO/bench/gemm/make_table.py" --tidemark "$OUT"/tidemark-*.json \

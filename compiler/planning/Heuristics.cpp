@@ -11,9 +11,12 @@ namespace tidemark::planning {
 namespace {
 
 /// Finds, for a buffer, the already inserted buffers whose intervals intersect its own. Time is
-/// compressed to the distinct endpoints and cut into blocks of kBlockSections sections; each
-/// block lists the inserted buffers touching it. Blocks keep the lists short on long schedules
-/// while costing a long-lived buffer only one entry per block it spans.
+/// compressed to the distinct endpoints (sections) and cut into blocks at several levels: level
+/// L has blocks of kBaseSections * kFanout^L sections. A buffer is filed at the finest level whose
+/// blocks are at least as wide as it is, so it sits in at most two blocks; a query visits, at every
+/// level, the blocks its interval touches. Short buffers are thus never listed in many blocks and
+/// long ones never scanned many times: the cost of a query is close to the number of overlapping
+/// buffers plus the number of blocks visited.
 class OverlapIndex {
 public:
   explicit OverlapIndex(const std::vector<Buffer> &buffers) : buffers(buffers) {
@@ -23,44 +26,57 @@ public:
     }
     std::sort(points.begin(), points.end());
     points.erase(std::unique(points.begin(), points.end()), points.end());
-    blocks.resize(points.size() / kBlockSections + 1);
+    size_t width = kBaseSections;
+    do {
+      levels.emplace_back(points.size() / width + 1);
+      width *= kFanout;
+    } while (width / kFanout < points.size());
     seen.assign(buffers.size(), 0);
   }
 
   void insert(size_t index) {
-    auto [first, last] = blockRange(buffers[index]);
-    for (size_t block = first; block <= last; ++block)
-      blocks[block].push_back(index);
+    auto [first, last] = sections(buffers[index]);
+    size_t level = 0, width = kBaseSections;
+    while (level + 1 < levels.size() && last - first + 1 > width) {
+      ++level;
+      width *= kFanout;
+    }
+    for (size_t block = first / width; block <= last / width; ++block)
+      levels[level][block].push_back(index);
   }
 
   /// Appends to `out` every inserted buffer whose interval intersects buffers[index]'s.
   void overlapping(size_t index, std::vector<size_t> &out) {
     ++stamp;
     const Buffer &buffer = buffers[index];
-    auto [first, last] = blockRange(buffer);
-    for (size_t block = first; block <= last; ++block)
-      for (size_t other : blocks[block]) {
-        if (seen[other] == stamp)
-          continue;
-        seen[other] = stamp;
-        if (buffers[other].start < buffer.end && buffer.start < buffers[other].end)
-          out.push_back(other);
-      }
+    auto [first, last] = sections(buffer);
+    size_t width = kBaseSections;
+    for (std::vector<std::vector<size_t>> &blocks : levels) {
+      for (size_t block = first / width; block <= last / width; ++block)
+        for (size_t other : blocks[block]) {
+          if (seen[other] == stamp)
+            continue;
+          seen[other] = stamp;
+          if (buffers[other].start < buffer.end && buffer.start < buffers[other].end)
+            out.push_back(other);
+        }
+      width *= kFanout;
+    }
   }
 
 private:
-  static constexpr size_t kBlockSections = 32;
+  static constexpr size_t kBaseSections = 16, kFanout = 8;
 
-  std::pair<size_t, size_t> blockRange(const Buffer &buffer) const {
+  /// First and last section covered (section k = [points[k], points[k+1])).
+  std::pair<size_t, size_t> sections(const Buffer &buffer) const {
     size_t first = std::lower_bound(points.begin(), points.end(), buffer.start) - points.begin();
-    size_t last = std::lower_bound(points.begin(), points.end(), buffer.end) - points.begin();
-    // The buffer covers the sections first .. last-1 (section k = [points[k], points[k+1])).
-    return {first / kBlockSections, (last - 1) / kBlockSections};
+    size_t end = std::lower_bound(points.begin(), points.end(), buffer.end) - points.begin();
+    return {first, end - 1};
   }
 
   const std::vector<Buffer> &buffers;
   std::vector<int64_t> points;
-  std::vector<std::vector<size_t>> blocks;
+  std::vector<std::vector<std::vector<size_t>>> levels;
   std::vector<uint64_t> seen;
   uint64_t stamp = 0;
 };

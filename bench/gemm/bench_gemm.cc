@@ -1,6 +1,7 @@
 // bench_gemm: GFLOP/s of tidemark::kernels::Gemm on transformer-sized shapes, their backward-pass
 // transposes and small batched shapes. bench/gemm/run.sh runs it next to NumPy+OpenBLAS.
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <random>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "hwy/targets.h"
 #include "runtime/core/thread_pool.h"
 #include "runtime/kernels/gemm.h"
 
@@ -98,4 +100,33 @@ BENCHMARK(BM_Gemm)
 } // namespace kernels
 } // namespace tidemark
 
-BENCHMARK_MAIN();
+// --hwy_target=NAME (e.g. AVX2) forces a compiled Highway target, to measure the fallbacks that
+// machines without AVX-512 would run. Everything else goes to Google Benchmark.
+int main(int argc, char **argv) {
+  const std::string flag = "--hwy_target=";
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind(flag, 0) != 0) {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    bool found = false;
+    for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+      if (arg.substr(flag.size()) == hwy::TargetName(target)) {
+        hwy::SetSupportedTargetsForTest(target);
+        found = true;
+      }
+    }
+    if (!found) {
+      std::fprintf(stderr, "bench_gemm: %s is not a compiled and supported Highway target\n",
+                   arg.c_str());
+      return 1;
+    }
+  }
+  argc = kept;
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -22,7 +22,8 @@
 // survive parsing, the function also carries `tide.param_names` (the parameters' names, in
 // argument order) and `tide.input_names` (the inputs' names, in argument order).
 //
-// Thread-safety: a GraphBuilder is a plain value; use one from one thread at a time.
+// Thread-safety: a GraphBuilder is a plain value; use one from one thread at a time. A moved-from
+// GraphBuilder may only be destroyed or assigned to.
 #ifndef TIDEMARK_BUILDER_H_
 #define TIDEMARK_BUILDER_H_
 

@@ -15,6 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if !__has_include(<nlohmann/json.hpp>)
+#error "safetensors.cc needs nlohmann/json: install nlohmann-json3-dev (scripts/setup.sh does)"
+#endif
 #include <nlohmann/json.hpp>
 
 // Tensor bytes are copied as they are in memory, which is safetensors' byte order only on a

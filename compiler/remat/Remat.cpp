@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <numeric>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -141,6 +142,21 @@ void fillStats(const TrainingGraph &graph, const Schedule &schedule, RematStats 
   }
 }
 
+/// Bytes above `target`, summed over the steps: progress when several steps share the peak.
+int64_t excessArea(const Evaluation &evaluation, int64_t target) {
+  int64_t area = 0;
+  for (int64_t live : evaluation.liveBytes)
+    area += std::max<int64_t>(0, live - target);
+  return area;
+}
+
+/// A trial is better when its LOAD is lower, or equal with less memory above the target.
+bool improves(const Evaluation &trial, const Evaluation &current, int64_t target) {
+  if (trial.load != current.load)
+    return trial.load < current.load;
+  return excessArea(trial, target) < excessArea(current, target);
+}
+
 /// The budget search of Remat.h.
 class BudgetSearch {
 public:
@@ -151,6 +167,8 @@ public:
   absl::StatusOr<std::vector<bool>> run();
 
 private:
+  /// The greedy search; true when it met the budget (the choice is in `chosen`).
+  absl::StatusOr<bool> runGreedy();
   absl::StatusOr<Measured> measureChoice(bool pack) {
     return measure(graph, chosen, options.alignment, pack, stats.evaluations);
   }
@@ -164,7 +182,7 @@ private:
   };
   Closure closureOf(int64_t op, const Measured &current) const;
   std::vector<int64_t> nextBatch(const Measured &current, int64_t excess) const;
-  absl::StatusOr<Measured> refine(Measured best);
+  absl::StatusOr<Measured> refine();
 
   const TrainingGraph &graph;
   const RematOptions &options;
@@ -172,6 +190,7 @@ private:
   Users users;
   std::vector<int64_t> candidates;
   std::vector<bool> chosen, rejected;
+  int64_t smallestArena = INT64_MAX;
 };
 
 BudgetSearch::Closure BudgetSearch::closureOf(int64_t opIndex, const Measured &current) const {
@@ -179,6 +198,13 @@ BudgetSearch::Closure BudgetSearch::closureOf(int64_t opIndex, const Measured &c
   auto liveAtPeak = [&](int64_t value) {
     auto [start, end] = current.evaluation.liveRange[value];
     return start <= peak && peak < end;
+  };
+  const std::vector<int64_t> &groupOf = current.evaluation.groupOfValue;
+  auto sharesStorage = [&](int64_t value) {
+    for (int64_t result : graph.ops[opIndex].results)
+      if (groupOf[result] == groupOf[value])
+        return true;
+    return false;
   };
   Closure closure;
   std::vector<int64_t> worklist{opIndex};
@@ -194,7 +220,10 @@ BudgetSearch::Closure BudgetSearch::closureOf(int64_t opIndex, const Measured &c
     closure.flops += graph.ops[current].flops;
     for (int64_t operand : graph.ops[current].operands) {
       const GraphValue &value = graph.values[operand];
-      if (value.pinned || liveAtPeak(operand) || (value.def >= 0 && chosen[value.def]) ||
+      // An input alive at the peak costs nothing more, unless it is alive only because it
+      // shares storage (in place, or as a view) with what this chain is meant to free.
+      bool freeInput = liveAtPeak(operand) && !sharesStorage(operand);
+      if (value.pinned || freeInput || (value.def >= 0 && chosen[value.def]) ||
           (value.def >= 0 && inClosure[value.def]))
         continue;
       bool chainable = value.def >= 0 && graph.ops[value.def].recomputable &&
@@ -246,36 +275,45 @@ std::vector<int64_t> BudgetSearch::nextBatch(const Measured &current, int64_t ex
   return batch;
 }
 
-absl::StatusOr<Measured> BudgetSearch::refine(Measured best) {
-  // Most expensive choices first; stop after a bounded number of trials.
+absl::StatusOr<Measured> BudgetSearch::refine() {
+  // Un-recompute the most expensive choices first, while the packed arena stays in budget;
+  // stop after a bounded number of trials.
   std::vector<int64_t> order;
   for (size_t i = 0; i < chosen.size(); ++i)
     if (chosen[i] && graph.ops[i].flops > 0)
       order.push_back(static_cast<int64_t>(i));
-  std::sort(order.begin(), order.end(),
-            [&](int64_t a, int64_t b) { return graph.ops[a].flops > graph.ops[b].flops; });
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return graph.ops[a].flops > graph.ops[b].flops ||
+           (graph.ops[a].flops == graph.ops[b].flops && a < b);
+  });
   int64_t trials = 0;
   for (int64_t op : order) {
-    if (++trials > 256)
+    if (++trials > 128)
       break;
     chosen[op] = false;
-    auto trial = measureChoice(/*pack=*/true);
+    auto trial = measureChoice(/*pack=*/false);
     if (!trial.ok())
       return trial.status();
-    if (trial->arena <= options.budgetBytes)
-      best = std::move(*trial);
-    else
+    bool fits = trial->evaluation.load <= options.budgetBytes; // LOAD bounds every arena.
+    if (fits) {
+      auto arena = packedArena(trial->evaluation.problem);
+      if (!arena.ok())
+        return arena.status();
+      fits = *arena <= options.budgetBytes;
+    }
+    if (!fits)
       chosen[op] = true;
   }
-  return best;
+  return measureChoice(/*pack=*/true);
 }
 
-absl::StatusOr<std::vector<bool>> BudgetSearch::run() {
+absl::StatusOr<bool> BudgetSearch::runGreedy() {
   rejected.assign(graph.ops.size(), false);
+  std::fill(chosen.begin(), chosen.end(), false);
   auto current = measureChoice(/*pack=*/true);
   if (!current.ok())
     return current.status();
-  int64_t smallestArena = current->arena;
+  smallestArena = std::min(smallestArena, current->arena);
   int64_t target = options.budgetBytes;
   while (current->arena > options.budgetBytes) {
     if (current->evaluation.load <= target) {
@@ -290,7 +328,7 @@ absl::StatusOr<std::vector<bool>> BudgetSearch::run() {
     auto trial = measureChoice(/*pack=*/false);
     if (!trial.ok())
       return trial.status();
-    if (trial->evaluation.load >= current->evaluation.load) {
+    if (!improves(trial->evaluation, current->evaluation, target)) {
       for (int64_t op : batch)
         chosen[op] = false;
       for (int64_t op : batch) // Reject the batch's ops one at a time, the cheapest first.
@@ -300,27 +338,77 @@ absl::StatusOr<std::vector<bool>> BudgetSearch::run() {
         }
       continue;
     }
-    bool pack = trial->evaluation.load <= target;
-    if (pack) {
+    trial->arena = INT64_MAX; // Not packed: certainly above the budget while LOAD is.
+    if (trial->evaluation.load <= target) {
       auto arena = packedArena(trial->evaluation.problem);
       if (!arena.ok())
         return arena.status();
       trial->arena = *arena;
       smallestArena = std::min(smallestArena, trial->arena);
-    } else {
-      trial->arena = INT64_MAX; // Not packed yet: certainly above the budget.
     }
     current = std::move(trial);
   }
-  if (current->arena > options.budgetBytes) {
-    // Report the smallest arena reached: where the search stalled, every candidate recomputed,
-    // or the best packed on the way.
-    if (current->arena == INT64_MAX) {
-      auto arena = packedArena(current->evaluation.problem);
-      if (!arena.ok())
-        return arena.status();
-      smallestArena = std::min(smallestArena, *arena);
-    }
+  if (current->arena == INT64_MAX) {
+    auto arena = packedArena(current->evaluation.problem);
+    if (!arena.ok())
+      return arena.status();
+    smallestArena = std::min(smallestArena, *arena);
+  }
+  return current->arena <= options.budgetBytes;
+}
+
+absl::StatusOr<std::vector<bool>> BudgetSearch::run() {
+  // The best solution found: the greedy search, then each structured starting point (every
+  // checkpoint region's interior, segments=k for several k) that fits, each refined. The
+  // cheapest in extra FLOPs wins, so the result is never costlier than those policies.
+  std::optional<std::pair<int64_t, std::vector<bool>>> best;
+  auto consider = [&]() -> absl::Status {
+    auto refined = refine();
+    if (!refined.ok())
+      return refined.status();
+    int64_t flops = refined->schedule.extraFlops;
+    if (!best || flops < best->first)
+      best.emplace(flops, chosen);
+    return absl::OkStatus();
+  };
+  auto greedy = runGreedy();
+  if (!greedy.ok())
+    return greedy.status();
+  if (*greedy) {
+    if (absl::Status status = consider(); !status.ok())
+      return status;
+  }
+  std::vector<std::vector<int64_t>> groupings;
+  std::vector<int64_t> regionOfOp(graph.ops.size());
+  bool anyRegion = false;
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    regionOfOp[i] = graph.ops[i].region;
+    anyRegion = anyRegion || regionOfOp[i] >= 0;
+  }
+  if (anyRegion)
+    groupings.push_back(regionOfOp);
+  for (int64_t count : {2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64})
+    groupings.push_back(segmentForwardOps(graph, count));
+  // Measure every starting point; refine only the two cheapest that fit (refining costs up to
+  // 128 schedule evaluations each).
+  std::vector<std::pair<int64_t, std::vector<bool>>> fitting;
+  for (const std::vector<int64_t> &grouping : groupings) {
+    chosen = chooseInteriors(graph, users, grouping);
+    auto start = measureChoice(/*pack=*/true);
+    if (!start.ok())
+      return start.status();
+    smallestArena = std::min(smallestArena, start->arena);
+    if (start->arena <= options.budgetBytes)
+      fitting.emplace_back(start->schedule.extraFlops, chosen);
+  }
+  std::sort(fitting.begin(), fitting.end(),
+            [](const auto &a, const auto &b) { return a.first < b.first; });
+  for (size_t i = 0; i < fitting.size() && i < 2; ++i) {
+    chosen = fitting[i].second;
+    if (absl::Status status = consider(); !status.ok())
+      return status;
+  }
+  if (!best) {
     std::fill(chosen.begin(), chosen.end(), false);
     for (int64_t op : candidates)
       chosen[op] = true;
@@ -331,10 +419,7 @@ absl::StatusOr<std::vector<bool>> BudgetSearch::run() {
         absl::StrCat("no rematerialization fits the budget of ", options.budgetBytes,
                      " bytes: the smallest arena tide-remat reaches is ", smallestArena, " bytes"));
   }
-  auto refined = refine(std::move(*current));
-  if (!refined.ok())
-    return refined.status();
-  return chosen;
+  return best->second;
 }
 
 int64_t parseBytes(const std::string &text, bool &ok) {

@@ -119,24 +119,27 @@ absl::StatusOr<Evaluation> evaluate(const TrainingGraph &graph, const Schedule &
   Evaluation result;
   result.problem = liveness->toProblem(alignment);
   result.liveRange.resize(values.size());
+  result.groupOfValue = liveness->groupOfValue;
   for (size_t i = 0; i < values.size(); ++i) {
     const planning::StorageGroup &group = liveness->groups[liveness->groupOfValue[i]];
     if (!group.pinned)
       result.liveRange[i] = {group.start, group.end};
   }
-  // LOAD and the step where it is reached: a sweep over start/end events.
-  std::vector<std::pair<int64_t, int64_t>> events; // (step, +/- bytes), ends first at a tie.
+  // The live bytes of every step (difference array), LOAD and a step where it is reached.
+  size_t steps = schedule.instances.size();
+  std::vector<int64_t> delta(steps + 1, 0);
   for (const planning::Buffer &buffer : result.problem.buffers) {
-    events.emplace_back(buffer.start, buffer.size);
-    events.emplace_back(buffer.end, -buffer.size);
+    delta[static_cast<size_t>(std::max<int64_t>(buffer.start, 0))] += buffer.size;
+    delta[static_cast<size_t>(std::min<int64_t>(buffer.end, steps))] -= buffer.size;
   }
-  std::sort(events.begin(), events.end());
+  result.liveBytes.resize(steps);
   int64_t live = 0;
-  for (const auto &[step, delta] : events) {
-    live += delta;
+  for (size_t step = 0; step < steps; ++step) {
+    live += delta[step];
+    result.liveBytes[step] = live;
     if (live > result.load) {
       result.load = live;
-      result.peakStep = step;
+      result.peakStep = static_cast<int64_t>(step);
     }
   }
   return result;

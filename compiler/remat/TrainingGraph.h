@@ -73,6 +73,11 @@ struct Evaluation {
   int64_t load = 0;          ///< LOAD: the most bytes live at one step.
   int64_t peakStep = 0;      ///< A step where LOAD is reached.
   planning::Problem problem; ///< The buffers to pack (one per storage group in the arena).
+  /// Per schedule value: its storage group (values sharing storage through views or in-place
+  /// reuse have the same group).
+  std::vector<int64_t> groupOfValue;
+  /// Arena bytes live at each step (LOAD is the maximum).
+  std::vector<int64_t> liveBytes;
   /// Per schedule value: the [start, end) of its storage group in the arena ({0, 0} if pinned).
   std::vector<std::pair<int64_t, int64_t>> liveRange;
 };

@@ -167,7 +167,7 @@ HWY_INLINE void Transpose8x8(const float *HWY_RESTRICT src, size_t x_stride,
                              float *HWY_RESTRICT dst, size_t dst_stride) {
   const hn::Full256<float> d;
   const hn::Full256<double> dd;
-  hn::Vec<decltype(dd)> quad[8]; // quad[2g + h]: lines 4g..4g+3, k pairs from interleave h.
+  hn::Vec<decltype(dd)> quad[8]; // quad[4g + j]: lines 4g..4g+3 at k = j and (upper half) 4 + j.
   for (size_t g = 0; g < 2; ++g) {
     const float *lines = src + 4 * g * x_stride;
     const auto l0 = hn::LoadU(d, lines), l1 = hn::LoadU(d, lines + x_stride);
@@ -176,7 +176,6 @@ HWY_INLINE void Transpose8x8(const float *HWY_RESTRICT src, size_t x_stride,
     const auto hi01 = hn::BitCast(dd, hn::InterleaveUpper(d, l0, l1));
     const auto lo23 = hn::BitCast(dd, hn::InterleaveLower(d, l2, l3));
     const auto hi23 = hn::BitCast(dd, hn::InterleaveUpper(d, l2, l3));
-    // Per 128-bit block b: k = 4b + 0, 4b + 1, 4b + 2, 4b + 3 for lines 4g..4g+3.
     quad[4 * g + 0] = hn::InterleaveLower(dd, lo01, lo23);
     quad[4 * g + 1] = hn::InterleaveUpper(dd, lo01, lo23);
     quad[4 * g + 2] = hn::InterleaveLower(dd, hi01, hi23);

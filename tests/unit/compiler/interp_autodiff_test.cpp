@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 
@@ -65,13 +66,17 @@ protected:
     return module;
   }
 
-  /// Runs tide-autodiff with optimizer=none on every function of `module`.
-  LogicalResult differentiate(ModuleOp module) {
+  /// Runs tide-autodiff on every function of `module` (optimizer=none by default).
+  LogicalResult differentiate(ModuleOp module, tide::AutodiffOptions options = noOptimizer()) {
     PassManager pm(&context);
-    tide::AutodiffOptions options;
-    options.optimizer = "none";
     pm.addNestedPass<func::FuncOp>(tide::createAutodiff(options));
     return pm.run(module);
+  }
+
+  static tide::AutodiffOptions noOptimizer() {
+    tide::AutodiffOptions options;
+    options.optimizer = "none";
+    return options;
   }
 
   /// The whole check on the function of `original` and of its differentiated copy `training`.
@@ -201,6 +206,106 @@ TEST_F(AutodiffGradientTest, EveryDifferentiableOp) {
   ASSERT_TRUE(original && training);
   ASSERT_TRUE(succeeded(differentiate(*training)));
   checkGradients(*original, *training, /*seed=*/3, /*range=*/1.0, kSmoothStep);
+}
+
+//===----------------------------------------------------------------------===//
+// The optimizer step applies the checked gradients to the right parameters and states
+//===----------------------------------------------------------------------===//
+
+/// New parameter and states of one element after one step, written from the ODS formulas
+/// (PyTorch conventions). `first`/`second` are the velocity, or Adam's m and v.
+struct ElementUpdate {
+  double param, first, second;
+};
+
+ElementUpdate expectedUpdate(const tide::AutodiffOptions &o, double param, double grad,
+                             double first, double second, int64_t step) {
+  double g = grad + o.weightDecay * param;
+  if (o.optimizer == "sgd" && o.momentum == 0.0)
+    return {param - o.learningRate * g, 0.0, 0.0};
+  if (o.optimizer == "sgd") {
+    double velocity = o.momentum * first + g;
+    return {param - o.learningRate * velocity, velocity, 0.0};
+  }
+  double m = o.beta1 * first + (1 - o.beta1) * g;
+  double v = o.beta2 * second + (1 - o.beta2) * g * g;
+  double mHat = m / (1 - std::pow(o.beta1, step)), vHat = v / (1 - std::pow(o.beta2, step));
+  return {param - o.learningRate * mHat / (std::sqrt(vHat) + o.epsilon), m, v};
+}
+
+TEST_F(AutodiffGradientTest, OptimizerStepsApplyTheGradients) {
+  tide::AutodiffOptions sgd, momentum, adam;
+  sgd.optimizer = "sgd";
+  sgd.learningRate = 0.1;
+  momentum = sgd;
+  momentum.momentum = 0.9;
+  momentum.weightDecay = 0.01;
+  adam.optimizer = "adam";
+  adam.learningRate = 1e-3;
+  adam.weightDecay = 0.01;
+  for (const tide::AutodiffOptions &options : {sgd, momentum, adam}) {
+    SCOPED_TRACE(options.optimizer + " momentum " + std::to_string(options.momentum));
+    auto gradModule = parseFile("examples/mlp.mlir");
+    auto stepModule = parseFile("examples/mlp.mlir");
+    ASSERT_TRUE(gradModule && stepModule);
+    ASSERT_TRUE(succeeded(differentiate(*gradModule)) &&
+                succeeded(differentiate(*stepModule, options)));
+    func::FuncOp gradients = onlyFunction(*gradModule), step = onlyFunction(*stepModule);
+    auto args = makeRandomArguments(step, /*seed=*/11, /*range=*/0.25);
+    ASSERT_TRUE(succeeded(args));
+    auto grads =
+        interpret(gradients, ArrayRef<Tensor>(*args).take_front(gradients.getNumArguments()));
+    InterpreterOptions interpreterOptions;
+    interpreterOptions.adamStep = 3;
+    auto results = interpret(step, *args, interpreterOptions);
+    ASSERT_TRUE(succeeded(grads) && succeeded(results));
+    EXPECT_EQ((*results)[0][0], (*grads)[0][0]); // the same loss
+
+    // Where each parameter's gradient and states are.
+    DenseMap<int64_t, const Tensor *> gradientOfParam;
+    for (unsigned index = 1; index < grads->size(); ++index)
+      gradientOfParam[gradientOf(gradients, index)] = &(*grads)[index];
+    // The state arguments of each parameter by kind: slot 1 is the velocity or Adam's m, slot 2
+    // Adam's v (-1: none).
+    DenseMap<int64_t, std::array<int64_t, 3>> slotsOfParam;
+    unsigned stateCount = 0;
+    for (unsigned arg = 0; arg < step.getNumArguments(); ++arg) {
+      auto owner = step.getArgAttrOfType<IntegerAttr>(arg, "tide.state_of");
+      auto kind = step.getArgAttrOfType<StringAttr>(arg, "tide.state");
+      if (!owner || !kind)
+        continue;
+      auto &slots = slotsOfParam.try_emplace(owner.getInt(), std::array<int64_t, 3>{-1, -1, -1})
+                        .first->second;
+      slots[kind.getValue() == "adam_v" ? 2 : 1] = arg;
+      ++stateCount;
+    }
+
+    unsigned checked = 0;
+    for (unsigned index = 1; index < results->size(); ++index) {
+      auto updates = step.getResultAttrOfType<IntegerAttr>(index, "tide.updates");
+      ASSERT_TRUE(updates) << "result #" << index;
+      int64_t target = updates.getInt();
+      auto owner = step.getArgAttrOfType<IntegerAttr>(target, "tide.state_of");
+      int64_t param = owner ? owner.getInt() : target;
+      ASSERT_TRUE(gradientOfParam.count(param)) << "result #" << index;
+      std::array<int64_t, 3> slots = {-1, -1, -1};
+      if (auto found = slotsOfParam.find(param); found != slotsOfParam.end())
+        slots = found->second;
+      int64_t slot = !owner ? 0 : target == slots[1] ? 1 : 2;
+      for (int64_t i = 0; i < (*results)[index].numElements(); ++i) {
+        double first = slots[1] >= 0 ? (*args)[slots[1]][i] : 0.0;
+        double second = slots[2] >= 0 ? (*args)[slots[2]][i] : 0.0;
+        ElementUpdate expected = expectedUpdate(options, (*args)[param][i],
+                                                (*gradientOfParam[param])[i], first, second, 3);
+        double want = slot == 0 ? expected.param : slot == 1 ? expected.first : expected.second;
+        ASSERT_NEAR((*results)[index][i], want, 1e-12 * std::max(1.0, std::fabs(want)))
+            << "result #" << index << " element " << i;
+      }
+      ++checked;
+    }
+    // Every parameter, and each of its states, is updated once.
+    EXPECT_EQ(checked, 4 + stateCount);
+  }
 }
 
 } // namespace

@@ -200,7 +200,7 @@ HWY_INLINE float Dot(const float *HWY_RESTRICT a, const float *HWY_RESTRICT b, s
   return hn::GetLane(hn::SumOfLanes(d, sum));
 }
 
-// Lanes [lane0, lane0 + N) of a row whose first `invalid` entries are masked out.
+// Of the vector covering row positions [lane0, lane0 + N), the lanes at or after `first_valid`.
 HWY_INLINE hn::Mask<DF> LanesAtOrAfter(DF d, size_t lane0, size_t first_valid) {
   const size_t lanes = hn::Lanes(d);
   const size_t invalid = first_valid <= lane0 ? 0 : std::min(first_valid - lane0, lanes);

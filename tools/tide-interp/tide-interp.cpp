@@ -100,6 +100,8 @@ int main(int argc, char **argv) {
 
   MLIRContext context;
   context.loadDialect<tide::TideDialect, func::FuncDialect>();
+  // Diagnostics point at the source line; a dump of the whole op would bury them.
+  context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   std::string error;

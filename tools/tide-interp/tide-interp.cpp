@@ -117,6 +117,10 @@ int main(int argc, char **argv) {
   func::FuncOp function = selectFunction(*module);
   if (!function)
     return 1;
+  if (!(range > 0.0) || !std::isfinite(range)) {
+    llvm::errs() << "tide-interp: --range must be positive and finite, got " << range << "\n";
+    return 1;
+  }
   auto args = tide::interp::makeRandomArguments(function, seed, range);
   if (failed(args))
     return 1;

@@ -2,8 +2,10 @@
 
 Also reports GFLOP per CPU-second of the whole process (all OpenBLAS threads).
 
-Run with /usr/bin/python3, LD_LIBRARY_PATH pointing at the OpenBLAS pthread build and
-OPENBLAS_NUM_THREADS set (bench/gemm/run.sh does this). Transposes are passed as transposed
+Usage: numpy_peer.py [--repetitions N] BENCHMARK_NAME... (names as bench_gemm lists them; the
+thread count in the name is not applied here: set OPENBLAS_NUM_THREADS to it). Run with
+/usr/bin/python3 and LD_LIBRARY_PATH pointing at the OpenBLAS pthread build (bench/gemm/run.sh
+does all this). Transposes are passed as transposed
 views, which NumPy hands to sgemm as transpose flags without copying. A batch runs one 2-D
 np.matmul (one sgemm) per item: np.matmul on 3-D arrays does not call BLAS in NumPy 1.24 and
 measured ~5 GFLOP/s, which would handicap the peer. Output goes to preallocated arrays.
@@ -56,32 +58,23 @@ def seconds_per_call(multiply, min_time, repetitions):
     return timings, cpu_timings
 
 
-def shapes_of_benchmark(path, threads):
-    """[m, n, k, trans_a, trans_b, batch] of every bench_gemm case run on `threads` threads."""
-    with open(path) as f:
-        run = json.load(f)
-    shapes = []
-    for bench in run["benchmarks"]:
-        args = {key: int(value) for key, value in re.findall(r"(\w+):(\d+)", bench["name"])}
-        shape = [args[key] for key in ("m", "n", "k", "ta", "tb", "batch")]
-        if args["threads"] == threads and shape not in shapes:
-            shapes.append(shape)
-    return shapes
+def shape_of_benchmark(name):
+    """[m, n, k, trans_a, trans_b, batch] of a bench_gemm benchmark name."""
+    args = {key: int(value) for key, value in re.findall(r"(\w+):(\d+)", name)}
+    return [args[key] for key in ("m", "n", "k", "ta", "tb", "batch")]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--bench-json", required=True,
-                        help="bench_gemm --benchmark_format=json output; its shapes are run")
-    parser.add_argument("--threads", type=int, required=True,
-                        help="run only the shapes bench_gemm ran on this many threads")
+    parser.add_argument("benchmarks", nargs="+",
+                        help="bench_gemm benchmark names (bench_gemm --benchmark_list_tests)")
     parser.add_argument("--min-time", type=float, default=0.3)
     parser.add_argument("--repetitions", type=int, default=3)
     args = parser.parse_args()
     from threadpoolctl import threadpool_info
     rng = np.random.default_rng(0)
     results = []
-    for m, n, k, trans_a, trans_b, batch in shapes_of_benchmark(args.bench_json, args.threads):
+    for m, n, k, trans_a, trans_b, batch in map(shape_of_benchmark, args.benchmarks):
         multiply = make_multiply(m, n, k, trans_a, trans_b, batch, rng)
         timings, cpu_timings = seconds_per_call(multiply, args.min_time, args.repetitions)
         flops = 2.0 * batch * m * n * k

@@ -156,6 +156,15 @@ Status checkUseInInterval(const LoadedPlan &plan, int id, int step) {
   return Status::Ok();
 }
 
+Status checkWrittenBefore(const LoadedPlan &plan, const std::vector<char> &written, int step,
+                          int id) {
+  if (plan.tensors[static_cast<size_t>(id)].location != TensorLocation::kArena ||
+      written[static_cast<size_t>(rootOf(plan, id))])
+    return Status::Ok();
+  return InvalidArgument(DescribeStep(plan, step) + " reads " + DescribeTensor(plan, id) +
+                         " before any step writes it");
+}
+
 // Every use of an arena tensor (and of its bases) lies in its interval, and no step reads an arena
 // tensor that no earlier step wrote.
 Status checkLiveness(const LoadedPlan &plan) {
@@ -175,11 +184,12 @@ Status checkLiveness(const LoadedPlan &plan) {
     for (int id : step.operands) {
       for (int v = id; v >= 0; v = plan.tensors[static_cast<size_t>(v)].view_of)
         TIDEMARK_RETURN_IF_ERROR(checkUseInInterval(plan, v, s));
-      if (plan.tensors[static_cast<size_t>(id)].location == TensorLocation::kArena &&
-          !written[static_cast<size_t>(rootOf(plan, id))])
-        return InvalidArgument(DescribeStep(plan, s) + " reads " + DescribeTensor(plan, id) +
-                               " before any step writes it");
+      TIDEMARK_RETURN_IF_ERROR(checkWrittenBefore(plan, written, s, id));
     }
+    // An accumulating MatMul also reads its result's previous contents.
+    auto *matmul = std::get_if<MatMulAttributes>(&step.attrs);
+    if (step.kernel == KernelId::kMatMul && matmul && matmul->accumulate)
+      TIDEMARK_RETURN_IF_ERROR(checkWrittenBefore(plan, written, s, step.results[0]));
     for (int id : step.results)
       for (int v = id; v >= 0; v = plan.tensors[static_cast<size_t>(v)].view_of)
         TIDEMARK_RETURN_IF_ERROR(checkUseInInterval(plan, v, s));

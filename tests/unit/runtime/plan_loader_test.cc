@@ -219,6 +219,18 @@ TEST(PlanLoaderTest, RejectsReadBeforeWrite) {
                  "step 3 (Copy 'copy') reads tensor 6 'u' before any step writes it");
 }
 
+TEST(PlanLoaderTest, RejectsAccumulationIntoUnwrittenArenaBytes) {
+  // MatMul with accumulate = true adds to the result's previous contents: h must hold data.
+  PerceptronIds ids;
+  PlanBuilder builder = PerceptronBuilder(&ids);
+  int acc = builder.AddArenaTensor("acc", {4, 5}, 0, 3, 3);
+  builder.tensor(ids.h).live_last = 1;
+  builder.AddStep(KernelId::kMatMul, {ids.x, ids.w}, {acc},
+                  MatMulAttributes{false, false, 1.0f, true}, "acc");
+  expectRejected(builder.Finish(), StatusCode::kInvalidArgument,
+                 "step 3 (MatMul 'acc') reads tensor 6 'acc' before any step writes it");
+}
+
 TEST(PlanLoaderTest, RejectsWritesToInputsAndConstants) {
   PerceptronIds ids;
   PlanBuilder builder = PerceptronBuilder(&ids);

@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <numeric>
+#include <random>
 #include <tuple>
 #include <vector>
 
@@ -65,7 +67,8 @@ class CanonicalSearch {
 public:
   enum class Outcome { kFound, kExhausted, kTimedOut };
 
-  CanonicalSearch(const Problem &problem, const std::vector<size_t> &members, Preorder preorder);
+  CanonicalSearch(const Problem &problem, const std::vector<size_t> &members, Preorder preorder,
+                  uint32_t seed);
 
   /// Looks for a placement with arena <= capacity until `deadline`.
   Outcome run(int64_t capacity, Clock::time_point deadline);
@@ -75,6 +78,7 @@ public:
   void exportOffsets(std::vector<int64_t> &offsets) const;
 
 private:
+  void perturbRanks(uint32_t seed);
   void computeRanks(const Problem &problem, Preorder preorder, const std::vector<int64_t> &points);
   bool search(const std::vector<int> &subproblem);
   bool splitAndSolve(const std::vector<int> &subproblem, bool &solved);
@@ -93,7 +97,8 @@ private:
   std::vector<int64_t> size, alignment;
   std::vector<int> firstSection, endSection;
   std::vector<std::vector<int>> neighbours;
-  std::vector<int> byStart; // local buffers sorted by first section
+  std::vector<int> byStart;    // local buffers sorted by first section
+  std::vector<int> twinBefore; // previous identical buffer in rank order, or -1
   int numSections = 0;
   // Search state.
   std::vector<int64_t> floorTop, remaining, candidate, offset;
@@ -113,7 +118,7 @@ private:
 };
 
 CanonicalSearch::CanonicalSearch(const Problem &problem, const std::vector<size_t> &members,
-                                 Preorder preorder) {
+                                 Preorder preorder, uint32_t seed) {
   problemIndex = members;
   std::vector<int64_t> points;
   for (size_t index : problemIndex) {
@@ -124,6 +129,7 @@ CanonicalSearch::CanonicalSearch(const Problem &problem, const std::vector<size_
   points.erase(std::unique(points.begin(), points.end()), points.end());
   numSections = static_cast<int>(points.size()) - 1;
   computeRanks(problem, preorder, points);
+  perturbRanks(seed);
   auto sectionOf = [&](int64_t step) {
     return static_cast<int>(std::lower_bound(points.begin(), points.end(), step) - points.begin());
   };
@@ -142,6 +148,12 @@ CanonicalSearch::CanonicalSearch(const Problem &problem, const std::vector<size_
         neighbours[a].push_back(b);
         neighbours[b].push_back(a);
       }
+  twinBefore.assign(n, -1);
+  for (int b = 1; b < n; ++b)
+    for (int a = b - 1; a >= 0 && twinBefore[b] < 0; --a)
+      if (size[a] == size[b] && alignment[a] == alignment[b] &&
+          firstSection[a] == firstSection[b] && endSection[a] == endSection[b])
+        twinBefore[b] = a;
   byStart.resize(n);
   std::iota(byStart.begin(), byStart.end(), 0);
   std::stable_sort(byStart.begin(), byStart.end(),
@@ -185,6 +197,18 @@ void CanonicalSearch::computeRanks(const Problem &problem, Preorder preorder,
   }
   std::stable_sort(problemIndex.begin(), problemIndex.end(),
                    [&](size_t a, size_t b) { return key[a] > key[b]; });
+}
+
+/// Restarts diversify by perturbing the static order: each adjacent pair is swapped with
+/// probability 1/8 (seed 0 keeps the order). Backtracking run times are heavy-tailed; short runs
+/// on slightly different orders avoid getting stuck under one bad early decision.
+void CanonicalSearch::perturbRanks(uint32_t seed) {
+  if (seed == 0)
+    return;
+  std::mt19937 rng(seed);
+  for (size_t i = 0; i + 1 < problemIndex.size(); ++i)
+    if (rng() % 8 == 0)
+      std::swap(problemIndex[i], problemIndex[i + 1]);
 }
 
 CanonicalSearch::Outcome CanonicalSearch::run(int64_t capacityBytes,
@@ -290,6 +314,9 @@ bool CanonicalSearch::collectChildren(const std::vector<int> &subproblem,
         return false; // nothing is left that could lift it to its place
       continue;
     }
+    // Symmetry: of identical buffers (same size, interval, alignment) the lower rank goes lower.
+    if (twinBefore[b] >= 0 && !placed[twinBefore[b]])
+      continue;
     if (candidate[b] < (b == lowestTopBuffer ? secondTop : lowestTop))
       children.push_back(b);
   }
@@ -437,16 +464,22 @@ void CanonicalSearch::exportOffsets(std::vector<int64_t> &offsets) const {
 CanonicalSearch::Outcome searchPortfolio(const Problem &problem, const std::vector<size_t> &members,
                                          int64_t capacity, Clock::time_point deadline,
                                          std::vector<int64_t> &offsets, uint64_t &nodes) {
-  std::vector<CanonicalSearch> searches;
-  static int only = getenv("TM_ONLY") ? atoi(getenv("TM_ONLY")) : -1;
-  for (Preorder preorder : kPreorders)
-    if (only < 0 || static_cast<int>(preorder) == only)
-      searches.emplace_back(problem, members, preorder);
+  static int perturbedPerRound = getenv("TM_PR") ? atoi(getenv("TM_PR")) : 4;
+  static int perturbedMs = getenv("TM_PMS") ? atoi(getenv("TM_PMS")) : 100;
   auto slice = std::chrono::milliseconds(25);
-  while (Clock::now() < deadline) {
-    for (CanonicalSearch &search : searches) {
-      // TWA (the first) solves the most instances in our measurements: it gets twice the time.
-      auto share = &search == &searches.front() ? 2 * slice : slice;
+  std::vector<std::pair<Preorder, uint32_t>> runs;
+  uint32_t nextSeed = 1;
+  for (uint32_t round = 0; Clock::now() < deadline; ++round, slice *= 2) {
+    runs.clear();
+    for (Preorder preorder : kPreorders)
+      runs.emplace_back(preorder, 0);
+    for (int i = 0; i < perturbedPerRound; ++i)
+      runs.emplace_back(kPreorders[i % 2], nextSeed++);
+    for (const auto &[preorder, seed] : runs) {
+      CanonicalSearch search(problem, members, preorder, seed);
+      auto share = seed != 0                    ? std::chrono::milliseconds(perturbedMs)
+                   : preorder == Preorder::kTWA ? 2 * slice
+                                                : slice;
       Clock::time_point sliceEnd = std::min(deadline, Clock::now() + share);
       CanonicalSearch::Outcome outcome = search.run(capacity, sliceEnd);
       nodes += search.nodeCount();
@@ -457,7 +490,6 @@ CanonicalSearch::Outcome searchPortfolio(const Problem &problem, const std::vect
       if (Clock::now() >= deadline)
         break;
     }
-    slice *= 2;
   }
   return CanonicalSearch::Outcome::kTimedOut;
 }
@@ -557,6 +589,8 @@ ExactResult solveExact(const Problem &problem, const ExactOptions &options) {
   best.arenaSize = arenaSizeOf(problem, best.offsets);
   best.provenOptimal = best.arenaSize <= load || (!problem.capacity && allProven);
   result.fitsCapacity = problem.capacity && best.arenaSize <= *problem.capacity;
+  if (getenv("TM_DEBUG"))
+    fprintf(stderr, "nodes %llu\n", (unsigned long long)result.nodes);
   result.solution = std::move(best);
   return result;
 }

@@ -285,11 +285,13 @@ Operation *withTrainingForm(Operation *op, StringRef flag, ArrayRef<Type> extraR
   return newOp;
 }
 
-/// Switches layer_norm to `with_stats` and attention to `with_lse` where a gradient flows through
-/// them (their backward ops consume the saved statistics).
-void useTrainingForms(Block &block, DenseSet<Value> &needsGrad) {
+} // namespace
+
+/// Switches layer_norm to `with_stats` and attention to `with_lse` (when `needsGrad` is given,
+/// only where a gradient flows through them: their backward ops consume the statistics).
+void mlir::tide::useTrainingForms(Block &block, DenseSet<Value> *needsGrad) {
   for (Operation &op : llvm::make_early_inc_range(block.without_terminator())) {
-    if (op.getNumResults() == 0 || !needsGrad.contains(op.getResult(0)))
+    if (op.getNumResults() == 0 || (needsGrad && !needsGrad->contains(op.getResult(0))))
       continue;
     Operation *replacement = nullptr;
     if (auto norm = dyn_cast<LayerNormOp>(op); norm && !norm.getWithStats()) {
@@ -302,10 +304,12 @@ void useTrainingForms(Block &block, DenseSet<Value> &needsGrad) {
       auto lse = RankedTensorType::get(query.getShape().take_front(3), query.getElementType());
       replacement = withTrainingForm(attn, attn.getWithLseAttrName(), {lse});
     }
-    if (replacement)
-      needsGrad.insert(replacement->result_begin(), replacement->result_end());
+    if (replacement && needsGrad)
+      needsGrad->insert(replacement->result_begin(), replacement->result_end());
   }
 }
+
+namespace {
 
 struct AutodiffPass : public tide::impl::AutodiffBase<AutodiffPass> {
   using AutodiffBase::AutodiffBase;
@@ -463,7 +467,7 @@ void AutodiffPass::runOnOperation() {
     if (llvm::any_of(op.getOperands(), [&](Value v) { return needsGrad.contains(v); }))
       needsGrad.insert(op.result_begin(), op.result_end());
 
-  useTrainingForms(block, needsGrad);
+  useTrainingForms(block, &needsGrad);
 
   // Forward uses of each parameter still to be differentiated.
   DenseMap<Value, int64_t> pendingUses;

@@ -12,6 +12,7 @@
 #include "compiler/planning/ValueLiveness.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <vector>
 
@@ -40,6 +41,10 @@ FailureOr<FunctionLiveness> computeFunctionLiveness(func::FuncOp func, bool allo
 /// Replaces every tide.checkpoint in `func` by its body, tagging the moved ops with
 /// `tide.checkpoint_region = N`. Returns the number of regions inlined.
 int64_t inlineCheckpointRegions(func::FuncOp func);
+
+/// Switches layer_norm to `with_stats` and attention to `with_lse`; with `needsGrad`, only the
+/// ops whose first result is in it (and adds the new results to it).
+void useTrainingForms(Block &block, llvm::DenseSet<Value> *needsGrad);
 
 } // namespace mlir::tide
 

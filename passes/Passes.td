@@ -113,6 +113,23 @@ def InlineCheckpoints : Pass<"tide-inline-checkpoints", "::mlir::func::FuncOp"> 
   }];
 }
 
+def ExposeStats : Pass<"tide-expose-stats", "::mlir::func::FuncOp"> {
+  let summary = "Give every layer_norm and attention its statistics results (kernel form)";
+  let description = [{
+    The runtime's layer-norm kernel always writes the per-row mean and rstd, and its attention
+    kernel the per-row log-sum-exp. `tide-autodiff` already switches the ops on gradient paths
+    to `with_stats` / `with_lse`; this pass does it for every remaining one (inference plans), so
+    that memory planning sees every buffer the kernels write. The statistics are small
+    (1 / normalized-size of the output).
+
+    ```mlir
+    %y = tide.layer_norm %x, %g, %b axis = -1 epsilon = 1.0e-05 : ...
+    // becomes
+    %y, %stats:2 = tide.layer_norm %x, %g, %b axis = -1 epsilon = 1.0e-05 with_stats : ...
+    ```
+  }];
+}
+
 def BufferLiveness : Pass<"tide-buffer-liveness", "::mlir::func::FuncOp"> {
   let summary = "Compute every value's live interval, storage group and in-place reuse";
   let description = [{

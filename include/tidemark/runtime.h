@@ -66,7 +66,8 @@ struct RuntimeStatistics {
 
 class Runtime {
 public:
-  // Reads, verifies and prepares the plan in file `path`.
+  // Reads, verifies and prepares the plan in file `path`. A relative external weights path in the
+  // plan is resolved against the plan file's directory.
   // Ownership: on success *out owns the new Runtime; the file is not used after the call.
   // Errors: NotFound (cannot open), DataLoss (truncated, corrupt), InvalidArgument (not a plan,
   // or a plan that fails verification: the message names the tensor or step), Unimplemented
@@ -76,7 +77,8 @@ public:
                              std::unique_ptr<Runtime> *out);
 
   // Verifies and prepares the plan in [data, data + size). See PlanMemory for how long the bytes
-  // must live. Errors and ownership as LoadFromFile (InvalidArgument for a null pointer).
+  // must live. A relative external weights path is resolved against the current directory.
+  // Errors and ownership as LoadFromFile (InvalidArgument for a null pointer).
   // Thread-safe; the bytes may be shared by concurrent loads (they are only read).
   static Status LoadFromMemory(const void *data, size_t size, PlanMemory memory,
                                const RuntimeOptions &options, std::unique_ptr<Runtime> *out);
@@ -150,7 +152,9 @@ private:
   struct Impl;
   explicit Runtime(std::unique_ptr<Impl> impl);
   static Status LoadFromMemoryImpl(const void *data, size_t size, PlanMemory memory,
-                                   const RuntimeOptions &options, std::unique_ptr<Runtime> *out);
+                                   const RuntimeOptions &options,
+                                   const std::string &weights_base_dir,
+                                   std::unique_ptr<Runtime> *out);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -111,7 +111,17 @@ Status Runtime::LoadFromFile(const std::string &path, const RuntimeOptions &opti
   } catch (const std::bad_alloc &) {
     return ResourceExhausted("out of memory while reading plan file '" + path + "'");
   }
-  Status status = LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, options, out);
+  const size_t slash = path.find_last_of('/');
+  const std::string directory = slash == std::string::npos ? "." : path.substr(0, slash);
+  Status status;
+  try {
+    status =
+        LoadFromMemoryImpl(bytes.data(), bytes.size(), PlanMemory::kCopy, options, directory, out);
+  } catch (const std::bad_alloc &) {
+    status = ResourceExhausted("out of memory while loading the plan");
+  } catch (const std::exception &e) {
+    status = ResourceExhausted(std::string("cannot set up the runtime: ") + e.what());
+  }
   if (!status.ok())
     return Status(status.code(), path + ": " + status.message());
   return status;
@@ -122,7 +132,7 @@ Status Runtime::LoadFromFile(const std::string &path, const RuntimeOptions &opti
 Status Runtime::LoadFromMemory(const void *data, size_t size, PlanMemory memory,
                                const RuntimeOptions &options, std::unique_ptr<Runtime> *out) {
   try {
-    return LoadFromMemoryImpl(data, size, memory, options, out);
+    return LoadFromMemoryImpl(data, size, memory, options, "", out);
   } catch (const std::bad_alloc &) {
     return ResourceExhausted("out of memory while loading the plan");
   } catch (const std::exception &e) {
@@ -131,7 +141,9 @@ Status Runtime::LoadFromMemory(const void *data, size_t size, PlanMemory memory,
 }
 
 Status Runtime::LoadFromMemoryImpl(const void *data, size_t size, PlanMemory memory,
-                                   const RuntimeOptions &options, std::unique_ptr<Runtime> *out) {
+                                   const RuntimeOptions &options,
+                                   const std::string &weights_base_dir,
+                                   std::unique_ptr<Runtime> *out) {
   if (out == nullptr)
     return InvalidArgument("output pointer is null");
   LoadedPlan plan;
@@ -159,6 +171,7 @@ Status Runtime::LoadFromMemoryImpl(const void *data, size_t size, PlanMemory mem
   ExecutorOptions exec_options;
   exec_options.num_threads = options.num_threads;
   exec_options.borrow_constants = memory == PlanMemory::kBorrow;
+  exec_options.weights_base_dir = weights_base_dir;
   TIDEMARK_RETURN_IF_ERROR(Executor::Create(std::move(plan), exec_options, &impl->executor));
   const Executor &e = *impl->executor;
   RuntimeStatistics &stats = impl->stats;

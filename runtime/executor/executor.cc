@@ -53,7 +53,7 @@ Status Executor::Create(LoadedPlan plan, const ExecutorOptions &options,
   if (!executor)
     return ResourceExhausted("cannot allocate the executor");
   TIDEMARK_RETURN_IF_ERROR(executor->AllocateMemory(options));
-  TIDEMARK_RETURN_IF_ERROR(executor->InitializeState());
+  TIDEMARK_RETURN_IF_ERROR(executor->InitializeState(options.weights_base_dir));
   executor->ResolveTensors();
   *out = std::move(executor);
   return Status::Ok();
@@ -110,17 +110,20 @@ Status Executor::AllocateMemory(const ExecutorOptions &options) {
   return Status::Ok();
 }
 
-Status Executor::InitializeState() {
+Status Executor::InitializeState(const std::string &weights_base_dir) {
   if (plan_.has_external_weights) {
-    std::FILE *file = std::fopen(plan_.weights_path.c_str(), "rb");
+    std::string path = plan_.weights_path;
+    if (!weights_base_dir.empty() && path[0] != '/')
+      path = weights_base_dir + "/" + path;
+    std::FILE *file = std::fopen(path.c_str(), "rb");
     if (!file)
-      return NotFound("cannot open the plan's external weights file '" + plan_.weights_path + "'");
+      return NotFound("cannot open the plan's external weights file '" + path + "'");
     bool ok =
         std::fseek(file, static_cast<long>(plan_.weights_file_offset), SEEK_SET) == 0 &&
         std::fread(state_.data(), 1, plan_.weights_byte_size, file) == plan_.weights_byte_size;
     std::fclose(file);
     if (!ok)
-      return DataLoss("external weights file '" + plan_.weights_path + "' is shorter than the " +
+      return DataLoss("external weights file '" + path + "' is shorter than the " +
                       std::to_string(plan_.weights_byte_size) + " bytes at offset " +
                       std::to_string(plan_.weights_file_offset) + " the plan expects");
   }

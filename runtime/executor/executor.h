@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "runtime/core/thread_pool.h"
@@ -48,6 +49,9 @@ struct ExecutorOptions {
   // When true, constants point into the plan bytes instead of being copied (the caller
   // guarantees those bytes outlive the executor).
   bool borrow_constants = false;
+  // Directory that a relative external weights path is resolved against ("" : the current
+  // directory). LoadFromFile passes the plan file's directory.
+  std::string weights_base_dir;
 };
 
 class Executor {
@@ -87,7 +91,7 @@ public:
 private:
   explicit Executor(LoadedPlan plan, int num_threads);
   Status AllocateMemory(const ExecutorOptions &options);
-  Status InitializeState();
+  Status InitializeState(const std::string &weights_base_dir);
   void ResolveTensors();
 
   LoadedPlan plan_;

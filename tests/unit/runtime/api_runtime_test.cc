@@ -240,6 +240,20 @@ TEST(ApiRuntimeTest, LoadsStateFromExternalWeights) {
   ASSERT_TRUE(runtime->Run().ok());
   EXPECT_EQ(readY(*runtime), kY);
 
+  // A relative path is resolved against the plan file's directory by LoadFromFile.
+  const std::string dir = path.substr(0, path.find_last_of('/'));
+  external.SetExternalWeights(path.substr(dir.size() + 1), 16, 128);
+  std::vector<uint8_t> relative = external.Finish();
+  const std::string plan_path = tempPath("relative.tplan");
+  writeFile(plan_path, relative.data(), relative.size());
+  std::unique_ptr<Runtime> from_file;
+  status = Runtime::LoadFromFile(plan_path, {}, &from_file);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  ASSERT_TRUE(from_file->BindInput("x", kX.data(), 48, DType::kF32, {4, 3}).ok());
+  ASSERT_TRUE(from_file->Run().ok());
+  EXPECT_EQ(readY(*from_file), kY);
+  std::remove(plan_path.c_str());
+
   writeFile(path, image.data(), 100); // Too short.
   status = Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime);
   EXPECT_EQ(status.code(), StatusCode::kDataLoss);

@@ -316,8 +316,8 @@ Status checkLayerNorm(const StepCheck &c, bool grad) {
   if (x.rank < 1 || x.dims[x.rank - 1] < 1)
     return c.fail("layer norm needs rank >= 1 and a non-empty last axis");
   if (auto *a = std::get_if<LayerNormAttributes>(&c.step().attrs))
-    if (!(a->epsilon > 0.0f) || !std::isfinite(a->epsilon))
-      return c.fail("epsilon must be positive and finite");
+    if (!(a->epsilon >= 0.0f) || !std::isfinite(a->epsilon))
+      return c.fail("epsilon must be finite and >= 0");
   const Shape feature{x.dims[x.rank - 1]};
   const Shape rows = rowsShape(x);
   TIDEMARK_RETURN_IF_ERROR(c.requireShape("gamma", c.in(1), feature));

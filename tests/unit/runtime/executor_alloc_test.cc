@@ -121,6 +121,28 @@ TEST(ExecutorAllocTest, StepsDoNotAllocate) {
   }
 }
 
+TEST(ExecutorAllocTest, TrainingStepsDoNotAllocate) {
+  // Forward, MSE loss, backward and SGD-with-momentum or Adam updates of the state.
+  for (bool adam : {false, true}) {
+    std::vector<uint8_t> bytes = testing_plans::OptimizerPlan(adam, 0.01f);
+    std::unique_ptr<Runtime> runtime;
+    RuntimeOptions options;
+    options.num_threads = 2;
+    ASSERT_TRUE(
+        Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, options, &runtime)
+            .ok());
+    std::vector<float> x(12, 0.5f), target(20, 1.0f);
+    ASSERT_TRUE(runtime->BindInput("x", x.data(), 48, DType::kF32, {4, 3}).ok());
+    ASSERT_TRUE(runtime->BindInput("target", target.data(), 80, DType::kF32, {4, 5}).ok());
+    float loss_before = 0, loss_after = 0;
+    ASSERT_TRUE(runtime->Run().ok());
+    ASSERT_TRUE(runtime->ReadOutput("loss", &loss_before, 4).ok());
+    EXPECT_EQ(allocationsOver100Steps(*runtime), 0) << (adam ? "adam" : "sgd");
+    ASSERT_TRUE(runtime->ReadOutput("loss", &loss_after, 4).ok());
+    EXPECT_LT(loss_after, loss_before); // The steps really trained.
+  }
+}
+
 TEST(ExecutorAllocTest, StepsWithCallerBuffersDoNotAllocate) {
   std::unique_ptr<Runtime> runtime;
   std::vector<uint8_t> bytes = testing_plans::PerceptronPlan();

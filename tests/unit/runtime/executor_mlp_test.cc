@@ -50,43 +50,6 @@ TEST(ExecutorMlpTest, PerceptronMatchesHandComputedValues) {
   }
 }
 
-// The perceptron with an MSE loss against target 0 and its backward pass:
-//   step 3: loss = MseLoss(y, t)            step 4: dy = MseLossGrad(y, t, 1)
-//   step 5: dz = ReluGrad(z, dy)            step 6: dW = MatMul(x^T, dz)
-//   step 7: db = ReduceSum(dz, axis 0)
-PlanBuilder trainingBuilder() {
-  PlanBuilder builder;
-  uint64_t top = 0;
-  auto arena = [&](const std::string &name, std::vector<int64_t> shape) {
-    int id = builder.AddArenaTensor(name, shape, top);
-    top += 128; // Every value here is at most 20 floats (80 bytes).
-    return id;
-  };
-  builder.SetState(128);
-  int x = builder.AddInput("x", {4, 3});
-  int t = builder.AddInput("target", {4, 5});
-  int w = builder.AddStateTensor("W", {3, 5}, 0);
-  int b = builder.AddStateTensor("b", {5}, 64);
-  builder.SetStateTensorValues(w, testing_plans::PerceptronWeights());
-  builder.SetStateTensorValues(b, testing_plans::PerceptronBias());
-  int one = builder.AddConstant("one", {1}, {1.0f});
-  int h = arena("h", {4, 5}), z = arena("z", {4, 5}), y = arena("y", {4, 5});
-  int dy = arena("dy", {4, 5}), dz = arena("dz", {4, 5});
-  int loss = builder.AddOutput("loss", {1});
-  int dw = builder.AddOutput("dW", {3, 5}), db = builder.AddOutput("db", {5});
-  builder.AddStep(KernelId::kMatMul, {x, w}, {h});
-  builder.AddStep(KernelId::kAdd, {h, b}, {z});
-  builder.AddStep(KernelId::kRelu, {z}, {y});
-  builder.AddStep(KernelId::kMseLoss, {y, t}, {loss});
-  builder.AddStep(KernelId::kMseLossGrad, {y, t, one}, {dy});
-  builder.AddStep(KernelId::kReluGrad, {z, dy}, {dz});
-  builder.AddStep(KernelId::kMatMul, {x, dz}, {dw}, MatMulAttributes{true, false, 1.0f, false});
-  builder.AddStep(KernelId::kReduceSum, {dz}, {db}, ReduceAttributes{{0}, false});
-  builder.SetArena(top);
-  builder.AssignLiveIntervalsFromSteps();
-  return builder;
-}
-
 TEST(ExecutorMlpTest, LossAndGradientsMatchHandComputedValues) {
   const std::vector<float> x = {1, 2, 3, -1, 0, 1, 0, 0, 0, 2, -1, 0.5f};
   // With target 0: loss = mean(y^2) over the 20 values of y above:
@@ -97,7 +60,8 @@ TEST(ExecutorMlpTest, LossAndGradientsMatchHandComputedValues) {
   const std::vector<float> db_expected = {0.5f, 0.45f, 0.5f, 0.7125f, 0.925f};
   const std::vector<float> dw_row0_expected = {0.5f, 0.45f, 0.3f, 0.275f, 0.25f};
   for (int threads : {1, 2}) {
-    std::unique_ptr<Executor> executor = makeExecutor(trainingBuilder().Finish(), threads);
+    std::unique_ptr<Executor> executor =
+        makeExecutor(testing_plans::TrainingBuilder().Finish(), threads);
     ASSERT_TRUE(executor);
     std::memcpy(executor->OwnedBuffer(0), x.data(), 48);
     ASSERT_TRUE(executor->RunStep().ok());
@@ -125,34 +89,9 @@ TEST(ExecutorMlpTest, LossAndGradientsMatchHandComputedValues) {
   }
 }
 
-// trainingBuilder() plus in-place updates of W and b (tensor ids 2 and 3) from dW and db (ids
-// 11 and 12): SGD with momentum (velocities in state), or Adam (m and v in state).
-std::vector<uint8_t> optimizerPlan(bool adam, float learning_rate) {
-  PlanBuilder builder = trainingBuilder();
-  builder.SetState(384);
-  const int w = 2, b = 3, dw = 11, db = 12;
-  EXPECT_EQ(builder.tensor(w).name, "W");
-  EXPECT_EQ(builder.tensor(dw).name, "dW");
-  int w_slot1 = builder.AddStateTensor("W.slot1", {3, 5}, 128);
-  int b_slot1 = builder.AddStateTensor("b.slot1", {5}, 192);
-  if (adam) {
-    int w_slot2 = builder.AddStateTensor("W.slot2", {3, 5}, 256);
-    int b_slot2 = builder.AddStateTensor("b.slot2", {5}, 320);
-    AdamAttributes attrs;
-    attrs.learning_rate = learning_rate;
-    builder.AddStep(KernelId::kAdamUpdate, {w, dw, w_slot1, w_slot2}, {w, w_slot1, w_slot2}, attrs);
-    builder.AddStep(KernelId::kAdamUpdate, {b, db, b_slot1, b_slot2}, {b, b_slot1, b_slot2}, attrs);
-  } else {
-    SgdAttributes attrs{learning_rate, 0.9f, 0.0f};
-    builder.AddStep(KernelId::kSgdUpdate, {w, dw, w_slot1}, {w, w_slot1}, attrs);
-    builder.AddStep(KernelId::kSgdUpdate, {b, db, b_slot1}, {b, b_slot1}, attrs);
-  }
-  return builder.Finish();
-}
-
 std::vector<float> trainedWeightsRow0(bool adam, float learning_rate, int steps) {
   const std::vector<float> x = {1, 2, 3, -1, 0, 1, 0, 0, 0, 2, -1, 0.5f};
-  std::vector<uint8_t> bytes = optimizerPlan(adam, learning_rate);
+  std::vector<uint8_t> bytes = testing_plans::OptimizerPlan(adam, learning_rate);
   std::unique_ptr<Runtime> runtime;
   Status status =
       Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime);
@@ -169,6 +108,9 @@ std::vector<float> trainedWeightsRow0(bool adam, float learning_rate, int steps)
 }
 
 TEST(ExecutorMlpTest, OptimizerStepsUpdateParametersInPlace) {
+  PlanBuilder training = testing_plans::TrainingBuilder();
+  ASSERT_EQ(training.tensor(2).name, "W"); // The ids OptimizerPlan relies on.
+  ASSERT_EQ(training.tensor(11).name, "dW");
   // W row 0 starts at [0.5, 0.25, 0, -0.25, -0.5]; dW row 0 = [0.5, 0.45, 0.3, 0.275, 0.25].
   // SGD (first step, zero velocity): W -= lr * dW, with lr = 0.5.
   const std::vector<float> sgd = trainedWeightsRow0(/*adam=*/false, 0.5f, 1);

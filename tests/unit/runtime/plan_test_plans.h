@@ -3,6 +3,7 @@
 #define TIDEMARK_TESTS_UNIT_RUNTIME_PLAN_TEST_PLANS_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "tidemark/plan_builder.h"
@@ -137,6 +138,66 @@ inline PlanBuilder MixedBuilder() {
   builder.AddStep(KernelId::kAdd, {sum1, dv}, {dsum});
   builder.AssignLiveIntervalsFromSteps();
   return builder;
+}
+
+// The perceptron with an MSE loss against target 0 and its backward pass:
+//   step 3: loss = MseLoss(y, t)            step 4: dy = MseLossGrad(y, t, 1)
+//   step 5: dz = ReluGrad(z, dy)            step 6: dW = MatMul(x^T, dz)
+//   step 7: db = ReduceSum(dz, axis 0)
+inline PlanBuilder TrainingBuilder() {
+  PlanBuilder builder;
+  uint64_t top = 0;
+  auto arena = [&](const std::string &name, std::vector<int64_t> shape) {
+    int id = builder.AddArenaTensor(name, shape, top);
+    top += 128; // Every value here is at most 20 floats (80 bytes).
+    return id;
+  };
+  builder.SetState(128);
+  int x = builder.AddInput("x", {4, 3});
+  int t = builder.AddInput("target", {4, 5});
+  int w = builder.AddStateTensor("W", {3, 5}, 0);
+  int b = builder.AddStateTensor("b", {5}, 64);
+  builder.SetStateTensorValues(w, PerceptronWeights());
+  builder.SetStateTensorValues(b, PerceptronBias());
+  int one = builder.AddConstant("one", {1}, {1.0f});
+  int h = arena("h", {4, 5}), z = arena("z", {4, 5}), y = arena("y", {4, 5});
+  int dy = arena("dy", {4, 5}), dz = arena("dz", {4, 5});
+  int loss = builder.AddOutput("loss", {1});
+  int dw = builder.AddOutput("dW", {3, 5}), db = builder.AddOutput("db", {5});
+  builder.AddStep(KernelId::kMatMul, {x, w}, {h});
+  builder.AddStep(KernelId::kAdd, {h, b}, {z});
+  builder.AddStep(KernelId::kRelu, {z}, {y});
+  builder.AddStep(KernelId::kMseLoss, {y, t}, {loss});
+  builder.AddStep(KernelId::kMseLossGrad, {y, t, one}, {dy});
+  builder.AddStep(KernelId::kReluGrad, {z, dy}, {dz});
+  builder.AddStep(KernelId::kMatMul, {x, dz}, {dw}, MatMulAttributes{true, false, 1.0f, false});
+  builder.AddStep(KernelId::kReduceSum, {dz}, {db}, ReduceAttributes{{0}, false});
+  builder.SetArena(top);
+  builder.AssignLiveIntervalsFromSteps();
+  return builder;
+}
+
+// TrainingBuilder() plus in-place updates of W and b (tensor ids 2 and 3) from dW and db (ids
+// 11 and 12): SGD with momentum (velocities in state), or Adam (m and v in state).
+inline std::vector<uint8_t> OptimizerPlan(bool adam, float learning_rate) {
+  PlanBuilder builder = TrainingBuilder();
+  builder.SetState(384);
+  const int w = 2, b = 3, dw = 11, db = 12;
+  int w_slot1 = builder.AddStateTensor("W.slot1", {3, 5}, 128);
+  int b_slot1 = builder.AddStateTensor("b.slot1", {5}, 192);
+  if (adam) {
+    int w_slot2 = builder.AddStateTensor("W.slot2", {3, 5}, 256);
+    int b_slot2 = builder.AddStateTensor("b.slot2", {5}, 320);
+    AdamAttributes attrs;
+    attrs.learning_rate = learning_rate;
+    builder.AddStep(KernelId::kAdamUpdate, {w, dw, w_slot1, w_slot2}, {w, w_slot1, w_slot2}, attrs);
+    builder.AddStep(KernelId::kAdamUpdate, {b, db, b_slot1, b_slot2}, {b, b_slot1, b_slot2}, attrs);
+  } else {
+    SgdAttributes attrs{learning_rate, 0.9f, 0.0f};
+    builder.AddStep(KernelId::kSgdUpdate, {w, dw, w_slot1}, {w, w_slot1}, attrs);
+    builder.AddStep(KernelId::kSgdUpdate, {b, db, b_slot1}, {b, b_slot1}, attrs);
+  }
+  return builder.Finish();
 }
 
 } // namespace testing_plans

@@ -4,29 +4,35 @@
 // the lowest aligned offset above all lower buffers whose intervals intersect its own. Any
 // feasible placement can be turned into such a canonical one without growing the arena, so the
 // search enumerates canonical placements only, and each exactly once: buffers are placed in
-// increasing (offset, rank) order, where rank is a fixed static order (longer interval first,
-// then larger size). With that order the next buffer's offset is determined by what is already
-// placed: candidate(b) = alignUp(max top of placed buffers whose intervals intersect b).
+// increasing (offset, rank) order, rank being a static order. With that order the next buffer's
+// offset is determined by what is already placed:
+// candidate(b) = alignUp(max top of placed buffers whose intervals intersect b).
 //
 // Steps:
-//   1. Split the buffers into independent components (no interval crosses a component boundary)
-//      and compress each component's time into sections (maximal spans between endpoints).
-//   2. Per component, depth-first search. A node is a set of placed buffers plus `last`, the
-//      (offset, rank) of the most recent placement. Children: every unplaced buffer b with
-//      (candidate(b), rank(b)) > last, placed at candidate(b).
+//   1. Split the buffers into independent components (no interval crosses a component boundary);
+//      compress each component's time into sections (spans between interval endpoints).
+//   2. Per component and capacity, depth-first search. A node is the set of placed buffers plus
+//      `last`, the (offset, rank) of the latest placement. Children: every unplaced buffer b with
+//      (candidate(b), rank(b)) > last, placed at candidate(b), lowest offset first.
 //   3. Inference at each node (fail = backtrack):
-//      - section bound: in every section s, all unplaced buffers will sit at or above
-//        max(floor(s), last.offset), so that plus their total size must fit the capacity;
-//      - a buffer whose candidate + size exceeds the capacity fails now (candidates only rise);
-//      - a "pending" buffer (candidate below `last`) can only be placed once some unplaced
-//        buffer that intersects it lifts its candidate; if none is left, fail.
-//   4. With a capacity: stop at the first placement that fits (feasibility), or prove none
-//      exists when the search is exhausted. Without one: try the capacity LOAD first (success
-//      proves optimality), then branch and bound: each placement found lowers the capacity to its
-//      arena - 1; exhausting the search proves the best found optimal.
-// Per node cost: O(S + n + k log k) (S sections, n buffers, k children). The worst case is
-// exponential; a wall-clock limit bounds the run and the best placement found so far is kept.
-// Components with more than ExactOptions::maxSearchBuffers buffers keep the heuristic placement.
+//      - section bound: every unplaced buffer sits at or above low(b) (max(candidate, last), or
+//        last + the smallest unplaced neighbour for a "pending" buffer whose candidate is below
+//        last); in each section the least low(b) plus the remaining size must fit the capacity;
+//      - overflow: candidate(b) + size(b) > capacity (candidates only rise);
+//      - a pending buffer without unplaced neighbours can never be lifted into place;
+//      - dominance: a child is skipped if another unplaced buffer fits entirely below it;
+//      - symmetry: identical buffers are placed in rank order.
+//   4. Dynamic decomposition: when no unplaced buffer crosses some step, both sides are solved
+//      separately; failed parts are remembered by a 64-bit fingerprint of their state.
+//   5. Portfolio: rounds of runs over four static orders with doubling node budgets, plus short
+//      runs on randomly perturbed orders (fixed seeds); an exhausted run proves infeasibility.
+//   6. With a capacity: the first placement that fits, or a proof that none exists. Without one:
+//      the capacity LOAD first (success proves optimality), then bisection between the smallest
+//      arena not ruled out and the best found.
+// Per node O(S + n log n) (S sections, n buffers). The worst case is exponential; a time limit
+// (CPU seconds of the calling thread) bounds the run, and the best placement found is kept.
+// Deterministic unless the time limit cuts a search. Components with more than
+// ExactOptions::maxSearchBuffers buffers keep the heuristic placement.
 #ifndef TIDEMARK_COMPILER_PLANNING_EXACTPACKER_H
 #define TIDEMARK_COMPILER_PLANNING_EXACTPACKER_H
 

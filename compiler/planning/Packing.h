@@ -25,7 +25,7 @@ namespace tidemark::planning {
 
 /// Knobs shared by all packers; heuristics ignore the time limits.
 struct PackOptions {
-  double timeLimitSeconds = 10.0; ///< Wall-clock budget of `exact`.
+  double timeLimitSeconds = 10.0; ///< Budget of `exact`, CPU seconds of the calling thread.
   double polishSeconds = 1.0;     ///< Budget of the `exact` polish inside `default`.
 };
 
@@ -34,9 +34,9 @@ class Packer {
 public:
   virtual ~Packer() = default;
   virtual std::string_view name() const = 0;
-  /// Places every buffer of a validated `problem`. The result may exceed problem.capacity (the
-  /// caller decides what to do, see packProblem); `exact` returns NotFound-free results only:
-  /// it returns its best solution even when it could not meet the capacity.
+  /// Places every buffer of a validated `problem` and always returns a complete placement. It may
+  /// exceed problem.capacity (the caller decides what to do, see packProblem): `exact` then
+  /// returns the smallest placement it knows; the heuristics ignore the capacity.
   virtual Solution pack(const Problem &problem, const PackOptions &options) const = 0;
 };
 

@@ -64,14 +64,14 @@ struct TileTarget {
   float beta;
 };
 
-// Writes acc (scaled by alpha) into a tile at `c` whose every row has kVecs full vectors.
-template <size_t kVecs>
-HWY_INLINE void UpdateFullTile(GemmTag d, const GemmVec (&acc)[kTileRows][kVecs], float *c,
-                               size_t ldc, const TileTarget &t) {
+// Writes acc (scaled by alpha) into a kRows-row tile at `c` whose rows have kVecs full vectors.
+template <size_t kRows, size_t kVecs>
+HWY_INLINE void UpdateFullTile(GemmTag d, const GemmVec (&acc)[kRows][kVecs], float *c, size_t ldc,
+                               const TileTarget &t) {
   const size_t lanes = hn::Lanes(d);
   const GemmVec alpha = hn::Set(d, t.alpha);
   const GemmVec beta = hn::Set(d, t.beta);
-  for (size_t r = 0; r < kTileRows; ++r) {
+  for (size_t r = 0; r < kRows; ++r) {
     for (size_t v = 0; v < kVecs; ++v) {
       float *p = c + r * ldc + v * lanes;
       GemmVec out;
@@ -89,28 +89,29 @@ HWY_INLINE void UpdateFullTile(GemmTag d, const GemmVec (&acc)[kTileRows][kVecs]
 
 // Edge tile: runs the same vector arithmetic on a stack copy of the valid part of C, so edge
 // elements get bit-identical results to interior ones and nothing outside C is touched.
-template <size_t kVecs>
-HWY_NOINLINE void UpdatePartialTile(GemmTag d, const GemmVec (&acc)[kTileRows][kVecs],
+template <size_t kRows, size_t kVecs>
+HWY_NOINLINE void UpdatePartialTile(GemmTag d, const GemmVec (&acc)[kRows][kVecs],
                                     const TileTarget &t) {
   constexpr size_t kBufferStride = kVecs * HWY_LANES(float);
-  HWY_ALIGN float buffer[kTileRows * kBufferStride] = {};
+  HWY_ALIGN float buffer[kRows * kBufferStride] = {};
   const size_t row_bytes = t.cols * sizeof(float);
   if (t.update != TileUpdate::kStore) {
     for (size_t r = 0; r < t.rows; ++r)
       memcpy(buffer + r * kBufferStride, t.c + r * t.ldc, row_bytes);
   }
-  UpdateFullTile<kVecs>(d, acc, buffer, kBufferStride, t);
+  UpdateFullTile<kRows, kVecs>(d, acc, buffer, kBufferStride, t);
   for (size_t r = 0; r < t.rows; ++r)
     memcpy(t.c + r * t.ldc, buffer + r * kBufferStride, row_bytes);
 }
 
-// The micro-kernel for a tile kTileRows x kVecs vectors wide: acc = sum over kk < depth of
+// The micro-kernel for a tile kRows x kVecs vectors: acc = sum over kk < depth of
 // a_panel[kk][r] * b_panel[kk][v], then the tile update. Both panels are read sequentially;
-// b_panel rows are kTileCols apart whatever kVecs is (kVecs < kTileVecs only for the last,
-// narrower panel, so that its zero padding is not multiplied). b_panel is 64-byte aligned (NR
-// is a whole number of vectors and panels start aligned) so its loads are aligned. The loops
-// over r and v are fully unrolled so the accumulators live in registers for the whole k loop.
-template <size_t kVecs>
+// a_panel rows are kTileRows apart and b_panel rows kTileCols apart whatever kRows and kVecs are
+// (smaller only for the last, shorter or narrower tiles, so their padding is not multiplied).
+// b_panel is 64-byte aligned (NR is a whole number of vectors and panels start aligned) so its
+// loads are aligned. The loops over r and v are fully unrolled so the accumulators live in
+// registers for the whole k loop.
+template <size_t kRows, size_t kVecs>
 HWY_NOINLINE void MultiplyTile(size_t depth, const float *HWY_RESTRICT a_panel,
                                const float *HWY_RESTRICT b_panel, const TileTarget &t) {
   const GemmTag d;
@@ -121,8 +122,8 @@ HWY_NOINLINE void MultiplyTile(size_t depth, const float *HWY_RESTRICT a_panel,
     for (size_t offset = 0; offset < t.cols; offset += 64 / sizeof(float))
       hwy::Prefetch(t.c + r * t.ldc + offset);
   }
-  GemmVec acc[kTileRows][kVecs];
-  for (size_t r = 0; r < kTileRows; ++r) {
+  GemmVec acc[kRows][kVecs];
+  for (size_t r = 0; r < kRows; ++r) {
     for (size_t v = 0; v < kVecs; ++v)
       acc[r][v] = hn::Zero(d);
   }
@@ -130,7 +131,7 @@ HWY_NOINLINE void MultiplyTile(size_t depth, const float *HWY_RESTRICT a_panel,
     GemmVec b_row[kVecs];
     for (size_t v = 0; v < kVecs; ++v)
       b_row[v] = hn::Load(d, b_panel + v * lanes);
-    for (size_t r = 0; r < kTileRows; ++r) {
+    for (size_t r = 0; r < kRows; ++r) {
       const GemmVec a_value = hn::Set(d, a_panel[r]);
       for (size_t v = 0; v < kVecs; ++v)
         acc[r][v] = hn::MulAdd(a_value, b_row[v], acc[r][v]);
@@ -138,22 +139,35 @@ HWY_NOINLINE void MultiplyTile(size_t depth, const float *HWY_RESTRICT a_panel,
     a_panel += kTileRows;
     b_panel += kTileCols;
   }
-  if (t.rows == kTileRows && t.cols == kVecs * lanes) {
-    UpdateFullTile<kVecs>(d, acc, t.c, t.ldc, t);
+  if (t.rows == kRows && t.cols == kVecs * lanes) {
+    UpdateFullTile<kRows, kVecs>(d, acc, t.c, t.ldc, t);
   } else {
-    UpdatePartialTile<kVecs>(d, acc, t);
+    UpdatePartialTile<kRows, kVecs>(d, acc, t);
   }
 }
 
 using TileKernel = void (*)(size_t, const float *, const float *, const TileTarget &);
 
-// The narrowest micro-kernel that covers `cols` columns.
-HWY_INLINE TileKernel KernelForColumns(size_t cols) {
+// The narrowest kRows-row micro-kernel that covers `vecs` vectors of columns.
+template <size_t kRows> HWY_INLINE TileKernel KernelForVectors(size_t vecs) {
   static_assert(kTileVecs >= 2 && kTileVecs <= 3, "add the kernels for other tile widths");
-  const size_t vecs = (cols + HWY_LANES(float) - 1) / HWY_LANES(float);
   if (vecs >= kTileVecs)
-    return &MultiplyTile<kTileVecs>;
-  return vecs == 2 ? &MultiplyTile<2> : &MultiplyTile<1>;
+    return &MultiplyTile<kRows, kTileVecs>;
+  return vecs == 2 ? &MultiplyTile<kRows, 2> : &MultiplyTile<kRows, 1>;
+}
+
+// The smallest micro-kernel that covers a rows x cols tile: 1, 2, 4 or kTileRows rows (a tile of
+// m = 1, as in a matrix-vector product, then costs one row instead of eight).
+HWY_INLINE TileKernel KernelForTile(size_t rows, size_t cols) {
+  static_assert(kTileRows > 4, "row variants assume MR > 4");
+  const size_t vecs = (cols + HWY_LANES(float) - 1) / HWY_LANES(float);
+  if (rows == 1)
+    return KernelForVectors<1>(vecs);
+  if (rows == 2)
+    return KernelForVectors<2>(vecs);
+  if (rows <= 4)
+    return KernelForVectors<4>(vecs);
+  return KernelForVectors<kTileRows>(vecs);
 }
 
 #undef TIDEMARK_GEMM_TRANSPOSE_8X8 // Re-decided for every target this file is compiled for.
@@ -302,11 +316,13 @@ HWY_INLINE void MultiplyPackedBlock(const GemmOperands &op, size_t row, size_t r
   TileTarget tile{nullptr, op.ldc, 0, 0, update, op.alpha, op.beta};
   for (size_t j = 0; j < cols; j += kTileCols) {
     tile.cols = HWY_MIN(kTileCols, cols - j);
-    const TileKernel kernel = KernelForColumns(tile.cols);
+    const TileKernel full_rows_kernel = KernelForTile(kTileRows, tile.cols);
     const float *b_panel = packed_b + j * depth;
     for (size_t i = 0; i < rows; i += kTileRows) {
       tile.rows = HWY_MIN(kTileRows, rows - i);
       tile.c = op.c + (row + i) * op.ldc + col + j;
+      const TileKernel kernel =
+          tile.rows == kTileRows ? full_rows_kernel : KernelForTile(tile.rows, tile.cols);
       kernel(depth, packed_a + i * depth, b_panel, tile);
     }
   }

@@ -170,9 +170,10 @@ void CheckCase(const GemmParams &p, size_t misalign, int num_threads, uint32_t s
   ExpectMatchesReference(p, ops, RunGemm(p, ops, num_threads));
 }
 
-// Sizes around every target's register tile (MR in {6, 8}; NR in {2, 8, 16, 32, 48} for lane
-// counts 1, 4, 8, 16) and the vector width N: 1, N-1, N, N+1, 8N+3 for N = 4, 8, 16.
-const int64_t kEdgeRows[] = {1, 3, 5, 6, 7, 8, 9, 13, 17, 35};
+// Sizes around every target's register tile (MR in {6, 8}, with 1-, 2- and 4-row kernels for the
+// last rows; NR in {2, 8, 16, 32, 48} for lane counts 1, 4, 8, 16) and the vector width N: 1, N-1,
+// N, N+1, 8N+3 for N = 4, 8, 16.
+const int64_t kEdgeRows[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 17, 35};
 const int64_t kEdgeCols[] = {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 35, 47, 48, 49, 67, 131};
 const int64_t kEdgeDepths[] = {1, 2, 7, 16, 33};
 

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/planning/MiniMallocCsv.h"
 #include "compiler/planning/Packing.h"
 #include "passes/LivenessModel.h"
 #include "passes/Passes.h"
@@ -52,6 +53,19 @@ void AssignArenaPass::runOnOperation() {
   if (!report.ok()) {
     func.emitError() << DEBUG_TYPE << ": " << std::string(report.status().message());
     return signalPassFailure();
+  }
+
+  if (!buffersCsv.empty()) {
+    tidemark::planning::CsvBufferList list;
+    list.problem = problem;
+    for (const tidemark::planning::Buffer &buffer : problem.buffers)
+      list.names.push_back(std::to_string(buffer.id));
+    absl::Status written = tidemark::planning::writeFileAtomically(
+        buffersCsv, tidemark::planning::formatMiniMallocCsv(list, report->solution));
+    if (!written.ok()) {
+      func.emitError() << DEBUG_TYPE << ": " << std::string(written.message());
+      return signalPassFailure();
+    }
   }
 
   // Offset of every group: -1 for pinned or empty groups.

@@ -196,6 +196,9 @@ def AssignArena : Pass<"tide-assign-arena", "::mlir::func::FuncOp"> {
            "Fail when the arena would exceed this many bytes (0: no limit)">,
     Option<"inPlace", "in-place", "bool", /*default=*/"true",
            "Let elementwise ops write over a dying operand">,
+    Option<"buffersCsv", "buffers-csv", "std::string", /*default=*/"",
+           "Also write the packed buffers as a MiniMalloc CSV (id,lower,upper,size,offset) to "
+           "this file, e.g. for bench/pack">,
   ];
 }
 

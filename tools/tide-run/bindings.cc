@@ -1,0 +1,212 @@
+// Input binding, label discovery, and weights in/out for tide-run.
+#include "bindings.h"
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "runtime/plan/loaded_plan.h"
+
+namespace tidemark {
+namespace tiderun {
+namespace {
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+std::string describe(const std::string &name, DType dtype, const std::vector<int64_t> &shape) {
+  return "'" + name + "' " + DTypeName(dtype) + " " + shapeText(shape);
+}
+
+uint64_t fnv1a64(const std::string &text) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : text)
+    hash = (hash ^ c) * 0x100000001b3ull;
+  return hash;
+}
+
+// splitmix64: a tiny, well-mixed generator whose sequence is fixed by its definition.
+struct SplitMix64 {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+};
+
+Status readFile(const std::string &path, std::vector<uint8_t> *bytes) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file)
+    return NotFound("cannot open plan file '" + path + "'");
+  bytes->assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  if (file.bad())
+    return DataLoss("cannot read plan file '" + path + "'");
+  return Status::Ok();
+}
+
+void fillRandom(const TensorInfo &input, int64_t classes, uint64_t seed, void *data) {
+  SplitMix64 rng{seed ^ fnv1a64(input.name)};
+  const size_t count = input.size_bytes / DTypeSize(input.dtype);
+  if (input.dtype == DType::kF32) {
+    float *values = static_cast<float *>(data);
+    for (size_t i = 0; i < count; ++i) // 24 random bits -> [0, 1) -> [-1, 1).
+      values[i] = static_cast<float>(rng.next() >> 40) * (2.0f / 16777216.0f) - 1.0f;
+  } else {
+    int32_t *labels = static_cast<int32_t *>(data);
+    for (size_t i = 0; i < count; ++i)
+      labels[i] = static_cast<int32_t>(rng.next() % static_cast<uint64_t>(classes));
+  }
+}
+
+Status checkLabels(const TensorInfo &input, int64_t classes, const int32_t *labels) {
+  const size_t count = input.size_bytes / sizeof(int32_t);
+  for (size_t i = 0; i < count; ++i)
+    if (labels[i] < 0 || labels[i] >= classes)
+      return OutOfRange("input '" + input.name + "' element " + std::to_string(i) + " is " +
+                        std::to_string(labels[i]) + ", outside the " + std::to_string(classes) +
+                        " classes [0, " + std::to_string(classes) + ")");
+  return Status::Ok();
+}
+
+Status copyFromFile(const TensorInfo &input, const WeightsFile &file, int64_t classes, void *data) {
+  const WeightTensor *tensor = file.Find(input.name);
+  if (!tensor)
+    return NotFound("the inputs file has no tensor '" + input.name + "' for the plan's input " +
+                    describe(input.name, input.dtype, input.shape));
+  if (tensor->dtype != input.dtype || tensor->shape != input.shape)
+    return InvalidArgument("input " + describe(input.name, input.dtype, input.shape) +
+                           " but the inputs file has " +
+                           describe(tensor->name, tensor->dtype, tensor->shape));
+  if (classes > 0)
+    TIDEMARK_RETURN_IF_ERROR(
+        checkLabels(input, classes, reinterpret_cast<const int32_t *>(tensor->bytes.data())));
+  std::memcpy(data, tensor->bytes.data(), input.size_bytes);
+  return Status::Ok();
+}
+
+// A file tensor that matches no entry of `infos` (an unexpected or misspelt name).
+Status rejectUnknownNames(const WeightsFile &file, const std::vector<TensorInfo> &infos,
+                          const std::string &what) {
+  for (const WeightTensor &tensor : file.tensors) {
+    bool known = false;
+    for (const TensorInfo &info : infos)
+      known = known || info.name == tensor.name;
+    if (!known)
+      return NotFound("the " + what + " file has tensor " +
+                      describe(tensor.name, tensor.dtype, tensor.shape) + " but the plan has no " +
+                      what + " of that name");
+  }
+  return Status::Ok();
+}
+
+} // namespace
+
+Status FindLabelClasses(const std::string &plan_path, std::map<std::string, int64_t> *classes) {
+  std::vector<uint8_t> bytes;
+  TIDEMARK_RETURN_IF_ERROR(readFile(plan_path, &bytes));
+  LoadedPlan plan;
+  TIDEMARK_RETURN_IF_ERROR(LoadAndVerifyPlan(bytes.data(), bytes.size(), &plan));
+  for (const LoadedStep &step : plan.steps) {
+    if (step.kernel != KernelId::kSoftmaxCrossEntropy &&
+        step.kernel != KernelId::kSoftmaxCrossEntropyGrad)
+      continue;
+    const LoadedTensor &logits = plan.tensors[size_t(step.operands[0])];
+    const LoadedTensor &labels = plan.tensors[size_t(step.operands[1])];
+    if (labels.location == TensorLocation::kInput && logits.shape.rank > 0)
+      (*classes)[labels.name] = logits.shape.dims[logits.shape.rank - 1];
+  }
+  return Status::Ok();
+}
+
+Status BindInputs(Runtime *runtime, const WeightsFile *inputs_file, uint64_t seed,
+                  const std::map<std::string, int64_t> &label_classes) {
+  const std::vector<TensorInfo> inputs = runtime->inputs();
+  if (inputs_file)
+    TIDEMARK_RETURN_IF_ERROR(rejectUnknownNames(*inputs_file, inputs, "inputs"));
+  for (const TensorInfo &input : inputs) {
+    auto it = label_classes.find(input.name);
+    const int64_t classes = it == label_classes.end() ? 0 : it->second;
+    void *data = nullptr;
+    TIDEMARK_RETURN_IF_ERROR(runtime->InputBuffer(input.name, &data));
+    if (inputs_file) {
+      TIDEMARK_RETURN_IF_ERROR(copyFromFile(input, *inputs_file, classes, data));
+      continue;
+    }
+    if (input.dtype == DType::kI32 && classes <= 0)
+      return InvalidArgument("input " + describe(input.name, input.dtype, input.shape) +
+                             " is not the labels of a softmax cross-entropy, so tide-run cannot "
+                             "make valid random values for it: give it with --inputs");
+    fillRandom(input, classes, seed, data);
+  }
+  return Status::Ok();
+}
+
+Status ApplyWeights(Runtime *runtime, const WeightsFile &weights, bool partial,
+                    std::vector<std::string> *kept) {
+  const std::vector<TensorInfo> state = runtime->parameters();
+  TIDEMARK_RETURN_IF_ERROR(rejectUnknownNames(weights, state, "state tensor"));
+  std::vector<std::string> missing;
+  for (const TensorInfo &info : state) {
+    const WeightTensor *tensor = weights.Find(info.name);
+    if (!tensor) {
+      missing.push_back(info.name);
+      continue;
+    }
+    if (tensor->dtype != info.dtype || tensor->shape != info.shape)
+      return InvalidArgument("state tensor " + describe(info.name, info.dtype, info.shape) +
+                             " but the weights file has " +
+                             describe(tensor->name, tensor->dtype, tensor->shape));
+  }
+  if (!missing.empty() && !partial) {
+    std::string names;
+    for (size_t i = 0; i < missing.size() && i < 5; ++i)
+      names += (i ? ", '" : "'") + missing[i] + "'";
+    if (missing.size() > 5)
+      names += ", ...";
+    return NotFound("the weights file lacks " + std::to_string(missing.size()) + " of the plan's " +
+                    std::to_string(state.size()) + " state tensors (" + names +
+                    "); pass --weights-partial to keep the plan's values for those");
+  }
+  for (const TensorInfo &info : state)
+    if (const WeightTensor *tensor = weights.Find(info.name))
+      TIDEMARK_RETURN_IF_ERROR(
+          runtime->WriteParameter(info.name, tensor->bytes.data(), tensor->bytes.size()));
+  auto steps = weights.metadata.find("tidemark.optimizer_steps");
+  if (steps != weights.metadata.end()) {
+    char *end = nullptr;
+    unsigned long long count = std::strtoull(steps->second.c_str(), &end, 10);
+    if (steps->second.empty() || *end != '\0')
+      return DataLoss("weights metadata tidemark.optimizer_steps is not a count: '" +
+                      steps->second + "'");
+    runtime->SetOptimizerSteps(count);
+  }
+  *kept = missing;
+  return Status::Ok();
+}
+
+Status SaveWeights(const Runtime &runtime, const std::string &plan_path, const std::string &path) {
+  WeightsFile file;
+  for (const TensorInfo &info : runtime.parameters()) {
+    WeightTensor tensor;
+    tensor.name = info.name;
+    tensor.dtype = info.dtype;
+    tensor.shape = info.shape;
+    tensor.bytes.resize(info.size_bytes);
+    TIDEMARK_RETURN_IF_ERROR(
+        runtime.ReadParameter(info.name, tensor.bytes.data(), tensor.bytes.size()));
+    file.tensors.push_back(std::move(tensor));
+  }
+  file.metadata["generator"] = "tide-run";
+  file.metadata["plan"] = plan_path;
+  file.metadata["tidemark.optimizer_steps"] = std::to_string(runtime.optimizer_steps());
+  return WriteSafetensors(path, file);
+}
+
+} // namespace tiderun
+} // namespace tidemark

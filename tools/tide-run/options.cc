@@ -1,0 +1,145 @@
+// tide-run's command-line parser: flags with values, ranges checked, one positional plan path.
+#include "options.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+namespace tidemark {
+namespace tiderun {
+namespace {
+
+// Parses a whole decimal integer in [lo, hi]; anything else (sign junk, trailing text, overflow)
+// is an error naming the flag.
+Status parseInteger(const std::string &flag, const std::string &text, int64_t lo, int64_t hi,
+                    int64_t *out) {
+  if (text.empty() || text[0] == ' ')
+    return InvalidArgument(flag + " needs an integer, got '" + text + "'");
+  errno = 0;
+  char *end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (errno != 0 || end == text.c_str() || *end != '\0')
+    return InvalidArgument(flag + " needs an integer, got '" + text + "'");
+  if (value < lo || value > hi)
+    return InvalidArgument(flag + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                           "], got " + text);
+  *out = value;
+  return Status::Ok();
+}
+
+// Splits "--flag=value" into flag and value; "--flag" alone takes the next argument if the flag
+// needs one.
+struct FlagCursor {
+  int argc;
+  const char *const *argv;
+  int index = 1;
+
+  Status value(const std::string &flag, const std::string &inline_value, bool has_inline,
+               std::string *out) {
+    if (has_inline) {
+      *out = inline_value;
+      return Status::Ok();
+    }
+    if (index + 1 >= argc)
+      return InvalidArgument(flag + " needs a value");
+    *out = argv[++index];
+    return Status::Ok();
+  }
+};
+
+} // namespace
+
+const char *UsageText() {
+  return "usage: tide-run PLAN [--steps N] [--threads T] [--weights FILE.safetensors]\n"
+         "                [--weights-partial] [--save-weights FILE.safetensors]\n"
+         "                [--inputs FILE.safetensors | --seed S] [--report=text|json]\n"
+         "Loads a Tidemark plan, binds its inputs, runs N steps and reports the loss per step,\n"
+         "the median step time, planned vs measured memory and heap allocations per step.\n"
+         "  --steps N            steps to run (default 1, at most 1000000)\n"
+         "  --threads T          kernel threads, the caller included (default 1, 1..1024)\n"
+         "  --weights FILE       overwrite state tensors with the file's tensors (names, dtypes\n"
+         "                       and shapes must match); every state tensor must be in the file\n"
+         "  --weights-partial    allow state tensors the file does not name (e.g. optimizer\n"
+         "                       slots): they keep the plan's initial values\n"
+         "  --save-weights FILE  after the steps, write every state tensor (atomically)\n"
+         "  --inputs FILE        bind inputs from the file's tensors of the same names\n"
+         "  --seed S             random inputs from seed S (default 0): f32 uniform in [-1, 1),\n"
+         "                       class labels uniform in [0, classes)\n"
+         "  --report=text|json   output format (default text)\n";
+}
+
+Status ParseOptions(int argc, const char *const *argv, Options *out) {
+  Options options;
+  bool seed_given = false;
+  FlagCursor cursor{argc, argv};
+  for (; cursor.index < argc; ++cursor.index) {
+    const std::string arg = argv[cursor.index];
+    if (arg.size() < 2 || arg.compare(0, 2, "--") != 0 || arg == "--") {
+      if (!arg.empty() && arg[0] == '-' && arg != "-")
+        return InvalidArgument("unknown option '" + arg + "'");
+      if (!options.plan_path.empty())
+        return InvalidArgument("more than one plan given: '" + options.plan_path + "' and '" + arg +
+                               "'");
+      options.plan_path = arg;
+      continue;
+    }
+    const size_t equals = arg.find('=');
+    const std::string flag = arg.substr(0, equals);
+    const bool has_inline = equals != std::string::npos;
+    const std::string inline_value = has_inline ? arg.substr(equals + 1) : "";
+    std::string value;
+    int64_t number = 0;
+    if (flag == "--help" || flag == "-h") {
+      options.help = true;
+    } else if (flag == "--weights-partial") {
+      if (has_inline)
+        return InvalidArgument("--weights-partial takes no value");
+      options.weights_partial = true;
+    } else if (flag == "--steps") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      TIDEMARK_RETURN_IF_ERROR(parseInteger(flag, value, 1, 1000000, &number));
+      options.steps = number;
+    } else if (flag == "--threads") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      TIDEMARK_RETURN_IF_ERROR(parseInteger(flag, value, 1, 1024, &number));
+      options.threads = static_cast<int>(number);
+    } else if (flag == "--seed") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      TIDEMARK_RETURN_IF_ERROR(
+          parseInteger(flag, value, 0, std::numeric_limits<int64_t>::max(), &number));
+      options.seed = static_cast<uint64_t>(number);
+      seed_given = true;
+    } else if (flag == "--weights" || flag == "--save-weights" || flag == "--inputs") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      if (value.empty())
+        return InvalidArgument(flag + " needs a file name");
+      (flag == "--weights"        ? options.weights_path
+       : flag == "--save-weights" ? options.save_weights_path
+                                  : options.inputs_path) = value;
+    } else if (flag == "--report") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      if (value == "text")
+        options.report = ReportFormat::kText;
+      else if (value == "json")
+        options.report = ReportFormat::kJson;
+      else
+        return InvalidArgument("--report must be 'text' or 'json', got '" + value + "'");
+    } else {
+      return InvalidArgument("unknown option '" + arg + "'");
+    }
+  }
+  if (options.help) {
+    *out = options;
+    return Status::Ok();
+  }
+  if (options.plan_path.empty())
+    return InvalidArgument("no plan file given");
+  if (seed_given && !options.inputs_path.empty())
+    return InvalidArgument("--inputs and --seed exclude each other");
+  *out = options;
+  return Status::Ok();
+}
+
+} // namespace tiderun
+} // namespace tidemark

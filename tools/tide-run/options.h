@@ -1,0 +1,39 @@
+// tide-run's command line: a small hand-written parser (the runtime links no option library).
+#ifndef TIDEMARK_TOOLS_TIDE_RUN_OPTIONS_H_
+#define TIDEMARK_TOOLS_TIDE_RUN_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "tidemark/status.h"
+
+namespace tidemark {
+namespace tiderun {
+
+enum class ReportFormat { kText, kJson };
+
+struct Options {
+  std::string plan_path;
+  int64_t steps = 1;
+  int threads = 1;
+  std::string weights_path;      // Empty: keep the plan's initial state.
+  bool weights_partial = false;  // Allow state tensors that the weights file does not name.
+  std::string save_weights_path; // Empty: do not save.
+  std::string inputs_path;       // Empty: seeded random inputs.
+  uint64_t seed = 0;
+  ReportFormat report = ReportFormat::kText;
+  bool help = false;
+};
+
+// The usage text printed by --help and after a command-line error.
+const char *UsageText();
+
+// Parses argv[1..argc). Accepts "--flag value" and "--flag=value". Errors (InvalidArgument) name
+// the offending argument: unknown flag, missing or malformed value, value out of range, a second
+// plan path, no plan path, or --inputs together with --seed.
+Status ParseOptions(int argc, const char *const *argv, Options *out);
+
+} // namespace tiderun
+} // namespace tidemark
+
+#endif // TIDEMARK_TOOLS_TIDE_RUN_OPTIONS_H_

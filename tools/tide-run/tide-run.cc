@@ -1,0 +1,288 @@
+// tide-run: loads a Tidemark plan, binds inputs and weights, runs N steps and reports the loss per
+// step, the median step time, planned vs measured memory, and heap allocations per step.
+//
+// Steps:
+//   1. Parse the command line; read the plan once to find the class count of label inputs.
+//   2. Record the resident set (VmRSS) before anything of the run is allocated.
+//   3. Read --weights / --inputs, load the plan, write the weights, fill the inputs; free the
+//      staging copies (and return them to the OS) so they do not count as the run's memory.
+//   4. Reset the high-water mark, run the steps (timing each, reading the loss into preallocated
+//      storage, counting operator new calls during steps 2..N), read VmHWM.
+//   5. Optionally save every state tensor; print the report (text or JSON).
+// Memory of the run is O(state + arena + I/O + scratch) plus fixed process overhead; the step
+// loop itself allocates nothing.
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <malloc.h>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "alloc_counter.h"
+#include "bindings.h"
+#include "options.h"
+#include "process_memory.h"
+#include "tidemark/runtime.h"
+#include "tidemark/safetensors.h"
+
+namespace tidemark {
+namespace tiderun {
+namespace {
+
+struct Report {
+  std::string plan_path;
+  int threads = 1;
+  std::string loss_name; // Empty: the plan has no scalar f32 output.
+  std::vector<float> losses;
+  std::vector<double> step_seconds;
+  RuntimeStatistics stats;
+  uint64_t optimizer_steps = 0;
+  ResidentSet before_load, after_load, after_steps;
+  bool peak_reset = false;
+  uint64_t step_allocations = 0; // operator new calls during steps 2..N.
+  std::vector<std::string> weights_kept;
+  std::string saved_weights;
+};
+
+// The output named "loss", else the first f32 output with one element; empty if none.
+std::string lossOutputName(const Runtime &runtime) {
+  std::string first_scalar;
+  for (const TensorInfo &output : runtime.outputs()) {
+    if (output.dtype != DType::kF32 || output.size_bytes != sizeof(float))
+      continue;
+    if (output.name == "loss")
+      return output.name;
+    if (first_scalar.empty())
+      first_scalar = output.name;
+  }
+  return first_scalar;
+}
+
+Status readWeightsFile(const std::string &path, const char *what, WeightsFile *out) {
+  Status status = ReadSafetensors(path, out);
+  if (!status.ok())
+    return Status(status.code(),
+                  std::string("cannot read ") + what + " file '" + path + "': " + status.message());
+  return Status::Ok();
+}
+
+// Step 3: load the plan and bind weights and inputs; the staging files die at the end.
+Status loadAndBind(const Options &options, const std::map<std::string, int64_t> &label_classes,
+                   std::unique_ptr<Runtime> *runtime, Report *report) {
+  WeightsFile weights, inputs;
+  if (!options.weights_path.empty())
+    TIDEMARK_RETURN_IF_ERROR(readWeightsFile(options.weights_path, "weights", &weights));
+  if (!options.inputs_path.empty())
+    TIDEMARK_RETURN_IF_ERROR(readWeightsFile(options.inputs_path, "inputs", &inputs));
+  RuntimeOptions runtime_options;
+  runtime_options.num_threads = options.threads;
+  Status status = Runtime::LoadFromFile(options.plan_path, runtime_options, runtime);
+  if (!status.ok())
+    return Status(status.code(),
+                  "cannot load plan '" + options.plan_path + "': " + status.message());
+  if (!options.weights_path.empty()) {
+    status = ApplyWeights(runtime->get(), weights, options.weights_partial, &report->weights_kept);
+    if (!status.ok())
+      return Status(status.code(), "weights '" + options.weights_path + "': " + status.message());
+  }
+  status = BindInputs(runtime->get(), options.inputs_path.empty() ? nullptr : &inputs, options.seed,
+                      label_classes);
+  if (!status.ok())
+    return Status(status.code(), "inputs: " + status.message());
+  return Status::Ok();
+}
+
+// Step 4. Storage for losses and times is sized before the loop, so the loop allocates nothing
+// of its own; any count is the runtime's.
+Status runSteps(Runtime *runtime, int64_t steps, Report *report) {
+  report->losses.assign(size_t(steps), std::nanf(""));
+  report->step_seconds.assign(size_t(steps), 0.0);
+  uint64_t allocations_at_step2 = HeapAllocations();
+  for (int64_t step = 0; step < steps; ++step) {
+    if (step == 1)
+      allocations_at_step2 = HeapAllocations();
+    auto start = std::chrono::steady_clock::now();
+    Status status = runtime->Run();
+    auto end = std::chrono::steady_clock::now();
+    if (!status.ok())
+      return Status(status.code(), "step " + std::to_string(step + 1) + ": " + status.message());
+    report->step_seconds[size_t(step)] = std::chrono::duration<double>(end - start).count();
+    if (!report->loss_name.empty())
+      TIDEMARK_RETURN_IF_ERROR(
+          runtime->ReadOutput(report->loss_name, &report->losses[size_t(step)], sizeof(float)));
+  }
+  report->step_allocations = steps > 1 ? HeapAllocations() - allocations_at_step2 : 0;
+  return Status::Ok();
+}
+
+Status runPlan(const Options &options, Report *report) {
+  report->plan_path = options.plan_path;
+  report->threads = options.threads;
+  std::map<std::string, int64_t> label_classes;
+  Status status = FindLabelClasses(options.plan_path, &label_classes);
+  if (!status.ok())
+    return Status(status.code(),
+                  "cannot load plan '" + options.plan_path + "': " + status.message());
+  malloc_trim(0);
+  ResetPeakResidentSet();
+  report->before_load = ReadResidentSet();
+  std::unique_ptr<Runtime> runtime;
+  TIDEMARK_RETURN_IF_ERROR(loadAndBind(options, label_classes, &runtime, report));
+  report->loss_name = lossOutputName(*runtime);
+  malloc_trim(0); // Give the freed staging copies back, so the steps' peak excludes them.
+  report->after_load = ReadResidentSet();
+  report->peak_reset = ResetPeakResidentSet();
+  TIDEMARK_RETURN_IF_ERROR(runSteps(runtime.get(), options.steps, report));
+  report->after_steps = ReadResidentSet();
+  report->stats = runtime->statistics();
+  report->optimizer_steps = runtime->optimizer_steps();
+  if (!options.save_weights_path.empty()) {
+    status = SaveWeights(*runtime, options.plan_path, options.save_weights_path);
+    if (!status.ok())
+      return Status(status.code(), "cannot save weights to '" + options.save_weights_path +
+                                       "': " + status.message());
+    report->saved_weights = options.save_weights_path;
+  }
+  return Status::Ok();
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  return n == 0 ? 0.0 : n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+uint64_t plannedBytes(const RuntimeStatistics &s) {
+  return s.state_bytes + s.arena_bytes + s.io_bytes + s.scratch_bytes;
+}
+
+// Growth of the resident set over the baseline before load (0 if it shrank).
+uint64_t growth(uint64_t peak, const ResidentSet &baseline) {
+  return peak > baseline.current_bytes ? peak - baseline.current_bytes : 0;
+}
+
+double allocationsPerStep(const Report &r) {
+  return r.losses.size() > 1 ? double(r.step_allocations) / double(r.losses.size() - 1) : 0.0;
+}
+
+std::string jsonString(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
+      out += escaped;
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string jsonNumber(double value) {
+  if (!std::isfinite(value))
+    return "null";
+  char text[40];
+  std::snprintf(text, sizeof(text), "%.9g", value);
+  return text;
+}
+
+void printJson(const Report &r) {
+  const RuntimeStatistics &s = r.stats;
+  std::printf("{\n  \"plan\": %s,\n  \"threads\": %d,\n  \"steps\": %zu,\n",
+              jsonString(r.plan_path).c_str(), r.threads, r.losses.size());
+  std::printf("  \"loss_output\": %s,\n  \"losses\": [",
+              r.loss_name.empty() ? "null" : jsonString(r.loss_name).c_str());
+  for (size_t i = 0; i < r.losses.size(); ++i)
+    std::printf("%s%s", i ? ", " : "", jsonNumber(r.losses[i]).c_str());
+  std::printf("],\n  \"step_seconds\": [");
+  for (size_t i = 0; i < r.step_seconds.size(); ++i)
+    std::printf("%s%s", i ? ", " : "", jsonNumber(r.step_seconds[i]).c_str());
+  std::printf("],\n  \"median_step_seconds\": %s,\n", jsonNumber(median(r.step_seconds)).c_str());
+  std::printf("  \"state_bytes\": %" PRIu64 ",\n  \"arena_bytes\": %" PRIu64
+              ",\n  \"io_bytes\": %" PRIu64 ",\n  \"scratch_bytes\": %" PRIu64
+              ",\n  \"planned_bytes\": %" PRIu64 ",\n  \"planned_load_bytes\": %" PRIu64 ",\n",
+              s.state_bytes, s.arena_bytes, s.io_bytes, s.scratch_bytes, plannedBytes(s),
+              s.planned_load_bytes);
+  std::printf("  \"rss_before_load_bytes\": %" PRIu64 ",\n  \"rss_after_load_bytes\": %" PRIu64
+              ",\n  \"load_peak_growth_bytes\": %" PRIu64
+              ",\n  \"step_peak_growth_bytes\": %" PRIu64 ",\n  \"peak_reset_supported\": %s,\n",
+              r.before_load.current_bytes, r.after_load.current_bytes,
+              growth(r.after_load.peak_bytes, r.before_load),
+              growth(r.after_steps.peak_bytes, r.before_load), r.peak_reset ? "true" : "false");
+  std::printf("  \"step_allocations\": %" PRIu64 ",\n  \"allocations_per_step\": %s,\n",
+              r.step_allocations, jsonNumber(allocationsPerStep(r)).c_str());
+  std::printf("  \"optimizer_steps\": %" PRIu64 ",\n  \"weights_kept\": [", r.optimizer_steps);
+  for (size_t i = 0; i < r.weights_kept.size(); ++i)
+    std::printf("%s%s", i ? ", " : "", jsonString(r.weights_kept[i]).c_str());
+  std::printf("],\n  \"saved_weights\": %s\n}\n",
+              r.saved_weights.empty() ? "null" : jsonString(r.saved_weights).c_str());
+}
+
+void printText(const Report &r) {
+  const RuntimeStatistics &s = r.stats;
+  std::printf("plan %s, %d thread%s, %zu step%s\n", r.plan_path.c_str(), r.threads,
+              r.threads == 1 ? "" : "s", r.losses.size(), r.losses.size() == 1 ? "" : "s");
+  for (size_t i = 0; i < r.losses.size(); ++i)
+    std::printf("step %zu  %s %.9g  %.3f ms\n", i + 1,
+                r.loss_name.empty() ? "(no loss output)" : r.loss_name.c_str(), r.losses[i],
+                r.step_seconds[i] * 1e3);
+  std::printf("median step time      %.3f ms\n", median(r.step_seconds) * 1e3);
+  std::printf("planned bytes         %" PRIu64 " (state %" PRIu64 " + arena %" PRIu64
+              " + I/O %" PRIu64 " + scratch %" PRIu64 ")\n",
+              plannedBytes(s), s.state_bytes, s.arena_bytes, s.io_bytes, s.scratch_bytes);
+  if (s.planned_load_bytes)
+    std::printf("planner LOAD          %" PRIu64 " (arena/LOAD %.3f)\n", s.planned_load_bytes,
+                double(s.arena_bytes) / double(s.planned_load_bytes));
+  std::printf("measured RSS growth   %" PRIu64 " peak during steps, %" PRIu64
+              " peak during load (over %" PRIu64 " before load%s)\n",
+              growth(r.after_steps.peak_bytes, r.before_load),
+              growth(r.after_load.peak_bytes, r.before_load), r.before_load.current_bytes,
+              r.peak_reset ? "" : "; VmHWM reset unsupported: peaks count from process start");
+  if (r.losses.size() > 1)
+    std::printf("heap allocations      %.3f per step (%" PRIu64 " in steps 2..%zu)\n",
+                allocationsPerStep(r), r.step_allocations, r.losses.size());
+  else
+    std::printf("heap allocations      not measured (needs --steps >= 2)\n");
+  if (!r.weights_kept.empty())
+    std::printf("weights               %zu state tensor(s) kept the plan's values (first: %s)\n",
+                r.weights_kept.size(), r.weights_kept[0].c_str());
+  if (!r.saved_weights.empty())
+    std::printf("saved weights         %s (optimizer steps %" PRIu64 ")\n", r.saved_weights.c_str(),
+                r.optimizer_steps);
+}
+
+} // namespace
+} // namespace tiderun
+} // namespace tidemark
+
+int main(int argc, char **argv) {
+  using namespace tidemark::tiderun;
+  Options options;
+  tidemark::Status status = ParseOptions(argc, argv, &options);
+  if (!status.ok()) {
+    std::fprintf(stderr, "tide-run: %s\n%s", status.message().c_str(), UsageText());
+    return 2;
+  }
+  if (options.help) {
+    std::fputs(UsageText(), stdout);
+    return 0;
+  }
+  Report report;
+  status = runPlan(options, &report);
+  if (!status.ok()) {
+    std::fprintf(stderr, "tide-run: error: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  if (options.report == ReportFormat::kJson)
+    printJson(report);
+  else
+    printText(report);
+  return 0;
+}

@@ -16,6 +16,9 @@ packages=(
   # The runtime's safetensors reader/writer parses its JSON header with nlohmann/json: well kept,
   # header-only (nothing to link), so the runtime-only build needs it too.
   nlohmann-json3-dev
+  # The end-to-end checks against PyTorch (tests/e2e/torch, bench/torch); Debian's torch is seen
+  # by /usr/bin/python3 only.
+  python3-torch python3-numpy
 )
 # A runtime-only build (-DTIDEMARK_BUILD_COMPILER=OFF) needs no LLVM, MLIR or Abseil.
 if [[ "${TIDEMARK_CMAKE_ARGS:-}" == *TIDEMARK_BUILD_COMPILER=OFF* ]]; then

@@ -1,0 +1,209 @@
+"""End-to-end check: Tidemark training steps (tide-run) against PyTorch 1.13 on the same model,
+initial weights (tide-models --weights) and inputs (written here as safetensors).
+
+Checks, each a failure with a message:
+  * losses per step and final parameters: relative error <= 1e-4, where
+    rel(a, b) = max|a - b| / max(max|b|, FLOOR) per tensor (b = PyTorch), FLOOR = 1e-3;
+  * the plans given (e.g. remat `none` and `budget`, or two arena packings) give bit-identical
+    losses and bit-identical saved state tensors;
+  * heap allocations per step (steps 2..N) == 0;
+  * measured peak resident growth during the steps <= planned bytes + the fixed overhead.
+Exit 0: all pass; 1: a check failed; 77: skipped (/usr/bin/python3 cannot import torch).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+TOLERANCE = 1e-4
+FLOOR = 1e-3
+
+try:
+    import numpy as np
+    import torch
+except ImportError as error:  # The only reason to skip.
+    print(f"SKIP: cannot import torch/numpy with {sys.executable}: {error} "
+          "(install python3-torch python3-numpy)")
+    sys.exit(77)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_io  # noqa: E402
+import torch_models  # noqa: E402
+
+HYPER = {"sgd": {"lr": 0.1}, "adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8}}
+
+
+def run(cmd):
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"FAIL: {' '.join(cmd)} exited {result.returncode}:\n{result.stderr}")
+    return result.stdout
+
+
+def make_model(args, work):
+    mlir, weights = os.path.join(work, "model.mlir"), os.path.join(work, "init.safetensors")
+    if args.model == "mlp":
+        shape = ["mlp", "--batch", "16", "--d-model", "32", "--hidden", "64", "--vocab", "10"]
+    else:
+        shape = ["gpt", "--layers", "2", "--d-model", "64", "--heads", "4", "--seq", "32",
+                 "--batch", "2", "--vocab", "48", "--attention-chunk", "16"]
+    run([args.tide_models] + shape + ["--output", mlir, "--weights", weights, "--seed", "7"])
+    return mlir, weights
+
+
+def make_inputs(args, work):
+    rng = np.random.default_rng(1234)
+    if args.model == "mlp":
+        inputs = {"x": rng.standard_normal((16, 32)).astype(np.float32),
+                  "labels": rng.integers(0, 10, size=(16,)).astype(np.int32)}
+    else:
+        inputs = {"x": rng.standard_normal((2, 32, 64)).astype(np.float32),
+                  "labels": rng.integers(0, 48, size=(2, 32)).astype(np.int32)}
+    path = os.path.join(work, "inputs.safetensors")
+    safetensors_io.write(path, inputs)
+    return inputs, path
+
+
+def make_plans(args, mlir, work):
+    """Returns [(label, plan path)]: the plans that must agree with each other bit for bit."""
+    plans = []
+    if args.plan_maker == "mlp-plan":
+        for packing in ("none", "reuse"):
+            plan = os.path.join(work, f"{packing}.tplan")
+            lr = str(HYPER[args.optimizer]["lr"])
+            run([args.maker_path, "--optimizer", args.optimizer, "--lr", lr, "--batch", "16",
+                 "--features", "32", "--hidden", "64", "--classes", "10", "--packing", packing,
+                 "-o", plan])
+            plans.append((f"packing {packing}", plan))
+    else:
+        for remat in ("none", "budget"):
+            plan = os.path.join(work, f"{remat}.tplan")
+            run([args.maker_path, mlir, "-o", plan, f"--train={args.optimizer}",
+                 f"--lr={HYPER[args.optimizer]['lr']}", f"--remat={remat}"] +
+                (["--budget=" + args.budget] if remat == "budget" else []))
+            plans.append((f"remat {remat}", plan))
+    return plans
+
+
+def run_tidemark(args, plan, weights, inputs_path, work, label):
+    saved = os.path.join(work, label.replace(" ", "-") + ".final.safetensors")
+    out = run([args.tide_run, plan, "--steps", str(args.steps), "--threads", str(args.threads),
+               "--weights", weights, "--weights-partial", "--inputs", inputs_path,
+               "--save-weights", saved, "--report=json"])
+    return json.loads(out), saved
+
+
+def run_torch(args, weights_path, inputs):
+    init, _ = safetensors_io.read(weights_path)
+    params = {name: torch.tensor(value, requires_grad=True) for name, value in init.items()}
+    if args.optimizer == "sgd":
+        opt = torch.optim.SGD(params.values(), lr=HYPER["sgd"]["lr"])
+    else:
+        opt = torch.optim.Adam(params.values(), **HYPER["adam"])
+    losses = []
+    for _ in range(args.steps):
+        opt.zero_grad()
+        if args.model == "mlp":
+            loss = torch_models.mlp_loss(params, inputs, hidden_layers=1)
+        else:
+            loss = torch_models.gpt_loss(params, inputs, layers=2, heads=4)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    return losses, {name: p.detach().numpy() for name, p in params.items()}, init
+
+
+def relative_error(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), FLOOR))
+
+
+def compare_to_torch(report, saved, torch_losses, torch_params, init, failures):
+    tide_losses = report["losses"]
+    for step, (a, b) in enumerate(zip(tide_losses, torch_losses), 1):
+        err = relative_error(a, b)
+        print(f"  step {step}: loss tidemark {a:.9g} torch {b:.9g} rel err {err:.2e}")
+        if not err <= TOLERANCE:
+            failures.append(f"step {step} loss rel err {err:.3e} > {TOLERANCE}")
+    final, _ = safetensors_io.read(saved)
+    worst = (0.0, "")
+    for name, expected in torch_params.items():
+        err = relative_error(final[name], expected)
+        moved = relative_error(final[name] - init[name], expected - init[name])
+        print(f"  {name:32s} rel err {err:.2e}  (of the update itself: {moved:.2e})")
+        worst = max(worst, (err, name))
+        if not err <= TOLERANCE:
+            failures.append(f"{name}: rel err {err:.3e} > {TOLERANCE}")
+    print(f"  worst parameter rel err {worst[0]:.2e} ({worst[1]})")
+
+
+def check_runtime_contracts(args, label, report, failures):
+    allocs, growth, planned = (report["allocations_per_step"], report["step_peak_growth_bytes"],
+                               report["planned_bytes"])
+    print(f"  {label}: allocations/step {allocs}, peak RSS growth {growth} B, planned {planned} B"
+          f" + overhead {args.overhead_bytes} B")
+    if allocs != 0:
+        failures.append(f"{label}: {allocs} heap allocations per step, expected 0")
+    if growth > planned + args.overhead_bytes:
+        failures.append(f"{label}: peak RSS growth {growth} B > planned {planned} B + fixed "
+                        f"overhead {args.overhead_bytes} B")
+
+
+def check_identical(runs, failures):
+    (label0, report0, saved0), rest = runs[0], runs[1:]
+    bytes0 = safetensors_io.raw_bytes(saved0)
+    for label, report, saved in rest:
+        same_loss = json.dumps(report["losses"]) == json.dumps(report0["losses"])
+        same_state = safetensors_io.raw_bytes(saved) == bytes0
+        print(f"  {label} vs {label0}: losses {'identical' if same_loss else 'DIFFER'}, "
+              f"{len(bytes0)} state tensors {'bit-identical' if same_state else 'DIFFER'}")
+        if not (same_loss and same_state):
+            failures.append(f"{label} and {label0} differ (losses or state bytes)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", help="build these targets there first")
+    parser.add_argument("--build-targets", nargs="*", default=[])
+    parser.add_argument("--cmake", default="cmake", help="the cmake that builds them")
+    parser.add_argument("--model", choices=["mlp", "gpt"], required=True)
+    parser.add_argument("--optimizer", choices=["sgd", "adam"], required=True)
+    parser.add_argument("--plan-maker", choices=["mlp-plan", "tidec"], required=True)
+    parser.add_argument("--maker-path", required=True, help="e2e-mlp-plan or tidec binary")
+    parser.add_argument("--tide-run", required=True)
+    parser.add_argument("--tide-models", required=True)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--budget", default="90%", help="tidec --budget for the budget plan")
+    parser.add_argument("--overhead-bytes", type=int, default=8 << 20,
+                        help="fixed RSS overhead allowed above the planned bytes (docs/tide-run.md)")
+    args = parser.parse_args()
+    if args.build_dir and args.build_targets:
+        run([args.cmake, "--build", args.build_dir, "--target"] + args.build_targets)
+    os.makedirs(args.workdir, exist_ok=True)
+    torch.manual_seed(0)
+    print(f"{args.model} / {args.optimizer}: torch {torch.__version__}, {args.steps} steps")
+    mlir, weights = make_model(args, args.workdir)
+    inputs, inputs_path = make_inputs(args, args.workdir)
+    torch_losses, torch_params, init = run_torch(args, weights, inputs)
+    failures, runs = [], []
+    for label, plan in make_plans(args, mlir, args.workdir):
+        report, saved = run_tidemark(args, plan, weights, inputs_path, args.workdir, label)
+        print(f"{label}: vs PyTorch (rel err = max|a-b| / max(max|b|, {FLOOR}), "
+              f"tolerance {TOLERANCE})")
+        compare_to_torch(report, saved, torch_losses, torch_params, init, failures)
+        check_runtime_contracts(args, label, report, failures)
+        runs.append((label, report, saved))
+    check_identical(runs, failures)
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures))
+        return 1
+    print("PASSED")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -462,35 +462,53 @@ void CanonicalSearch::exportOffsets(std::vector<int64_t> &offsets) const {
 /// one finds a placement within `capacity`, one exhausts its search (a proof that none exists:
 /// every preorder enumerates all canonical placements), or `deadline` passes.
 CanonicalSearch::Outcome searchPortfolio(const Problem &problem, const std::vector<size_t> &members,
-                                         int64_t capacity, Clock::time_point deadline,
-                                         std::vector<int64_t> &offsets, uint64_t &nodes) {
+                                         int64_t capacity, int64_t tightCapacity,
+                                         Clock::time_point deadline, std::vector<int64_t> &offsets,
+                                         uint64_t &nodes) {
   // Each round: the four systematic orders with doubling node budgets (TWA, the strongest in our
   // measurements, gets twice as many), then four short runs on perturbed TWA/TAW orders. Budgets
   // are in search nodes (about 200k per second here), not time, so that the result does not
   // depend on machine speed unless the overall deadline cuts the search. Tuned on the MiniMalloc
   // suite: 2 perturbed runs per round, or runs 2.5x longer, solved fewer instances.
+  // If tightCapacity < capacity, each round also runs TWA at tightCapacity: a tighter capacity
+  // prunes much harder, and a placement found there fits the real capacity too (instance C of
+  // the suite fits its LOAD in milliseconds but needs seconds at the looser 1 MiB). Exhausting
+  // a tight run proves nothing about `capacity`, so tight runs then stop.
+  struct Run {
+    Preorder preorder;
+    uint32_t seed;
+    int64_t capacity;
+  };
   constexpr int kPerturbedPerRound = 4;
   constexpr uint64_t kPerturbedNodes = 20000;
   uint64_t slice = 5000;
-  std::vector<std::pair<Preorder, uint32_t>> runs;
+  bool tightOpen = tightCapacity < capacity;
+  std::vector<Run> runs;
   uint32_t nextSeed = 1;
   for (uint32_t round = 0; Clock::now() < deadline; ++round, slice *= 2) {
     runs.clear();
+    if (tightOpen)
+      runs.push_back({Preorder::kTWA, 0, tightCapacity});
     for (Preorder preorder : kPreorders)
-      runs.emplace_back(preorder, 0);
+      runs.push_back({preorder, 0, capacity});
     for (int i = 0; i < kPerturbedPerRound; ++i)
-      runs.emplace_back(kPreorders[i % 2], nextSeed++);
-    for (const auto &[preorder, seed] : runs) {
-      CanonicalSearch search(problem, members, preorder, seed);
-      uint64_t budget = seed != 0                    ? kPerturbedNodes
-                        : preorder == Preorder::kTWA ? 2 * slice
-                                                     : slice;
-      CanonicalSearch::Outcome outcome = search.run(capacity, budget, deadline);
+      runs.push_back({kPreorders[i % 2], nextSeed++, capacity});
+    for (const Run &run : runs) {
+      CanonicalSearch search(problem, members, run.preorder, run.seed);
+      uint64_t budget = run.seed != 0                    ? kPerturbedNodes
+                        : run.preorder == Preorder::kTWA ? 2 * slice
+                                                         : slice;
+      CanonicalSearch::Outcome outcome = search.run(run.capacity, budget, deadline);
       nodes += search.nodeCount();
-      if (outcome == CanonicalSearch::Outcome::kFound)
+      if (outcome == CanonicalSearch::Outcome::kFound) {
         search.exportOffsets(offsets);
-      if (outcome != CanonicalSearch::Outcome::kTimedOut)
         return outcome;
+      }
+      if (outcome == CanonicalSearch::Outcome::kExhausted) {
+        if (run.capacity == capacity)
+          return outcome;
+        tightOpen = false;
+      }
       if (Clock::now() >= deadline)
         break;
     }
@@ -504,6 +522,13 @@ int64_t componentArena(const Problem &problem, const std::vector<size_t> &member
   for (size_t index : members)
     arena = std::max(arena, offsets[index] + problem.buffers[index].size);
   return arena;
+}
+
+int64_t componentLoad(const Problem &problem, const std::vector<size_t> &members) {
+  Problem part;
+  for (size_t index : members)
+    part.buffers.push_back(problem.buffers[index]);
+  return computeLoad(part);
 }
 
 Solution bestHeuristic(const Problem &problem) {
@@ -533,7 +558,8 @@ bool minimiseComponent(const Problem &problem, const std::vector<size_t> &member
   // 40% of the budget for LOAD itself: measured on the MiniMalloc suite, 60% gave a worse
   // geometric mean because instances whose optimum is above LOAD then get too little bisection.
   Clock::time_point firstPhase = Clock::now() + (deadline - Clock::now()) * 2 / 5;
-  Outcome outcome = searchPortfolio(problem, members, target, firstPhase, offsets, result.nodes);
+  Outcome outcome = searchPortfolio(problem, members, target, componentLoad(problem, members),
+                                    firstPhase, offsets, result.nodes);
   if (outcome == Outcome::kFound)
     return true;
   result.timedOut |= outcome == Outcome::kTimedOut;
@@ -543,7 +569,7 @@ bool minimiseComponent(const Problem &problem, const std::vector<size_t> &member
   while (low < current && Clock::now() < deadline) {
     int64_t probe = low + (current - low) / 2;
     Clock::time_point probeEnd = Clock::now() + (deadline - Clock::now()) / 2;
-    outcome = searchPortfolio(problem, members, probe, probeEnd, offsets, result.nodes);
+    outcome = searchPortfolio(problem, members, probe, low, probeEnd, offsets, result.nodes);
     if (outcome == Outcome::kFound) {
       current = componentArena(problem, members, offsets);
       continue;
@@ -588,7 +614,8 @@ ExactResult solveExact(const Problem &problem, const ExactOptions &options) {
       continue;
     }
     CanonicalSearch::Outcome outcome =
-        searchPortfolio(problem, members, target, share, best.offsets, result.nodes);
+        searchPortfolio(problem, members, target, componentLoad(problem, members), share,
+                        best.offsets, result.nodes);
     result.timedOut |= outcome == CanonicalSearch::Outcome::kTimedOut;
     allProven &= outcome == CanonicalSearch::Outcome::kFound;
   }

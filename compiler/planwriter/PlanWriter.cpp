@@ -1,0 +1,702 @@
+//===- PlanWriter.cpp - Planned tide IR to a Tidemark runtime plan --------===//
+//
+// See PlanWriter.h for the steps. Tensors are created in three passes (bindings, arena group
+// anchors, views) so that every view names an earlier tensor, as the plan format requires.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/planwriter/PlanWriter.h"
+
+#include "compiler/dialect/TideOps.h"
+#include "passes/LivenessModel.h"
+#include "tidemark/plan_builder.h"
+#include "tidemark/runtime.h"
+#include "tidemark/safetensors.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+using namespace mlir;
+using namespace mlir::tide;
+using tidemark::KernelId;
+using tidemark::PlanBuilder;
+
+const char *mlir::tide::bufferKindName(BufferKind kind) {
+  switch (kind) {
+  case BufferKind::Kept:
+    return "kept";
+  case BufferKind::Recomputed:
+    return "recomputed";
+  case BufferKind::Gradient:
+    return "gradient";
+  case BufferKind::Temporary:
+    return "temporary";
+  }
+  return "temporary";
+}
+
+namespace {
+
+constexpr int64_t kStateAlignment = 64;
+
+int64_t alignUp(int64_t value, int64_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+std::vector<int64_t> shapeOf(Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  return std::vector<int64_t>(type.getShape().begin(), type.getShape().end());
+}
+
+int64_t bytesOf(Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+}
+
+std::string describe(Operation *op) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << op->getName();
+  if (auto loc = dyn_cast<FileLineColLoc>(op->getLoc()))
+    os << " (" << loc.getFilename().getValue() << ":" << loc.getLine() << ")";
+  return text;
+}
+
+/// Emits the plan for one function; see writePlan.
+class PlanEmitter {
+public:
+  PlanEmitter(func::FuncOp func, const PlanWriterOptions &options) : func(func), options(options) {}
+
+  LogicalResult run(std::vector<uint8_t> *bytes, PlanSummary *summary);
+
+private:
+  LogicalResult elementType(Value value, Operation *where, tidemark::DType *dtype);
+  LogicalResult addArguments();
+  LogicalResult addReturnedValues();
+  LogicalResult addConstantsAndAnchors();
+  LogicalResult addViews();
+  LogicalResult addSteps();
+  LogicalResult addStep(Operation *op);
+  LogicalResult addBroadcast(BroadcastOp op);
+  LogicalResult checkUpdatesComeLast();
+  void assignIntervals();
+  LogicalResult applyWeights();
+  LogicalResult verifyWithRuntime(const std::vector<uint8_t> &bytes);
+  void summarize(PlanSummary *summary);
+
+  std::vector<int> ids(ValueRange values) {
+    std::vector<int> result;
+    for (Value value : values)
+      result.push_back(tensorOf.lookup(value));
+    return result;
+  }
+  int rootOf(int tensor) {
+    int base = builder.tensor(tensor).view_of;
+    return base >= 0 ? base : tensor;
+  }
+  std::string valueName(Value value);
+
+  func::FuncOp func;
+  const PlanWriterOptions &options;
+  FunctionLiveness live;
+  PlanBuilder builder;
+  llvm::DenseMap<Value, int> tensorOf;
+  std::vector<int> stateTensors; ///< Tensor ids of the state tensors, argument order.
+  std::vector<Value> outputs;
+  std::vector<int64_t> planStepOf; ///< Per block step: plan step id, or -1 (a view).
+  int64_t stateBytes = 0;
+  int64_t ioBytes = 0;
+  bool training = false;
+};
+
+std::string PlanEmitter::valueName(Value value) {
+  Operation *op = value.getDefiningOp();
+  std::string name =
+      "s" + std::to_string(live.idOf.lookup(value)) + "." + op->getName().stripDialect().str();
+  if (op->getNumResults() > 1)
+    name += "." + std::to_string(cast<OpResult>(value).getResultNumber());
+  return name;
+}
+
+LogicalResult PlanEmitter::elementType(Value value, Operation *where, tidemark::DType *dtype) {
+  Type element = cast<RankedTensorType>(value.getType()).getElementType();
+  if (element.isF32()) {
+    *dtype = tidemark::DType::kF32;
+    return success();
+  }
+  if (element.isSignlessInteger(32)) {
+    *dtype = tidemark::DType::kI32;
+    return success();
+  }
+  return where->emitError() << "the runtime supports f32 and i32 tensors only, got "
+                            << value.getType()
+                            << (element.isInteger(64) ? " (class labels must be i32)" : "");
+}
+
+LogicalResult PlanEmitter::addArguments() {
+  auto paramNames = func->getAttrOfType<ArrayAttr>("tide.param_names");
+  auto inputNames = func->getAttrOfType<ArrayAttr>("tide.input_names");
+  std::vector<std::string> nameOfArg(func.getNumArguments());
+  int numParams = 0, numInputs = 0;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    Value arg = func.getArgument(i);
+    tidemark::DType dtype;
+    if (failed(elementType(arg, func, &dtype)))
+      return failure();
+    auto stateKind = func.getArgAttrOfType<StringAttr>(i, "tide.state");
+    if (func.getArgAttr(i, "tide.param") && !stateKind) {
+      nameOfArg[i] = paramNames && numParams < static_cast<int>(paramNames.size())
+                         ? cast<StringAttr>(paramNames[numParams]).str()
+                         : "param" + std::to_string(numParams);
+      ++numParams;
+    } else if (stateKind) {
+      auto of = func.getArgAttrOfType<IntegerAttr>(i, "tide.state_of");
+      if (!of || of.getInt() < 0 || of.getInt() >= static_cast<int64_t>(i))
+        return func.emitError() << "argument " << i << " has tide.state but no valid tide.state_of";
+      nameOfArg[i] = nameOfArg[of.getInt()] + "." + stateKind.str();
+    } else {
+      std::string name = inputNames && numInputs < static_cast<int>(inputNames.size())
+                             ? cast<StringAttr>(inputNames[numInputs]).str()
+                             : "input" + std::to_string(numInputs);
+      ++numInputs;
+      tensorOf[arg] = builder.AddInput(name, shapeOf(arg), dtype);
+      ioBytes += bytesOf(arg);
+      continue;
+    }
+    tidemark::TensorSpec spec;
+    spec.name = nameOfArg[i];
+    spec.shape = shapeOf(arg);
+    spec.dtype = dtype;
+    spec.location = tidemark::TensorLocation::kState;
+    spec.offset = static_cast<uint64_t>(stateBytes);
+    tensorOf[arg] = builder.AddTensor(spec);
+    stateTensors.push_back(tensorOf[arg]);
+    stateBytes = alignUp(stateBytes + bytesOf(arg), kStateAlignment);
+  }
+  return success();
+}
+
+LogicalResult PlanEmitter::addReturnedValues() {
+  Operation *terminator = func.getBody().front().getTerminator();
+  for (auto [index, value] : llvm::enumerate(terminator->getOperands())) {
+    if (auto updates = func.getResultAttrOfType<IntegerAttr>(index, "tide.updates")) {
+      int64_t arg = updates.getInt();
+      if (arg < 0 || arg >= func.getNumArguments() || !value.getDefiningOp())
+        return terminator->emitError() << "result " << index << " has an invalid tide.updates";
+      tensorOf[value] = tensorOf.lookup(func.getArgument(arg));
+      continue;
+    }
+    if (tensorOf.count(value))
+      return terminator->emitError()
+             << "result " << index
+             << " returns a value that is already bound (an argument or another result); the "
+                "plan format gives each output its own buffer";
+    tidemark::DType dtype;
+    if (failed(elementType(value, terminator, &dtype)))
+      return failure();
+    std::string name = training && index == 0 ? "loss" : "output" + std::to_string(index);
+    tensorOf[value] = builder.AddOutput(name, shapeOf(value), dtype);
+    ioBytes += bytesOf(value);
+    outputs.push_back(value);
+  }
+  return success();
+}
+
+LogicalResult PlanEmitter::addConstantsAndAnchors() {
+  for (auto [step, op] : llvm::enumerate(live.steps)) {
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+      if (!dense || !dense.getElementType().isF32())
+        return op->emitError() << "the plan writer supports f32 dense tensor constants only";
+      std::vector<float> values(dense.getValues<float>().begin(), dense.getValues<float>().end());
+      if (!tensorOf.count(constant.getResult()))
+        tensorOf[constant.getResult()] = builder.AddConstant("const" + std::to_string(step),
+                                                             shapeOf(constant.getResult()), values);
+      continue;
+    }
+    if (isa<ReshapeOp>(op))
+      continue;
+    auto offsets = op->getAttrOfType<DenseI64ArrayAttr>("tide.arena_offsets");
+    if (op->getNumResults() != 0 &&
+        (!offsets || offsets.size() != static_cast<int64_t>(op->getNumResults())))
+      return op->emitError() << "no tide.arena_offsets: run -tide-assign-arena before writing "
+                                "a plan";
+    for (auto [index, result] : llvm::enumerate(op->getResults())) {
+      const auto &group = live.groupOf(result);
+      if (tensorOf.count(result) || group.pinned)
+        continue;
+      if (group.members.front() != live.idOf.lookup(result))
+        continue; // A view of the group's first member (added by addViews).
+      tidemark::DType dtype;
+      if (failed(elementType(result, op, &dtype)))
+        return failure();
+      int64_t offset = offsets[index];
+      if (offset < 0)
+        return op->emitError() << "result " << index
+                               << " is in the arena but has offset -1 in tide.arena_offsets";
+      tensorOf[result] = builder.AddArenaTensor(valueName(result), shapeOf(result),
+                                                static_cast<uint64_t>(offset), -1, -1, dtype);
+    }
+  }
+  return success();
+}
+
+LogicalResult PlanEmitter::addViews() {
+  for (Operation *op : live.steps) {
+    for (Value result : op->getResults()) {
+      if (tensorOf.count(result))
+        continue;
+      const auto &group = live.groupOf(result);
+      int anchor = -1;
+      for (int64_t member : group.members) {
+        Value other = live.values[member];
+        if (!tensorOf.count(other) || builder.tensor(tensorOf[other]).view_of >= 0)
+          continue;
+        if (anchor >= 0 && anchor != tensorOf[other])
+          return op->emitError() << "a result shares storage with two bound tensors ('"
+                                 << builder.tensor(anchor).name << "' and '"
+                                 << builder.tensor(tensorOf[other]).name
+                                 << "'); the plan format cannot express that";
+        anchor = tensorOf[other];
+      }
+      if (anchor < 0)
+        return op->emitError() << "result has no storage: its group holds no placed value";
+      if (builder.tensor(anchor).location == tidemark::TensorLocation::kArena) {
+        auto offsets = op->getAttrOfType<DenseI64ArrayAttr>("tide.arena_offsets");
+        int64_t index = cast<OpResult>(result).getResultNumber();
+        if (offsets && offsets[index] >= 0 &&
+            static_cast<uint64_t>(offsets[index]) != builder.tensor(anchor).offset)
+          return op->emitError() << "result shares storage with '" << builder.tensor(anchor).name
+                                 << "' but tide.arena_offsets places it elsewhere";
+      }
+      if (bytesOf(result) > bytesOf(live.values[group.members.front()]) &&
+          builder.tensor(anchor).location == tidemark::TensorLocation::kArena)
+        return op->emitError() << "result is larger than the storage it shares";
+      tensorOf[result] = builder.AddView(valueName(result), shapeOf(result), anchor, 0);
+    }
+  }
+  return success();
+}
+
+LogicalResult PlanEmitter::addBroadcast(BroadcastOp op) {
+  std::vector<int64_t> in = shapeOf(op.getInput()), out = shapeOf(op.getResult());
+  size_t lead = out.size() - in.size();
+  std::vector<int64_t> padded(lead, 1);
+  padded.insert(padded.end(), in.begin(), in.end());
+  tidemark::ReduceAttributes attrs;
+  bool expands = false; // Some kept dimension of size 1 grows.
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (i < lead || (padded[i] == 1 && out[i] != 1))
+      attrs.axes.push_back(static_cast<int>(i));
+    expands = expands || (i >= lead && padded[i] == 1 && out[i] != 1);
+  }
+  int input = tensorOf.lookup(op.getInput());
+  int result = tensorOf.lookup(op.getResult());
+  if (attrs.axes.empty())
+    return success(builder.AddStep(KernelId::kCopy, {input}, {result}, {}, describe(op)) >= 0);
+  attrs.keep_dims = expands;
+  if (expands && lead > 0) // Read the input through a view with the leading 1s spelled out.
+    input = builder.AddView(builder.tensor(input).name + ".padded", padded, rootOf(input), 0);
+  builder.AddStep(KernelId::kReduceSumGrad, {input}, {result}, attrs, describe(op));
+  return success();
+}
+
+LogicalResult PlanEmitter::addStep(Operation *op) {
+  std::string name = describe(op);
+  auto unary = [&](KernelId kernel) {
+    builder.AddStep(kernel, ids(op->getOperands()), ids(op->getResults()), {}, name);
+    return success();
+  };
+  auto reduce = [&](KernelId kernel, SmallVector<int64_t> axes, bool keepDims) {
+    tidemark::ReduceAttributes attrs;
+    attrs.axes.assign(axes.begin(), axes.end());
+    attrs.keep_dims = keepDims;
+    builder.AddStep(kernel, ids(op->getOperands()), ids(op->getResults()), attrs, name);
+    return success();
+  };
+  auto attention = [&](auto typed) {
+    tidemark::AttentionAttributes attrs;
+    attrs.causal = typed.getCausal();
+    attrs.scale = static_cast<float>(typed.getScaleAttr().getValueAsDouble());
+    attrs.q_chunk = static_cast<int>(typed.getQueryChunkAttr().getInt());
+    attrs.k_chunk = static_cast<int>(typed.getKeyChunkAttr().getInt());
+    return attrs;
+  };
+  auto inPlace = [&](Value operand, Value result) -> LogicalResult {
+    if (tensorOf.lookup(operand) == tensorOf.lookup(result))
+      return success();
+    return op->emitError() << "an optimizer update must overwrite its state operand in place: "
+                              "the result's tide.updates must name that argument";
+  };
+  return TypeSwitch<Operation *, LogicalResult>(op)
+      .Case<arith::ConstantOp, ReshapeOp>([&](Operation *) { return success(); })
+      .Case<MatmulOp>([&](MatmulOp mm) {
+        tidemark::MatMulAttributes attrs;
+        attrs.transpose_a = mm.getTransposeLhs();
+        attrs.transpose_b = mm.getTransposeRhs();
+        builder.AddStep(KernelId::kMatMul, ids(op->getOperands()), ids(op->getResults()), attrs,
+                        name);
+        return success();
+      })
+      .Case<AddOp>([&](auto) { return unary(KernelId::kAdd); })
+      .Case<SubOp>([&](auto) { return unary(KernelId::kSub); })
+      .Case<MulOp>([&](auto) { return unary(KernelId::kMul); })
+      .Case<DivOp>([&](auto) { return unary(KernelId::kDiv); })
+      .Case<ReluOp>([&](auto) { return unary(KernelId::kRelu); })
+      .Case<TanhOp>([&](auto) { return unary(KernelId::kTanh); })
+      .Case<ExpOp>([&](auto) { return unary(KernelId::kExp); })
+      .Case<ReluGradOp>([&](auto) { return unary(KernelId::kReluGrad); })
+      .Case<TanhGradOp>([&](auto) { return unary(KernelId::kTanhGrad); })
+      .Case<GeluOp>([&](GeluOp gelu) {
+        return unary(gelu.getApproximation() == GeluApproximation::Tanh ? KernelId::kGeluTanh
+                                                                        : KernelId::kGeluErf);
+      })
+      .Case<GeluGradOp>([&](GeluGradOp gelu) {
+        return unary(gelu.getApproximation() == GeluApproximation::Tanh ? KernelId::kGeluTanhGrad
+                                                                        : KernelId::kGeluErfGrad);
+      })
+      .Case<SoftmaxOp, SoftmaxGradOp>([&](auto softmax) {
+        tidemark::SoftmaxAttributes attrs;
+        attrs.axis = static_cast<int>(softmax.getAxisAttr().getInt());
+        builder.AddStep(isa<SoftmaxOp>(op) ? KernelId::kSoftmax : KernelId::kSoftmaxGrad,
+                        ids(op->getOperands()), ids(op->getResults()), attrs, name);
+        return success();
+      })
+      .Case<LayerNormOp>([&](LayerNormOp ln) -> LogicalResult {
+        if (!ln.getWithStats())
+          return op->emitError() << "the runtime's LayerNorm always writes its statistics: run "
+                                    "-tide-expose-stats (or -tide-autodiff) first";
+        if (ln.getNormalizedAxis() != ln.getInput().getType().getRank() - 1)
+          return op->emitError() << "the runtime normalizes over the last axis only";
+        tidemark::LayerNormAttributes attrs;
+        attrs.epsilon = static_cast<float>(ln.getEpsilonAttr().getValueAsDouble());
+        builder.AddStep(KernelId::kLayerNorm, ids(op->getOperands()), ids(op->getResults()), attrs,
+                        name);
+        return success();
+      })
+      .Case<LayerNormGradOp>([&](LayerNormGradOp ln) -> LogicalResult {
+        auto rank = cast<RankedTensorType>(ln.getInput().getType()).getRank();
+        int64_t axis = ln.getAxisAttr().getInt();
+        axis = axis < 0 ? axis + rank : axis;
+        if (axis != rank - 1)
+          return op->emitError() << "the runtime normalizes over the last axis only";
+        builder.AddStep(KernelId::kLayerNormGrad, ids(op->getOperands()), ids(op->getResults()), {},
+                        name);
+        return success();
+      })
+      .Case<ReduceSumOp>([&](ReduceSumOp r) {
+        return reduce(KernelId::kReduceSum, r.getNormalizedAxes(), r.getKeepDims());
+      })
+      .Case<ReduceMeanOp>([&](ReduceMeanOp r) {
+        return reduce(KernelId::kReduceMean, r.getNormalizedAxes(), r.getKeepDims());
+      })
+      .Case<TransposeOp>([&](TransposeOp t) {
+        tidemark::TransposeAttributes attrs;
+        for (int64_t axis : t.getPermutation())
+          attrs.perm.push_back(static_cast<int>(axis));
+        builder.AddStep(KernelId::kTranspose, ids(op->getOperands()), ids(op->getResults()), attrs,
+                        name);
+        return success();
+      })
+      .Case<AttentionOp>([&](AttentionOp a) -> LogicalResult {
+        if (!a.getWithLse())
+          return op->emitError() << "the runtime's Attention always writes the log-sum-exp: run "
+                                    "-tide-expose-stats (or -tide-autodiff) first";
+        builder.AddStep(KernelId::kAttention, ids(op->getOperands()), ids(op->getResults()),
+                        attention(a), name);
+        return success();
+      })
+      .Case<AttentionGradOp>([&](AttentionGradOp a) {
+        builder.AddStep(KernelId::kAttentionGrad, ids(op->getOperands()), ids(op->getResults()),
+                        attention(a), name);
+        return success();
+      })
+      .Case<MseLossOp>([&](auto) { return unary(KernelId::kMseLoss); })
+      .Case<MseLossGradOp>([&](auto) { return unary(KernelId::kMseLossGrad); })
+      .Case<SoftmaxCrossEntropyOp>([&](auto) { return unary(KernelId::kSoftmaxCrossEntropy); })
+      .Case<SoftmaxCrossEntropyGradOp>(
+          [&](auto) { return unary(KernelId::kSoftmaxCrossEntropyGrad); })
+      .Case<ReduceToShapeOp>([&](auto) { return unary(KernelId::kReduceToShape); })
+      .Case<BroadcastOp>([&](BroadcastOp b) { return addBroadcast(b); })
+      .Case<ScaleOp>([&](ScaleOp s) {
+        int factor =
+            builder.AddConstant(valueName(s.getResult()) + ".factor", {1},
+                                {static_cast<float>(s.getFactorAttr().getValueAsDouble())});
+        builder.AddStep(KernelId::kMul, {tensorOf.lookup(s.getInput()), factor},
+                        ids(op->getResults()), {}, name);
+        return success();
+      })
+      .Case<FillOp>([&](FillOp f) {
+        tidemark::FillAttributes attrs;
+        attrs.value = static_cast<float>(f.getValueAttr().getValueAsDouble());
+        builder.AddStep(KernelId::kFill, {}, ids(op->getResults()), attrs, name);
+        return success();
+      })
+      .Case<SgdUpdateOp>([&](SgdUpdateOp u) -> LogicalResult {
+        if (failed(inPlace(u.getParam(), u.getNewParam())) ||
+            (u.getVelocity() && failed(inPlace(u.getVelocity(), u.getNewVelocity()))))
+          return failure();
+        tidemark::SgdAttributes attrs;
+        attrs.learning_rate = static_cast<float>(u.getLearningRateAttr().getValueAsDouble());
+        attrs.momentum = static_cast<float>(u.getMomentumAttr().getValueAsDouble());
+        attrs.weight_decay = static_cast<float>(u.getWeightDecayAttr().getValueAsDouble());
+        builder.AddStep(KernelId::kSgdUpdate, ids(op->getOperands()), ids(op->getResults()), attrs,
+                        name);
+        return success();
+      })
+      .Case<AdamUpdateOp>([&](AdamUpdateOp u) -> LogicalResult {
+        if (failed(inPlace(u.getParam(), u.getNewParam())) ||
+            failed(inPlace(u.getM(), u.getNewM())) || failed(inPlace(u.getV(), u.getNewV())))
+          return failure();
+        tidemark::AdamAttributes attrs;
+        attrs.learning_rate = static_cast<float>(u.getLearningRateAttr().getValueAsDouble());
+        attrs.beta1 = static_cast<float>(u.getBeta1Attr().getValueAsDouble());
+        attrs.beta2 = static_cast<float>(u.getBeta2Attr().getValueAsDouble());
+        attrs.epsilon = static_cast<float>(u.getEpsilonAttr().getValueAsDouble());
+        attrs.weight_decay = static_cast<float>(u.getWeightDecayAttr().getValueAsDouble());
+        builder.AddStep(KernelId::kAdamUpdate, ids(op->getOperands()), ids(op->getResults()), attrs,
+                        name);
+        return success();
+      })
+      .Default([&](Operation *other) {
+        return other->emitError() << "'" << other->getName()
+                                  << "' has no Tidemark runtime kernel; the plan writer cannot "
+                                     "emit it";
+      });
+}
+
+LogicalResult PlanEmitter::addSteps() {
+  for (Operation *op : live.steps) {
+    int before = builder.num_steps();
+    if (failed(addStep(op)))
+      return failure();
+    planStepOf.push_back(builder.num_steps() > before ? before : -1);
+  }
+  return success();
+}
+
+/// The runtime updates state in place, so no op may read a parameter or state after its update.
+LogicalResult PlanEmitter::checkUpdatesComeLast() {
+  llvm::DenseMap<int, int64_t> updatedAt;
+  for (auto [step, op] : llvm::enumerate(live.steps)) {
+    if (!isa<SgdUpdateOp, AdamUpdateOp>(op)) {
+      for (Value operand : op->getOperands()) {
+        if (!isa<BlockArgument>(operand))
+          continue;
+        auto it = updatedAt.find(tensorOf.lookup(operand));
+        if (it != updatedAt.end())
+          return op->emitError() << "reads '" << builder.tensor(it->first).name
+                                 << "' after its in-place update at step " << it->second
+                                 << ": run -tide-schedule, which orders updates last";
+      }
+    }
+    if (isa<SgdUpdateOp, AdamUpdateOp>(op))
+      for (Value result : op->getResults())
+        updatedAt[tensorOf.lookup(result)] = step;
+  }
+  return success();
+}
+
+void PlanEmitter::assignIntervals() {
+  // firstPlanStep[s]: the first plan step at or after block step s.
+  size_t numBlock = planStepOf.size();
+  std::vector<int64_t> firstAtOrAfter(numBlock + 1, builder.num_steps());
+  std::vector<int64_t> lastAtOrBefore(numBlock, -1);
+  for (size_t s = numBlock; s-- > 0;)
+    firstAtOrAfter[s] = planStepOf[s] >= 0 ? planStepOf[s] : firstAtOrAfter[s + 1];
+  for (size_t s = 0; s < numBlock; ++s)
+    lastAtOrBefore[s] = planStepOf[s] >= 0 ? planStepOf[s] : (s ? lastAtOrBefore[s - 1] : -1);
+  for (const auto &group : live.liveness.groups) {
+    if (group.pinned || group.end <= group.start)
+      continue;
+    int tensor = tensorOf.lookup(live.values[group.members.front()]);
+    int64_t first = firstAtOrAfter[std::max<int64_t>(group.start, 0)];
+    int64_t last = lastAtOrBefore[std::min<int64_t>(group.end - 1, numBlock - 1)];
+    if (first > last)
+      continue; // Only views touch it; no step names it.
+    builder.tensor(tensor).live_first = static_cast<int>(first);
+    builder.tensor(tensor).live_last = static_cast<int>(last);
+  }
+  builder.AssignLiveIntervalsFromSteps(); // The views: their own first and last steps.
+}
+
+LogicalResult PlanEmitter::applyWeights() {
+  if (!options.weights)
+    return success();
+  std::string missing, mismatched;
+  bool anyMissing = false;
+  for (int tensor : stateTensors) {
+    const tidemark::TensorSpec &spec = builder.tensor(tensor);
+    const tidemark::WeightTensor *weight = options.weights->Find(spec.name);
+    bool isParameter = spec.name.find(".sgd_velocity") == std::string::npos &&
+                       spec.name.find(".adam_") == std::string::npos;
+    if (!weight) {
+      if (isParameter) {
+        missing += (anyMissing ? ", " : "") + spec.name;
+        anyMissing = true;
+      }
+      continue; // Optimizer state absent from the file starts at zero.
+    }
+    if (weight->dtype != spec.dtype || weight->shape != spec.shape) {
+      auto text = [](const std::vector<int64_t> &shape) {
+        std::string s = "[";
+        for (size_t i = 0; i < shape.size(); ++i)
+          s += (i ? "," : "") + std::to_string(shape[i]);
+        return s + "]";
+      };
+      mismatched += "\n  " + spec.name + ": file has " + tidemark::DTypeName(weight->dtype) +
+                    text(weight->shape) + ", the model needs " + tidemark::DTypeName(spec.dtype) +
+                    text(spec.shape);
+      continue;
+    }
+    builder.AddStateInit(spec.offset, weight->bytes.data(), weight->bytes.size());
+  }
+  if (missing.empty() && mismatched.empty())
+    return success();
+  InFlightDiagnostic diag = func.emitError() << "the weights do not match the model";
+  if (!missing.empty())
+    diag << "; missing: " << missing;
+  if (!mismatched.empty())
+    diag << "; mismatched:" << mismatched;
+  return failure();
+}
+
+LogicalResult PlanEmitter::verifyWithRuntime(const std::vector<uint8_t> &bytes) {
+  std::unique_ptr<tidemark::Runtime> runtime;
+  tidemark::Status status =
+      tidemark::Runtime::LoadFromMemory(bytes.data(), bytes.size(), tidemark::PlanMemory::kCopy,
+                                        tidemark::RuntimeOptions{}, &runtime);
+  if (status.ok())
+    return success();
+  return func.emitError() << "internal error: the runtime rejects the written plan: "
+                          << status.ToString();
+}
+
+void PlanEmitter::summarize(PlanSummary *summary) {
+  PlanSummary &s = *summary;
+  s.stateBytes = stateBytes;
+  s.ioBytes = ioBytes;
+  if (auto arena = func->getAttrOfType<DictionaryAttr>("tide.arena"))
+    if (auto size = arena.getAs<IntegerAttr>("size"))
+      s.arenaBytes = size.getInt();
+  s.peakBytes = s.stateBytes + s.arenaBytes + s.ioBytes;
+  s.numBlockSteps = static_cast<int64_t>(live.steps.size());
+  s.numPlanSteps = builder.num_steps();
+  s.numInputs = static_cast<int64_t>(func.getNumArguments() - stateTensors.size());
+  s.numOutputs = static_cast<int64_t>(outputs.size());
+  s.numStateTensors = static_cast<int64_t>(stateTensors.size());
+
+  // Forward ops: those the loss depends on (training only).
+  llvm::SetVector<Operation *> forward;
+  if (training && !outputs.empty() && outputs.front().getDefiningOp()) {
+    forward.insert(outputs.front().getDefiningOp());
+    for (size_t i = 0; i < forward.size(); ++i)
+      for (Value operand : forward[i]->getOperands())
+        if (Operation *def = operand.getDefiningOp())
+          forward.insert(def);
+    Operation *lossOp = outputs.front().getDefiningOp();
+    s.lossStep = std::find(live.steps.begin(), live.steps.end(), lossOp) - live.steps.begin();
+  }
+  std::vector<int64_t> delta(live.steps.size() + 1, 0);
+  for (const auto &group : live.liveness.groups) {
+    if (group.pinned || group.end <= group.start)
+      continue;
+    Value anchor = live.values[group.members.front()];
+    Operation *op = anchor.getDefiningOp();
+    PlanBuffer buffer;
+    buffer.name = builder.tensor(tensorOf.lookup(anchor)).name;
+    buffer.opName = op->getName().getStringRef().str();
+    buffer.bytes = group.sizeBytes;
+    buffer.offset = static_cast<int64_t>(builder.tensor(tensorOf.lookup(anchor)).offset);
+    buffer.firstStep = group.start;
+    buffer.lastStep = group.end - 1;
+    if (op->hasAttr("tide.recomputed"))
+      buffer.kind = BufferKind::Recomputed;
+    else if (!training)
+      buffer.kind = BufferKind::Temporary;
+    else if (!forward.contains(op))
+      buffer.kind = BufferKind::Gradient;
+    else
+      buffer.kind = buffer.lastStep > s.lossStep ? BufferKind::Kept : BufferKind::Temporary;
+    delta[group.start] += group.sizeBytes;
+    delta[group.end] -= group.sizeBytes;
+    s.buffers.push_back(buffer);
+  }
+  int64_t liveBytes = 0;
+  for (size_t step = 0; step < live.steps.size(); ++step) {
+    liveBytes += delta[step];
+    if (liveBytes > s.loadBytes) {
+      s.loadBytes = liveBytes;
+      s.peakStep = static_cast<int64_t>(step);
+    }
+  }
+  if (s.peakStep >= 0) {
+    s.peakOp = describe(live.steps[s.peakStep]);
+    for (size_t i = 0; i < s.buffers.size(); ++i)
+      if (s.buffers[i].firstStep <= s.peakStep && s.peakStep <= s.buffers[i].lastStep)
+        s.liveAtPeak.push_back(i);
+    std::stable_sort(s.liveAtPeak.begin(), s.liveAtPeak.end(),
+                     [&](size_t a, size_t b) { return s.buffers[a].bytes > s.buffers[b].bytes; });
+  }
+}
+
+LogicalResult PlanEmitter::run(std::vector<uint8_t> *bytes, PlanSummary *summary) {
+  training = func->hasAttr("tide.optimizer");
+  FailureOr<FunctionLiveness> liveness = computeFunctionLiveness(func, /*allowInPlace=*/true);
+  if (failed(liveness))
+    return failure();
+  live = std::move(*liveness);
+  auto arena = func->getAttrOfType<DictionaryAttr>("tide.arena");
+  auto size = arena ? arena.getAs<IntegerAttr>("size") : IntegerAttr();
+  auto alignment = arena ? arena.getAs<IntegerAttr>("alignment") : IntegerAttr();
+  if (!size || !alignment)
+    return func.emitError() << "no tide.arena attribute: run -tide-assign-arena before writing "
+                               "a plan";
+  builder.SetArena(static_cast<uint64_t>(size.getInt()), static_cast<uint32_t>(alignment.getInt()));
+  if (failed(addArguments()) || failed(addReturnedValues()) || failed(addConstantsAndAnchors()) ||
+      failed(addViews()) || failed(addSteps()) || failed(checkUpdatesComeLast()) ||
+      failed(applyWeights()))
+    return failure();
+  builder.SetState(static_cast<uint64_t>(stateBytes), kStateAlignment);
+  assignIntervals();
+  summarize(summary);
+
+  tidemark::PlanStatistics stats;
+  stats.load_bytes = static_cast<uint64_t>(summary->loadBytes);
+  if (auto load = arena.getAs<IntegerAttr>("load"))
+    stats.load_bytes = static_cast<uint64_t>(load.getInt());
+  if (auto remat = func->getAttrOfType<DictionaryAttr>("tide.remat")) {
+    auto get = [&](StringRef key) {
+      auto value = remat.getAs<IntegerAttr>(key);
+      return value ? value.getInt() : 0;
+    };
+    stats.values_kept = static_cast<uint32_t>(get("values_kept"));
+    stats.ops_recomputed = static_cast<uint32_t>(get("ops_recomputed"));
+    stats.extra_flops = static_cast<uint64_t>(get("extra_flops"));
+  }
+  if (summary->peakStep >= 0) {
+    int64_t planStep = -1;
+    for (int64_t s = 0; s <= summary->peakStep; ++s)
+      planStep = planStepOf[s] >= 0 ? planStepOf[s] : planStep;
+    stats.peak_step = static_cast<int>(planStep);
+  }
+  builder.SetStatistics(stats);
+  builder.SetProducer(options.producer);
+  *bytes = builder.Finish();
+  return verifyWithRuntime(*bytes);
+}
+
+} // namespace
+
+LogicalResult mlir::tide::writePlan(func::FuncOp func, const PlanWriterOptions &options,
+                                    std::vector<uint8_t> *bytes, PlanSummary *summary) {
+  PlanSummary local;
+  PlanEmitter emitter(func, options);
+  return emitter.run(bytes, summary ? summary : &local);
+}

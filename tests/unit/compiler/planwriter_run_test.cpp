@@ -1,0 +1,329 @@
+//===- planwriter_run_test.cpp - Written plans load, run and match the interpreter ===//
+//
+// Each case compiles a model with the passes (autodiff, remat, schedule, assign-arena), writes
+// the plan with writePlan, loads it with the runtime API, runs one step on seeded values and
+// compares the loss and every updated state tensor with the reference interpreter (double
+// precision) evaluating the same planned function on the same values. Tolerance: the runtime
+// computes in f32; with these sizes (sums of at most a few hundred terms of O(1) values) the
+// relative error of a float sum is below ~1e-5, so 2e-4 relative (+1e-6 absolute for values near
+// zero) leaves room without hiding a wrong kernel or a wrong operand, which gives O(1) errors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/dialect/TideDialect.h"
+#include "compiler/interp/Interpreter.h"
+#include "compiler/planwriter/PlanWriter.h"
+#include "passes/Passes.h"
+#include "tidemark/builder.h"
+#include "tidemark/runtime.h"
+#include "tidemark/safetensors.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+using namespace mlir;
+
+namespace {
+
+std::string readFile(const std::string &path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class PlanWriterRunTest : public ::testing::Test {
+protected:
+  PlanWriterRunTest() {
+    context.loadDialect<tide::TideDialect, func::FuncDialect, arith::ArithDialect>();
+    static bool registered = [] {
+      tide::registerTidePasses();
+      return true;
+    }();
+    (void)registered;
+  }
+
+  /// Parses `source` and runs `pipeline` (nested on func.func); returns the function.
+  func::FuncOp compile(const std::string &source, const std::string &pipeline) {
+    module = parseSourceString<ModuleOp>(source, &context);
+    EXPECT_TRUE(module);
+    if (!module)
+      return nullptr;
+    PassManager pm(&context);
+    EXPECT_TRUE(succeeded(parsePassPipeline("func.func(" + pipeline + ")", pm)));
+    EXPECT_TRUE(succeeded(pm.run(*module)));
+    return *module->getOps<func::FuncOp>().begin();
+  }
+
+  /// Seeded argument values: labels in [0, classes), everything else uniform in [-0.5, 0.5].
+  std::vector<tide::interp::Tensor> arguments(func::FuncOp func, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::vector<tide::interp::Tensor> args;
+    for (BlockArgument arg : func.getArguments()) {
+      auto type = cast<RankedTensorType>(arg.getType());
+      tide::interp::Tensor t(type.getShape());
+      bool state = func.getArgAttr(arg.getArgNumber(), "tide.state") != nullptr;
+      for (double &x : t.data) {
+        if (type.getElementType().isInteger(32))
+          x = static_cast<double>(rng() % 7);
+        else
+          x = state ? 0.0 : static_cast<float>((rng() % 1000) / 1000.0 - 0.5);
+      }
+      args.push_back(t);
+    }
+    return args;
+  }
+
+  std::unique_ptr<tidemark::Runtime> load(const std::vector<uint8_t> &plan) {
+    std::unique_ptr<tidemark::Runtime> runtime;
+    tidemark::Status status = tidemark::Runtime::LoadFromMemory(
+        plan.data(), plan.size(), tidemark::PlanMemory::kCopy, {}, &runtime);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return runtime;
+  }
+
+  /// Binds args to the runtime's inputs (in order) and state (by order of the state tensors).
+  void bind(tidemark::Runtime &runtime, func::FuncOp func,
+            const std::vector<tide::interp::Tensor> &args) {
+    std::vector<tidemark::TensorInfo> inputs = runtime.inputs(), params = runtime.parameters();
+    size_t input = 0, param = 0;
+    for (BlockArgument arg : func.getArguments()) {
+      unsigned i = arg.getArgNumber();
+      bool isState = func.getArgAttr(i, "tide.param") || func.getArgAttr(i, "tide.state");
+      const tidemark::TensorInfo &info = isState ? params.at(param++) : inputs.at(input++);
+      std::vector<uint8_t> bytes(info.size_bytes);
+      for (size_t e = 0; e < args[i].data.size(); ++e) {
+        if (info.dtype == tidemark::DType::kI32) {
+          int32_t v = static_cast<int32_t>(args[i].data[e]);
+          std::memcpy(bytes.data() + 4 * e, &v, 4);
+        } else {
+          float v = static_cast<float>(args[i].data[e]);
+          std::memcpy(bytes.data() + 4 * e, &v, 4);
+        }
+      }
+      if (isState) {
+        ASSERT_TRUE(runtime.WriteParameter(info.name, bytes.data(), bytes.size()).ok());
+      } else {
+        void *buffer = nullptr;
+        ASSERT_TRUE(runtime.InputBuffer(info.name, &buffer).ok());
+        std::memcpy(buffer, bytes.data(), bytes.size());
+      }
+    }
+  }
+
+  static void expectClose(const std::vector<float> &actual, const tide::interp::Tensor &expected,
+                          const std::string &what) {
+    ASSERT_EQ(actual.size(), expected.data.size()) << what;
+    for (size_t i = 0; i < actual.size(); ++i)
+      ASSERT_NEAR(actual[i], expected.data[i], 1e-6 + 2e-4 * std::fabs(expected.data[i]))
+          << what << " element " << i;
+  }
+
+  /// Runs one step of `func`'s plan and of the interpreter; compares loss and updated state.
+  void runAndCompare(func::FuncOp func, uint32_t seed) {
+    std::vector<uint8_t> plan;
+    tide::PlanSummary summary;
+    ASSERT_TRUE(succeeded(tide::writePlan(func, {}, &plan, &summary)));
+    std::unique_ptr<tidemark::Runtime> runtime = load(plan);
+    ASSERT_TRUE(runtime);
+    std::vector<tide::interp::Tensor> args = arguments(func, seed);
+    bind(*runtime, func, args);
+    tidemark::Status status = runtime->Run();
+    ASSERT_TRUE(status.ok()) << status.ToString();
+
+    auto expected = tide::interp::interpret(func, args);
+    ASSERT_TRUE(succeeded(expected));
+    float loss = 0;
+    ASSERT_TRUE(runtime->ReadOutput("loss", &loss, sizeof loss).ok());
+    expectClose({loss}, (*expected)[0], "loss");
+    ASSERT_TRUE(std::isfinite(loss) && loss > 0);
+
+    std::vector<tidemark::TensorInfo> params = runtime->parameters();
+    int compared = 0;
+    for (unsigned r = 1; r < func.getNumResults(); ++r) {
+      auto updates = func.getResultAttrOfType<IntegerAttr>(r, "tide.updates");
+      ASSERT_TRUE(updates);
+      // The state tensors are the tide.param / tide.state arguments in argument order.
+      size_t index = 0;
+      for (int64_t a = 0; a < updates.getInt(); ++a)
+        index += func.getArgAttr(a, "tide.param") || func.getArgAttr(a, "tide.state");
+      const tidemark::TensorInfo &info = params.at(index);
+      std::vector<float> values(info.size_bytes / 4);
+      ASSERT_TRUE(runtime->ReadParameter(info.name, values.data(), info.size_bytes).ok());
+      expectClose(values, (*expected)[r], info.name);
+      ++compared;
+    }
+    EXPECT_GT(compared, 0);
+    lastPlan = plan;
+    lastSummary = summary;
+  }
+
+  MLIRContext context;
+  OwningOpRef<ModuleOp> module;
+  std::vector<uint8_t> lastPlan;
+  tide::PlanSummary lastSummary;
+};
+
+std::string smallGpt(bool checkpoints) {
+  tidemark::builder::GptConfig config;
+  config.layers = 2;
+  config.dModel = 32;
+  config.heads = 2;
+  config.dFF = 64;
+  config.seq = 12;
+  config.batch = 2;
+  config.vocab = 7;
+  config.attentionChunk = 5; // Does not divide the sequence.
+  config.checkpointPerBlock = checkpoints;
+  return tidemark::builder::buildGpt(config).toMlir();
+}
+
+constexpr const char *kPlan = "tide-remat{policy=none},tide-schedule,tide-assign-arena";
+
+TEST_F(PlanWriterRunTest, MlpSgdStepMatchesInterpreter) {
+  func::FuncOp func =
+      compile(readFile(TIDEMARK_SOURCE_DIR "/examples/mlp.mlir"),
+              std::string("tide-autodiff{optimizer=sgd lr=0.1 momentum=0.9},") + kPlan);
+  ASSERT_TRUE(func);
+  runAndCompare(func, 1);
+  // examples/mlp.mlir: 4 parameters + 4 velocities; inputs x and labels.
+  EXPECT_EQ(lastSummary.numStateTensors, 8);
+  EXPECT_EQ(lastSummary.numInputs, 2);
+  // Bytes of w1, b1, w2, b2 (40 bytes, padded to 64), twice (parameters and velocities).
+  EXPECT_EQ(lastSummary.stateBytes, (64 * 128 * 4 + 128 * 4 + 128 * 10 * 4 + 64) * 2);
+  EXPECT_EQ(lastSummary.peakBytes,
+            lastSummary.stateBytes + lastSummary.arenaBytes + (32 * 64 + 32 + 1) * 4);
+}
+
+TEST_F(PlanWriterRunTest, GptAdamStepMatchesInterpreter) {
+  // Adam's first update is lr * g / (|g| + epsilon): for |g| near epsilon it turns float
+  // rounding of g into a change of up to lr (ill-conditioned, whatever the kernel). epsilon 1e-3
+  // keeps every element well-conditioned (sensitivity <= lr / epsilon), so a difference here
+  // is a wiring error, not rounding.
+  func::FuncOp func = compile(
+      smallGpt(false), std::string("tide-autodiff{optimizer=adam lr=0.01 epsilon=1e-3},") + kPlan);
+  ASSERT_TRUE(func);
+  runAndCompare(func, 2);
+  EXPECT_GT(lastSummary.loadBytes, 0);
+  EXPECT_GE(lastSummary.arenaBytes, lastSummary.loadBytes);
+  EXPECT_FALSE(lastSummary.liveAtPeak.empty());
+}
+
+TEST_F(PlanWriterRunTest, GptRematPlansGiveBitIdenticalSteps) {
+  // The `regions` plan recomputes each block; a recomputed value is the same kernel on the same
+  // inputs, so loss and weights after one step equal the `none` plan's bit for bit.
+  std::vector<std::vector<float>> results[2];
+  const char *policies[2] = {"none", "regions"};
+  for (int p = 0; p < 2; ++p) {
+    func::FuncOp func =
+        compile(smallGpt(true), std::string("tide-autodiff{optimizer=sgd lr=0.05},tide-remat{"
+                                            "policy=") +
+                                    policies[p] + "},tide-schedule,tide-assign-arena");
+    ASSERT_TRUE(func);
+    runAndCompare(func, 3);
+    if (p == 1)
+      EXPECT_GT(func->getAttrOfType<DictionaryAttr>("tide.remat")
+                    .getAs<IntegerAttr>("ops_recomputed")
+                    .getInt(),
+                0);
+    std::unique_ptr<tidemark::Runtime> runtime = load(lastPlan);
+    bind(*runtime, func, arguments(func, 3));
+    ASSERT_TRUE(runtime->Run().ok());
+    float loss = 0;
+    ASSERT_TRUE(runtime->ReadOutput("loss", &loss, sizeof loss).ok());
+    results[p].push_back({loss});
+    for (const tidemark::TensorInfo &info : runtime->parameters()) {
+      std::vector<float> values(info.size_bytes / 4);
+      ASSERT_TRUE(runtime->ReadParameter(info.name, values.data(), info.size_bytes).ok());
+      results[p].push_back(values);
+    }
+  }
+  ASSERT_EQ(results[0].size(), results[1].size());
+  for (size_t i = 0; i < results[0].size(); ++i)
+    EXPECT_EQ(results[0][i], results[1][i]) << "tensor " << i;
+}
+
+TEST_F(PlanWriterRunTest, InferencePlanMatchesInterpreter) {
+  func::FuncOp func = compile(smallGpt(false), std::string("tide-expose-stats,") + kPlan);
+  ASSERT_TRUE(func);
+  std::vector<uint8_t> plan;
+  tide::PlanSummary summary;
+  ASSERT_TRUE(succeeded(tide::writePlan(func, {}, &plan, &summary)));
+  std::unique_ptr<tidemark::Runtime> runtime = load(plan);
+  ASSERT_TRUE(runtime);
+  std::vector<tide::interp::Tensor> args = arguments(func, 4);
+  bind(*runtime, func, args);
+  ASSERT_TRUE(runtime->Run().ok());
+  auto expected = tide::interp::interpret(func, args);
+  ASSERT_TRUE(succeeded(expected));
+  float output = 0;
+  ASSERT_TRUE(runtime->ReadOutput(runtime->outputs()[0].name, &output, 4).ok());
+  expectClose({output}, (*expected)[0], "output 0");
+}
+
+TEST_F(PlanWriterRunTest, WeightsAreEmbeddedAndMismatchesListed) {
+  func::FuncOp func = compile(readFile(TIDEMARK_SOURCE_DIR "/examples/mlp.mlir"),
+                              std::string("tide-autodiff{optimizer=sgd},") + kPlan);
+  ASSERT_TRUE(func);
+  tidemark::WeightsFile weights;
+  std::vector<float> w1(64 * 128, 0.25f);
+  weights.tensors.push_back(tidemark::WeightTensor::FromFloats("param0", {64, 128}, w1));
+  weights.tensors.push_back(tidemark::WeightTensor::FromFloats("param1", {127}, {}));
+  weights.tensors.back().shape = {127};
+  tide::PlanWriterOptions options;
+  options.weights = &weights;
+  std::vector<uint8_t> plan;
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+    diagnostics += d.str();
+    return success();
+  });
+  EXPECT_TRUE(failed(tide::writePlan(func, options, &plan, nullptr)));
+  EXPECT_NE(diagnostics.find("missing: param2, param3"), std::string::npos) << diagnostics;
+  EXPECT_NE(diagnostics.find("param1: file has f32[127], the model needs f32[128]"),
+            std::string::npos)
+      << diagnostics;
+
+  // With exactly the right tensors, the values reach the runtime's state.
+  weights.tensors.pop_back();
+  weights.tensors.push_back(
+      tidemark::WeightTensor::FromFloats("param1", {128}, std::vector<float>(128, -1.0f)));
+  weights.tensors.push_back(
+      tidemark::WeightTensor::FromFloats("param2", {128, 10}, std::vector<float>(1280, 0.5f)));
+  weights.tensors.push_back(
+      tidemark::WeightTensor::FromFloats("param3", {10}, std::vector<float>(10, 2.0f)));
+  diagnostics.clear();
+  ASSERT_TRUE(succeeded(tide::writePlan(func, options, &plan, nullptr))) << diagnostics;
+  std::unique_ptr<tidemark::Runtime> runtime = load(plan);
+  std::vector<float> values(128);
+  ASSERT_TRUE(runtime->ReadParameter("param1", values.data(), 128 * 4).ok());
+  EXPECT_EQ(values, std::vector<float>(128, -1.0f));
+}
+
+TEST_F(PlanWriterRunTest, UnplannedFunctionIsRejected) {
+  func::FuncOp func =
+      compile(readFile(TIDEMARK_SOURCE_DIR "/examples/mlp.mlir"), "tide-autodiff{optimizer=sgd}");
+  ASSERT_TRUE(func);
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+    diagnostics += d.str();
+    return success();
+  });
+  std::vector<uint8_t> plan;
+  EXPECT_TRUE(failed(tide::writePlan(func, {}, &plan, nullptr)));
+  EXPECT_NE(diagnostics.find("run -tide-assign-arena"), std::string::npos) << diagnostics;
+}
+
+} // namespace

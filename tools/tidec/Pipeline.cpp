@@ -1,0 +1,282 @@
+//===- Pipeline.cpp - tidec's in-process compilation pipeline -------------===//
+//
+// See Pipeline.h. The `NN%` budget plans a copy of the module with remat=none first; `auto`
+// reads MemAvailable from /proc/meminfo.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Pipeline.h"
+
+#include "compiler/dialect/TideOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Pass/PassInstrumentation.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+using namespace mlir;
+
+namespace tidec {
+namespace {
+
+/// Adds each pass's wall time to a list kept in first-run order.
+class PassTimer : public PassInstrumentation {
+public:
+  explicit PassTimer(std::vector<std::pair<std::string, double>> *seconds) : seconds(seconds) {}
+  void runBeforePass(Pass *pass, Operation *) override {
+    started[pass] = std::chrono::steady_clock::now();
+  }
+  void runAfterPass(Pass *pass, Operation *) override { record(pass); }
+  void runAfterPassFailed(Pass *pass, Operation *) override { record(pass); }
+
+private:
+  void record(Pass *pass) {
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started[pass]).count();
+    std::string name = pass->getArgument().str();
+    if (name.empty())
+      return; // The pass manager's nesting adaptor: its time is its passes' time.
+    for (auto &entry : *seconds)
+      if (entry.first == name) {
+        entry.second += elapsed;
+        return;
+      }
+    seconds->emplace_back(name, elapsed);
+  }
+  std::vector<std::pair<std::string, double>> *seconds;
+  std::map<Pass *, std::chrono::steady_clock::time_point> started;
+};
+
+func::FuncOp singleFunction(ModuleOp module, std::string *error) {
+  SmallVector<func::FuncOp> functions;
+  for (func::FuncOp func : module.getOps<func::FuncOp>())
+    if (!func.isExternal())
+      functions.push_back(func);
+  if (functions.size() == 1)
+    return functions.front();
+  *error = functions.empty()
+               ? "the module has no function with a body"
+               : "tidec compiles one function; the module has " + std::to_string(functions.size());
+  return nullptr;
+}
+
+void rechunkAttention(func::FuncOp func, int64_t chunk) {
+  Builder b(func.getContext());
+  func.walk([&](Operation *op) {
+    if (isa<tide::AttentionOp, tide::AttentionGradOp>(op)) {
+      op->setAttr("query_chunk", b.getI64IntegerAttr(chunk));
+      op->setAttr("key_chunk", b.getI64IntegerAttr(chunk));
+    }
+  });
+}
+
+int64_t tensorBytes(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return tensor.getNumElements() * ((tensor.getElementTypeBitWidth() + 7) / 8);
+}
+
+/// Parameters and optimizer state, as the plan writer lays them out (64-byte aligned).
+int64_t stateBytes(func::FuncOp func) {
+  int64_t total = 0;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (func.getArgAttr(i, "tide.param") || func.getArgAttr(i, "tide.state"))
+      total += (tensorBytes(func.getArgument(i).getType()) + 63) / 64 * 64;
+  return total;
+}
+
+std::optional<int64_t> memAvailableBytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  int64_t value = 0;
+  std::string unit;
+  while (meminfo >> key >> value >> unit)
+    if (key == "MemAvailable:")
+      return value * 1024;
+  return std::nullopt;
+}
+
+int64_t intEntry(DictionaryAttr dict, StringRef key) {
+  auto value = dict ? dict.getAs<IntegerAttr>(key) : IntegerAttr();
+  return value ? value.getInt() : 0;
+}
+
+void addPreparation(OpPassManager &pm, const PipelineOptions &o) {
+  if (o.train.empty()) {
+    pm.addNestedPass<func::FuncOp>(tide::createInlineCheckpoints());
+    pm.addNestedPass<func::FuncOp>(tide::createExposeStats());
+    return;
+  }
+  tide::AutodiffOptions autodiff;
+  autodiff.optimizer = o.train;
+  autodiff.learningRate = o.learningRate >= 0 ? o.learningRate : (o.train == "adam" ? 1e-3 : 0.01);
+  autodiff.momentum = o.momentum;
+  autodiff.beta1 = o.beta1;
+  autodiff.beta2 = o.beta2;
+  autodiff.epsilon = o.epsilon;
+  autodiff.weightDecay = o.weightDecay;
+  pm.addNestedPass<func::FuncOp>(tide::createAutodiff(autodiff));
+}
+
+void addPlanning(OpPassManager &pm, const std::string &policy, int64_t capacity, double timeLimit) {
+  tide::RematOptions remat;
+  remat.policy = policy;
+  pm.addNestedPass<func::FuncOp>(tide::createRemat(remat));
+  pm.addNestedPass<func::FuncOp>(tide::createSchedule());
+  tide::AssignArenaOptions arena;
+  arena.capacity = capacity;
+  arena.timeLimit = timeLimit;
+  pm.addNestedPass<func::FuncOp>(tide::createAssignArena(arena));
+}
+
+/// The arena of the `none` plan, planned on a copy of the prepared module.
+FailureOr<int64_t> noneArenaBytes(ModuleOp prepared, const PipelineOptions &o) {
+  OwningOpRef<ModuleOp> copy = prepared.clone();
+  PassManager pm(prepared.getContext());
+  addPlanning(pm, "none", 0, o.arenaTimeLimit);
+  if (failed(pm.run(*copy)))
+    return failure();
+  std::string error;
+  func::FuncOp func = singleFunction(*copy, &error);
+  return intEntry(func->getAttrOfType<DictionaryAttr>("tide.arena"), "size");
+}
+
+LogicalResult resolveBudget(ModuleOp module, func::FuncOp func, const PipelineOptions &o,
+                            CompileResult *r, std::string *error) {
+  if (o.budget.empty())
+    return success();
+  if (o.budget == "auto") {
+    std::optional<int64_t> available = memAvailableBytes();
+    if (!available) {
+      *error = "--budget=auto: cannot read MemAvailable from /proc/meminfo";
+      return failure();
+    }
+    int64_t budget = static_cast<int64_t>(o.autoBudgetFraction * *available) - stateBytes(func);
+    if (budget <= 0) {
+      *error = "--budget=auto: the state (" + std::to_string(stateBytes(func)) +
+               " bytes) alone exceeds " + std::to_string(o.autoBudgetFraction) +
+               " of the available memory";
+      return failure();
+    }
+    r->budgetBytes = budget;
+    return success();
+  }
+  if (o.budget.back() == '%') {
+    double percent = std::strtod(o.budget.c_str(), nullptr);
+    FailureOr<int64_t> none = noneArenaBytes(module, o);
+    if (failed(none)) {
+      *error = "planning the remat=none arena (for --budget=" + o.budget + ") failed";
+      return failure();
+    }
+    r->budgetBytes = static_cast<int64_t>(std::floor(*none * percent / 100.0));
+    return success();
+  }
+  r->budgetBytes = parseBytes(o.budget);
+  return success();
+}
+
+} // namespace
+
+std::optional<int64_t> parseBytes(const std::string &text) {
+  if (text.empty())
+    return std::nullopt;
+  char *end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  std::string suffix(end);
+  double scale = 1;
+  if (suffix == "K" || suffix == "KiB")
+    scale = 1024.0;
+  else if (suffix == "M" || suffix == "MiB")
+    scale = 1024.0 * 1024;
+  else if (suffix == "G" || suffix == "GiB")
+    scale = 1024.0 * 1024 * 1024;
+  else if (!suffix.empty())
+    return std::nullopt;
+  if (end == text.c_str() || !(value > 0) || !std::isfinite(value) || value * scale > 9e18)
+    return std::nullopt;
+  return static_cast<int64_t>(value * scale);
+}
+
+std::string validateOptions(const PipelineOptions &o) {
+  if (!o.train.empty() && o.train != "sgd" && o.train != "adam")
+    return "unknown --train value '" + o.train + "': expected sgd or adam";
+  const std::string &b = o.budget;
+  if (!b.empty() && b != "auto") {
+    if (b.back() == '%') {
+      char *end = nullptr;
+      double percent = std::strtod(b.c_str(), &end);
+      if (end != b.c_str() + b.size() - 1 || !(percent > 0) || !std::isfinite(percent))
+        return "invalid --budget '" + b + "': a percentage must be a positive number, e.g. 60%";
+    } else if (!parseBytes(b)) {
+      return "invalid --budget '" + b + "': expected BYTES (K, M, G suffixes), NN% or auto";
+    }
+  }
+  const std::string &r = o.remat;
+  if (r != "none" && r != "regions" && r != "budget") {
+    bool segments = r.rfind("segments=", 0) == 0 && r.size() > 9 &&
+                    r.find_first_not_of("0123456789", 9) == std::string::npos &&
+                    std::stoll(r.substr(9, 12)) > 0;
+    if (!segments)
+      return "unknown --remat value '" + r + "': expected none, regions, segments=N or budget";
+  }
+  if (r == "budget" && b.empty())
+    return "--remat=budget needs --budget";
+  if (o.attentionChunk < 0)
+    return "--attention-chunk must be positive";
+  return "";
+}
+
+LogicalResult compileModule(ModuleOp module, const PipelineOptions &o,
+                            const tide::PlanWriterOptions &writerOptions, CompileResult *r,
+                            std::string *error) {
+  func::FuncOp func = singleFunction(module, error);
+  if (!func)
+    return failure();
+  if (o.attentionChunk > 0)
+    rechunkAttention(func, o.attentionChunk);
+
+  PassManager prepare(module.getContext());
+  prepare.addInstrumentation(std::make_unique<PassTimer>(&r->passSeconds));
+  addPreparation(prepare, o);
+  if (failed(prepare.run(module))) {
+    *error = o.train.empty() ? "preparing the model for inference failed"
+                             : "differentiating the model (tide-autodiff) failed";
+    return failure();
+  }
+  if (failed(resolveBudget(module, func, o, r, error)))
+    return failure();
+
+  r->rematPolicy = o.remat == "budget" ? "budget=" + std::to_string(*r->budgetBytes) : o.remat;
+  PassManager plan(module.getContext());
+  plan.addInstrumentation(std::make_unique<PassTimer>(&r->passSeconds));
+  addPlanning(plan, r->rematPolicy, r->budgetBytes.value_or(0), o.arenaTimeLimit);
+  if (failed(plan.run(module))) {
+    *error = r->budgetBytes ? "no plan with --remat=" + o.remat + " fits the arena budget of " +
+                                  std::to_string(*r->budgetBytes) + " bytes"
+                            : "memory planning failed";
+    return failure();
+  }
+  auto remat = func->getAttrOfType<DictionaryAttr>("tide.remat");
+  r->forwardFlops = intEntry(remat, "forward_flops");
+  r->totalFlops = intEntry(remat, "total_flops");
+  r->extraFlops = intEntry(remat, "extra_flops");
+  r->valuesKept = intEntry(remat, "values_kept");
+  r->opsRecomputed = intEntry(remat, "ops_recomputed");
+  r->loadBytes = intEntry(func->getAttrOfType<DictionaryAttr>("tide.arena"), "load");
+
+  auto started = std::chrono::steady_clock::now();
+  LogicalResult written = tide::writePlan(func, writerOptions, &r->plan, &r->summary);
+  r->passSeconds.emplace_back(
+      "plan-writer",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (failed(written))
+    *error = "writing the plan failed";
+  return written;
+}
+
+} // namespace tidec

@@ -1,0 +1,63 @@
+//===- Pipeline.h - tidec's in-process compilation pipeline -------*- C++ -*-===//
+//
+// Runs the Tidemark passes on a parsed module through mlir::PassManager and writes the plan:
+//   1. optional attention re-chunking (every tide.attention / tide.attention_grad),
+//   2. training (tide-autodiff) or inference (tide-inline-checkpoints, tide-expose-stats),
+//   3. the arena budget (BYTES, NN% of the `none` plan's arena, or auto),
+//   4. tide-remat (policy), tide-schedule, tide-assign-arena (capacity = budget),
+//   5. writePlan (verified by the runtime's loader).
+// Each pass's wall time is recorded by a PassInstrumentation.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TIDEMARK_TOOLS_TIDEC_PIPELINE_H
+#define TIDEMARK_TOOLS_TIDEC_PIPELINE_H
+
+#include "compiler/planwriter/PlanWriter.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tidec {
+
+struct PipelineOptions {
+  std::string train;          ///< "", "sgd" or "adam".
+  double learningRate = -1.0; ///< < 0: the optimizer's default (SGD 0.01, Adam 1e-3).
+  double momentum = 0.0, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0.0;
+  std::string budget;         ///< "", "BYTES" (K/M/G suffixes), "NN%" or "auto".
+  std::string remat = "none"; ///< none, regions, segments=N or budget.
+  int64_t attentionChunk = 0; ///< > 0: query and key chunk of every attention.
+  double autoBudgetFraction = 0.5;
+  double arenaTimeLimit = 1.0;
+};
+
+/// Checks option values that need no model; returns an error message or "".
+std::string validateOptions(const PipelineOptions &options);
+
+/// Results of one compilation.
+struct CompileResult {
+  std::vector<uint8_t> plan;
+  mlir::tide::PlanSummary summary;
+  std::optional<int64_t> budgetBytes; ///< The arena budget, when one was given.
+  std::string rematPolicy;            ///< As passed to tide-remat.
+  int64_t forwardFlops = 0, totalFlops = 0, extraFlops = 0;
+  int64_t valuesKept = 0, opsRecomputed = 0;
+  int64_t loadBytes = 0; ///< The planner's LOAD (tide.arena load).
+  std::vector<std::pair<std::string, double>> passSeconds; ///< In first-run order.
+};
+
+/// Compiles the single function of `module` in place. Diagnostics go to the context's handler;
+/// on failure `*error` holds a one-line summary.
+mlir::LogicalResult compileModule(mlir::ModuleOp module, const PipelineOptions &options,
+                                  const mlir::tide::PlanWriterOptions &writerOptions,
+                                  CompileResult *result, std::string *error);
+
+/// Parses "123", "64K", "1.5G" (powers of 1024) into bytes.
+std::optional<int64_t> parseBytes(const std::string &text);
+
+} // namespace tidec
+
+#endif // TIDEMARK_TOOLS_TIDEC_PIPELINE_H

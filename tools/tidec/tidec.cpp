@@ -1,0 +1,357 @@
+//===- tidec.cpp - Tidemark's ahead-of-time compiler driver ---------------===//
+//
+// tidec IN.mlir -o OUT.tplan [options]: parses the model, runs the Tidemark pipeline in process
+// (Pipeline.h), writes the plan (or the planned MLIR, or a C++ header embedding the plan)
+// atomically, prints the report and optionally the arena timeline. With --max-batch and
+// --model-cmd it binary-searches the largest batch whose plan fits the budget (planning only).
+// Usage and every option: docs/tidec.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Pipeline.h"
+#include "Report.h"
+#include "Timeline.h"
+
+#include "compiler/dialect/TideDialect.h"
+#include "tidemark/safetensors.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+#include <optional>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+
+cl::OptionCategory category("tidec options");
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"), cl::init(""),
+                               cl::cat(category));
+cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout; mlir only)"),
+                                cl::value_desc("file"), cl::init(""), cl::cat(category));
+cl::opt<std::string> train("train", cl::desc("Compile a training step: sgd or adam"), cl::init(""),
+                           cl::cat(category));
+cl::opt<double> learningRate("lr", cl::desc("Learning rate (default: SGD 0.01, Adam 0.001)"),
+                             cl::init(-1.0), cl::cat(category));
+cl::opt<double> momentum("momentum", cl::desc("SGD momentum"), cl::init(0.0), cl::cat(category));
+cl::opt<double> beta1("beta1", cl::desc("Adam beta1"), cl::init(0.9), cl::cat(category));
+cl::opt<double> beta2("beta2", cl::desc("Adam beta2"), cl::init(0.999), cl::cat(category));
+cl::opt<double> epsilon("epsilon", cl::desc("Adam epsilon"), cl::init(1e-8), cl::cat(category));
+cl::opt<double> weightDecay("weight-decay", cl::desc("L2 weight decay"), cl::init(0.0),
+                            cl::cat(category));
+cl::opt<std::string> budget("budget",
+                            cl::desc("Arena budget: BYTES (K/M/G suffixes), NN% of the "
+                                     "remat=none arena, or auto (half of MemAvailable minus "
+                                     "the state)"),
+                            cl::init(""), cl::cat(category));
+cl::opt<std::string> remat("remat", cl::desc("none, regions, segments=N or budget"),
+                           cl::init("none"), cl::cat(category));
+cl::opt<int64_t> attentionChunk("attention-chunk",
+                                cl::desc("Query and key chunk of every attention (0: keep)"),
+                                cl::init(0), cl::cat(category));
+cl::opt<std::string> reportFormat("report", cl::desc("Report format: text or json"),
+                                  cl::init("text"), cl::cat(category));
+cl::opt<std::string> reportFile("report-file", cl::desc("Write the report here, not stdout"),
+                                cl::init(""), cl::cat(category));
+cl::opt<std::string> emit("emit", cl::desc("plan, mlir (the planned IR) or cpp (a header)"),
+                          cl::init("plan"), cl::cat(category));
+cl::opt<std::string> cppSymbol("cpp-symbol", cl::desc("Array name for --emit=cpp"),
+                               cl::init("kTidemarkPlan"), cl::cat(category));
+cl::opt<std::string> timeline("timeline", cl::desc("Also draw the arena as an SVG file"),
+                              cl::init(""), cl::cat(category));
+cl::opt<std::string> weights("weights", cl::desc("Initial parameter values (safetensors)"),
+                             cl::init(""), cl::cat(category));
+cl::opt<bool> maxBatch("max-batch",
+                       cl::desc("Find the largest batch whose plan fits --budget (needs "
+                                "--model-cmd)"),
+                       cl::init(false), cl::cat(category));
+cl::opt<std::string> modelCmd("model-cmd",
+                              cl::desc("Command printing the model's MLIR; '{}' is replaced by "
+                                       "the batch size"),
+                              cl::init(""), cl::cat(category));
+cl::opt<int64_t> maxBatchLimit("max-batch-limit", cl::desc("Largest batch --max-batch tries"),
+                               cl::init(65536), cl::cat(category));
+cl::opt<double> arenaTimeLimit("arena-time-limit",
+                               cl::desc("Seconds the arena packer's exact search may take"),
+                               cl::init(1.0), cl::cat(category));
+
+int fail(const std::string &message) {
+  llvm::errs() << "tidec: error: " << message << "\n";
+  return 1;
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
+/// `path` is either untouched or complete. Returns an error message or "".
+std::string writeAtomically(const std::string &path, llvm::StringRef bytes) {
+  if (path == "-") {
+    llvm::outs() << bytes;
+    llvm::outs().flush();
+    return "";
+  }
+  llvm::SmallString<256> temp;
+  int fd = -1;
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%", fd, temp))
+    return "cannot create a temporary file next to '" + path + "': " + ec.message();
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << bytes;
+    os.close();
+    if (os.has_error()) {
+      std::string message = os.error().message();
+      os.clear_error();
+      llvm::sys::fs::remove(temp);
+      return "cannot write '" + path + "': " + message;
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temp, path)) {
+    llvm::sys::fs::remove(temp);
+    return "cannot write '" + path + "': " + ec.message();
+  }
+  return "";
+}
+
+std::string cppHeader(const std::vector<uint8_t> &plan, const std::string &source) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "// Tidemark plan compiled by tidec from " << source
+     << "; load it with tidemark::Runtime::LoadFromMemory(" << cppSymbol << ", " << cppSymbol
+     << "Size, tidemark::PlanMemory::kBorrow, ...).\n#pragma once\n\n#include <cstddef>\n"
+     << "#include <cstdint>\n\n"
+     << "alignas(64) inline constexpr uint8_t " << cppSymbol << "[] = {";
+  for (size_t i = 0; i < plan.size(); ++i)
+    os << (i % 16 ? " " : "\n    ") << llvm::format("0x%02x", plan[i]) << ",";
+  os << "\n};\ninline constexpr size_t " << cppSymbol << "Size = sizeof(" << cppSymbol << ");\n";
+  return text;
+}
+
+tidec::PipelineOptions pipelineOptions() {
+  tidec::PipelineOptions o;
+  o.train = train;
+  o.learningRate = learningRate;
+  o.momentum = momentum;
+  o.beta1 = beta1;
+  o.beta2 = beta2;
+  o.epsilon = epsilon;
+  o.weightDecay = weightDecay;
+  o.budget = budget;
+  o.remat = remat;
+  o.attentionChunk = attentionChunk;
+  o.arenaTimeLimit = arenaTimeLimit;
+  return o;
+}
+
+std::string validateToolOptions() {
+  if (reportFormat != "text" && reportFormat != "json")
+    return "unknown --report value '" + reportFormat + "': expected text or json";
+  if (emit != "plan" && emit != "mlir" && emit != "cpp")
+    return "unknown --emit value '" + emit + "': expected plan, mlir or cpp";
+  if (maxBatch) {
+    if (modelCmd.empty() || modelCmd.find("{}") == std::string::npos)
+      return "--max-batch needs --model-cmd with '{}' where the batch size goes";
+    if (budget.empty())
+      return "--max-batch needs --budget";
+    return "";
+  }
+  if (inputFile.empty())
+    return "no input model (usage: tidec IN.mlir -o OUT.tplan)";
+  if (outputFile.empty())
+    return "no output file (-o OUT)";
+  if (outputFile == "-" && emit != "mlir")
+    return "only --emit=mlir can be written to stdout";
+  if (emit == "cpp" && cppSymbol.empty())
+    return "--cpp-symbol must not be empty";
+  return "";
+}
+
+void registerDialects(MLIRContext &context) {
+  DialectRegistry registry;
+  registry
+      .insert<tide::TideDialect, func::FuncDialect, arith::ArithDialect, tensor::TensorDialect>();
+  context.appendDialectRegistry(registry);
+  context.loadAllAvailableDialects();
+}
+
+/// Runs `command` and returns its standard output, or nullopt if it fails.
+std::optional<std::string> runCommand(const std::string &command) {
+  FILE *pipe = popen(command.c_str(), "r");
+  if (!pipe)
+    return std::nullopt;
+  std::string output;
+  char buffer[65536];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0)
+    output.append(buffer, n);
+  return pclose(pipe) == 0 ? std::optional<std::string>(output) : std::nullopt;
+}
+
+std::string withBatch(int64_t batch) {
+  std::string command = modelCmd;
+  for (size_t at; (at = command.find("{}")) != std::string::npos;)
+    command.replace(at, 2, std::to_string(batch));
+  return command;
+}
+
+/// Plans the model for `batch`; true if the plan fits. Diagnostics are collected, not printed.
+bool planBatch(int64_t batch, tidec::CompileResult *result, std::string *why) {
+  std::optional<std::string> text = runCommand(withBatch(batch));
+  if (!text) {
+    *why = "the model command failed: " + withBatch(batch);
+    return false;
+  }
+  MLIRContext context;
+  registerDialects(context);
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+    diagnostics += d.str() + "\n";
+    return success();
+  });
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(*text, &context);
+  if (!module) {
+    *why = "the model command's output is not valid MLIR:\n" + diagnostics;
+    return false;
+  }
+  *result = tidec::CompileResult();
+  if (succeeded(tidec::compileModule(*module, pipelineOptions(), {}, result, why)))
+    return true;
+  *why += "\n" + diagnostics;
+  return false;
+}
+
+int runMaxBatch(tidec::CompileResult *best, int64_t *bestBatch) {
+  std::string why;
+  if (!planBatch(1, best, &why))
+    return fail("even batch 1 does not fit: " + why);
+  int64_t low = 1, high = -1; // low fits; high (if >= 0) does not.
+  while (high < 0 && low < maxBatchLimit) {
+    int64_t next = std::min<int64_t>(low * 2, maxBatchLimit);
+    tidec::CompileResult probe;
+    if (planBatch(next, &probe, &why)) {
+      low = next;
+      *best = std::move(probe);
+    } else {
+      high = next;
+    }
+  }
+  while (high >= 0 && high - low > 1) {
+    int64_t middle = low + (high - low) / 2;
+    tidec::CompileResult probe;
+    if (planBatch(middle, &probe, &why)) {
+      low = middle;
+      *best = std::move(probe);
+    } else {
+      high = middle;
+    }
+  }
+  *bestBatch = low;
+  return 0;
+}
+
+int emitReportAndTimeline(const tidec::CompileResult &result, const tidec::ReportContext &context) {
+  std::string report = reportFormat == "json" ? tidec::formatJsonReport(result, context)
+                                              : tidec::formatTextReport(result, context);
+  if (!reportFile.empty()) {
+    if (std::string error = writeAtomically(reportFile, report); !error.empty())
+      return fail(error);
+  } else if (outputFile == "-") {
+    llvm::errs() << report;
+  } else {
+    llvm::outs() << report;
+  }
+  if (!timeline.empty()) {
+    std::string title = context.input + ": arena " + std::to_string(result.summary.arenaBytes) +
+                        " bytes, remat " + result.rematPolicy;
+    if (std::string error =
+            writeAtomically(timeline, tidec::renderTimelineSvg(result.summary, title));
+        !error.empty())
+      return fail(error);
+  }
+  return 0;
+}
+
+int compileFile() {
+  std::string errorMessage;
+  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFile, &errorMessage);
+  if (!input)
+    return fail("cannot read the model '" + inputFile + "': " + errorMessage);
+  tidemark::WeightsFile weightsFile;
+  tide::PlanWriterOptions writerOptions;
+  if (!weights.empty()) {
+    tidemark::Status status = tidemark::ReadSafetensors(weights, &weightsFile);
+    if (!status.ok())
+      return fail("cannot read the weights '" + weights + "': " + status.ToString());
+    writerOptions.weights = &weightsFile;
+  }
+  writerOptions.producer = "tidec " + inputFile + " --remat=" + remat +
+                           (train.empty() ? "" : " --train=" + train) +
+                           (budget.empty() ? "" : " --budget=" + budget);
+
+  MLIRContext context;
+  registerDialects(context);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return fail("'" + inputFile + "' is not a valid tide model (see the diagnostics above)");
+
+  tidec::CompileResult result;
+  std::string error;
+  if (failed(tidec::compileModule(*module, pipelineOptions(), writerOptions, &result, &error)))
+    return fail(error);
+
+  std::string output;
+  if (emit == "plan") {
+    output.assign(result.plan.begin(), result.plan.end());
+  } else if (emit == "cpp") {
+    output = cppHeader(result.plan, inputFile);
+  } else {
+    llvm::raw_string_ostream os(output);
+    module->print(os);
+  }
+  if (std::string writeError = writeAtomically(outputFile, output); !writeError.empty())
+    return fail(writeError);
+  return emitReportAndTimeline(result, {inputFile, outputFile, train, std::nullopt});
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "tidec: compile a tide model into a Tidemark plan with a memory "
+                              "budget\n");
+  if (std::string error = validateToolOptions(); !error.empty())
+    return fail(error);
+  if (std::string error = tidec::validateOptions(pipelineOptions()); !error.empty())
+    return fail(error);
+  if (!maxBatch)
+    return compileFile();
+
+  tidec::CompileResult best;
+  int64_t batch = 0;
+  if (int status = runMaxBatch(&best, &batch))
+    return status;
+  if (!outputFile.empty() && outputFile != "-") {
+    if (std::string error = writeAtomically(
+            outputFile,
+            llvm::StringRef(reinterpret_cast<const char *>(best.plan.data()), best.plan.size()));
+        !error.empty())
+      return fail(error);
+  }
+  return emitReportAndTimeline(
+      best, {modelCmd, outputFile == "-" ? "" : outputFile.getValue(), train, batch});
+}

@@ -107,6 +107,7 @@ private:
   std::vector<std::pair<int64_t, int>> lowOrder;
   std::vector<int> nextUnpainted;
   absl::flat_hash_set<uint64_t> failedParts;
+  int64_t largestRemaining = 0; // over the sections of the current node's unplaced buffers
   int lastRank = -1;
   int64_t lastOffset = 0;
   int64_t capacity = 0;
@@ -260,10 +261,12 @@ bool CanonicalSearch::prunedBySections(const std::vector<int> &subproblem) {
     }
     return s;
   };
+  largestRemaining = 0;
   for (const auto &[low, b] : lowOrder) {
     for (int s = find(firstSection[b]); s < endSection[b]; s = find(s)) {
       if (low + remaining[s] > capacity)
         return true;
+      largestRemaining = std::max(largestRemaining, remaining[s]);
       nextUnpainted[s] = s + 1;
     }
   }
@@ -316,6 +319,11 @@ bool CanonicalSearch::collectChildren(const std::vector<int> &subproblem,
     }
     // Symmetry: of identical buffers (same size, interval, alignment) the lower rank goes lower.
     if (twinBefore[b] >= 0 && !placed[twinBefore[b]])
+      continue;
+    // Placing b at candidate(b) lifts `last` there, so every section still holding unplaced
+    // buffers needs candidate(b) + remaining(s) <= capacity: checked here once instead of one
+    // level down for every doomed child.
+    if (candidate[b] + largestRemaining > capacity)
       continue;
     if (candidate[b] < (b == lowestTopBuffer ? secondTop : lowestTop))
       children.push_back(b);

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 
 using namespace mlir;
@@ -88,6 +89,27 @@ int64_t stateBytes(func::FuncOp func) {
     if (func.getArgAttr(i, "tide.param") || func.getArgAttr(i, "tide.state"))
       total += (tensorBytes(func.getArgument(i).getType()) + 63) / 64 * 64;
   return total;
+}
+
+/// Inputs and outputs (runtime-owned buffers): non-state arguments, results that are not updates.
+int64_t ioBytes(func::FuncOp func) {
+  int64_t total = 0;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (!func.getArgAttr(i, "tide.param") && !func.getArgAttr(i, "tide.state"))
+      total += tensorBytes(func.getArgument(i).getType());
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    if (!func.getResultAttr(i, "tide.updates"))
+      total += tensorBytes(func.getResultTypes()[i]);
+  return total;
+}
+
+/// The smallest arena a failed tide-remat / tide-assign-arena diagnostic states, if any.
+std::optional<int64_t> smallestArenaIn(const std::string &diagnostics) {
+  static const std::regex pattern("smallest arena[^.]*? is ([0-9]+) bytes");
+  std::smatch match;
+  if (!std::regex_search(diagnostics, match, pattern))
+    return std::nullopt;
+  return std::stoll(match[1].str());
 }
 
 std::optional<int64_t> memAvailableBytes() {
@@ -255,10 +277,27 @@ LogicalResult compileModule(ModuleOp module, const PipelineOptions &o,
   PassManager plan(module.getContext());
   plan.addInstrumentation(std::make_unique<PassTimer>(&r->passSeconds));
   addPlanning(plan, r->rematPolicy, r->budgetBytes.value_or(0), o.arenaTimeLimit);
-  if (failed(plan.run(module))) {
-    *error = r->budgetBytes ? "no plan with --remat=" + o.remat + " fits the arena budget of " +
-                                  std::to_string(*r->budgetBytes) + " bytes"
-                            : "memory planning failed";
+  std::string diagnostics;
+  int64_t state = stateBytes(func), io = ioBytes(func);
+  LogicalResult planned = [&] {
+    // Sees every diagnostic, then lets it through to the caller's handler (failure()).
+    ScopedDiagnosticHandler peek(module.getContext(), [&](Diagnostic &d) {
+      diagnostics += d.str() + "\n";
+      return failure();
+    });
+    return plan.run(module);
+  }();
+  if (failed(planned)) {
+    if (!r->budgetBytes) {
+      *error = "memory planning failed";
+      return failure();
+    }
+    *error = "no plan with --remat=" + o.remat + " fits the arena budget of " +
+             std::to_string(*r->budgetBytes) + " bytes";
+    if (std::optional<int64_t> arena = smallestArenaIn(diagnostics))
+      *error += "; the smallest peak reached is " + std::to_string(state + *arena + io) +
+                " bytes (state " + std::to_string(state) + " + arena " + std::to_string(*arena) +
+                " + I/O " + std::to_string(io) + ")";
     return failure();
   }
   auto remat = func->getAttrOfType<DictionaryAttr>("tide.remat");

@@ -182,6 +182,7 @@ void registerDialects(MLIRContext &context) {
       .insert<tide::TideDialect, func::FuncDialect, arith::ArithDialect, tensor::TensorDialect>();
   context.appendDialectRegistry(registry);
   context.loadAllAvailableDialects();
+  context.printOpOnDiagnostic(false); // Whole-function dumps would bury the message.
 }
 
 /// Runs `command` and returns its standard output, or nullopt if it fails.

@@ -253,23 +253,12 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   auto input = staticTensor(loc, adaptor.getInput().getType(), "input");
   auto scale = staticTensor(loc, adaptor.getScale().getType(), "scale");
   auto bias = staticTensor(loc, adaptor.getBias().getType(), "bias");
-  if (failed(input) || failed(scale) || failed(bias) ||
-      failed(sameElementType(loc, *input, "input", *scale, "scale")) ||
-      failed(sameElementType(loc, *input, "input", *bias, "bias")))
+  if (failed(input) || failed(scale) || failed(bias))
     return failure();
-  if (input->getRank() == 0)
-    return emitOptionalError(loc, "layer_norm input must have rank >= 1");
-  auto axis =
-      normalizeAxis(loc, adaptor.getAxisAttr().getInt(), input->getRank(), "layer_norm axis");
+  auto axis = verifyNormalization(loc, "layer_norm", *input, adaptor.getAxisAttr().getInt(),
+                                  {{"scale", *scale}, {"bias", *bias}});
   if (failed(axis))
     return failure();
-  ArrayRef<int64_t> normalized = input->getShape().drop_front(*axis);
-  if (scale->getShape() != normalized)
-    return emitOptionalError(loc, "layer_norm scale shape ", formatShape(scale->getShape()),
-                             " must equal the normalized shape ", formatShape(normalized));
-  if (bias->getShape() != normalized)
-    return emitOptionalError(loc, "layer_norm bias shape ", formatShape(bias->getShape()),
-                             " must equal the normalized shape ", formatShape(normalized));
   double epsilon = adaptor.getEpsilon().convertToDouble();
   if (!(epsilon > 0.0) || !std::isfinite(epsilon))
     return emitOptionalError(loc, "layer_norm epsilon must be positive and finite, got ", epsilon);
@@ -358,6 +347,26 @@ LogicalResult ReshapeOp::verify() {
 //===----------------------------------------------------------------------===//
 // AttentionOp
 //===----------------------------------------------------------------------===//
+
+FailureOr<int64_t>
+mlir::tide::detail::verifyNormalization(std::optional<Location> loc, StringRef opName,
+                                        RankedTensorType input, int64_t axis,
+                                        ArrayRef<std::pair<StringRef, RankedTensorType>> params) {
+  if (input.getRank() == 0)
+    return emitOptionalError(loc, opName, " input must have rank >= 1");
+  auto normalizedAxis = normalizeAxis(loc, axis, input.getRank(), (opName + " axis").str());
+  if (failed(normalizedAxis))
+    return failure();
+  ArrayRef<int64_t> normalized = input.getShape().drop_front(*normalizedAxis);
+  for (auto [name, type] : params) {
+    if (failed(sameElementType(loc, input, "input", type, name)))
+      return failure();
+    if (type.getShape() != normalized)
+      return emitOptionalError(loc, opName, " ", name, " shape ", formatShape(type.getShape()),
+                               " must equal the normalized shape ", formatShape(normalized));
+  }
+  return normalizedAxis;
+}
 
 LogicalResult mlir::tide::detail::verifyAttentionOperands(std::optional<Location> loc,
                                                           Type queryType, Type keyType,

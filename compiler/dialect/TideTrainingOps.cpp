@@ -85,19 +85,12 @@ LogicalResult LayerNormGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
                                                 Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
   auto input = staticTensor(loc, adaptor.getInput().getType(), "input");
   auto scale = staticTensor(loc, adaptor.getScale().getType(), "scale");
-  if (failed(input) || failed(scale) ||
-      failed(sameElementType(loc, *input, "input", *scale, "scale")))
+  if (failed(input) || failed(scale))
     return failure();
-  if (input->getRank() == 0)
-    return emitOptionalError(loc, "layer_norm_grad input must have rank >= 1");
-  auto axis =
-      normalizeAxis(loc, adaptor.getAxisAttr().getInt(), input->getRank(), "layer_norm_grad axis");
+  auto axis = verifyNormalization(loc, "layer_norm_grad", *input, adaptor.getAxisAttr().getInt(),
+                                  {{"scale", *scale}});
   if (failed(axis))
     return failure();
-  ArrayRef<int64_t> normalized = input->getShape().drop_front(*axis);
-  if (scale->getShape() != normalized)
-    return emitOptionalError(loc, "layer_norm_grad scale shape ", formatShape(scale->getShape()),
-                             " must equal the normalized shape ", formatShape(normalized));
   auto statsType =
       RankedTensorType::get(input->getShape().take_front(*axis), input->getElementType());
   if (failed(

@@ -37,6 +37,13 @@ FailureOr<int64_t> normalizeAxis(std::optional<Location> loc, int64_t axis, int6
 FailureOr<SmallVector<int64_t>> broadcastShapes(std::optional<Location> loc, ArrayRef<int64_t> lhs,
                                                 ArrayRef<int64_t> rhs, StringRef what);
 
+/// Checks a normalization over `input.shape[axis:]` (layer_norm and its gradient): the input has
+/// rank >= 1, the axis is in range, and every named parameter (scale, bias) has the input's
+/// element type and exactly the normalized shape. Returns the axis in [0, rank).
+FailureOr<int64_t> verifyNormalization(std::optional<Location> loc, StringRef opName,
+                                       RankedTensorType input, int64_t axis,
+                                       ArrayRef<std::pair<StringRef, RankedTensorType>> params);
+
 /// Checks the operands and attributes of tide.attention / tide.attention_grad.
 LogicalResult verifyAttentionOperands(std::optional<Location> loc, Type query, Type key, Type value,
                                       double scale, int64_t queryChunk, int64_t keyChunk);

@@ -314,7 +314,7 @@ LogicalResult compileModule(ModuleOp module, const PipelineOptions &o,
       "plan-writer",
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (failed(written))
-    *error = "writing the plan failed";
+    *error = "writing the plan failed (see the error above)";
   return written;
 }
 

@@ -83,6 +83,7 @@ private:
   bool splitAndSolve(const std::vector<int> &subproblem, bool &solved);
   uint64_t partKey(const std::vector<int> &part) const;
   int64_t pendingLow(int b) const;
+  bool stacksOnHigherRank(int b) const;
   bool prunedBySections(const std::vector<int> &subproblem);
   bool collectChildren(const std::vector<int> &subproblem, std::vector<int> &children) const;
   bool isPending(int b) const {
@@ -96,8 +97,9 @@ private:
   std::vector<int64_t> size, alignment;
   std::vector<int> firstSection, endSection;
   std::vector<std::vector<int>> neighbours;
-  std::vector<int> byStart;    // local buffers sorted by first section
-  std::vector<int> twinBefore; // previous identical buffer in rank order, or -1
+  std::vector<int> byStart;               // local buffers sorted by first section
+  std::vector<int> twinBefore;            // previous identical buffer in rank order, or -1
+  std::vector<std::vector<int>> sameSpan; // other buffers that can swap with b in a stack
   int numSections = 0;
   // Search state.
   std::vector<int64_t> floorTop, remaining, candidate, offset;
@@ -154,6 +156,15 @@ CanonicalSearch::CanonicalSearch(const Problem &problem, const std::vector<size_
       if (size[a] == size[b] && alignment[a] == alignment[b] &&
           firstSection[a] == firstSection[b] && endSection[a] == endSection[b])
         twinBefore[b] = a;
+  sameSpan.resize(n);
+  for (int a = 0; a < n; ++a)
+    for (int b = a + 1; b < n; ++b)
+      if (firstSection[a] == firstSection[b] && endSection[a] == endSection[b] &&
+          alignment[a] == alignment[b] && size[a] % alignment[a] == 0 &&
+          size[b] % alignment[b] == 0) {
+        sameSpan[a].push_back(b);
+        sameSpan[b].push_back(a);
+      }
   byStart.resize(n);
   std::iota(byStart.begin(), byStart.end(), 0);
   std::stable_sort(byStart.begin(), byStart.end(),
@@ -285,6 +296,18 @@ int64_t CanonicalSearch::pendingLow(int b) const {
   return alignUp(lastOffset + smallest, alignment[b]);
 }
 
+/// Stack symmetry: two buffers with the same interval (and alignment dividing both sizes) that
+/// touch, one directly on the other, can swap places without changing anything else. Only the
+/// order with the lower rank below is searched: b may not land directly on top of a placed
+/// same-interval buffer of higher rank. Sound together with the other rules: the feasible
+/// placement whose offsets, listed by rank, are lexicographically smallest obeys all of them.
+bool CanonicalSearch::stacksOnHigherRank(int b) const {
+  for (int other : sameSpan[b])
+    if (other > b && placed[other] && offset[other] + size[other] == candidate[b])
+      return true;
+  return false;
+}
+
 /// Fills `children` with the buffers that may come next, cheapest offset first; returns false
 /// when an inference rule shows that this node has no completion.
 bool CanonicalSearch::collectChildren(const std::vector<int> &subproblem,
@@ -319,6 +342,8 @@ bool CanonicalSearch::collectChildren(const std::vector<int> &subproblem,
     }
     // Symmetry: of identical buffers (same size, interval, alignment) the lower rank goes lower.
     if (twinBefore[b] >= 0 && !placed[twinBefore[b]])
+      continue;
+    if (stacksOnHigherRank(b))
       continue;
     // Placing b at candidate(b) lifts `last` there, so every section still holding unplaced
     // buffers needs candidate(b) + remaining(s) <= capacity: checked here once instead of one

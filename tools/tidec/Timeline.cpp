@@ -143,7 +143,8 @@ std::string renderTimelineSvg(const mlir::tide::PlanSummary &s, const std::strin
     double x = kLeft + (s.peakStep + 0.5) / steps * kPlotWidth;
     os << llvm::format("<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='black' "
                        "stroke-width='1.5' stroke-dasharray='6 3'/>"
-                       "<text x='%.1f' y='%.1f' font-weight='bold'>peak: step %lld, %.2f MiB "
+                       "<text x='%.1f' y='%.1f' font-weight='bold' stroke='white' stroke-width='3' "
+                       "paint-order='stroke'>peak: step %lld, %.2f MiB "
                        "live</text>\n",
                        x, kTop, x, kTop + kPlotHeight, x + 4, kTop + 14,
                        static_cast<long long>(s.peakStep), s.loadBytes / (1024.0 * 1024.0));

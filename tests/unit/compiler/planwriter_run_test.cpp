@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dialect/TideDialect.h"
+#include "compiler/dialect/TideOps.h"
 #include "compiler/interp/Interpreter.h"
 #include "compiler/planwriter/PlanWriter.h"
 #include "passes/Passes.h"
@@ -253,6 +254,47 @@ TEST_F(PlanWriterRunTest, GptRematPlansGiveBitIdenticalSteps) {
   ASSERT_EQ(results[0].size(), results[1].size());
   for (size_t i = 0; i < results[0].size(); ++i)
     EXPECT_EQ(results[0][i], results[1][i]) << "tensor " << i;
+}
+
+// Covers the mappings the models above do not use: scale (Mul by a constant), the broadcasts
+// autodiff emits for reduce_mean / reduce_sum (ReduceSumGrad, with and without kept dims),
+// reduce_to_shape, sub, div, exp, tanh(_grad), softmax(_grad), transpose, reshape views of an
+// arena value, mse_loss(_grad).
+constexpr const char *kEveryOp = R"mlir(
+func.func @ops(%x: tensor<4x6xf32>, %t: tensor<4x3xf32>, %w: tensor<6x3xf32> {tide.param},
+               %b: tensor<1x3xf32> {tide.param}, %g: tensor<6xf32> {tide.param}) -> tensor<f32> {
+  %xs = tide.scale %x by 0.5 : tensor<4x6xf32>
+  %xg = tide.mul %xs, %g : (tensor<4x6xf32>, tensor<6xf32>) -> tensor<4x6xf32>
+  %e = tide.tanh %xg : tensor<4x6xf32>
+  %m = tide.reduce_mean %e axes = [1] keep_dims : tensor<4x6xf32> -> tensor<4x1xf32>
+  %c = tide.sub %e, %m : (tensor<4x6xf32>, tensor<4x1xf32>) -> tensor<4x6xf32>
+  %y = tide.matmul %c, %w : (tensor<4x6xf32>, tensor<6x3xf32>) -> tensor<4x3xf32>
+  %y2 = tide.add %y, %b : (tensor<4x3xf32>, tensor<1x3xf32>) -> tensor<4x3xf32>
+  %s = tide.softmax %y2 axis = -1 : tensor<4x3xf32>
+  %ex = tide.exp %s : tensor<4x3xf32>
+  %q = tide.div %s, %ex : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+  %tr = tide.transpose %q permutation = [1, 0] : tensor<4x3xf32> -> tensor<3x4xf32>
+  %sum = tide.reduce_sum %tr axes = [0] : tensor<3x4xf32> -> tensor<4xf32>
+  %r = tide.reshape %tr : tensor<3x4xf32> -> tensor<4x3xf32>
+  %sum2 = tide.reshape %sum : tensor<4xf32> -> tensor<4x1xf32>
+  %r2 = tide.mul %r, %sum2 : (tensor<4x3xf32>, tensor<4x1xf32>) -> tensor<4x3xf32>
+  %l = tide.mse_loss %r2, %t : tensor<4x3xf32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_F(PlanWriterRunTest, EveryMappedOpMatchesInterpreter) {
+  func::FuncOp func =
+      compile(kEveryOp, std::string("tide-autodiff{optimizer=sgd lr=0.5},") + kPlan);
+  ASSERT_TRUE(func);
+  int broadcasts = 0, scales = 0;
+  func.walk([&](Operation *op) {
+    broadcasts += isa<tide::BroadcastOp>(op);
+    scales += isa<tide::ScaleOp>(op);
+  });
+  EXPECT_GE(broadcasts, 2);
+  EXPECT_GE(scales, 2);
+  runAndCompare(func, 5);
 }
 
 TEST_F(PlanWriterRunTest, InferencePlanMatchesInterpreter) {

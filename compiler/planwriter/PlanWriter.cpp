@@ -9,8 +9,9 @@
 
 #include "compiler/dialect/TideOps.h"
 #include "passes/LivenessModel.h"
+#include "runtime/executor/kernel_dispatch.h"
+#include "runtime/plan/loaded_plan.h"
 #include "tidemark/plan_builder.h"
-#include "tidemark/runtime.h"
 #include "tidemark/safetensors.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -567,11 +568,14 @@ LogicalResult PlanEmitter::applyWeights() {
   return failure();
 }
 
+/// The runtime loader's own passes (decode + verify, as Runtime::LoadFromMemory runs them) and
+/// its check that every kernel is in this build; unlike a full load, allocates no arena or state
+/// region, so verifying a plan for a large model or a --max-batch probe costs O(plan size).
 LogicalResult PlanEmitter::verifyWithRuntime(const std::vector<uint8_t> &bytes) {
-  std::unique_ptr<tidemark::Runtime> runtime;
-  tidemark::Status status =
-      tidemark::Runtime::LoadFromMemory(bytes.data(), bytes.size(), tidemark::PlanMemory::kCopy,
-                                        tidemark::RuntimeOptions{}, &runtime);
+  tidemark::LoadedPlan loaded;
+  tidemark::Status status = tidemark::LoadAndVerifyPlan(bytes.data(), bytes.size(), &loaded);
+  for (size_t s = 0; status.ok() && s < loaded.steps.size(); ++s)
+    status = tidemark::CheckKernelAvailable(loaded.steps[s].kernel);
   if (status.ok())
     return success();
   return func.emitError() << "internal error: the runtime rejects the written plan: "

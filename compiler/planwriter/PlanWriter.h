@@ -11,8 +11,9 @@
 //      `tide.arena_offsets` offset, every other group member a view of that tensor.
 //   3. Steps: each op maps to one runtime kernel (tide.reshape maps to none: a view).
 //   4. Liveness intervals: each group's [start, end) block steps, renumbered to plan steps.
-//   5. Verification: the bytes are loaded by the runtime (tidemark::Runtime::LoadFromMemory);
-//      any loader error fails the writer, so a plan the runtime rejects is never returned.
+//   5. Verification: the bytes go through the runtime loader's decode and verify passes
+//      (tidemark::LoadAndVerifyPlan, what Runtime::LoadFromMemory runs) and its kernel check;
+//      any error fails the writer, so a plan the runtime rejects is never returned.
 // Cost: O(ops + values) plus the runtime's O(n log n) verification.
 //
 //===----------------------------------------------------------------------===//

@@ -12,12 +12,13 @@ int64_t effectiveAlignment(const Problem &problem, const Buffer &buffer) {
 }
 
 absl::Status validateProblem(const Problem &problem) {
-  if (problem.alignment < 1)
-    return absl::InvalidArgumentError(
-        absl::StrCat("default alignment must be >= 1, got ", problem.alignment));
+  if (problem.alignment < 1 || problem.alignment > kMaxAlignment)
+    return absl::InvalidArgumentError(absl::StrCat("default alignment must be in [1, ",
+                                                   kMaxAlignment, "], got ", problem.alignment));
   if (problem.capacity && *problem.capacity < 0)
     return absl::InvalidArgumentError(
         absl::StrCat("capacity must be >= 0, got ", *problem.capacity));
+  int64_t total = 0; // sum of sizes, kept <= 2^60 so that no offset arithmetic can overflow
   for (const Buffer &buffer : problem.buffers) {
     if (buffer.size < 0)
       return absl::InvalidArgumentError(
@@ -25,9 +26,15 @@ absl::Status validateProblem(const Problem &problem) {
     if (buffer.start >= buffer.end)
       return absl::InvalidArgumentError(absl::StrCat("buffer ", buffer.id, ": empty interval [",
                                                      buffer.start, ", ", buffer.end, ")"));
-    if (buffer.alignment < 0)
+    if (buffer.alignment < 0 || buffer.alignment > kMaxAlignment)
+      return absl::InvalidArgumentError(absl::StrCat("buffer ", buffer.id, ": alignment ",
+                                                     buffer.alignment, " is not in [0, ",
+                                                     kMaxAlignment, "]"));
+    if (buffer.size > kMaxTotalBytes - total)
       return absl::InvalidArgumentError(
-          absl::StrCat("buffer ", buffer.id, ": negative alignment ", buffer.alignment));
+          absl::StrCat("buffer ", buffer.id, ": the sizes add up to more than ", kMaxTotalBytes,
+                       " bytes (2^60), which the planner does not support"));
+    total += buffer.size;
   }
   return absl::OkStatus();
 }

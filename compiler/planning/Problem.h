@@ -35,6 +35,11 @@ struct Solution {
   bool provenOptimal = false; ///< True when no smaller arena exists (e.g. arenaSize == LOAD).
 };
 
+/// Limits that keep every offset computation far from int64 overflow: the sizes add up to at
+/// most 2^60 bytes and alignments are at most 2^30, so offsets stay below 2^61.
+inline constexpr int64_t kMaxTotalBytes = int64_t{1} << 60;
+inline constexpr int64_t kMaxAlignment = int64_t{1} << 30;
+
 /// The alignment that applies to `buffer` in `problem` (its own, or the problem's default).
 int64_t effectiveAlignment(const Problem &problem, const Buffer &buffer);
 
@@ -43,8 +48,9 @@ inline int64_t alignUp(int64_t value, int64_t alignment) {
   return (value + alignment - 1) / alignment * alignment;
 }
 
-/// Checks that a problem is well formed: sizes >= 0, start < end, alignments >= 1 (after the
-/// default is applied), capacity >= 0. Returns InvalidArgument naming the first bad buffer.
+/// Checks that a problem is well formed: sizes >= 0 adding up to at most kMaxTotalBytes,
+/// start < end, alignments in [1, kMaxAlignment] (after the default is applied), capacity >= 0.
+/// Returns InvalidArgument naming the first bad buffer.
 absl::Status validateProblem(const Problem &problem);
 
 /// max(offset + size) over the buffers, given per-buffer offsets.

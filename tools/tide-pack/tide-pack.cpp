@@ -40,8 +40,10 @@ std::string flagProblem() {
     return "--input is required";
   if (absl::GetFlag(FLAGS_output).empty())
     return "--output is required";
-  if (absl::GetFlag(FLAGS_alignment) < 1)
-    return absl::StrCat("--alignment must be >= 1, got ", absl::GetFlag(FLAGS_alignment));
+  if (absl::GetFlag(FLAGS_alignment) < 1 ||
+      absl::GetFlag(FLAGS_alignment) > tidemark::planning::kMaxAlignment)
+    return absl::StrCat("--alignment must be in [1, ", tidemark::planning::kMaxAlignment, "], got ",
+                        absl::GetFlag(FLAGS_alignment));
   if (absl::GetFlag(FLAGS_capacity) < -1)
     return absl::StrCat("--capacity must be >= 0, got ", absl::GetFlag(FLAGS_capacity));
   if (!(absl::GetFlag(FLAGS_time_limit) >= 0) || !(absl::GetFlag(FLAGS_polish_time) >= 0))

@@ -112,6 +112,22 @@ TEST(PackingTest, InvalidProblemIsRejected) {
   EXPECT_NE(report.status().message().find("buffer 2"), absl::string_view::npos);
 }
 
+TEST(PackingTest, SizesThatCouldOverflowAreRejected) {
+  Problem problem;
+  problem.alignment = 1;
+  problem.buffers = {
+      {1, int64_t{1} << 59, 0, 0, 2}, {2, int64_t{1} << 59, 0, 0, 2}, {3, 1, 0, 0, 2}};
+  absl::StatusOr<PackReport> report = packProblem(problem, "naive", PackOptions{});
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.status().message().find("buffer 3: the sizes add up to more than"),
+            absl::string_view::npos)
+      << report.status();
+  problem.buffers = {{1, 8, int64_t{1} << 40, 0, 2}};
+  report = packProblem(problem, "naive", PackOptions{});
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.status().message().find("alignment"), absl::string_view::npos);
+}
+
 TEST(PackingTest, DefaultIsNeverWorseThanGreedyBySize) {
   for (const Problem &problem : {miniMallocExample(), alignedTriple()}) {
     absl::StatusOr<PackReport> report = packProblem(problem, "default", PackOptions{});

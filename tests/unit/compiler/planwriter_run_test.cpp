@@ -368,4 +368,30 @@ TEST_F(PlanWriterRunTest, UnplannedFunctionIsRejected) {
   EXPECT_NE(diagnostics.find("run -tide-assign-arena"), std::string::npos) << diagnostics;
 }
 
+TEST_F(PlanWriterRunTest, PlanTheRuntimeRejectsIsNotReturned) {
+  // Every arena value moved to offset 0: values live at the same step now overlap, which the
+  // runtime loader's independent overlap check rejects; the writer must fail with its message.
+  func::FuncOp func = compile(readFile(TIDEMARK_SOURCE_DIR "/examples/mlp.mlir"),
+                              std::string("tide-autodiff{optimizer=sgd},") + kPlan);
+  ASSERT_TRUE(func);
+  func.walk([&](Operation *op) {
+    if (auto offsets = op->getAttrOfType<DenseI64ArrayAttr>("tide.arena_offsets")) {
+      SmallVector<int64_t> zeros;
+      for (int64_t offset : offsets.asArrayRef())
+        zeros.push_back(offset < 0 ? offset : 0);
+      op->setAttr("tide.arena_offsets", DenseI64ArrayAttr::get(&context, zeros));
+    }
+  });
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+    diagnostics += d.str();
+    return success();
+  });
+  std::vector<uint8_t> plan;
+  EXPECT_TRUE(failed(tide::writePlan(func, {}, &plan, nullptr)));
+  EXPECT_NE(diagnostics.find("the runtime rejects the written plan"), std::string::npos)
+      << diagnostics;
+  EXPECT_NE(diagnostics.find("arena overlap"), std::string::npos) << diagnostics;
+}
+
 } // namespace

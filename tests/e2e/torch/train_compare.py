@@ -7,6 +7,13 @@ Checks, each a failure with a message:
   * the plans compared (tidec's remat `none` and `budget` at the tightest budget it meets among
     50%..100% of the `none` arena, or two arena packings of a hand-built plan) give bit-identical
     losses and bit-identical saved state tensors;
+  * except at ill-conditioned elements, found from PyTorch alone: where PyTorch float32 differs
+    from PyTorch float64 by more than 1e-5 relative (a tenth of the tolerance), the value is
+    rounding-sensitive in any f32 summation order (Adam on a near-zero, sign-changing gradient;
+    every element of a tensor that float64 does not move, e.g. the attention key bias, whose
+    gradient is zero in exact arithmetic); there Tidemark's error
+    against float64 (largest over those elements) must be at most 10x PyTorch float32's
+    (see docs/end-to-end.md);
   * heap allocations per step (steps 2..N) == 0;
   * measured peak resident growth during the steps <= planned bytes + the fixed overhead.
 Exit 0: all pass; 1: a check failed; 77: skipped (/usr/bin/python3 cannot import torch).
@@ -19,6 +26,9 @@ import sys
 
 TOLERANCE = 1e-4
 FLOOR = 1e-3
+ILL_CONDITIONED = 0.1  # PyTorch f32 vs f64 beyond 10% of the tolerance: ill-conditioned.
+AS_ACCURATE = 10.0  # There, Tidemark's error vs f64 may be at most this multiple of PyTorch's.
+STILL = 1e-6  # float64 moves a tensor by at most STILL * steps * lr: its gradient is exactly 0.
 
 try:
     import numpy as np
@@ -104,9 +114,14 @@ def run_tidemark(args, plan, weights, inputs_path, work, label):
     return json.loads(out), saved
 
 
-def run_torch(args, weights_path, inputs):
+def run_torch(args, weights_path, inputs, dtype):
+    """The same steps in PyTorch, in float32 (the comparison) or float64 (the near-exact answer
+    that tells how well conditioned each value is)."""
     init, _ = safetensors_io.read(weights_path)
-    params = {name: torch.tensor(value, requires_grad=True) for name, value in init.items()}
+    params = {name: torch.tensor(value.astype(dtype), requires_grad=True)
+              for name, value in init.items()}
+    inputs = {name: value.astype(dtype) if value.dtype.kind == "f" else value
+              for name, value in inputs.items()}
     if args.optimizer == "sgd":
         opt = torch.optim.SGD(params.values(), lr=HYPER["sgd"]["lr"])
     else:
@@ -129,22 +144,51 @@ def relative_error(a, b):
     return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), FLOOR))
 
 
-def compare_to_torch(report, saved, torch_losses, torch_params, init, failures):
-    tide_losses = report["losses"]
-    for step, (a, b) in enumerate(zip(tide_losses, torch_losses), 1):
+def compare_tensor(args, name, tide, torch32, torch64, init, failures):
+    """rel(tide, torch32) <= TOLERANCE, except at ill-conditioned elements: where PyTorch's own
+    float32 result is more than ILL_CONDITIONED of the tolerance away from float64 (e.g. Adam
+    dividing a near-zero, sign-changing gradient by its own root mean square, or a parameter
+    whose gradient is zero in exact arithmetic such as the attention key bias), float32
+    arithmetic in any summation order scatters by about the tolerance, so there Tidemark must
+    be about as accurate as PyTorch: over those elements, max|tide - f64| <= AS_ACCURATE *
+    max|torch32 - f64| (maxima, not element by element: where the exact value is 0 both sides
+    are pure noise, and noise is compared by its size)."""
+    scale = max(float(np.max(np.abs(torch32))), FLOOR)
+    t, b32, b64 = (np.asarray(x, dtype=np.float64) for x in (tide, torch32, torch64))
+    err = np.abs(t - b32) / scale
+    ill = np.abs(b32 - b64) / scale > ILL_CONDITIONED * TOLERANCE
+    # A tensor that float64 does not move (its gradient is zero in exact arithmetic) holds only
+    # rounding noise in any float32 run: every element is ill-conditioned.
+    lr = HYPER[args.optimizer]["lr"]
+    if float(np.max(np.abs(b64 - init))) <= STILL * args.steps * lr:
+        ill[...] = True
+    well_err = float(np.max(err[~ill])) if (~ill).any() else 0.0
+    line = f"  {name:32s} rel err {well_err:.2e}" if (~ill).any() else f"  {name:32s}"
+    if ill.any():
+        tide_dev = float(np.max(np.abs(t - b64)[ill]))
+        torch_dev = float(np.max(np.abs(b32 - b64)[ill]))
+        ratio = tide_dev / torch_dev if torch_dev > 0 else (0.0 if tide_dev == 0 else np.inf)
+        line += (f" {int(ill.sum())} ill-conditioned element(s) of {ill.size}: rel err there "
+                 f"{float(np.max(err[ill])):.2e}, largest error vs float64 {ratio:.2f}x PyTorch's")
+        if not ratio <= AS_ACCURATE:
+            failures.append(f"{name}: at ill-conditioned elements Tidemark's error is {ratio:.2f}x "
+                            f"PyTorch float32's (limit {AS_ACCURATE}x)")
+    print(line)
+    if not well_err <= TOLERANCE:
+        failures.append(f"{name}: rel err {well_err:.3e} > {TOLERANCE}")
+    return well_err
+
+
+def compare_to_torch(args, report, saved, torch32, torch64, failures):
+    for step, (a, b) in enumerate(zip(report["losses"], torch32[0]), 1):
         err = relative_error(a, b)
         print(f"  step {step}: loss tidemark {a:.9g} torch {b:.9g} rel err {err:.2e}")
         if not err <= TOLERANCE:
             failures.append(f"step {step} loss rel err {err:.3e} > {TOLERANCE}")
     final, _ = safetensors_io.read(saved)
-    worst = (0.0, "")
-    for name, expected in torch_params.items():
-        err = relative_error(final[name], expected)
-        moved = relative_error(final[name] - init[name], expected - init[name])
-        print(f"  {name:32s} rel err {err:.2e}  (of the update itself: {moved:.2e})")
-        worst = max(worst, (err, name))
-        if not err <= TOLERANCE:
-            failures.append(f"{name}: rel err {err:.3e} > {TOLERANCE}")
+    init = torch32[2]
+    worst = max((compare_tensor(args, name, final[name], expected, torch64[1][name], init[name],
+                                failures), name) for name, expected in torch32[1].items())
     print(f"  worst parameter rel err {worst[0]:.2e} ({worst[1]})")
 
 
@@ -199,13 +243,14 @@ def main():
     print(f"{args.model} / {args.optimizer}: torch {torch.__version__}, {args.steps} steps")
     mlir, weights = make_model(args, args.workdir)
     inputs, inputs_path = make_inputs(args, args.workdir)
-    torch_losses, torch_params, init = run_torch(args, weights, inputs)
+    torch32 = run_torch(args, weights, inputs, np.float32)
+    torch64 = run_torch(args, weights, inputs, np.float64)
     failures, runs = [], []
     for label, plan in make_plans(args, mlir, args.workdir):
         report, saved = run_tidemark(args, plan, weights, inputs_path, args.workdir, label)
         print(f"{label}: vs PyTorch (rel err = max|a-b| / max(max|b|, {FLOOR}), "
               f"tolerance {TOLERANCE})")
-        compare_to_torch(report, saved, torch_losses, torch_params, init, failures)
+        compare_to_torch(args, report, saved, torch32, torch64, failures)
         check_runtime_contracts(args, label, report, failures)
         runs.append((label, report, saved))
     check_identical(runs, failures)

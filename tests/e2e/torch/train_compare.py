@@ -100,6 +100,9 @@ def make_plans(args, mlir, work):
                                     capture_output=True, text=True)
             if result.returncode == 0:
                 plans.append((f"remat budget {percent}%", plan))
+                for line in result.stdout.splitlines():
+                    if "recomput" in line or line.lstrip().startswith(("arena ", "LOAD")):
+                        print(f"tidec budget {percent}%: {line.strip()}")
                 break
         else:
             sys.exit(f"FAIL: tidec met none of the budgets {args.budgets}:\n{result.stderr}")

@@ -110,6 +110,7 @@ private:
   llvm::DenseMap<Value, int> tensorOf;
   std::vector<int> stateTensors; ///< Tensor ids of the state tensors, argument order.
   std::vector<Value> outputs;
+  llvm::DenseMap<Operation *, int> returnedConstants; ///< Constant op -> its data tensor.
   std::vector<int64_t> planStepOf; ///< Per block step: plan step id, or -1 (a view).
   int64_t stateBytes = 0;
   int64_t ioBytes = 0;
@@ -216,9 +217,12 @@ LogicalResult PlanEmitter::addConstantsAndAnchors() {
       if (!dense || !dense.getElementType().isF32())
         return op->emitError() << "the plan writer supports f32 dense tensor constants only";
       std::vector<float> values(dense.getValues<float>().begin(), dense.getValues<float>().end());
-      if (!tensorOf.count(constant.getResult()))
-        tensorOf[constant.getResult()] = builder.AddConstant("const" + std::to_string(step),
-                                                             shapeOf(constant.getResult()), values);
+      int data = builder.AddConstant("const" + std::to_string(step), shapeOf(constant.getResult()),
+                                     values);
+      if (tensorOf.count(constant.getResult()))
+        returnedConstants[op] = data; // An output: its step copies the constant into it.
+      else
+        tensorOf[constant.getResult()] = data;
       continue;
     }
     if (isa<ReshapeOp>(op))
@@ -336,7 +340,20 @@ LogicalResult PlanEmitter::addStep(Operation *op) {
                               "the result's tide.updates must name that argument";
   };
   return TypeSwitch<Operation *, LogicalResult>(op)
-      .Case<arith::ConstantOp, ReshapeOp>([&](Operation *) { return success(); })
+      .Case<arith::ConstantOp>([&](Operation *) {
+        auto it = returnedConstants.find(op);
+        if (it != returnedConstants.end())
+          builder.AddStep(KernelId::kCopy, {it->second}, ids(op->getResults()), {}, name);
+        return success();
+      })
+      .Case<ReshapeOp>([&](ReshapeOp r) {
+        // A view unless its input and result are different bound tensors (an input returned
+        // reshaped): then the runtime's Reshape kernel copies.
+        int in = tensorOf.lookup(r.getInput()), out = tensorOf.lookup(r.getResult());
+        if (rootOf(in) != rootOf(out))
+          builder.AddStep(KernelId::kReshape, {in}, {out}, {}, name);
+        return success();
+      })
       .Case<MatmulOp>([&](MatmulOp mm) {
         tidemark::MatMulAttributes attrs;
         attrs.transpose_a = mm.getTransposeLhs();

@@ -368,6 +368,50 @@ TEST_F(PlanWriterRunTest, UnplannedFunctionIsRejected) {
   EXPECT_NE(diagnostics.find("run -tide-assign-arena"), std::string::npos) << diagnostics;
 }
 
+TEST_F(PlanWriterRunTest, ReturnedInputReshapesAndConstantsAreCopiedToOutputs) {
+  // Output 0 shares its storage with an input (a reshape), output 1 is a constant and output 2
+  // shares storage with an arena value computed in place (tanh over the matmul): the first two
+  // need a copy step, the last is written directly into the output.
+  func::FuncOp func = compile(R"mlir(
+func.func @f(%x: tensor<4x8xf32>, %w: tensor<8x8xf32> {tide.param})
+    -> (tensor<32xf32>, tensor<2xf32>, tensor<32xf32>) {
+  %r = tide.reshape %x : tensor<4x8xf32> -> tensor<32xf32>
+  %c = arith.constant dense<[1.5, -2.0]> : tensor<2xf32>
+  %y = tide.matmul %x, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %z = tide.tanh %y : tensor<4x8xf32>
+  %o = tide.reshape %z : tensor<4x8xf32> -> tensor<32xf32>
+  return %r, %c, %o : tensor<32xf32>, tensor<2xf32>, tensor<32xf32>
+})mlir",
+                              kPlan);
+  ASSERT_TRUE(func);
+  std::vector<uint8_t> plan;
+  tide::PlanSummary summary;
+  ASSERT_TRUE(succeeded(tide::writePlan(func, {}, &plan, &summary)));
+  EXPECT_EQ(summary.numPlanSteps, 4); // Reshape (copy), Copy, MatMul, Tanh.
+  std::unique_ptr<tidemark::Runtime> runtime = load(plan);
+  ASSERT_TRUE(runtime);
+  std::vector<tide::interp::Tensor> args = arguments(func, 6);
+  bind(*runtime, func, args);
+  ASSERT_TRUE(runtime->Run().ok());
+  // The interpreter has no arith.constant, so the expected values are computed here.
+  tide::interp::Tensor flat({32}, args[0].data), constant({2}, std::vector<double>{1.5, -2.0}),
+      product({32}, 0.0);
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 8; ++j) {
+      double sum = 0;
+      for (int k = 0; k < 8; ++k)
+        sum += args[0].data[i * 8 + k] * args[1].data[k * 8 + j];
+      product.data[i * 8 + j] = std::tanh(sum);
+    }
+  const tide::interp::Tensor *expected[3] = {&flat, &constant, &product};
+  for (int i = 0; i < 3; ++i) {
+    const tidemark::TensorInfo info = runtime->outputs().at(i);
+    std::vector<float> values(info.size_bytes / 4);
+    ASSERT_TRUE(runtime->ReadOutput(info.name, values.data(), info.size_bytes).ok());
+    expectClose(values, *expected[i], info.name);
+  }
+}
+
 TEST_F(PlanWriterRunTest, PlanTheRuntimeRejectsIsNotReturned) {
   // Every arena value moved to offset 0: values live at the same step now overlap, which the
   // runtime loader's independent overlap check rejects; the writer must fail with its message.

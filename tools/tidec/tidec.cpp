@@ -206,7 +206,8 @@ std::string withBatch(int64_t batch) {
 }
 
 /// Plans the model for `batch`; true if the plan fits. Diagnostics are collected, not printed.
-bool planBatch(int64_t batch, tidec::CompileResult *result, std::string *why) {
+bool planBatch(int64_t batch, const tide::PlanWriterOptions &writerOptions,
+               tidec::CompileResult *result, std::string *why) {
   std::optional<std::string> text = runCommand(withBatch(batch));
   if (!text) {
     *why = "the model command failed: " + withBatch(batch);
@@ -225,21 +226,22 @@ bool planBatch(int64_t batch, tidec::CompileResult *result, std::string *why) {
     return false;
   }
   *result = tidec::CompileResult();
-  if (succeeded(tidec::compileModule(*module, pipelineOptions(), {}, result, why)))
+  if (succeeded(tidec::compileModule(*module, pipelineOptions(), writerOptions, result, why)))
     return true;
   *why += "\n" + diagnostics;
   return false;
 }
 
-int runMaxBatch(tidec::CompileResult *best, int64_t *bestBatch) {
+int runMaxBatch(const tide::PlanWriterOptions &writerOptions, tidec::CompileResult *best,
+                int64_t *bestBatch) {
   std::string why;
-  if (!planBatch(1, best, &why))
+  if (!planBatch(1, writerOptions, best, &why))
     return fail("even batch 1 does not fit: " + why);
   int64_t low = 1, high = -1; // low fits; high (if >= 0) does not.
   while (high < 0 && low < maxBatchLimit) {
     int64_t next = std::min<int64_t>(low * 2, maxBatchLimit);
     tidec::CompileResult probe;
-    if (planBatch(next, &probe, &why)) {
+    if (planBatch(next, writerOptions, &probe, &why)) {
       low = next;
       *best = std::move(probe);
     } else {
@@ -249,7 +251,7 @@ int runMaxBatch(tidec::CompileResult *best, int64_t *bestBatch) {
   while (high >= 0 && high - low > 1) {
     int64_t middle = low + (high - low) / 2;
     tidec::CompileResult probe;
-    if (planBatch(middle, &probe, &why)) {
+    if (planBatch(middle, writerOptions, &probe, &why)) {
       low = middle;
       *best = std::move(probe);
     } else {
@@ -282,6 +284,17 @@ int emitReportAndTimeline(const tidec::CompileResult &result, const tidec::Repor
   return 0;
 }
 
+/// Reads --weights (if given) into `file` and points `options` at it; returns an error or "".
+std::string readWeights(tidemark::WeightsFile *file, tide::PlanWriterOptions *options) {
+  if (weights.empty())
+    return "";
+  tidemark::Status status = tidemark::ReadSafetensors(weights, file);
+  if (!status.ok())
+    return "cannot read the weights '" + weights + "': " + status.ToString();
+  options->weights = file;
+  return "";
+}
+
 int compileFile() {
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFile, &errorMessage);
@@ -289,12 +302,8 @@ int compileFile() {
     return fail("cannot read the model '" + inputFile + "': " + errorMessage);
   tidemark::WeightsFile weightsFile;
   tide::PlanWriterOptions writerOptions;
-  if (!weights.empty()) {
-    tidemark::Status status = tidemark::ReadSafetensors(weights, &weightsFile);
-    if (!status.ok())
-      return fail("cannot read the weights '" + weights + "': " + status.ToString());
-    writerOptions.weights = &weightsFile;
-  }
+  if (std::string error = readWeights(&weightsFile, &writerOptions); !error.empty())
+    return fail(error);
   writerOptions.producer = "tidec " + inputFile + " --remat=" + remat +
                            (train.empty() ? "" : " --train=" + train) +
                            (budget.empty() ? "" : " --budget=" + budget);
@@ -342,9 +351,14 @@ int main(int argc, char **argv) {
   if (!maxBatch)
     return compileFile();
 
+  tidemark::WeightsFile weightsFile;
+  tide::PlanWriterOptions writerOptions;
+  if (std::string error = readWeights(&weightsFile, &writerOptions); !error.empty())
+    return fail(error);
+  writerOptions.producer = "tidec --max-batch --model-cmd " + modelCmd;
   tidec::CompileResult best;
   int64_t batch = 0;
-  if (int status = runMaxBatch(&best, &batch))
+  if (int status = runMaxBatch(writerOptions, &best, &batch))
     return status;
   if (!outputFile.empty() && outputFile != "-") {
     if (std::string error = writeAtomically(

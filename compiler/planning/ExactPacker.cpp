@@ -426,7 +426,8 @@ bool CanonicalSearch::splitAndSolve(const std::vector<int> &subproblem, bool &so
 }
 
 /// A 64-bit fingerprint of everything a part's search depends on: its unplaced buffers, the
-/// floors of the sections they span, `last`'s offset and which buffers are pending. Two equal
+/// floors of the sections they span, `last`'s offset, which buffers are pending, and the tops of
+/// placed higher-rank same-interval partners (for the stack-symmetry rule). Two equal
 /// fingerprints of different states would need a 64-bit hash collision.
 uint64_t CanonicalSearch::partKey(const std::vector<int> &part) const {
   auto mix = [](uint64_t x) {
@@ -441,6 +442,11 @@ uint64_t CanonicalSearch::partKey(const std::vector<int> &part) const {
     if (placed[b])
       continue;
     key ^= mix(static_cast<uint64_t>(b) * 2 + (isPending(b) ? 1 : 0) + 0x1234567ull);
+    // The stack-symmetry rule also looks at placed same-interval partners of higher rank.
+    for (int other : sameSpan[b])
+      if (other > b && placed[other])
+        key ^=
+            mix(mix(static_cast<uint64_t>(b)) ^ static_cast<uint64_t>(offset[other] + size[other]));
     firstSpan = std::min(firstSpan, firstSection[b]);
     endSpan = std::max(endSpan, endSection[b]);
   }
@@ -631,9 +637,10 @@ ExactResult solveExact(const Problem &problem, const ExactOptions &options) {
   for (const std::vector<size_t> &members : components)
     if (componentArena(problem, members, best.offsets) > target)
       open.push_back(&members);
-  // Largest components first: they decide the arena.
+  // Smallest components first: each gets an equal share of the time left, so time that small,
+  // easy components do not use goes to the large ones that decide the arena.
   std::stable_sort(open.begin(), open.end(),
-                   [](auto *a, auto *b) { return a->size() > b->size(); });
+                   [](auto *a, auto *b) { return a->size() < b->size(); });
   bool allProven = true;
   for (size_t i = 0; i < open.size(); ++i) {
     const std::vector<size_t> &members = *open[i];

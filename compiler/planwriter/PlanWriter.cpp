@@ -60,13 +60,16 @@ int64_t bytesOf(Value value) {
   return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
 }
 
-std::string describe(Operation *op) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << op->getName();
+/// "file:line" of the op (the forward op's line for the ops autodiff derives from it), or "".
+std::string sourceLine(Operation *op) {
   if (auto loc = dyn_cast<FileLineColLoc>(op->getLoc()))
-    os << " (" << loc.getFilename().getValue() << ":" << loc.getLine() << ")";
-  return text;
+    return loc.getFilename().str() + ":" + std::to_string(loc.getLine());
+  return "";
+}
+
+std::string describe(Operation *op) {
+  std::string line = sourceLine(op);
+  return op->getName().getStringRef().str() + (line.empty() ? "" : " (" + line + ")");
 }
 
 /// Emits the plan for one function; see writePlan.
@@ -108,7 +111,8 @@ private:
   FunctionLiveness live;
   PlanBuilder builder;
   llvm::DenseMap<Value, int> tensorOf;
-  std::vector<int> stateTensors; ///< Tensor ids of the state tensors, argument order.
+  std::vector<int> stateTensors;          ///< Tensor ids of the state tensors, argument order.
+  std::vector<std::string> argumentNames; ///< Per argument: its parameter name, or "".
   std::vector<Value> outputs;
   llvm::DenseMap<Operation *, int> returnedConstants; ///< Constant op -> its data tensor.
   std::vector<int64_t> planStepOf; ///< Per block step: plan step id, or -1 (a view).
@@ -123,6 +127,11 @@ std::string PlanEmitter::valueName(Value value) {
       "s" + std::to_string(live.idOf.lookup(value)) + "." + op->getName().stripDialect().str();
   if (op->getNumResults() > 1)
     name += "." + std::to_string(cast<OpResult>(value).getResultNumber());
+  for (Value operand : op->getOperands()) // Name the parameter it uses, if any.
+    if (auto arg = dyn_cast<BlockArgument>(operand))
+      if (!argumentNames[arg.getArgNumber()].empty() &&
+          !func.getArgAttr(arg.getArgNumber(), "tide.state"))
+        return name + "[" + argumentNames[arg.getArgNumber()] + "]";
   return name;
 }
 
@@ -145,6 +154,7 @@ LogicalResult PlanEmitter::addArguments() {
   auto paramNames = func->getAttrOfType<ArrayAttr>("tide.param_names");
   auto inputNames = func->getAttrOfType<ArrayAttr>("tide.input_names");
   std::vector<std::string> nameOfArg(func.getNumArguments());
+  argumentNames.assign(func.getNumArguments(), "");
   int numParams = 0, numInputs = 0;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     Value arg = func.getArgument(i);
@@ -171,6 +181,8 @@ LogicalResult PlanEmitter::addArguments() {
       ioBytes += bytesOf(arg);
       continue;
     }
+    if (!stateKind)
+      argumentNames[i] = nameOfArg[i];
     tidemark::TensorSpec spec;
     spec.name = nameOfArg[i];
     spec.shape = shapeOf(arg);
@@ -633,6 +645,7 @@ void PlanEmitter::summarize(PlanSummary *summary) {
     PlanBuffer buffer;
     buffer.name = builder.tensor(tensorOf.lookup(anchor)).name;
     buffer.opName = op->getName().getStringRef().str();
+    buffer.location = sourceLine(op);
     buffer.bytes = group.sizeBytes;
     buffer.offset = static_cast<int64_t>(builder.tensor(tensorOf.lookup(anchor)).offset);
     buffer.firstStep = group.start;

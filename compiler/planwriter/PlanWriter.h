@@ -46,8 +46,10 @@ const char *bufferKindName(BufferKind kind);
 
 /// One arena storage group of the written plan.
 struct PlanBuffer {
-  std::string name;   ///< The plan tensor's name.
-  std::string opName; ///< The defining op ("tide.matmul").
+  std::string name;     ///< The plan tensor's name.
+  std::string opName;   ///< The defining op ("tide.matmul").
+  std::string location; ///< Its source "file:line" (autodiff's ops: the forward op's), or "".
+
   int64_t bytes = 0;
   int64_t offset = 0;
   int64_t firstStep = 0; ///< Block steps (the i-th op of the function body), inclusive.

@@ -40,7 +40,7 @@ void writeBuffersAtPeak(llvm::raw_ostream &os, const mlir::tide::PlanSummary &s)
         "[" + std::to_string(b.firstStep) + ", " + std::to_string(b.lastStep) + "]";
     os << llvm::format("  %14lld  %-13s  %-10s  ", static_cast<long long>(b.bytes),
                        interval.c_str(), mlir::tide::bufferKindName(b.kind))
-       << b.name << " (" << b.opName << ")\n";
+       << b.name << " (" << b.opName << (b.location.empty() ? "" : ", " + b.location) << ")\n";
   }
 }
 
@@ -111,6 +111,7 @@ std::string formatJsonReport(const CompileResult &r, const ReportContext &c) {
         j.object([&] {
           j.attribute("name", b.name);
           j.attribute("op", b.opName);
+          j.attribute("location", b.location);
           j.attribute("bytes", b.bytes);
           j.attribute("offset", b.offset);
           j.attribute("first_step", b.firstStep);

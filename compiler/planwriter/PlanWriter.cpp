@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::tide;
@@ -72,6 +73,94 @@ std::string describe(Operation *op) {
   return op->getName().getStringRef().str() + (line.empty() ? "" : " (" + line + ")");
 }
 
+/// The kernel of an op that maps operand for operand and result for result with no attributes.
+std::optional<KernelId> directKernel(Operation *op) {
+  return TypeSwitch<Operation *, std::optional<KernelId>>(op)
+      .Case<AddOp>([](auto) { return KernelId::kAdd; })
+      .Case<SubOp>([](auto) { return KernelId::kSub; })
+      .Case<MulOp>([](auto) { return KernelId::kMul; })
+      .Case<DivOp>([](auto) { return KernelId::kDiv; })
+      .Case<ReluOp>([](auto) { return KernelId::kRelu; })
+      .Case<TanhOp>([](auto) { return KernelId::kTanh; })
+      .Case<ExpOp>([](auto) { return KernelId::kExp; })
+      .Case<ReluGradOp>([](auto) { return KernelId::kReluGrad; })
+      .Case<TanhGradOp>([](auto) { return KernelId::kTanhGrad; })
+      .Case<GeluOp>([](GeluOp g) {
+        return g.getApproximation() == GeluApproximation::Tanh ? KernelId::kGeluTanh
+                                                               : KernelId::kGeluErf;
+      })
+      .Case<GeluGradOp>([](GeluGradOp g) {
+        return g.getApproximation() == GeluApproximation::Tanh ? KernelId::kGeluTanhGrad
+                                                               : KernelId::kGeluErfGrad;
+      })
+      .Case<MseLossOp>([](auto) { return KernelId::kMseLoss; })
+      .Case<MseLossGradOp>([](auto) { return KernelId::kMseLossGrad; })
+      .Case<SoftmaxCrossEntropyOp>([](auto) { return KernelId::kSoftmaxCrossEntropy; })
+      .Case<SoftmaxCrossEntropyGradOp>([](auto) { return KernelId::kSoftmaxCrossEntropyGrad; })
+      .Case<ReduceToShapeOp>([](auto) { return KernelId::kReduceToShape; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+float floatAttr(FloatAttr attr) { return static_cast<float>(attr.getValueAsDouble()); }
+
+template <typename AttentionLike>
+tidemark::AttentionAttributes attentionAttributes(AttentionLike a) {
+  tidemark::AttentionAttributes attrs;
+  attrs.causal = a.getCausal();
+  attrs.scale = floatAttr(a.getScaleAttr());
+  attrs.q_chunk = static_cast<int>(a.getQueryChunkAttr().getInt());
+  attrs.k_chunk = static_cast<int>(a.getKeyChunkAttr().getInt());
+  return attrs;
+}
+
+/// The attributes of the ops that map to one kernel with attributes (none: the op is handled
+/// elsewhere or has none).
+std::optional<std::pair<KernelId, tidemark::StepAttributes>> kernelWithAttributes(Operation *op) {
+  using Result = std::optional<std::pair<KernelId, tidemark::StepAttributes>>;
+  auto reduce = [](KernelId kernel, SmallVector<int64_t> axes, bool keepDims) -> Result {
+    tidemark::ReduceAttributes attrs;
+    attrs.axes.assign(axes.begin(), axes.end());
+    attrs.keep_dims = keepDims;
+    return std::make_pair(kernel, tidemark::StepAttributes(attrs));
+  };
+  return TypeSwitch<Operation *, Result>(op)
+      .Case<MatmulOp>([](MatmulOp mm) -> Result {
+        tidemark::MatMulAttributes attrs;
+        attrs.transpose_a = mm.getTransposeLhs();
+        attrs.transpose_b = mm.getTransposeRhs();
+        return std::make_pair(KernelId::kMatMul, tidemark::StepAttributes(attrs));
+      })
+      .Case<SoftmaxOp, SoftmaxGradOp>([](auto softmax) -> Result {
+        tidemark::SoftmaxAttributes attrs;
+        attrs.axis = static_cast<int>(softmax.getAxisAttr().getInt());
+        KernelId kernel =
+            isa<SoftmaxOp>(softmax.getOperation()) ? KernelId::kSoftmax : KernelId::kSoftmaxGrad;
+        return std::make_pair(kernel, tidemark::StepAttributes(attrs));
+      })
+      .Case<ReduceSumOp>([&](ReduceSumOp r) {
+        return reduce(KernelId::kReduceSum, r.getNormalizedAxes(), r.getKeepDims());
+      })
+      .Case<ReduceMeanOp>([&](ReduceMeanOp r) {
+        return reduce(KernelId::kReduceMean, r.getNormalizedAxes(), r.getKeepDims());
+      })
+      .Case<TransposeOp>([](TransposeOp t) -> Result {
+        tidemark::TransposeAttributes attrs;
+        for (int64_t axis : t.getPermutation())
+          attrs.perm.push_back(static_cast<int>(axis));
+        return std::make_pair(KernelId::kTranspose, tidemark::StepAttributes(attrs));
+      })
+      .Case<AttentionGradOp>([](AttentionGradOp a) -> Result {
+        return std::make_pair(KernelId::kAttentionGrad,
+                              tidemark::StepAttributes(attentionAttributes(a)));
+      })
+      .Case<FillOp>([](FillOp f) -> Result {
+        tidemark::FillAttributes attrs;
+        attrs.value = floatAttr(f.getValueAttr());
+        return std::make_pair(KernelId::kFill, tidemark::StepAttributes(attrs));
+      })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
 /// Emits the plan for one function; see writePlan.
 class PlanEmitter {
 public:
@@ -87,7 +176,16 @@ private:
   LogicalResult addViews();
   LogicalResult addSteps();
   LogicalResult addStep(Operation *op);
+  LogicalResult addConstant(arith::ConstantOp op);
+  LogicalResult addReshape(ReshapeOp op);
+  LogicalResult addLayerNorm(LayerNormOp op);
+  LogicalResult addLayerNormGrad(LayerNormGradOp op);
+  LogicalResult addAttention(AttentionOp op);
   LogicalResult addBroadcast(BroadcastOp op);
+  LogicalResult addScale(ScaleOp op);
+  LogicalResult requireInPlace(Operation *op, Value operand, Value result);
+  LogicalResult addSgdUpdate(SgdUpdateOp op);
+  LogicalResult addAdamUpdate(AdamUpdateOp op);
   LogicalResult checkUpdatesComeLast();
   void assignIntervals();
   LogicalResult applyWeights();
@@ -326,179 +424,123 @@ LogicalResult PlanEmitter::addBroadcast(BroadcastOp op) {
 
 LogicalResult PlanEmitter::addStep(Operation *op) {
   std::string name = describe(op);
-  auto unary = [&](KernelId kernel) {
-    builder.AddStep(kernel, ids(op->getOperands()), ids(op->getResults()), {}, name);
+  if (std::optional<KernelId> kernel = directKernel(op)) {
+    builder.AddStep(*kernel, ids(op->getOperands()), ids(op->getResults()), {}, name);
     return success();
-  };
-  auto reduce = [&](KernelId kernel, SmallVector<int64_t> axes, bool keepDims) {
-    tidemark::ReduceAttributes attrs;
-    attrs.axes.assign(axes.begin(), axes.end());
-    attrs.keep_dims = keepDims;
-    builder.AddStep(kernel, ids(op->getOperands()), ids(op->getResults()), attrs, name);
+  }
+  if (auto kernel = kernelWithAttributes(op)) {
+    builder.AddStep(kernel->first, ids(op->getOperands()), ids(op->getResults()), kernel->second,
+                    name);
     return success();
-  };
-  auto attention = [&](auto typed) {
-    tidemark::AttentionAttributes attrs;
-    attrs.causal = typed.getCausal();
-    attrs.scale = static_cast<float>(typed.getScaleAttr().getValueAsDouble());
-    attrs.q_chunk = static_cast<int>(typed.getQueryChunkAttr().getInt());
-    attrs.k_chunk = static_cast<int>(typed.getKeyChunkAttr().getInt());
-    return attrs;
-  };
-  auto inPlace = [&](Value operand, Value result) -> LogicalResult {
-    if (tensorOf.lookup(operand) == tensorOf.lookup(result))
-      return success();
-    return op->emitError() << "an optimizer update must overwrite its state operand in place: "
-                              "the result's tide.updates must name that argument";
-  };
+  }
   return TypeSwitch<Operation *, LogicalResult>(op)
-      .Case<arith::ConstantOp>([&](Operation *) {
-        auto it = returnedConstants.find(op);
-        if (it != returnedConstants.end())
-          builder.AddStep(KernelId::kCopy, {it->second}, ids(op->getResults()), {}, name);
-        return success();
-      })
-      .Case<ReshapeOp>([&](ReshapeOp r) {
-        // A view unless its input and result are different bound tensors (an input returned
-        // reshaped): then the runtime's Reshape kernel copies.
-        int in = tensorOf.lookup(r.getInput()), out = tensorOf.lookup(r.getResult());
-        if (rootOf(in) != rootOf(out))
-          builder.AddStep(KernelId::kReshape, {in}, {out}, {}, name);
-        return success();
-      })
-      .Case<MatmulOp>([&](MatmulOp mm) {
-        tidemark::MatMulAttributes attrs;
-        attrs.transpose_a = mm.getTransposeLhs();
-        attrs.transpose_b = mm.getTransposeRhs();
-        builder.AddStep(KernelId::kMatMul, ids(op->getOperands()), ids(op->getResults()), attrs,
-                        name);
-        return success();
-      })
-      .Case<AddOp>([&](auto) { return unary(KernelId::kAdd); })
-      .Case<SubOp>([&](auto) { return unary(KernelId::kSub); })
-      .Case<MulOp>([&](auto) { return unary(KernelId::kMul); })
-      .Case<DivOp>([&](auto) { return unary(KernelId::kDiv); })
-      .Case<ReluOp>([&](auto) { return unary(KernelId::kRelu); })
-      .Case<TanhOp>([&](auto) { return unary(KernelId::kTanh); })
-      .Case<ExpOp>([&](auto) { return unary(KernelId::kExp); })
-      .Case<ReluGradOp>([&](auto) { return unary(KernelId::kReluGrad); })
-      .Case<TanhGradOp>([&](auto) { return unary(KernelId::kTanhGrad); })
-      .Case<GeluOp>([&](GeluOp gelu) {
-        return unary(gelu.getApproximation() == GeluApproximation::Tanh ? KernelId::kGeluTanh
-                                                                        : KernelId::kGeluErf);
-      })
-      .Case<GeluGradOp>([&](GeluGradOp gelu) {
-        return unary(gelu.getApproximation() == GeluApproximation::Tanh ? KernelId::kGeluTanhGrad
-                                                                        : KernelId::kGeluErfGrad);
-      })
-      .Case<SoftmaxOp, SoftmaxGradOp>([&](auto softmax) {
-        tidemark::SoftmaxAttributes attrs;
-        attrs.axis = static_cast<int>(softmax.getAxisAttr().getInt());
-        builder.AddStep(isa<SoftmaxOp>(op) ? KernelId::kSoftmax : KernelId::kSoftmaxGrad,
-                        ids(op->getOperands()), ids(op->getResults()), attrs, name);
-        return success();
-      })
-      .Case<LayerNormOp>([&](LayerNormOp ln) -> LogicalResult {
-        if (!ln.getWithStats())
-          return op->emitError() << "the runtime's LayerNorm always writes its statistics: run "
-                                    "-tide-expose-stats (or -tide-autodiff) first";
-        if (ln.getNormalizedAxis() != ln.getInput().getType().getRank() - 1)
-          return op->emitError() << "the runtime normalizes over the last axis only";
-        tidemark::LayerNormAttributes attrs;
-        attrs.epsilon = static_cast<float>(ln.getEpsilonAttr().getValueAsDouble());
-        builder.AddStep(KernelId::kLayerNorm, ids(op->getOperands()), ids(op->getResults()), attrs,
-                        name);
-        return success();
-      })
-      .Case<LayerNormGradOp>([&](LayerNormGradOp ln) -> LogicalResult {
-        auto rank = cast<RankedTensorType>(ln.getInput().getType()).getRank();
-        int64_t axis = ln.getAxisAttr().getInt();
-        axis = axis < 0 ? axis + rank : axis;
-        if (axis != rank - 1)
-          return op->emitError() << "the runtime normalizes over the last axis only";
-        builder.AddStep(KernelId::kLayerNormGrad, ids(op->getOperands()), ids(op->getResults()), {},
-                        name);
-        return success();
-      })
-      .Case<ReduceSumOp>([&](ReduceSumOp r) {
-        return reduce(KernelId::kReduceSum, r.getNormalizedAxes(), r.getKeepDims());
-      })
-      .Case<ReduceMeanOp>([&](ReduceMeanOp r) {
-        return reduce(KernelId::kReduceMean, r.getNormalizedAxes(), r.getKeepDims());
-      })
-      .Case<TransposeOp>([&](TransposeOp t) {
-        tidemark::TransposeAttributes attrs;
-        for (int64_t axis : t.getPermutation())
-          attrs.perm.push_back(static_cast<int>(axis));
-        builder.AddStep(KernelId::kTranspose, ids(op->getOperands()), ids(op->getResults()), attrs,
-                        name);
-        return success();
-      })
-      .Case<AttentionOp>([&](AttentionOp a) -> LogicalResult {
-        if (!a.getWithLse())
-          return op->emitError() << "the runtime's Attention always writes the log-sum-exp: run "
-                                    "-tide-expose-stats (or -tide-autodiff) first";
-        builder.AddStep(KernelId::kAttention, ids(op->getOperands()), ids(op->getResults()),
-                        attention(a), name);
-        return success();
-      })
-      .Case<AttentionGradOp>([&](AttentionGradOp a) {
-        builder.AddStep(KernelId::kAttentionGrad, ids(op->getOperands()), ids(op->getResults()),
-                        attention(a), name);
-        return success();
-      })
-      .Case<MseLossOp>([&](auto) { return unary(KernelId::kMseLoss); })
-      .Case<MseLossGradOp>([&](auto) { return unary(KernelId::kMseLossGrad); })
-      .Case<SoftmaxCrossEntropyOp>([&](auto) { return unary(KernelId::kSoftmaxCrossEntropy); })
-      .Case<SoftmaxCrossEntropyGradOp>(
-          [&](auto) { return unary(KernelId::kSoftmaxCrossEntropyGrad); })
-      .Case<ReduceToShapeOp>([&](auto) { return unary(KernelId::kReduceToShape); })
+      .Case<arith::ConstantOp>([&](arith::ConstantOp c) { return addConstant(c); })
+      .Case<ReshapeOp>([&](ReshapeOp r) { return addReshape(r); })
+      .Case<LayerNormOp>([&](LayerNormOp ln) { return addLayerNorm(ln); })
+      .Case<LayerNormGradOp>([&](LayerNormGradOp ln) { return addLayerNormGrad(ln); })
+      .Case<AttentionOp>([&](AttentionOp a) { return addAttention(a); })
       .Case<BroadcastOp>([&](BroadcastOp b) { return addBroadcast(b); })
-      .Case<ScaleOp>([&](ScaleOp s) {
-        int factor =
-            builder.AddConstant(valueName(s.getResult()) + ".factor", {1},
-                                {static_cast<float>(s.getFactorAttr().getValueAsDouble())});
-        builder.AddStep(KernelId::kMul, {tensorOf.lookup(s.getInput()), factor},
-                        ids(op->getResults()), {}, name);
-        return success();
-      })
-      .Case<FillOp>([&](FillOp f) {
-        tidemark::FillAttributes attrs;
-        attrs.value = static_cast<float>(f.getValueAttr().getValueAsDouble());
-        builder.AddStep(KernelId::kFill, {}, ids(op->getResults()), attrs, name);
-        return success();
-      })
-      .Case<SgdUpdateOp>([&](SgdUpdateOp u) -> LogicalResult {
-        if (failed(inPlace(u.getParam(), u.getNewParam())) ||
-            (u.getVelocity() && failed(inPlace(u.getVelocity(), u.getNewVelocity()))))
-          return failure();
-        tidemark::SgdAttributes attrs;
-        attrs.learning_rate = static_cast<float>(u.getLearningRateAttr().getValueAsDouble());
-        attrs.momentum = static_cast<float>(u.getMomentumAttr().getValueAsDouble());
-        attrs.weight_decay = static_cast<float>(u.getWeightDecayAttr().getValueAsDouble());
-        builder.AddStep(KernelId::kSgdUpdate, ids(op->getOperands()), ids(op->getResults()), attrs,
-                        name);
-        return success();
-      })
-      .Case<AdamUpdateOp>([&](AdamUpdateOp u) -> LogicalResult {
-        if (failed(inPlace(u.getParam(), u.getNewParam())) ||
-            failed(inPlace(u.getM(), u.getNewM())) || failed(inPlace(u.getV(), u.getNewV())))
-          return failure();
-        tidemark::AdamAttributes attrs;
-        attrs.learning_rate = static_cast<float>(u.getLearningRateAttr().getValueAsDouble());
-        attrs.beta1 = static_cast<float>(u.getBeta1Attr().getValueAsDouble());
-        attrs.beta2 = static_cast<float>(u.getBeta2Attr().getValueAsDouble());
-        attrs.epsilon = static_cast<float>(u.getEpsilonAttr().getValueAsDouble());
-        attrs.weight_decay = static_cast<float>(u.getWeightDecayAttr().getValueAsDouble());
-        builder.AddStep(KernelId::kAdamUpdate, ids(op->getOperands()), ids(op->getResults()), attrs,
-                        name);
-        return success();
-      })
+      .Case<ScaleOp>([&](ScaleOp s) { return addScale(s); })
+      .Case<SgdUpdateOp>([&](SgdUpdateOp u) { return addSgdUpdate(u); })
+      .Case<AdamUpdateOp>([&](AdamUpdateOp u) { return addAdamUpdate(u); })
       .Default([&](Operation *other) {
         return other->emitError() << "'" << other->getName()
                                   << "' has no Tidemark runtime kernel; the plan writer cannot "
                                      "emit it";
       });
+}
+
+LogicalResult PlanEmitter::addConstant(arith::ConstantOp op) {
+  auto it = returnedConstants.find(op);
+  if (it != returnedConstants.end())
+    builder.AddStep(KernelId::kCopy, {it->second}, {tensorOf.lookup(op.getResult())}, {},
+                    describe(op));
+  return success();
+}
+
+LogicalResult PlanEmitter::addReshape(ReshapeOp op) {
+  // A view unless its input and result are different bound tensors (an input returned
+  // reshaped): then the runtime's Reshape kernel copies.
+  int in = tensorOf.lookup(op.getInput()), out = tensorOf.lookup(op.getResult());
+  if (rootOf(in) != rootOf(out))
+    builder.AddStep(KernelId::kReshape, {in}, {out}, {}, describe(op));
+  return success();
+}
+
+LogicalResult PlanEmitter::addLayerNorm(LayerNormOp op) {
+  if (!op.getWithStats())
+    return op->emitError() << "the runtime's LayerNorm always writes its statistics: run "
+                              "-tide-expose-stats (or -tide-autodiff) first";
+  if (op.getNormalizedAxis() != op.getInput().getType().getRank() - 1)
+    return op->emitError() << "the runtime normalizes over the last axis only";
+  tidemark::LayerNormAttributes attrs;
+  attrs.epsilon = floatAttr(op.getEpsilonAttr());
+  builder.AddStep(KernelId::kLayerNorm, ids(op->getOperands()), ids(op->getResults()), attrs,
+                  describe(op));
+  return success();
+}
+
+LogicalResult PlanEmitter::addLayerNormGrad(LayerNormGradOp op) {
+  int64_t rank = cast<RankedTensorType>(op.getInput().getType()).getRank();
+  int64_t axis = op.getAxisAttr().getInt();
+  if ((axis < 0 ? axis + rank : axis) != rank - 1)
+    return op->emitError() << "the runtime normalizes over the last axis only";
+  builder.AddStep(KernelId::kLayerNormGrad, ids(op->getOperands()), ids(op->getResults()), {},
+                  describe(op));
+  return success();
+}
+
+LogicalResult PlanEmitter::addAttention(AttentionOp op) {
+  if (!op.getWithLse())
+    return op->emitError() << "the runtime's Attention always writes the log-sum-exp: run "
+                              "-tide-expose-stats (or -tide-autodiff) first";
+  builder.AddStep(KernelId::kAttention, ids(op->getOperands()), ids(op->getResults()),
+                  attentionAttributes(op), describe(op));
+  return success();
+}
+
+LogicalResult PlanEmitter::addScale(ScaleOp op) {
+  int factor = builder.AddConstant(valueName(op.getResult()) + ".factor", {1},
+                                   {floatAttr(op.getFactorAttr())});
+  builder.AddStep(KernelId::kMul, {tensorOf.lookup(op.getInput()), factor}, ids(op->getResults()),
+                  {}, describe(op));
+  return success();
+}
+
+LogicalResult PlanEmitter::requireInPlace(Operation *op, Value operand, Value result) {
+  if (tensorOf.lookup(operand) == tensorOf.lookup(result))
+    return success();
+  return op->emitError() << "an optimizer update must overwrite its state operand in place: the "
+                            "result's tide.updates must name that argument";
+}
+
+LogicalResult PlanEmitter::addSgdUpdate(SgdUpdateOp op) {
+  if (failed(requireInPlace(op, op.getParam(), op.getNewParam())) ||
+      (op.getVelocity() && failed(requireInPlace(op, op.getVelocity(), op.getNewVelocity()))))
+    return failure();
+  tidemark::SgdAttributes attrs;
+  attrs.learning_rate = floatAttr(op.getLearningRateAttr());
+  attrs.momentum = floatAttr(op.getMomentumAttr());
+  attrs.weight_decay = floatAttr(op.getWeightDecayAttr());
+  builder.AddStep(KernelId::kSgdUpdate, ids(op->getOperands()), ids(op->getResults()), attrs,
+                  describe(op));
+  return success();
+}
+
+LogicalResult PlanEmitter::addAdamUpdate(AdamUpdateOp op) {
+  if (failed(requireInPlace(op, op.getParam(), op.getNewParam())) ||
+      failed(requireInPlace(op, op.getM(), op.getNewM())) ||
+      failed(requireInPlace(op, op.getV(), op.getNewV())))
+    return failure();
+  tidemark::AdamAttributes attrs; // The dialect's Adam adds weight decay to the gradient.
+  attrs.learning_rate = floatAttr(op.getLearningRateAttr());
+  attrs.beta1 = floatAttr(op.getBeta1Attr());
+  attrs.beta2 = floatAttr(op.getBeta2Attr());
+  attrs.epsilon = floatAttr(op.getEpsilonAttr());
+  attrs.weight_decay = floatAttr(op.getWeightDecayAttr());
+  builder.AddStep(KernelId::kAdamUpdate, ids(op->getOperands()), ids(op->getResults()), attrs,
+                  describe(op));
+  return success();
 }
 
 LogicalResult PlanEmitter::addSteps() {

@@ -191,6 +191,10 @@ private:
   LogicalResult applyWeights();
   LogicalResult verifyWithRuntime(const std::vector<uint8_t> &bytes);
   void summarize(PlanSummary *summary);
+  llvm::SetVector<Operation *> forwardOps(PlanSummary *summary);
+  void describeBuffers(PlanSummary *summary);
+  void findPeak(PlanSummary *summary);
+  tidemark::PlanStatistics planStatistics(const PlanSummary &summary);
 
   std::vector<int> ids(ValueRange values) {
     std::vector<int> result;
@@ -666,19 +670,26 @@ void PlanEmitter::summarize(PlanSummary *summary) {
   s.numInputs = static_cast<int64_t>(func.getNumArguments() - stateTensors.size());
   s.numOutputs = static_cast<int64_t>(outputs.size());
   s.numStateTensors = static_cast<int64_t>(stateTensors.size());
+  describeBuffers(&s);
+  findPeak(&s);
+}
 
-  // Forward ops: those the loss depends on (training only).
+llvm::SetVector<Operation *> PlanEmitter::forwardOps(PlanSummary *s) {
   llvm::SetVector<Operation *> forward;
-  if (training && !outputs.empty() && outputs.front().getDefiningOp()) {
-    forward.insert(outputs.front().getDefiningOp());
-    for (size_t i = 0; i < forward.size(); ++i)
-      for (Value operand : forward[i]->getOperands())
-        if (Operation *def = operand.getDefiningOp())
-          forward.insert(def);
-    Operation *lossOp = outputs.front().getDefiningOp();
-    s.lossStep = std::find(live.steps.begin(), live.steps.end(), lossOp) - live.steps.begin();
-  }
-  std::vector<int64_t> delta(live.steps.size() + 1, 0);
+  if (!training || outputs.empty() || !outputs.front().getDefiningOp())
+    return forward;
+  Operation *lossOp = outputs.front().getDefiningOp();
+  forward.insert(lossOp);
+  for (size_t i = 0; i < forward.size(); ++i)
+    for (Value operand : forward[i]->getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        forward.insert(def);
+  s->lossStep = std::find(live.steps.begin(), live.steps.end(), lossOp) - live.steps.begin();
+  return forward;
+}
+
+void PlanEmitter::describeBuffers(PlanSummary *s) {
+  llvm::SetVector<Operation *> forward = forwardOps(s); // What the loss depends on.
   for (const auto &group : live.liveness.groups) {
     if (group.pinned || group.end <= group.start)
       continue;
@@ -699,27 +710,54 @@ void PlanEmitter::summarize(PlanSummary *summary) {
     else if (!forward.contains(op))
       buffer.kind = BufferKind::Gradient;
     else
-      buffer.kind = buffer.lastStep > s.lossStep ? BufferKind::Kept : BufferKind::Temporary;
-    delta[group.start] += group.sizeBytes;
-    delta[group.end] -= group.sizeBytes;
-    s.buffers.push_back(buffer);
+      buffer.kind = buffer.lastStep > s->lossStep ? BufferKind::Kept : BufferKind::Temporary;
+    s->buffers.push_back(buffer);
+  }
+}
+
+/// A sweep over +bytes at each buffer's first step and -bytes after its last: O(buffers + steps).
+void PlanEmitter::findPeak(PlanSummary *s) {
+  std::vector<int64_t> delta(live.steps.size() + 1, 0);
+  for (const PlanBuffer &b : s->buffers) {
+    delta[b.firstStep] += b.bytes;
+    delta[b.lastStep + 1] -= b.bytes;
   }
   int64_t liveBytes = 0;
   for (size_t step = 0; step < live.steps.size(); ++step) {
     liveBytes += delta[step];
-    if (liveBytes > s.loadBytes) {
-      s.loadBytes = liveBytes;
-      s.peakStep = static_cast<int64_t>(step);
+    if (liveBytes > s->loadBytes) {
+      s->loadBytes = liveBytes;
+      s->peakStep = static_cast<int64_t>(step);
     }
   }
-  if (s.peakStep >= 0) {
-    s.peakOp = describe(live.steps[s.peakStep]);
-    for (size_t i = 0; i < s.buffers.size(); ++i)
-      if (s.buffers[i].firstStep <= s.peakStep && s.peakStep <= s.buffers[i].lastStep)
-        s.liveAtPeak.push_back(i);
-    std::stable_sort(s.liveAtPeak.begin(), s.liveAtPeak.end(),
-                     [&](size_t a, size_t b) { return s.buffers[a].bytes > s.buffers[b].bytes; });
+  if (s->peakStep < 0)
+    return;
+  s->peakOp = describe(live.steps[s->peakStep]);
+  for (size_t i = 0; i < s->buffers.size(); ++i)
+    if (s->buffers[i].firstStep <= s->peakStep && s->peakStep <= s->buffers[i].lastStep)
+      s->liveAtPeak.push_back(i);
+  std::stable_sort(s->liveAtPeak.begin(), s->liveAtPeak.end(),
+                   [&](size_t a, size_t b) { return s->buffers[a].bytes > s->buffers[b].bytes; });
+}
+
+tidemark::PlanStatistics PlanEmitter::planStatistics(const PlanSummary &summary) {
+  tidemark::PlanStatistics stats;
+  stats.load_bytes = static_cast<uint64_t>(summary.loadBytes);
+  if (auto arena = func->getAttrOfType<DictionaryAttr>("tide.arena"))
+    if (auto load = arena.getAs<IntegerAttr>("load"))
+      stats.load_bytes = static_cast<uint64_t>(load.getInt());
+  if (auto remat = func->getAttrOfType<DictionaryAttr>("tide.remat")) {
+    auto get = [&](StringRef key) {
+      auto value = remat.getAs<IntegerAttr>(key);
+      return value ? value.getInt() : 0;
+    };
+    stats.values_kept = static_cast<uint32_t>(get("values_kept"));
+    stats.ops_recomputed = static_cast<uint32_t>(get("ops_recomputed"));
+    stats.extra_flops = static_cast<uint64_t>(get("extra_flops"));
   }
+  for (int64_t s = 0; s <= summary.peakStep; ++s) // The last kernel step at or before the peak.
+    stats.peak_step = planStepOf[s] >= 0 ? static_cast<int>(planStepOf[s]) : stats.peak_step;
+  return stats;
 }
 
 LogicalResult PlanEmitter::run(std::vector<uint8_t> *bytes, PlanSummary *summary) {
@@ -743,26 +781,7 @@ LogicalResult PlanEmitter::run(std::vector<uint8_t> *bytes, PlanSummary *summary
   assignIntervals();
   summarize(summary);
 
-  tidemark::PlanStatistics stats;
-  stats.load_bytes = static_cast<uint64_t>(summary->loadBytes);
-  if (auto load = arena.getAs<IntegerAttr>("load"))
-    stats.load_bytes = static_cast<uint64_t>(load.getInt());
-  if (auto remat = func->getAttrOfType<DictionaryAttr>("tide.remat")) {
-    auto get = [&](StringRef key) {
-      auto value = remat.getAs<IntegerAttr>(key);
-      return value ? value.getInt() : 0;
-    };
-    stats.values_kept = static_cast<uint32_t>(get("values_kept"));
-    stats.ops_recomputed = static_cast<uint32_t>(get("ops_recomputed"));
-    stats.extra_flops = static_cast<uint64_t>(get("extra_flops"));
-  }
-  if (summary->peakStep >= 0) {
-    int64_t planStep = -1;
-    for (int64_t s = 0; s <= summary->peakStep; ++s)
-      planStep = planStepOf[s] >= 0 ? planStepOf[s] : planStep;
-    stats.peak_step = static_cast<int>(planStep);
-  }
-  builder.SetStatistics(stats);
+  builder.SetStatistics(planStatistics(*summary));
   builder.SetProducer(options.producer);
   *bytes = builder.Finish();
   return verifyWithRuntime(*bytes);

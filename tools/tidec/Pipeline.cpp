@@ -136,7 +136,7 @@ void addPreparation(OpPassManager &pm, const PipelineOptions &o) {
   }
   tide::AutodiffOptions autodiff;
   autodiff.optimizer = o.train;
-  autodiff.learningRate = o.learningRate >= 0 ? o.learningRate : (o.train == "adam" ? 1e-3 : 0.01);
+  autodiff.learningRate = o.learningRate.value_or(o.train == "adam" ? 1e-3 : 0.01);
   autodiff.momentum = o.momentum;
   autodiff.beta1 = o.beta1;
   autodiff.beta2 = o.beta2;
@@ -250,6 +250,18 @@ std::string validateOptions(const PipelineOptions &o) {
     return "--remat=budget needs --budget";
   if (o.attentionChunk < 0)
     return "--attention-chunk must be positive";
+  if (!o.train.empty()) { // The runtime's optimizer kernels accept exactly these ranges.
+    if (o.learningRate && !(*o.learningRate >= 0 && std::isfinite(*o.learningRate)))
+      return "--lr must be >= 0";
+    if (!(o.momentum >= 0 && o.momentum <= 1))
+      return "--momentum must be in [0, 1]";
+    if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1))
+      return "--beta1 and --beta2 must be in [0, 1)";
+    if (!(o.epsilon > 0) || !std::isfinite(o.epsilon))
+      return "--epsilon must be positive";
+    if (!(o.weightDecay >= 0) || !std::isfinite(o.weightDecay))
+      return "--weight-decay must be >= 0";
+  }
   return "";
 }
 

@@ -24,8 +24,8 @@
 namespace tidec {
 
 struct PipelineOptions {
-  std::string train;          ///< "", "sgd" or "adam".
-  double learningRate = -1.0; ///< < 0: the optimizer's default (SGD 0.01, Adam 1e-3).
+  std::string train;                  ///< "", "sgd" or "adam".
+  std::optional<double> learningRate; ///< Unset: SGD 0.01, Adam 1e-3.
   double momentum = 0.0, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0.0;
   std::string budget;         ///< "", "BYTES" (K/M/G suffixes), "NN%" or "auto".
   std::string remat = "none"; ///< none, regions, segments=N or budget.

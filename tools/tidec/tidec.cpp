@@ -45,7 +45,7 @@ cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout; mlir
 cl::opt<std::string> train("train", cl::desc("Compile a training step: sgd or adam"), cl::init(""),
                            cl::cat(category));
 cl::opt<double> learningRate("lr", cl::desc("Learning rate (default: SGD 0.01, Adam 0.001)"),
-                             cl::init(-1.0), cl::cat(category));
+                             cl::init(0.0), cl::cat(category));
 cl::opt<double> momentum("momentum", cl::desc("SGD momentum"), cl::init(0.0), cl::cat(category));
 cl::opt<double> beta1("beta1", cl::desc("Adam beta1"), cl::init(0.9), cl::cat(category));
 cl::opt<double> beta2("beta2", cl::desc("Adam beta2"), cl::init(0.999), cl::cat(category));
@@ -140,7 +140,8 @@ std::string cppHeader(const std::vector<uint8_t> &plan, const std::string &sourc
 tidec::PipelineOptions pipelineOptions() {
   tidec::PipelineOptions o;
   o.train = train;
-  o.learningRate = learningRate;
+  if (learningRate.getNumOccurrences())
+    o.learningRate = learningRate.getValue();
   o.momentum = momentum;
   o.beta1 = beta1;
   o.beta2 = beta2;
@@ -158,6 +159,8 @@ std::string validateToolOptions() {
     return "unknown --report value '" + reportFormat + "': expected text or json";
   if (emit != "plan" && emit != "mlir" && emit != "cpp")
     return "unknown --emit value '" + emit + "': expected plan, mlir or cpp";
+  if (maxBatchLimit < 1)
+    return "--max-batch-limit must be at least 1";
   if (maxBatch) {
     if (modelCmd.empty() || modelCmd.find("{}") == std::string::npos)
       return "--max-batch needs --model-cmd with '{}' where the batch size goes";

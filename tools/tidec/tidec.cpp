@@ -164,8 +164,9 @@ std::string validateToolOptions() {
   if (maxBatch) {
     if (modelCmd.empty() || modelCmd.find("{}") == std::string::npos)
       return "--max-batch needs --model-cmd with '{}' where the batch size goes";
-    if (budget.empty())
-      return "--max-batch needs --budget";
+    if (budget.empty() || budget.getValue().back() == '%')
+      return "--max-batch needs an absolute --budget (BYTES or auto): a percentage of each "
+             "batch's own remat=none arena would not bound the batch";
     return "";
   }
   if (inputFile.empty())

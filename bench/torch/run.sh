@@ -8,7 +8,7 @@
 # PyTorch gets its best settings on this 2-core machine: OMP_WAIT_POLICY=PASSIVE,
 # OPENBLAS_THREAD_TIMEOUT=4, torch.set_num_threads(2).
 # Usage: bench/torch/run.sh [small|big|all] (default all); STEPS_SMALL / STEPS_BIG steps per
-# configuration (default 3 and 2). Needs /usr/bin/python3 with torch (python3-torch).
+# configuration (default 3 and 3). Needs /usr/bin/python3 with torch (python3-torch).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${TIDEMARK_BUILD_DIR:-$root/build}"
@@ -76,5 +76,5 @@ if [ "$which" = small ] || [ "$which" = all ]; then
   bench small "${STEPS_SMALL:-3}" --layers 4 --d-model 256 --heads 4 --d-ff 1024 --seq 256 --batch 8
 fi
 if [ "$which" = big ] || [ "$which" = all ]; then
-  bench big "${STEPS_BIG:-2}" --layers 12 --d-model 768 --heads 12 --d-ff 3072 --seq 512 --batch 4
+  bench big "${STEPS_BIG:-3}" --layers 12 --d-model 768 --heads 12 --d-ff 3072 --seq 512 --batch 4
 fi

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import sys
 import time
 
@@ -91,12 +92,10 @@ def main():
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu_start)
         losses.append(float(loss))
-    times.sort()
-    cpu_times.sort()
     print(json.dumps({
         "mode": a.mode, "threads": torch.get_num_threads(), "steps": a.steps,
-        "step_seconds": times, "median_step_seconds": times[len(times) // 2],
-        "median_step_cpu_seconds": cpu_times[len(cpu_times) // 2],
+        "step_seconds": times, "median_step_seconds": statistics.median(times),
+        "median_step_cpu_seconds": statistics.median(cpu_times),
         "peak_growth_bytes": status_bytes("VmHWM:") - base, "peak_reset": reset,
         "ru_maxrss_growth_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         - base_maxrss,

@@ -25,7 +25,7 @@ echo "$work/gpt.mlir, initial weights $work/gpt.safetensors"
 
 echo "== 2. tidec: Adam training step, remat=budget with an arena budget of $budget =="
 "$build/bin/tidec" "$work/gpt.mlir" -o "$work/gpt.tplan" --train=adam --lr=1e-3 \
-  --remat=budget --budget="$budget" --weights="$work/gpt.safetensors" \
+  --remat=budget --budget="$budget" --weights="$work/gpt.safetensors" --run-threads=2 \
   --timeline="$work/gpt-arena.svg"
 
 echo "== 3. tide-run: 5 training steps on 2 threads (seeded random tokens) =="

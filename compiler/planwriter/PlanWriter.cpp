@@ -46,6 +46,8 @@ const char *mlir::tide::bufferKindName(BufferKind kind) {
 namespace {
 
 constexpr int64_t kStateAlignment = 64;
+/// The runtime allocates each input and output buffer rounded up to 64 bytes; so do the sums.
+constexpr int64_t kIoAlignment = 64;
 
 int64_t alignUp(int64_t value, int64_t alignment) {
   return (value + alignment - 1) / alignment * alignment;
@@ -220,6 +222,7 @@ private:
   std::vector<int64_t> planStepOf; ///< Per block step: plan step id, or -1 (a view).
   int64_t stateBytes = 0;
   int64_t ioBytes = 0;
+  int64_t scratchBytes = 0; ///< The runtime's kernel scratch on options.scratchThreads threads.
   bool training = false;
 };
 
@@ -280,7 +283,7 @@ LogicalResult PlanEmitter::addArguments() {
                              : "input" + std::to_string(numInputs);
       ++numInputs;
       tensorOf[arg] = builder.AddInput(name, shapeOf(arg), dtype);
-      ioBytes += bytesOf(arg);
+      ioBytes += alignUp(bytesOf(arg), kIoAlignment);
       continue;
     }
     if (!stateKind)
@@ -318,7 +321,7 @@ LogicalResult PlanEmitter::addReturnedValues() {
       return failure();
     std::string name = training && index == 0 ? "loss" : "output" + std::to_string(index);
     tensorOf[value] = builder.AddOutput(name, shapeOf(value), dtype);
-    ioBytes += bytesOf(value);
+    ioBytes += alignUp(bytesOf(value), kIoAlignment);
     outputs.push_back(value);
   }
   return success();
@@ -649,8 +652,11 @@ LogicalResult PlanEmitter::applyWeights() {
 LogicalResult PlanEmitter::verifyWithRuntime(const std::vector<uint8_t> &bytes) {
   tidemark::LoadedPlan loaded;
   tidemark::Status status = tidemark::LoadAndVerifyPlan(bytes.data(), bytes.size(), &loaded);
-  for (size_t s = 0; status.ok() && s < loaded.steps.size(); ++s)
+  for (size_t s = 0; status.ok() && s < loaded.steps.size(); ++s) {
     status = tidemark::CheckKernelAvailable(loaded.steps[s].kernel);
+    size_t scratch = tidemark::StepScratchBytes(loaded, loaded.steps[s], options.scratchThreads);
+    scratchBytes = std::max(scratchBytes, static_cast<int64_t>(scratch));
+  }
   if (status.ok())
     return success();
   return func.emitError() << "internal error: the runtime rejects the written plan: "
@@ -784,7 +790,11 @@ LogicalResult PlanEmitter::run(std::vector<uint8_t> *bytes, PlanSummary *summary
   builder.SetStatistics(planStatistics(*summary));
   builder.SetProducer(options.producer);
   *bytes = builder.Finish();
-  return verifyWithRuntime(*bytes);
+  if (failed(verifyWithRuntime(*bytes)))
+    return failure();
+  summary->scratchBytes = scratchBytes;
+  summary->scratchThreads = options.scratchThreads;
+  return success();
 }
 
 } // namespace

@@ -61,8 +61,11 @@ struct PlanBuffer {
 struct PlanSummary {
   int64_t stateBytes = 0;
   int64_t arenaBytes = 0;
-  int64_t loadBytes = 0; ///< Largest sum of live arena bytes at any step (a lower bound).
-  int64_t ioBytes = 0;   ///< Input and output tensors (runtime-owned buffers).
+  int64_t loadBytes = 0;    ///< Largest sum of live arena bytes at any step (a lower bound).
+  int64_t ioBytes = 0;      ///< Input and output buffers, each rounded up to 64 bytes as the
+                            ///< runtime allocates them.
+  int64_t scratchBytes = 0; ///< Kernel scratch the runtime allocates on top (scratchThreads).
+  int scratchThreads = 1;
   int64_t peakBytes = 0; ///< state + arena + I/O.
   int64_t numBlockSteps = 0;
   int64_t numPlanSteps = 0;
@@ -78,6 +81,8 @@ struct PlanWriterOptions {
   std::string producer = "tidec";
   /// Initial values of parameters (and optionally optimizer states), matched by name.
   const tidemark::WeightsFile *weights = nullptr;
+  /// Threads for which the summary's kernel scratch is computed (scratch grows with threads).
+  int scratchThreads = 1;
 };
 
 /// Writes `func` (after tide-assign-arena) as plan bytes into `*bytes` and fills `*summary`.

@@ -91,15 +91,16 @@ int64_t stateBytes(func::FuncOp func) {
   return total;
 }
 
-/// Inputs and outputs (runtime-owned buffers): non-state arguments, results that are not updates.
+/// Inputs and outputs (runtime-owned buffers, 64-byte rounded): non-state arguments, results that
+/// are not updates.
 int64_t ioBytes(func::FuncOp func) {
   int64_t total = 0;
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
     if (!func.getArgAttr(i, "tide.param") && !func.getArgAttr(i, "tide.state"))
-      total += tensorBytes(func.getArgument(i).getType());
+      total += (tensorBytes(func.getArgument(i).getType()) + 63) / 64 * 64;
   for (unsigned i = 0; i < func.getNumResults(); ++i)
     if (!func.getResultAttr(i, "tide.updates"))
-      total += tensorBytes(func.getResultTypes()[i]);
+      total += (tensorBytes(func.getResultTypes()[i]) + 63) / 64 * 64;
   return total;
 }
 

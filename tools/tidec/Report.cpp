@@ -63,6 +63,9 @@ std::string formatTextReport(const CompileResult &r, const ReportContext &c) {
   os << llvm::format("  arena / LOAD    %14.4f\n", ratio(s.arenaBytes, r.loadBytes));
   bytesLine(os, "I/O", s.ioBytes, "  inputs + outputs");
   bytesLine(os, "peak", s.peakBytes, "  state + arena + I/O");
+  std::string scratchNote = "  kernel scratch on " + std::to_string(s.scratchThreads) +
+                            " thread(s), allocated by the runtime on top";
+  bytesLine(os, "scratch", s.scratchBytes, scratchNote.c_str());
   if (r.budgetBytes)
     bytesLine(os, "arena budget", *r.budgetBytes);
   os << llvm::format("  recomputation   %14lld FLOPs (%.2f%% of the step's %lld)\n",
@@ -97,6 +100,8 @@ std::string formatJsonReport(const CompileResult &r, const ReportContext &c) {
     j.attribute("arena_over_load", ratio(s.arenaBytes, r.loadBytes));
     j.attribute("io_bytes", s.ioBytes);
     j.attribute("peak_bytes", s.peakBytes);
+    j.attribute("scratch_bytes", s.scratchBytes);
+    j.attribute("scratch_threads", s.scratchThreads);
     j.attribute("extra_flops", r.extraFlops);
     j.attribute("step_flops", r.totalFlops);
     j.attribute("values_kept", r.valuesKept);

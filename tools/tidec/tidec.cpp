@@ -84,6 +84,10 @@ cl::opt<std::string> modelCmd("model-cmd",
                               cl::init(""), cl::cat(category));
 cl::opt<int64_t> maxBatchLimit("max-batch-limit", cl::desc("Largest batch --max-batch tries"),
                                cl::init(65536), cl::cat(category));
+cl::opt<int>
+    threads("run-threads",
+            cl::desc("Threads the plan will run on (for the kernel scratch in the report)"),
+            cl::init(1), cl::cat(category));
 cl::opt<double> arenaTimeLimit("arena-time-limit",
                                cl::desc("Seconds the arena packer's exact search may take"),
                                cl::init(1.0), cl::cat(category));
@@ -159,6 +163,8 @@ std::string validateToolOptions() {
     return "unknown --report value '" + reportFormat + "': expected text or json";
   if (emit != "plan" && emit != "mlir" && emit != "cpp")
     return "unknown --emit value '" + emit + "': expected plan, mlir or cpp";
+  if (threads < 1 || threads > 1024)
+    return "--run-threads must be in [1, 1024]";
   if (maxBatchLimit < 1)
     return "--max-batch-limit must be at least 1";
   if (maxBatch) {
@@ -290,6 +296,7 @@ int emitReportAndTimeline(const tidec::CompileResult &result, const tidec::Repor
 
 /// Reads --weights (if given) into `file` and points `options` at it; returns an error or "".
 std::string readWeights(tidemark::WeightsFile *file, tide::PlanWriterOptions *options) {
+  options->scratchThreads = threads;
   if (weights.empty())
     return "";
   tidemark::Status status = tidemark::ReadSafetensors(weights, file);

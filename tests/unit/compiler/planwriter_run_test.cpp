@@ -204,8 +204,10 @@ TEST_F(PlanWriterRunTest, MlpSgdStepMatchesInterpreter) {
   EXPECT_EQ(lastSummary.numInputs, 2);
   // Bytes of w1, b1, w2, b2 (40 bytes, padded to 64), twice (parameters and velocities).
   EXPECT_EQ(lastSummary.stateBytes, (64 * 128 * 4 + 128 * 4 + 128 * 10 * 4 + 64) * 2);
+  // I/O: x (8192 bytes), labels (128) and the loss (4, rounded up to 64 as the runtime does).
+  EXPECT_EQ(lastSummary.ioBytes, 8192 + 128 + 64);
   EXPECT_EQ(lastSummary.peakBytes,
-            lastSummary.stateBytes + lastSummary.arenaBytes + (32 * 64 + 32 + 1) * 4);
+            lastSummary.stateBytes + lastSummary.arenaBytes + lastSummary.ioBytes);
 }
 
 TEST_F(PlanWriterRunTest, GptAdamStepMatchesInterpreter) {

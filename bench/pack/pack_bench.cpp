@@ -26,6 +26,9 @@ ABSL_FLAG(double, time_limit, 10.0, "exact: seconds per instance");
 ABSL_FLAG(double, polish_time, 1.0, "default: seconds of exact polish");
 ABSL_FLAG(int64_t, capacity, 1048576, "exact on MiniMalloc instances: capacity to meet");
 ABSL_FLAG(uint32_t, seed, 2026, "seed of the random instances");
+ABSL_FLAG(std::string, traces, "",
+          "comma-separated MiniMalloc CSV files exported from Tidemark's own plans "
+          "(tide-assign-arena buffers-csv=...), packed with 64-byte alignment and no capacity");
 
 namespace tp = tidemark::planning;
 
@@ -119,6 +122,16 @@ std::vector<Instance> loadInstances() {
       std::exit(1);
     }
     instances.push_back({std::string(name), list->problem, true});
+  }
+  for (absl::string_view path :
+       absl::StrSplit(absl::GetFlag(FLAGS_traces), ',', absl::SkipEmpty())) {
+    auto list = tp::readMiniMallocCsv(std::string(path), 64);
+    if (!list.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(list.status().message()).c_str());
+      std::exit(1);
+    }
+    std::string name(path.substr(path.find_last_of('/') + 1));
+    instances.push_back({name.substr(0, name.find('.')), list->problem, false});
   }
   for (absl::string_view count :
        absl::StrSplit(absl::GetFlag(FLAGS_random_sizes), ',', absl::SkipEmpty())) {

@@ -8,7 +8,8 @@
 # PyTorch gets its best settings on this 2-core machine: OMP_WAIT_POLICY=PASSIVE,
 # OPENBLAS_THREAD_TIMEOUT=4, torch.set_num_threads(2).
 # Usage: bench/torch/run.sh [small|big|all] (default all); STEPS_SMALL / STEPS_BIG steps per
-# configuration (default 3 and 3). Needs /usr/bin/python3 with torch (python3-torch).
+# configuration (default 3 and 3); TORCH=0 runs the Tidemark rows only. Needs /usr/bin/python3
+# with torch (python3-torch).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${TIDEMARK_BUILD_DIR:-$root/build}"
@@ -40,7 +41,9 @@ bench() { # name steps shape...
   echo
   echo '| configuration | median step (wall) | median step (CPU, all threads) | peak RSS growth |'
   echo '|---|---|---|---|'
-  for mode in eager checkpoint; do
+  local modes=(eager checkpoint)
+  [ "${TORCH:-1}" = 0 ] && modes=()
+  for mode in "${modes[@]}"; do
     "$py" "$root/bench/torch/torch_gpt_step.py" "${shape[@]}" --mode "$mode" --steps "$steps" \
       --threads 2 >"$work/torch-$mode.json"
     row "PyTorch 1.13 $mode$([ $mode = checkpoint ] && echo ' per block')" \

@@ -23,14 +23,17 @@
 //      - dominance: a child is skipped if another unplaced buffer fits entirely below it;
 //      - symmetry: identical buffers are placed in rank order.
 //   4. Dynamic decomposition: when no unplaced buffer crosses some step, both sides are solved
-//      separately; failed parts are remembered by a 64-bit fingerprint of their state.
+//      separately, each with a fresh canonical order (last reset to offset 0) and ranks
+//      re-derived from the sections' remaining totals; failed parts are remembered by a 64-bit
+//      fingerprint of their state.
 //   5. Portfolio: rounds of runs over four static orders with doubling node budgets, plus short
 //      runs on randomly perturbed orders (fixed seeds); an exhausted run proves infeasibility.
 //   6. With a capacity: the first placement that fits, or a proof that none exists. Without one:
 //      the capacity LOAD first (success proves optimality), then bisection between the smallest
 //      arena not ruled out and the best found.
-// Per node O(S + n log n) (S sections, n buffers). The worst case is exponential; a time limit
-// (CPU seconds of the calling thread) bounds the run, and the best placement found is kept.
+// Per node O(S + n log S) plus the placed buffer's span and neighbour count (S sections, n
+// buffers). The worst case is exponential; a time limit (CPU seconds of the calling thread)
+// bounds the run, and the best placement found is kept.
 // Deterministic unless the time limit cuts a search. Components with more than
 // ExactOptions::maxSearchBuffers buffers keep the heuristic placement.
 #ifndef TIDEMARK_COMPILER_PLANNING_EXACTPACKER_H

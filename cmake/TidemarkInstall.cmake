@@ -15,11 +15,13 @@ install(TARGETS tidemark_runtime
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT TidemarkRuntime
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
-# The public headers (the embedding API, Status, the plan builder) and the plan schema.
+# The public headers (the embedding API, Status, the plan builder, safetensors) and the plan
+# schema. builder.h belongs to the compiler-side model builder (tidemark_builder), which the
+# runtime package does not ship, so its header stays out too.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/tidemark
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   COMPONENT TidemarkRuntime
-  FILES_MATCHING PATTERN "*.h" PATTERN "*.fbs")
+  FILES_MATCHING PATTERN "*.h" PATTERN "*.fbs" PATTERN "builder.h" EXCLUDE)
 
 install(EXPORT TidemarkTargets
   NAMESPACE Tidemark::

@@ -67,6 +67,17 @@ private:
   static thread_local bool in_parallel_region_;
 };
 
+// pool->ParallelFor(num_tasks, fn), or the tasks in order on the calling thread when `pool` is
+// nullptr (kernels accept a null pool).
+template <typename Fn> void RunTasks(ThreadPool *pool, int64_t num_tasks, const Fn &fn) {
+  if (pool != nullptr) {
+    pool->ParallelFor(num_tasks, fn);
+    return;
+  }
+  for (int64_t task = 0; task < num_tasks; ++task)
+    fn(task);
+}
+
 } // namespace tidemark
 
 #endif // TIDEMARK_RUNTIME_CORE_THREAD_POOL_H_

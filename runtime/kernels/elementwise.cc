@@ -83,15 +83,6 @@ namespace {
 // Elements per task: 16K floats (64 KiB per stream) amortizes the hand-off and fits L2.
 constexpr int64_t kChunk = 16 * 1024;
 
-template <typename Fn> void RunTasks(ThreadPool *pool, int64_t num_tasks, const Fn &fn) {
-  if (pool != nullptr) {
-    pool->ParallelFor(num_tasks, fn);
-    return;
-  }
-  for (int64_t task = 0; task < num_tasks; ++task)
-    fn(task);
-}
-
 std::string ShapeString(const Shape &shape) {
   std::string s = "[";
   for (int axis = 0; axis < shape.rank; ++axis)

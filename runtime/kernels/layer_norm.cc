@@ -66,15 +66,6 @@ namespace {
 constexpr int64_t kTaskElements = 16 * 1024;
 constexpr int64_t kColumnChunk = 1024;
 
-template <typename Fn> void RunTasks(ThreadPool *pool, int64_t num_tasks, const Fn &fn) {
-  if (pool != nullptr) {
-    pool->ParallelFor(num_tasks, fn);
-    return;
-  }
-  for (int64_t task = 0; task < num_tasks; ++task)
-    fn(task);
-}
-
 Status ValidateSizes(const char *what, int64_t rows, int64_t norm_size) {
   if (rows < 0 || norm_size < 0)
     return InvalidArgument(std::string(what) + ": negative size (rows " + std::to_string(rows) +

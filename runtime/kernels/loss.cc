@@ -67,15 +67,6 @@ namespace {
 // Smallest chunk worth a task, in elements.
 constexpr int64_t kMinChunkElements = 8 * 1024;
 
-template <typename Fn> void RunTasks(ThreadPool *pool, int64_t num_tasks, const Fn &fn) {
-  if (pool != nullptr) {
-    pool->ParallelFor(num_tasks, fn);
-    return;
-  }
-  for (int64_t task = 0; task < num_tasks; ++task)
-    fn(task);
-}
-
 // Number of chunks for `items` items of `item_size` elements: depends on the sizes only.
 int64_t NumChunks(int64_t items, int64_t item_size) {
   const int64_t per_chunk =

@@ -50,15 +50,6 @@ constexpr int64_t kTaskElements = 32 * 1024;
 // Column chunk of the vertical (kept-innermost) case: 4 KiB of accumulators stays in L1.
 constexpr int64_t kColumnChunk = 1024;
 
-template <typename Fn> void RunTasks(ThreadPool *pool, int64_t num_tasks, const Fn &fn) {
-  if (pool != nullptr) {
-    pool->ParallelFor(num_tasks, fn);
-    return;
-  }
-  for (int64_t task = 0; task < num_tasks; ++task)
-    fn(task);
-}
-
 // A list of axis groups (size, input stride), outermost first.
 struct AxisGroups {
   int count = 0;

@@ -63,15 +63,6 @@ namespace {
 constexpr int64_t kTaskElements = 16 * 1024;
 constexpr int64_t kColumnBlock = 256;
 
-template <typename Fn> void RunTasks(ThreadPool *pool, int64_t num_tasks, const Fn &fn) {
-  if (pool != nullptr) {
-    pool->ParallelFor(num_tasks, fn);
-    return;
-  }
-  for (int64_t task = 0; task < num_tasks; ++task)
-    fn(task);
-}
-
 Status ValidateSizes(const char *what, int64_t outer, int64_t axis_len, int64_t inner) {
   if (outer < 0 || axis_len < 0 || inner < 0)
     return InvalidArgument(std::string(what) + ": negative size (outer " + std::to_string(outer) +

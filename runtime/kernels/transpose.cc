@@ -42,15 +42,6 @@ constexpr int64_t kTaskElements = 16 * 1024;
 // 1024x1024 (CPU time, 1 thread): 16.8 / 16.7 / 15.1 GB/s at 16, 17.9 / 12.5 / 11.5 at 32.
 constexpr int64_t kTile = 16;
 
-template <typename Fn> void RunTasks(ThreadPool *pool, int64_t num_tasks, const Fn &fn) {
-  if (pool != nullptr) {
-    pool->ParallelFor(num_tasks, fn);
-    return;
-  }
-  for (int64_t task = 0; task < num_tasks; ++task)
-    fn(task);
-}
-
 // Output axes after dropping size-1 axes and merging, with input and output element strides.
 struct TransposePlan {
   int rank = 0;

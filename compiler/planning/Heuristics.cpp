@@ -2,6 +2,7 @@
 #include "compiler/planning/Heuristics.h"
 
 #include <algorithm>
+#include <iterator>
 #include <numeric>
 #include <set>
 #include <utility>
@@ -183,9 +184,14 @@ Solution packBestFit(const Problem &problem) {
       [](const Buffer &a, const Buffer &b) { return a.size < b.size; },
       [](const Buffer &, const Buffer &) { return false; },
   };
+  // The extra tie-break orderings pay off on small, tightly packed instances; above this many
+  // buffers only the first is tried, which keeps best-fit a fraction of greedy-size's time.
+  constexpr size_t kAllOrderingsUpTo = 4096;
+  size_t orderings = buffers.size() <= kAllOrderingsUpTo ? std::size(tiebreaks) : 1;
   Solution best;
   bool haveBest = false;
-  for (Tiebreak tiebreak : tiebreaks) {
+  for (size_t t = 0; t < orderings; ++t) {
+    Tiebreak tiebreak = tiebreaks[t];
     std::vector<size_t> order(buffers.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {

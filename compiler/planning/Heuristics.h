@@ -7,10 +7,11 @@
 //              index, so the cost is O(n * k log k) with k the number of placed buffers sharing a
 //              time block, O(n^2 log n) in the worst case.
 // best-fit:    buffers by start step; each goes into the smallest free gap (among the buffers
-//              live at its start step) that fits, or on top of them if none does. Four orderings
-//              of buffers that start at the same step are tried (size descending, end descending,
-//              size ascending, input order) and the smallest arena kept. O(n * L) per ordering,
-//              L = largest number of live buffers.
+//              live at its start step) that fits, or on top of them if none does. Up to 4096
+//              buffers, four orderings of buffers that start at the same step are tried (size
+//              descending, end descending, size ascending, input order) and the smallest arena
+//              kept; above that, only the first. O(n * L) per ordering, L = largest number of
+//              live buffers.
 #ifndef TIDEMARK_COMPILER_PLANNING_HEURISTICS_H
 #define TIDEMARK_COMPILER_PLANNING_HEURISTICS_H
 

@@ -296,12 +296,11 @@ void mlir::tide::useTrainingForms(Block &block, DenseSet<Value> *needsGrad) {
     Operation *replacement = nullptr;
     if (auto norm = dyn_cast<LayerNormOp>(op); norm && !norm.getWithStats()) {
       RankedTensorType input = norm.getInput().getType();
-      auto stats = RankedTensorType::get(input.getShape().take_front(norm.getNormalizedAxis()),
-                                         input.getElementType());
+      auto stats = detail::normalizationStatsType(input, norm.getNormalizedAxis());
       replacement = withTrainingForm(norm, norm.getWithStatsAttrName(), {stats, stats});
     } else if (auto attn = dyn_cast<AttentionOp>(op); attn && !attn.getWithLse()) {
       RankedTensorType query = attn.getQuery().getType();
-      auto lse = RankedTensorType::get(query.getShape().take_front(3), query.getElementType());
+      auto lse = detail::attentionLseType(query);
       replacement = withTrainingForm(attn, attn.getWithLseAttrName(), {lse});
     }
     if (replacement && needsGrad)

@@ -92,6 +92,14 @@ int64_t tensorBytes(Type type) {
   return (tensor.getNumElements() * bits + 7) / 8;
 }
 
+RankedTensorType normalizationStatsType(RankedTensorType input, int64_t axis) {
+  return RankedTensorType::get(input.getShape().take_front(axis), input.getElementType());
+}
+
+RankedTensorType attentionLseType(RankedTensorType query) {
+  return RankedTensorType::get(query.getShape().take_front(3), query.getElementType());
+}
+
 int64_t sumTensorBytes(TypeRange types) {
   int64_t total = 0;
   for (Type type : types)

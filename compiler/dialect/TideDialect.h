@@ -8,6 +8,7 @@
 #define TIDEMARK_COMPILER_DIALECT_TIDEDIALECT_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/TypeRange.h"
@@ -24,6 +25,10 @@ namespace mlir::tide::detail {
 int64_t sumTensorBytes(TypeRange types);
 /// Byte size of one ranked, statically shaped tensor type.
 int64_t tensorBytes(Type type);
+/// Type of layer_norm's per-row mean/rstd: the input's leading `axis` dimensions.
+RankedTensorType normalizationStatsType(RankedTensorType input, int64_t axis);
+/// Type of attention's per-row log-sum-exp: the query's [batch, heads, seq_q].
+RankedTensorType attentionLseType(RankedTensorType query);
 } // namespace mlir::tide::detail
 
 #include "compiler/dialect/TideInterfaces.h.inc"

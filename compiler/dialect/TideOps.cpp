@@ -264,8 +264,7 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
     return emitOptionalError(loc, "layer_norm epsilon must be positive and finite, got ", epsilon);
   inferred.push_back(*input);
   if (adaptor.getWithStats()) {
-    auto statsType =
-        RankedTensorType::get(input->getShape().take_front(*axis), input->getElementType());
+    auto statsType = detail::normalizationStatsType(*input, *axis);
     inferred.append({statsType, statsType});
   }
   return success();
@@ -414,8 +413,7 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   auto query = cast<RankedTensorType>(adaptor.getQuery().getType());
   inferred.push_back(query);
   if (adaptor.getWithLse())
-    inferred.push_back(
-        RankedTensorType::get(query.getShape().take_front(3), query.getElementType()));
+    inferred.push_back(detail::attentionLseType(query));
   return success();
 }
 

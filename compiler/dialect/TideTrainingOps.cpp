@@ -91,8 +91,7 @@ LogicalResult LayerNormGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
                                   {{"scale", *scale}});
   if (failed(axis))
     return failure();
-  auto statsType =
-      RankedTensorType::get(input->getShape().take_front(*axis), input->getElementType());
+  auto statsType = detail::normalizationStatsType(*input, *axis);
   if (failed(
           sameTypeAs(loc, adaptor.getMean().getType(), "mean", statsType, "the row statistics")) ||
       failed(
@@ -115,7 +114,7 @@ LogicalResult AttentionGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
           adaptor.getQueryChunkAttr().getInt(), adaptor.getKeyChunkAttr().getInt())))
     return failure();
   auto query = cast<RankedTensorType>(adaptor.getQuery().getType());
-  auto lseType = RankedTensorType::get(query.getShape().take_front(3), query.getElementType());
+  auto lseType = detail::attentionLseType(query);
   if (failed(sameTypeAs(loc, adaptor.getOutput().getType(), "output", query, "query")) ||
       failed(sameTypeAs(loc, adaptor.getLse().getType(), "lse", lseType,
                         "[batch, heads, seq_q] row statistics")) ||

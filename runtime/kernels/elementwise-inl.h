@@ -38,6 +38,33 @@ struct MulFn {
 struct DivFn {
   template <class V> HWY_INLINE V operator()(V a, V b) const { return hn::Div(a, b); }
 };
+// min / max with NaN propagated (PyTorch's minimum / maximum); Highway's Min/Max leave NaN
+// handling to the target.
+// (Eq(x, x) is false only for NaN; Highway's Ne is an ORDERED compare, false for NaN too.)
+struct MinFn {
+  template <class V> HWY_INLINE V operator()(V a, V b) const {
+    const V r = hn::IfThenElse(hn::Eq(a, a), hn::Min(a, b), a);
+    return hn::IfThenElse(hn::Eq(b, b), r, b);
+  }
+};
+struct MaxFn {
+  template <class V> HWY_INLINE V operator()(V a, V b) const {
+    const V r = hn::IfThenElse(hn::Eq(a, a), hn::Max(a, b), a);
+    return hn::IfThenElse(hn::Eq(b, b), r, b);
+  }
+};
+// The share of the gradient of max(a, b) that goes to a: 1 where a > b, 0.5 on ties (PyTorch
+// splits it evenly), 0 otherwise; MinShareFn likewise for min.
+struct MaxShareFn {
+  template <class V> HWY_INLINE V operator()(V a, V b) const {
+    const hn::DFromV<V> d;
+    const V half = hn::Set(d, 0.5f);
+    return hn::IfThenElse(hn::Gt(a, b), hn::Set(d, 1.0f), hn::IfThenElseZero(hn::Eq(a, b), half));
+  }
+};
+struct MinShareFn {
+  template <class V> HWY_INLINE V operator()(V a, V b) const { return MaxShareFn()(b, a); }
+};
 
 // out[i] = fn(a[i or 0], b[i or 0]) for i in [0, n); kAVector/kBVector say whether the operand
 // advances (true) or is one broadcast scalar (false).

@@ -20,8 +20,16 @@ HWY_NOINLINE void BinaryRow(int op, const float *a, int64_t a_step, const float 
     return BinaryRowForm(SubFn(), a, a_step, b, b_step, out, n);
   case 2:
     return BinaryRowForm(MulFn(), a, a_step, b, b_step, out, n);
-  default:
+  case 3:
     return BinaryRowForm(DivFn(), a, a_step, b, b_step, out, n);
+  case 4:
+    return BinaryRowForm(MinFn(), a, a_step, b, b_step, out, n);
+  case 5:
+    return BinaryRowForm(MaxFn(), a, a_step, b, b_step, out, n);
+  case 6:
+    return BinaryRowForm(MinShareFn(), a, a_step, b, b_step, out, n);
+  default:
+    return BinaryRowForm(MaxShareFn(), a, a_step, b, b_step, out, n);
   }
 }
 
@@ -317,6 +325,10 @@ Status ReduceToShape(const Shape &grad_shape, const float *grad, const Shape &op
   return Reduce(ReduceOp::kSum, grad_shape, grad, axes_mask, out, pool);
 }
 
+// Internal row ops of the min/max backward (after the public BinaryOp values).
+constexpr BinaryOp kMinShare = static_cast<BinaryOp>(6);
+constexpr BinaryOp kMaxShare = static_cast<BinaryOp>(7);
+
 size_t BinaryGradScratchBytes(BinaryOp op, const Shape &operand_shape, const Shape &out_shape,
                               int /*num_threads*/) {
   if (op == BinaryOp::kAdd || op == BinaryOp::kSub || operand_shape == out_shape)
@@ -335,6 +347,15 @@ Status ElementGradient(BinaryOp op, int operand, const Shape &a_shape, const flo
   if (op == BinaryOp::kMul)
     return operand == 0 ? Binary(BinaryOp::kMul, out_shape, dy, b_shape, b, out_shape, full, pool)
                         : Binary(BinaryOp::kMul, out_shape, dy, a_shape, a, out_shape, full, pool);
+  if (op == BinaryOp::kMin || op == BinaryOp::kMax) {
+    // share(operand, other) * dY; the other operand's share is computed with the roles swapped,
+    // so ties give 0.5 to each.
+    const BinaryOp share = op == BinaryOp::kMin ? kMinShare : kMaxShare;
+    TIDEMARK_RETURN_IF_ERROR(operand == 0
+                                 ? Binary(share, a_shape, a, b_shape, b, out_shape, full, pool)
+                                 : Binary(share, b_shape, b, a_shape, a, out_shape, full, pool));
+    return Binary(BinaryOp::kMul, out_shape, full, out_shape, dy, out_shape, full, pool);
+  }
   // div: dA = dY / B; dB = ((dY / B) * A) / B, negated by the caller.
   TIDEMARK_RETURN_IF_ERROR(
       Binary(BinaryOp::kDiv, out_shape, dy, b_shape, b, out_shape, full, pool));

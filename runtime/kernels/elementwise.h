@@ -29,7 +29,7 @@ namespace tidemark {
 class ThreadPool;
 namespace kernels {
 
-enum class BinaryOp { kAdd, kSub, kMul, kDiv };
+enum class BinaryOp { kAdd, kSub, kMul, kDiv, kMin, kMax }; // min/max propagate NaN
 enum class UnaryOp {
   kRelu,
   kTanh,
@@ -95,6 +95,7 @@ size_t BinaryGradScratchBytes(BinaryOp op, const Shape &operand_shape, const Sha
 // Gradient of out = a <op> b for operand `operand` (0: a, 1: b) given dy (out_shape):
 //   add: dA = dY, dB = dY;          sub: dA = dY, dB = -dY;
 //   mul: dA = dY * B, dB = dY * A;  div: dA = dY / B, dB = -dY * A / B^2 (as ((dY / B) * A) / B);
+//   max: dA = dY where A > B, dY / 2 where A == B, else 0 (min: A < B), dB symmetric;
 // each summed down to the operand's shape (ReduceToShape). `scratch` is 64-byte aligned with at
 // least BinaryGradScratchBytes bytes (may be nullptr when that is 0).
 Status BinaryGrad(BinaryOp op, int operand, const Shape &a_shape, const float *a,
@@ -113,6 +114,10 @@ template <typename T> T BinaryReference(BinaryOp op, T a, T b) {
     return a * b;
   case BinaryOp::kDiv:
     return a / b;
+  case BinaryOp::kMin:
+    return std::isnan(a) || std::isnan(b) ? (std::isnan(a) ? a : b) : (b < a ? b : a);
+  case BinaryOp::kMax:
+    return std::isnan(a) || std::isnan(b) ? (std::isnan(a) ? a : b) : (b > a ? b : a);
   }
   return T(0);
 }
@@ -274,6 +279,11 @@ Status BinaryGradReference(BinaryOp op, int operand, const Shape &a_shape, const
       g *= operand == 0 ? bv : av;
     else if (op == BinaryOp::kDiv)
       g = operand == 0 ? g / bv : -g * av / (bv * bv);
+    else if (op == BinaryOp::kMin || op == BinaryOp::kMax) {
+      const T mine = operand == 0 ? av : bv, other = operand == 0 ? bv : av;
+      const bool wins = op == BinaryOp::kMax ? mine > other : mine < other;
+      g *= wins ? T(1) : (mine == other ? T(0.5) : T(0));
+    }
     d_operand[BroadcastOffset(operand_shape, out_shape, i)] += g;
   }
   return Status::Ok();

@@ -8,6 +8,7 @@
 #define TIDEMARK_COMPILER_DIALECT_TIDEDIALECT_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
@@ -32,5 +33,15 @@ RankedTensorType attentionLseType(RankedTensorType query);
 } // namespace mlir::tide::detail
 
 #include "compiler/dialect/TideInterfaces.h.inc"
+
+namespace mlir::tide {
+/// The function check no op verifier can make (docs/dialect.md, "Limits"): every argument (used
+/// or not; the error points at it), result type and tensor-typed op result of a function with a
+/// body is a ranked, static tensor within the dialect's limits. tidec and tide-interp run it
+/// after parsing, tide-opt before its pass pipeline.
+LogicalResult verifyFunctionTypes(func::FuncOp func);
+/// verifyFunctionTypes on every func.func of the module.
+LogicalResult verifyFunctionTypes(ModuleOp module);
+} // namespace mlir::tide
 
 #endif // TIDEMARK_COMPILER_DIALECT_TIDEDIALECT_H

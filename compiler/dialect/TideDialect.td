@@ -25,10 +25,50 @@ def Tide_Dialect : Dialect {
     Every op implements `TideCostOpInterface`, which reports the floating-point operations the
     op performs and the bytes it reads and writes; rematerialization and the memory report use
     these numbers.
+
+    ## Limits
+
+    Every tool (`tide-opt`, `tidec`, `tide-interp`) rejects input beyond these bounds with a
+    located error (`file:line:col: error: ...`) before anything sizes, narrows or recurses on it.
+    The constants live in `compiler/dialect/TideLimits.h`.
+
+    | What | Limit | Checked by |
+    |---|---|---|
+    | Tensor rank | at most 6 (the runtime's `kMaxRank`) | op verifiers; the function check |
+    | Tensor shape | ranked and static (no `tensor<*xf32>`, no `?`), every dimension <= 2^40 | same |
+    | Tensor size | element count x element size <= 2^40 bytes (1 TiB, the runtime's largest region), computed without overflow | same |
+    | Element types | floating-point types (f32 is what the runtime executes), i32 / i64 class labels | same |
+    | Attention `chunks` | each in [1, 2^31 - 1] (a 32-bit field in the plan) | `tide.attention`, `tide.attention_grad` |
+    | Float attributes | finite as f32 (the runtime's type) and inside each op's stated range after rounding to f32 | op verifiers |
+    | Zero-size operands | a matmul needs K >= 1; layer_norm a non-empty normalized shape; attention every dimension >= 1; losses at least one element | op verifiers |
+    | Nesting | brackets `( [ { <` at most 256 deep (counted outside string literals and comments before MLIR's recursive parser runs); `tide.checkpoint` regions do not nest | front end (`TideFrontEnd.h`); `tide.checkpoint` |
+    | Input file | a regular file or a pipe, at most 1 GiB; not a directory or a device | front end |
+    | Names | see below | `tide.input_names`, `tide.param_names` |
+
+    The function check (`tide::verifyFunctionTypes`, run by `tidec` and `tide-interp` after
+    parsing and by `tide-opt` before its pass pipeline) applies the tensor rules to every
+    argument of every function with a body (used or not; the error points at the argument),
+    every result type and every tensor produced by any op in the body.
+
+    **Names.** `tide.input_names` and `tide.param_names` on a `func.func` are arrays of strings,
+    one per input argument (no `tide.param`, no `tide.state`) and one per parameter argument
+    (`tide.param`) respectively, in argument order. Each name is 1 to 256 characters from
+    `A-Z a-z 0-9 _ . - / :`, and every name is unique across both lists. The plan writer
+    additionally rejects a name that collides with a name it derives (`loss`, `output<i>`,
+    `<param>.sgd_velocity`, `<param>.adam_m`, `<param>.adam_v`).
+
+    **Other `tide.*` attributes.** On arguments: `tide.param` (unit), `tide.state`
+    (`"sgd_velocity"`, `"adam_m"`, `"adam_v"`), `tide.state_of` (index of a parameter argument).
+    On results: `tide.updates` / `tide.grad_of` (index of an argument). On ops and functions the
+    attributes the passes write are type-checked when present: `tide.optimizer` (`"sgd"`,
+    `"adam"` or `"none"`), `tide.arena`, `tide.remat`, `tide.schedule` (dictionaries), `tide.arena_offsets`
+    (one i64 >= -1 per result), `tide.recomputed` (unit), `tide.checkpoint_region` (integer).
   }];
   let dependentDialects = ["::mlir::func::FuncDialect"];
   let useDefaultAttributePrinterParser = 1;
   let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
+  let hasOperationAttrVerify = 1;
   let extraClassDeclaration = [{
     /// Name of the unit argument attribute that marks a trainable parameter.
     static constexpr ::llvm::StringLiteral kParamAttrName = "tide.param";

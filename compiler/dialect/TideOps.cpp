@@ -7,11 +7,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dialect/TideOps.h"
+#include "compiler/dialect/TideLimits.h"
 #include "compiler/dialect/TideVerifyUtils.h"
 
 #include "mlir/Dialect/Traits.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallBitVector.h"
 
@@ -30,15 +32,78 @@ std::string formatShape(ArrayRef<int64_t> shape) {
   return os.str();
 }
 
-/// Returns `type` as a statically shaped ranked tensor, or emits "<what> must have a static
-/// shape" and fails.
-FailureOr<RankedTensorType> staticTensor(std::optional<Location> loc, Type type, StringRef what) {
+LogicalResult checkTensorType(std::optional<Location> loc, Type type, StringRef what) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor)
     return emitOptionalError(loc, what, " must be a ranked tensor, got ", type);
   if (!tensor.hasStaticShape())
     return emitOptionalError(loc, what, " must have a static shape, got ", type);
-  return tensor;
+  if (tensor.getRank() > kMaxRank)
+    return emitOptionalError(loc, what, " has rank ", tensor.getRank(), "; at most ", kMaxRank,
+                             " is supported, got ", type);
+  Type element = tensor.getElementType();
+  if (!isa<FloatType>(element) && !element.isSignlessInteger(32) && !element.isSignlessInteger(64))
+    return emitOptionalError(loc, what, " has element type ", element,
+                             "; expected a floating-point type, i32 or i64");
+  // Element count and bytes without overflow: every partial product stays <= kMaxTensorBytes.
+  for (int64_t dim : tensor.getShape())
+    if (dim > kMaxTensorBytes)
+      return emitOptionalError(loc, what, " has a dimension of ", dim, " (more than 2^40), got ",
+                               type);
+  if (llvm::is_contained(tensor.getShape(), 0))
+    return success(); // No elements, whatever the other dimensions.
+  int64_t elements = 1;
+  bool tooMany = false;
+  for (int64_t dim : tensor.getShape()) {
+    if (elements > kMaxTensorBytes / dim) {
+      tooMany = true;
+      break;
+    }
+    elements *= dim;
+  }
+  int64_t elementBytes = (element.getIntOrFloatBitWidth() + 7) / 8;
+  if (tooMany || elements > kMaxTensorBytes / elementBytes)
+    return emitOptionalError(loc, what, " ", type, " is larger than the ", kMaxTensorBytes,
+                             "-byte (1 TiB) limit of one tensor");
+  return success();
+}
+
+/// checkTensorType on a block argument at its own location. While the parser is still building
+/// the function its block belongs to no region yet, so the function's name is optional.
+static LogicalResult checkArgument(BlockArgument arg) {
+  std::string what = "argument #" + std::to_string(arg.getArgNumber());
+  Region *region = arg.getOwner()->getParent();
+  if (region && !region->empty() && &region->front() == arg.getOwner())
+    if (auto func = dyn_cast_or_null<SymbolOpInterface>(region->getParentOp()))
+      what += " of @" + func.getName().str();
+  return checkTensorType(arg.getLoc(), arg.getType(), what);
+}
+
+LogicalResult checkArgumentOperands(Operation *op) {
+  for (Value operand : op->getOperands())
+    if (auto arg = dyn_cast<BlockArgument>(operand); arg && failed(checkArgument(arg)))
+      return failure();
+  return success();
+}
+
+FailureOr<RankedTensorType> staticTensor(std::optional<Location> loc, Type type, StringRef what) {
+  if (failed(checkTensorType(loc, type, what)))
+    return failure();
+  return cast<RankedTensorType>(type);
+}
+
+FailureOr<RankedTensorType> staticTensor(std::optional<Location> loc, Value value, StringRef what) {
+  auto arg = dyn_cast<BlockArgument>(value);
+  if (loc && arg && failed(checkArgument(arg)))
+    return failure();
+  return staticTensor(loc, value.getType(), what);
+}
+
+LogicalResult checkF32(std::optional<Location> loc, StringRef what, double value) {
+  if (std::isfinite(static_cast<float>(value)))
+    return success();
+  return emitOptionalError(loc, what, " must be finite as a 32-bit float (|x| <= 3.4e38), got ",
+                           value);
 }
 
 /// Fails with a message unless `lhs` and `rhs` have the same element type.
@@ -79,8 +144,8 @@ namespace {
 /// Shape inference shared by add/sub/mul/div.
 LogicalResult inferBinary(std::optional<Location> loc, Value lhsValue, Value rhsValue,
                           SmallVectorImpl<Type> &inferred) {
-  auto lhs = staticTensor(loc, lhsValue.getType(), "lhs");
-  auto rhs = staticTensor(loc, rhsValue.getType(), "rhs");
+  auto lhs = staticTensor(loc, lhsValue, "lhs");
+  auto rhs = staticTensor(loc, rhsValue, "rhs");
   if (failed(lhs) || failed(rhs) || failed(sameElementType(loc, *lhs, "lhs", *rhs, "rhs")))
     return failure();
   auto shape = broadcastShapes(loc, lhs->getShape(), rhs->getShape(), "operand shapes");
@@ -93,7 +158,7 @@ LogicalResult inferBinary(std::optional<Location> loc, Value lhsValue, Value rhs
 /// Shape inference shared by the unary elementwise ops: the result has the input's type.
 LogicalResult inferUnary(std::optional<Location> loc, Value input,
                          SmallVectorImpl<Type> &inferred) {
-  auto tensor = staticTensor(loc, input.getType(), "input");
+  auto tensor = staticTensor(loc, input, "input");
   if (failed(tensor))
     return failure();
   inferred.push_back(*tensor);
@@ -123,7 +188,7 @@ FailureOr<SmallVector<int64_t>> normalizeAxes(std::optional<Location> loc, Array
 template <typename ReduceOpT>
 LogicalResult inferReduce(std::optional<Location> loc, typename ReduceOpT::Adaptor adaptor,
                           SmallVectorImpl<Type> &inferred) {
-  auto input = staticTensor(loc, adaptor.getInput().getType(), "input");
+  auto input = staticTensor(loc, adaptor.getInput(), "input");
   if (failed(input))
     return failure();
   auto axes = normalizeAxes(loc, adaptor.getAxes(), input->getRank());
@@ -170,8 +235,8 @@ static void printGeluApproximation(OpAsmPrinter &printer, Operation *, GeluAppro
 
 LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                          Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  auto lhs = staticTensor(loc, adaptor.getLhs().getType(), "lhs");
-  auto rhs = staticTensor(loc, adaptor.getRhs().getType(), "rhs");
+  auto lhs = staticTensor(loc, adaptor.getLhs(), "lhs");
+  auto rhs = staticTensor(loc, adaptor.getRhs(), "rhs");
   if (failed(lhs) || failed(rhs) || failed(sameElementType(loc, *lhs, "lhs", *rhs, "rhs")))
     return failure();
   if (lhs->getRank() < 2 || rhs->getRank() < 2)
@@ -184,6 +249,10 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   int64_t lhsK = adaptor.getTransposeLhs() ? lhsRows : lhsCols;
   int64_t rhsK = adaptor.getTransposeRhs() ? rhsCols : rhsRows;
   int64_t n = adaptor.getTransposeRhs() ? rhsRows : rhsCols;
+  if (lhsK == 0)
+    return emitOptionalError(loc, "matmul inner dimension K must be >= 1, got lhs ",
+                             formatShape(lhsShape), " and rhs ", formatShape(rhsShape),
+                             " (the runtime's GEMM does not take an empty product)");
   if (lhsK != rhsK)
     return emitOptionalError(
         loc, "matmul inner dimensions do not match: lhs ", formatShape(lhsShape),
@@ -231,7 +300,7 @@ TIDE_UNARY_INFER(GeluOp)
 
 LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                           Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  auto input = staticTensor(loc, adaptor.getInput().getType(), "input");
+  auto input = staticTensor(loc, adaptor.getInput(), "input");
   if (failed(input))
     return failure();
   if (input->getRank() == 0)
@@ -250,9 +319,9 @@ int64_t SoftmaxOp::getNormalizedAxis() {
 
 LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  auto input = staticTensor(loc, adaptor.getInput().getType(), "input");
-  auto scale = staticTensor(loc, adaptor.getScale().getType(), "scale");
-  auto bias = staticTensor(loc, adaptor.getBias().getType(), "bias");
+  auto input = staticTensor(loc, adaptor.getInput(), "input");
+  auto scale = staticTensor(loc, adaptor.getScale(), "scale");
+  auto bias = staticTensor(loc, adaptor.getBias(), "bias");
   if (failed(input) || failed(scale) || failed(bias))
     return failure();
   auto axis = verifyNormalization(loc, "layer_norm", *input, adaptor.getAxisAttr().getInt(),
@@ -260,8 +329,12 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   if (failed(axis))
     return failure();
   double epsilon = adaptor.getEpsilon().convertToDouble();
-  if (!(epsilon > 0.0) || !std::isfinite(epsilon))
-    return emitOptionalError(loc, "layer_norm epsilon must be positive and finite, got ", epsilon);
+  float epsilon32 = static_cast<float>(epsilon); // What the runtime stores.
+  if (!(epsilon32 > 0.0f) || !std::isfinite(epsilon32))
+    return emitOptionalError(loc,
+                             "layer_norm epsilon must be positive and finite (as a 32-bit "
+                             "float), got ",
+                             epsilon);
   inferred.push_back(*input);
   if (adaptor.getWithStats()) {
     auto statsType = detail::normalizationStatsType(*input, *axis);
@@ -304,7 +377,7 @@ SmallVector<int64_t> ReduceMeanOp::getNormalizedAxes() {
 
 LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  auto input = staticTensor(loc, adaptor.getInput().getType(), "input");
+  auto input = staticTensor(loc, adaptor.getInput(), "input");
   if (failed(input))
     return failure();
   ArrayRef<int64_t> permutation = adaptor.getPermutation();
@@ -331,8 +404,13 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
 LogicalResult ReshapeOp::verify() {
   auto input = getInput().getType();
   auto result = getResult().getType();
+  if (failed(checkArgumentOperands(*this)))
+    return failure();
   if (!input.hasStaticShape() || !result.hasStaticShape())
     return emitOpError("requires static shapes, got ") << input << " -> " << result;
+  if (failed(checkTensorType(getLoc(), input, "input")) ||
+      failed(checkTensorType(getLoc(), result, "result")))
+    return failure();
   if (input.getElementType() != result.getElementType())
     return emitOpError("cannot change the element type (")
            << input.getElementType() << " -> " << result.getElementType() << ")";
@@ -357,6 +435,9 @@ mlir::tide::detail::verifyNormalization(std::optional<Location> loc, StringRef o
   if (failed(normalizedAxis))
     return failure();
   ArrayRef<int64_t> normalized = input.getShape().drop_front(*normalizedAxis);
+  if (llvm::is_contained(normalized, 0))
+    return emitOptionalError(loc, opName, " normalized shape ", formatShape(normalized),
+                             " is empty (mean and variance of no elements are undefined)");
   for (auto [name, type] : params) {
     if (failed(sameElementType(loc, input, "input", type, name)))
       return failure();
@@ -368,8 +449,8 @@ mlir::tide::detail::verifyNormalization(std::optional<Location> loc, StringRef o
 }
 
 LogicalResult mlir::tide::detail::verifyAttentionOperands(std::optional<Location> loc,
-                                                          Type queryType, Type keyType,
-                                                          Type valueType, double scale,
+                                                          Value queryType, Value keyType,
+                                                          Value valueType, double scale,
                                                           int64_t queryChunk, int64_t keyChunk) {
   auto query = staticTensor(loc, queryType, "query");
   auto key = staticTensor(loc, keyType, "key");
@@ -395,20 +476,31 @@ LogicalResult mlir::tide::detail::verifyAttentionOperands(std::optional<Location
   if (q[3] != k[3])
     return emitOptionalError(loc, "attention query head_dim ", q[3],
                              " does not match key head_dim ", k[3]);
-  if (!(scale > 0.0) || !std::isfinite(scale))
-    return emitOptionalError(loc, "attention scale must be positive and finite, got ", scale);
+  for (auto [name, shape] : {std::pair<StringRef, ArrayRef<int64_t>>{"query", q}, {"key", k}})
+    if (llvm::is_contained(shape, 0))
+      return emitOptionalError(loc, "attention ", name, " ", formatShape(shape),
+                               " has a zero dimension; every dimension must be >= 1");
+  float scale32 = static_cast<float>(scale); // What the runtime stores.
+  if (!(scale32 > 0.0f) || !std::isfinite(scale32))
+    return emitOptionalError(loc,
+                             "attention scale must be positive and finite (as a 32-bit "
+                             "float), got ",
+                             scale);
   if (queryChunk <= 0 || keyChunk <= 0)
     return emitOptionalError(loc, "attention chunk sizes must be positive, got [", queryChunk, ", ",
                              keyChunk, "]");
+  if (queryChunk > kMaxAttentionChunk || keyChunk > kMaxAttentionChunk)
+    return emitOptionalError(loc, "attention chunk sizes must be at most ", kMaxAttentionChunk,
+                             " (2^31 - 1), got [", queryChunk, ", ", keyChunk, "]");
   return success();
 }
 
 LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  if (failed(verifyAttentionOperands(
-          loc, adaptor.getQuery().getType(), adaptor.getKey().getType(),
-          adaptor.getValue().getType(), adaptor.getScale().convertToDouble(),
-          adaptor.getQueryChunkAttr().getInt(), adaptor.getKeyChunkAttr().getInt())))
+  if (failed(verifyAttentionOperands(loc, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
+                                     adaptor.getScale().convertToDouble(),
+                                     adaptor.getQueryChunkAttr().getInt(),
+                                     adaptor.getKeyChunkAttr().getInt())))
     return failure();
   auto query = cast<RankedTensorType>(adaptor.getQuery().getType());
   inferred.push_back(query);
@@ -433,8 +525,8 @@ int64_t AttentionOp::countAttendedPairs(int64_t seqQ, int64_t seqK, bool causal)
 
 LogicalResult MseLossOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                           Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  auto prediction = staticTensor(loc, adaptor.getPrediction().getType(), "prediction");
-  auto target = staticTensor(loc, adaptor.getTarget().getType(), "target");
+  auto prediction = staticTensor(loc, adaptor.getPrediction(), "prediction");
+  auto target = staticTensor(loc, adaptor.getTarget(), "target");
   if (failed(prediction) || failed(target))
     return failure();
   if (*prediction != *target)
@@ -449,8 +541,8 @@ LogicalResult MseLossOp::inferReturnTypes(MLIRContext *, std::optional<Location>
 LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                                       Adaptor adaptor,
                                                       SmallVectorImpl<Type> &inferred) {
-  auto logits = staticTensor(loc, adaptor.getLogits().getType(), "logits");
-  auto labels = staticTensor(loc, adaptor.getLabels().getType(), "labels");
+  auto logits = staticTensor(loc, adaptor.getLogits(), "logits");
+  auto labels = staticTensor(loc, adaptor.getLabels(), "labels");
   if (failed(logits) || failed(labels))
     return failure();
   if (logits->getRank() == 0)
@@ -485,6 +577,9 @@ LogicalResult CheckpointOp::verify() {
   if (body.getNumArguments() != 0)
     return emitOpError("body must not have block arguments (it uses values from above directly)");
   YieldOp yield = getYield();
+  for (auto [index, type] : llvm::enumerate(getResultTypes()))
+    if (failed(checkTensorType(getLoc(), type, "result #" + std::to_string(index))))
+      return failure();
   if (yield.getValues().getTypes() != getResultTypes())
     return emitOpError("yields ") << yield.getValues().size() << " value(s) of type(s) ("
                                   << yield.getValues().getTypes()

@@ -29,21 +29,23 @@ LogicalResult sameTypeAs(std::optional<Location> loc, Type grad, StringRef gradN
 /// Inference for ops whose result has their first operand's type.
 LogicalResult inferLikeOperand(std::optional<Location> loc, Value operand, StringRef name,
                                SmallVectorImpl<Type> &inferred) {
-  auto tensor = staticTensor(loc, operand.getType(), name);
+  auto tensor = staticTensor(loc, operand, name);
   if (failed(tensor))
     return failure();
   inferred.push_back(*tensor);
   return success();
 }
 
-/// Fails unless `value` is finite and, when `positive`, greater than zero (or >= 0 otherwise).
+/// Fails unless `value`, rounded to f32 as the runtime stores it, is finite and, when `positive`,
+/// greater than zero (or >= 0 otherwise).
 LogicalResult checkHyperParameter(std::optional<Location> loc, StringRef name, double value,
                                   bool positive) {
-  bool ok = std::isfinite(value) && (positive ? value > 0.0 : value >= 0.0);
+  float rounded = static_cast<float>(value);
+  bool ok = std::isfinite(rounded) && (positive ? rounded > 0.0f : rounded >= 0.0f);
   if (ok)
     return success();
   return emitOptionalError(loc, name, " must be ", positive ? "positive" : "non-negative",
-                           " and finite, got ", value);
+                           " and finite (as a 32-bit float), got ", value);
 }
 
 } // namespace
@@ -69,7 +71,7 @@ LogicalResult GeluGradOp::inferReturnTypes(MLIRContext *, std::optional<Location
 
 LogicalResult SoftmaxGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                               Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  auto output = staticTensor(loc, adaptor.getOutput().getType(), "output");
+  auto output = staticTensor(loc, adaptor.getOutput(), "output");
   if (failed(output))
     return failure();
   if (output->getRank() == 0)
@@ -83,8 +85,8 @@ LogicalResult SoftmaxGradOp::inferReturnTypes(MLIRContext *, std::optional<Locat
 
 LogicalResult LayerNormGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                                 Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  auto input = staticTensor(loc, adaptor.getInput().getType(), "input");
-  auto scale = staticTensor(loc, adaptor.getScale().getType(), "scale");
+  auto input = staticTensor(loc, adaptor.getInput(), "input");
+  auto scale = staticTensor(loc, adaptor.getScale(), "scale");
   if (failed(input) || failed(scale))
     return failure();
   auto axis = verifyNormalization(loc, "layer_norm_grad", *input, adaptor.getAxisAttr().getInt(),
@@ -108,10 +110,10 @@ LogicalResult LayerNormGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
 
 LogicalResult AttentionGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                                 Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  if (failed(verifyAttentionOperands(
-          loc, adaptor.getQuery().getType(), adaptor.getKey().getType(),
-          adaptor.getValue().getType(), adaptor.getScale().convertToDouble(),
-          adaptor.getQueryChunkAttr().getInt(), adaptor.getKeyChunkAttr().getInt())))
+  if (failed(verifyAttentionOperands(loc, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
+                                     adaptor.getScale().convertToDouble(),
+                                     adaptor.getQueryChunkAttr().getInt(),
+                                     adaptor.getKeyChunkAttr().getInt())))
     return failure();
   auto query = cast<RankedTensorType>(adaptor.getQuery().getType());
   auto lseType = detail::attentionLseType(query);
@@ -130,7 +132,7 @@ LogicalResult AttentionGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
 
 LogicalResult MseLossGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                               Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  auto prediction = staticTensor(loc, adaptor.getPrediction().getType(), "prediction");
+  auto prediction = staticTensor(loc, adaptor.getPrediction(), "prediction");
   if (failed(prediction))
     return failure();
   if (prediction->getNumElements() == 0)
@@ -146,8 +148,8 @@ LogicalResult SoftmaxCrossEntropyGradOp::inferReturnTypes(MLIRContext *,
                                                           std::optional<Location> loc,
                                                           Adaptor adaptor,
                                                           SmallVectorImpl<Type> &inferred) {
-  auto logits = staticTensor(loc, adaptor.getLogits().getType(), "logits");
-  auto labels = staticTensor(loc, adaptor.getLabels().getType(), "labels");
+  auto logits = staticTensor(loc, adaptor.getLogits(), "logits");
+  auto labels = staticTensor(loc, adaptor.getLabels(), "labels");
   if (failed(logits) || failed(labels))
     return failure();
   if (logits->getRank() == 0 || logits->getNumElements() == 0)
@@ -172,8 +174,13 @@ LogicalResult SoftmaxCrossEntropyGradOp::inferReturnTypes(MLIRContext *,
 /// Fails unless `small` broadcasts (NumPy rules) to exactly `large`.
 static LogicalResult checkBroadcastsTo(Operation *op, RankedTensorType small,
                                        RankedTensorType large, StringRef relation) {
+  if (failed(checkArgumentOperands(op)))
+    return failure();
   if (!small.hasStaticShape() || !large.hasStaticShape())
     return op->emitOpError("requires static shapes, got ") << small << " and " << large;
+  if (failed(checkTensorType(op->getLoc(), op->getOperand(0).getType(), "input")) ||
+      failed(checkTensorType(op->getLoc(), op->getResult(0).getType(), "result")))
+    return failure();
   if (small.getElementType() != large.getElementType())
     return op->emitOpError("cannot change the element type (")
            << small.getElementType() << " vs " << large.getElementType() << ")";
@@ -198,16 +205,20 @@ LogicalResult BroadcastOp::verify() {
 
 LogicalResult ScaleOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
                                         SmallVectorImpl<Type> &inferred) {
-  if (!std::isfinite(adaptor.getFactor().convertToDouble()))
-    return emitOptionalError(loc, "scale factor must be finite");
+  if (!std::isfinite(static_cast<float>(adaptor.getFactor().convertToDouble())))
+    return emitOptionalError(loc, "scale factor must be finite (as a 32-bit float), got ",
+                             adaptor.getFactor().convertToDouble());
   return inferLikeOperand(loc, adaptor.getInput(), "input", inferred);
 }
 
 LogicalResult FillOp::verify() {
   if (!getResult().getType().hasStaticShape())
     return emitOpError("requires a static shape, got ") << getResult().getType();
-  if (!std::isfinite(getValue().convertToDouble()))
-    return emitOpError("fill value must be finite");
+  if (failed(checkTensorType(getLoc(), getResult().getType(), "result")))
+    return failure();
+  if (!std::isfinite(static_cast<float>(getValue().convertToDouble())))
+    return emitOpError("fill value must be finite (as a 32-bit float), got ")
+           << getValue().convertToDouble();
   return success();
 }
 
@@ -217,7 +228,7 @@ LogicalResult FillOp::verify() {
 
 LogicalResult SgdUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  auto param = staticTensor(loc, adaptor.getParam().getType(), "param");
+  auto param = staticTensor(loc, adaptor.getParam(), "param");
   if (failed(param) ||
       failed(sameTypeAs(loc, adaptor.getGrad().getType(), "grad", *param, "param")))
     return failure();
@@ -228,6 +239,9 @@ LogicalResult SgdUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
       failed(checkHyperParameter(loc, "weight_decay", adaptor.getWeightDecay().convertToDouble(),
                                  false)))
     return failure();
+  if (static_cast<float>(adaptor.getMomentum().convertToDouble()) > 1.0f)
+    return emitOptionalError(loc, "momentum must be at most 1, got ",
+                             adaptor.getMomentum().convertToDouble());
   bool hasVelocity = static_cast<bool>(adaptor.getVelocity());
   bool hasMomentum = adaptor.getMomentum().convertToDouble() != 0.0;
   if (hasVelocity != hasMomentum)
@@ -244,7 +258,7 @@ LogicalResult SgdUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
 
 LogicalResult AdamUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                              Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
-  auto param = staticTensor(loc, adaptor.getParam().getType(), "param");
+  auto param = staticTensor(loc, adaptor.getParam(), "param");
   if (failed(param) ||
       failed(sameTypeAs(loc, adaptor.getGrad().getType(), "grad", *param, "param")) ||
       failed(sameTypeAs(loc, adaptor.getM().getType(), "m", *param, "param")) ||
@@ -257,8 +271,10 @@ LogicalResult AdamUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Locati
       failed(checkHyperParameter(loc, "weight_decay", adaptor.getWeightDecay().convertToDouble(),
                                  false)))
     return failure();
-  if (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0))
-    return emitOptionalError(loc, "adam betas must be in [0, 1), got [", beta1, ", ", beta2, "]");
+  float beta1f = static_cast<float>(beta1), beta2f = static_cast<float>(beta2); // As the runtime.
+  if (!(beta1f >= 0.0f && beta1f < 1.0f) || !(beta2f >= 0.0f && beta2f < 1.0f))
+    return emitOptionalError(loc, "adam betas must be in [0, 1) (as 32-bit floats), got [", beta1,
+                             ", ", beta2, "]");
   inferred.append({*param, *param, *param});
   return success();
 }

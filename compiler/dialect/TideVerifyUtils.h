@@ -13,6 +13,7 @@
 #include "mlir/Support/LogicalResult.h"
 
 #include "mlir/IR/Operation.h"
+#include "llvm/ADT/STLExtras.h"
 
 #include <optional>
 #include <string>
@@ -22,8 +23,20 @@ namespace mlir::tide::detail {
 /// Formats a shape as `[2, 3, 4]` for diagnostics.
 std::string formatShape(ArrayRef<int64_t> shape);
 
-/// Returns `type` as a statically shaped ranked tensor, or emits "<what> must ..." and fails.
+/// Checks `type` against the dialect's tensor limits (TideLimits.h): a ranked, statically shaped
+/// tensor of a supported element type, rank <= kMaxRank, every dimension <= 2^40 and at most
+/// kMaxTensorBytes bytes (computed without overflow). Emits "<what> ..." and fails otherwise.
+LogicalResult checkTensorType(std::optional<Location> loc, Type type, StringRef what);
+
+/// Returns `type` as a statically shaped ranked tensor within the limits (checkTensorType), or
+/// emits "<what> must ..." and fails.
 FailureOr<RankedTensorType> staticTensor(std::optional<Location> loc, Type type, StringRef what);
+/// staticTensor on an operand; a function argument is checked at its own location first
+/// ("argument #i of @f ..."), so a malformed argument is reported where it is declared.
+FailureOr<RankedTensorType> staticTensor(std::optional<Location> loc, Value value, StringRef what);
+
+/// Fails unless `value`, rounded to f32 (what the runtime stores), is finite.
+LogicalResult checkF32(std::optional<Location> loc, StringRef what, double value);
 
 /// Fails with a message unless `lhs` and `rhs` have the same element type.
 LogicalResult sameElementType(std::optional<Location> loc, RankedTensorType lhs, StringRef lhsName,
@@ -45,13 +58,28 @@ FailureOr<int64_t> verifyNormalization(std::optional<Location> loc, StringRef op
                                        ArrayRef<std::pair<StringRef, RankedTensorType>> params);
 
 /// Checks the operands and attributes of tide.attention / tide.attention_grad.
-LogicalResult verifyAttentionOperands(std::optional<Location> loc, Type query, Type key, Type value,
-                                      double scale, int64_t queryChunk, int64_t keyChunk);
+LogicalResult verifyAttentionOperands(std::optional<Location> loc, Value query, Value key,
+                                      Value value, double scale, int64_t queryChunk,
+                                      int64_t keyChunk);
 
-/// Runs an op's shape inference with its location, so every broken rule is reported.
+/// Checks the type of every operand of `op` that is a function argument at the argument's own
+/// location ("argument #i of @f ..."), so an oversized or malformed argument is reported where it
+/// is declared rather than at its first use. (Op results are checked by their defining op.)
+LogicalResult checkArgumentOperands(Operation *op);
+
+/// Runs an op's shape inference with its location, so every broken rule is reported, then checks
+/// the inferred result types against the tensor limits (a broadcast can outgrow its operands).
 template <typename OpT> LogicalResult verifyByInference(OpT op) {
   SmallVector<Type> inferred;
-  return OpT::inferReturnTypes(op.getContext(), op.getLoc(), typename OpT::Adaptor(op), inferred);
+  if (failed(checkArgumentOperands(op)))
+    return failure();
+  if (failed(
+          OpT::inferReturnTypes(op.getContext(), op.getLoc(), typename OpT::Adaptor(op), inferred)))
+    return failure();
+  for (auto [index, type] : llvm::enumerate(inferred))
+    if (failed(checkTensorType(op.getLoc(), type, "result #" + std::to_string(index))))
+      return failure();
+  return success();
 }
 
 } // namespace mlir::tide::detail

@@ -7,9 +7,11 @@
 
 #include "compiler/planwriter/PlanWriter.h"
 
+#include "compiler/dialect/TideLimits.h"
 #include "compiler/dialect/TideOps.h"
 #include "passes/LivenessModel.h"
 #include "runtime/executor/kernel_dispatch.h"
+#include "runtime/kernels/shape.h"
 #include "runtime/plan/loaded_plan.h"
 #include "tidemark/plan_builder.h"
 #include "tidemark/safetensors.h"
@@ -21,6 +23,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -43,9 +46,17 @@ const char *mlir::tide::bufferKindName(BufferKind kind) {
   return "temporary";
 }
 
+static_assert(kMaxRank == tidemark::kernels::kMaxRank,
+              "the dialect's rank limit must be the runtime's");
+static_assert(static_cast<uint64_t>(kMaxTensorBytes) <= tidemark::kMaxRegionBytes,
+              "one tensor must fit the runtime's largest region");
+
 namespace {
 
 constexpr int64_t kStateAlignment = 64;
+/// Inline constant data the writer accepts in total: FlatBuffers (the plan format) caps a buffer
+/// at 2 GiB, and the rest of the plan needs room too.
+constexpr int64_t kMaxConstantBytes = int64_t{1} << 30;
 /// The runtime allocates each input and output buffer rounded up to 64 bytes; so do the sums.
 constexpr int64_t kIoAlignment = 64;
 
@@ -103,6 +114,13 @@ std::optional<KernelId> directKernel(Operation *op) {
       .Default([](Operation *) { return std::nullopt; });
 }
 
+/// The string of `attr`, or `fallback` when it is not a string (the dialect's verifier rejects
+/// that; this keeps the writer safe on IR that was never verified).
+std::string stringOr(Attribute attr, std::string fallback) {
+  auto text = dyn_cast<StringAttr>(attr);
+  return text ? text.str() : fallback;
+}
+
 float floatAttr(FloatAttr attr) { return static_cast<float>(attr.getValueAsDouble()); }
 
 template <typename AttentionLike>
@@ -110,8 +128,12 @@ tidemark::AttentionAttributes attentionAttributes(AttentionLike a) {
   tidemark::AttentionAttributes attrs;
   attrs.causal = a.getCausal();
   attrs.scale = floatAttr(a.getScaleAttr());
-  attrs.q_chunk = static_cast<int>(a.getQueryChunkAttr().getInt());
-  attrs.k_chunk = static_cast<int>(a.getKeyChunkAttr().getInt());
+  // The verifier bounds both to [1, kMaxAttentionChunk]; clamp rather than wrap on unverified IR
+  // (the runtime's loader then rejects nothing silently: an out-of-range chunk was an error).
+  attrs.q_chunk =
+      static_cast<int>(std::clamp<int64_t>(a.getQueryChunkAttr().getInt(), 0, kMaxAttentionChunk));
+  attrs.k_chunk =
+      static_cast<int>(std::clamp<int64_t>(a.getKeyChunkAttr().getInt(), 0, kMaxAttentionChunk));
   return attrs;
 }
 
@@ -209,6 +231,7 @@ private:
     return base >= 0 ? base : tensor;
   }
   std::string valueName(Value value);
+  LogicalResult claimName(const std::string &name, const std::string &role);
 
   func::FuncOp func;
   const PlanWriterOptions &options;
@@ -219,12 +242,27 @@ private:
   std::vector<std::string> argumentNames; ///< Per argument: its parameter name, or "".
   std::vector<Value> outputs;
   llvm::DenseMap<Operation *, int> returnedConstants; ///< Constant op -> its data tensor.
-  std::vector<int64_t> planStepOf; ///< Per block step: plan step id, or -1 (a view).
+  std::vector<int64_t> planStepOf;               ///< Per block step: plan step id, or -1 (a view).
+  std::map<std::string, std::string> boundNames; ///< Binding name -> what it names.
   int64_t stateBytes = 0;
+  int64_t constantBytes = 0;
   int64_t ioBytes = 0;
   int64_t scratchBytes = 0; ///< The runtime's kernel scratch on options.scratchThreads threads.
   bool training = false;
 };
+
+/// Binding names (inputs, outputs, state) must be unique in the plan. The dialect checks the
+/// names it is given; this catches a given name that collides with one the writer derives
+/// (`loss`, `output<i>`, `<param>.<state kind>`).
+LogicalResult PlanEmitter::claimName(const std::string &name, const std::string &role) {
+  auto [it, inserted] = boundNames.emplace(name, role);
+  if (inserted)
+    return success();
+  return func.emitError()
+         << "binding name '" << name << "' of " << role << " is already the name of " << it->second
+         << "; inputs, outputs and state tensors need distinct names (rename it in "
+            "tide.input_names / tide.param_names)";
+}
 
 std::string PlanEmitter::valueName(Value value) {
   Operation *op = value.getDefiningOp();
@@ -269,7 +307,7 @@ LogicalResult PlanEmitter::addArguments() {
     auto stateKind = func.getArgAttrOfType<StringAttr>(i, "tide.state");
     if (func.getArgAttr(i, "tide.param") && !stateKind) {
       nameOfArg[i] = paramNames && numParams < static_cast<int>(paramNames.size())
-                         ? cast<StringAttr>(paramNames[numParams]).str()
+                         ? stringOr(paramNames[numParams], "param" + std::to_string(numParams))
                          : "param" + std::to_string(numParams);
       ++numParams;
     } else if (stateKind) {
@@ -279,15 +317,21 @@ LogicalResult PlanEmitter::addArguments() {
       nameOfArg[i] = nameOfArg[of.getInt()] + "." + stateKind.str();
     } else {
       std::string name = inputNames && numInputs < static_cast<int>(inputNames.size())
-                             ? cast<StringAttr>(inputNames[numInputs]).str()
+                             ? stringOr(inputNames[numInputs], "input" + std::to_string(numInputs))
                              : "input" + std::to_string(numInputs);
       ++numInputs;
+      if (failed(claimName(name, "input argument #" + std::to_string(i))))
+        return failure();
       tensorOf[arg] = builder.AddInput(name, shapeOf(arg), dtype);
       ioBytes += alignUp(bytesOf(arg), kIoAlignment);
       continue;
     }
     if (!stateKind)
       argumentNames[i] = nameOfArg[i];
+    if (failed(claimName(nameOfArg[i], (stateKind ? "the optimizer state argument #"
+                                                  : "the parameter argument #") +
+                                           std::to_string(i))))
+      return failure();
     tidemark::TensorSpec spec;
     spec.name = nameOfArg[i];
     spec.shape = shapeOf(arg);
@@ -320,6 +364,8 @@ LogicalResult PlanEmitter::addReturnedValues() {
     if (failed(elementType(value, terminator, &dtype)))
       return failure();
     std::string name = training && index == 0 ? "loss" : "output" + std::to_string(index);
+    if (failed(claimName(name, "result #" + std::to_string(index))))
+      return failure();
     tensorOf[value] = builder.AddOutput(name, shapeOf(value), dtype);
     ioBytes += alignUp(bytesOf(value), kIoAlignment);
     outputs.push_back(value);
@@ -333,6 +379,11 @@ LogicalResult PlanEmitter::addConstantsAndAnchors() {
       auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
       if (!dense || !dense.getElementType().isF32())
         return op->emitError() << "the plan writer supports f32 dense tensor constants only";
+      constantBytes += bytesOf(constant.getResult());
+      if (constantBytes > kMaxConstantBytes)
+        return op->emitError() << "the plan's inline constants exceed " << kMaxConstantBytes
+                               << " bytes (the plan format holds at most 2 GiB); pass large "
+                                  "tensors as inputs or parameters instead";
       std::vector<float> values(dense.getValues<float>().begin(), dense.getValues<float>().end());
       int data = builder.AddConstant("const" + std::to_string(step), shapeOf(constant.getResult()),
                                      values);
@@ -757,9 +808,12 @@ tidemark::PlanStatistics PlanEmitter::planStatistics(const PlanSummary &summary)
       auto value = remat.getAs<IntegerAttr>(key);
       return value ? value.getInt() : 0;
     };
-    stats.values_kept = static_cast<uint32_t>(get("values_kept"));
-    stats.ops_recomputed = static_cast<uint32_t>(get("ops_recomputed"));
-    stats.extra_flops = static_cast<uint64_t>(get("extra_flops"));
+    auto count = [&](StringRef key) { // Reported statistics: saturate, never wrap.
+      return static_cast<uint32_t>(std::clamp<int64_t>(get(key), 0, UINT32_MAX));
+    };
+    stats.values_kept = count("values_kept");
+    stats.ops_recomputed = count("ops_recomputed");
+    stats.extra_flops = static_cast<uint64_t>(std::max<int64_t>(get("extra_flops"), 0));
   }
   for (int64_t s = 0; s <= summary.peakStep; ++s) // The last kernel step at or before the peak.
     stats.peak_step = planStepOf[s] >= 0 ? static_cast<int>(planStepOf[s]) : stats.peak_step;
@@ -778,11 +832,26 @@ LogicalResult PlanEmitter::run(std::vector<uint8_t> *bytes, PlanSummary *summary
   if (!size || !alignment)
     return func.emitError() << "no tide.arena attribute: run -tide-assign-arena before writing "
                                "a plan";
-  builder.SetArena(static_cast<uint64_t>(size.getInt()), static_cast<uint32_t>(alignment.getInt()));
+  int64_t align = alignment.getInt();
+  if (align < 4 || align > 4096 || (align & (align - 1)) != 0)
+    return func.emitError() << "tide.arena alignment " << align
+                            << " is not a power of two in [4, 4096], as the plan format requires";
+  if (size.getInt() < 0 || size.getInt() > static_cast<int64_t>(tidemark::kMaxRegionBytes))
+    return func.emitError() << "the arena needs " << size.getInt()
+                            << " bytes; the runtime's limit is " << tidemark::kMaxRegionBytes
+                            << " bytes (1 TiB)";
+  if (live.steps.size() > static_cast<size_t>(INT32_MAX / 2))
+    return func.emitError() << "the function has " << live.steps.size()
+                            << " ops; the plan format numbers steps with 32-bit integers";
+  builder.SetArena(static_cast<uint64_t>(size.getInt()), static_cast<uint32_t>(align));
   if (failed(addArguments()) || failed(addReturnedValues()) || failed(addConstantsAndAnchors()) ||
       failed(addViews()) || failed(addSteps()) || failed(checkUpdatesComeLast()) ||
       failed(applyWeights()))
     return failure();
+  if (stateBytes > static_cast<int64_t>(tidemark::kMaxRegionBytes))
+    return func.emitError() << "the parameters and optimizer state need " << stateBytes
+                            << " bytes; the runtime's limit is " << tidemark::kMaxRegionBytes
+                            << " bytes (1 TiB)";
   builder.SetState(static_cast<uint64_t>(stateBytes), kStateAlignment);
   assignIntervals();
   summarize(summary);

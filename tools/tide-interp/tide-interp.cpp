@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/dialect/TideDialect.h"
+#include "compiler/dialect/TideFrontEnd.h"
 #include "compiler/interp/Interpreter.h"
 #include "compiler/interp/RandomArguments.h"
 
@@ -39,20 +40,64 @@ static cl::opt<int64_t> adamStep("adam-step", cl::desc("1-based step number t of
                                  cl::init(1));
 static cl::opt<bool> printResults("print-results", cl::desc("Print every element of every result"));
 
-/// The function named by --function, or the module's only function.
+/// Where a whole-module error points: the module's location, or file:1:1 for the parser's
+/// implicit module (at line 0).
+static Location moduleLocation(ModuleOp module) {
+  if (auto loc = dyn_cast<FileLineColLoc>(module.getLoc()); loc && loc.getLine() == 0)
+    return FileLineColLoc::get(loc.getFilename(), 1, 1);
+  return module.getLoc();
+}
+
+/// The function named by --function, or the module's only function with a body.
 static func::FuncOp selectFunction(ModuleOp module) {
-  SmallVector<func::FuncOp> functions(module.getOps<func::FuncOp>());
+  SmallVector<func::FuncOp> functions;
+  for (func::FuncOp func : module.getOps<func::FuncOp>())
+    if (!func.isExternal())
+      functions.push_back(func);
   if (!functionName.empty()) {
-    if (auto found = module.lookupSymbol<func::FuncOp>(functionName))
+    auto found = module.lookupSymbol<func::FuncOp>(functionName);
+    if (found && !found.isExternal())
       return found;
-    module.emitError("no function named @") << functionName;
+    if (found)
+      found.emitError("@") << functionName << " is only a declaration; it has no body to evaluate";
+    else
+      emitError(moduleLocation(module), "no function named @") << functionName;
     return nullptr;
   }
   if (functions.size() == 1)
     return functions.front();
-  module.emitError("the module has ")
-      << functions.size() << " functions; choose one with --function";
+  if (functions.empty())
+    emitError(moduleLocation(module), "the module has no function with a body to evaluate");
+  else
+    functions[1].emitError("the module has ")
+        << functions.size() << " functions with a body (@" << functions[0].getSymName() << ", @"
+        << functions[1].getSymName() << (functions.size() > 2 ? ", ..." : "")
+        << "); choose one with --function";
   return nullptr;
+}
+
+/// The interpreter holds every argument and every op result as doubles at once; refuse what would
+/// take more than kMaxInterpreterBytes instead of running out of memory.
+constexpr int64_t kMaxInterpreterBytes = int64_t{4} << 30;
+
+static LogicalResult checkInterpreterMemory(func::FuncOp function) {
+  int64_t total = 0;
+  auto add = [&](Type type) {
+    if (auto tensor = dyn_cast<RankedTensorType>(type); tensor && tensor.hasStaticShape())
+      total = std::min<int64_t>(total + tensor.getNumElements() * 8, kMaxInterpreterBytes + 1);
+  };
+  for (Type type : function.getArgumentTypes())
+    add(type);
+  function.walk([&](Operation *op) {
+    for (Type type : op->getResultTypes())
+      add(type);
+  });
+  if (total <= kMaxInterpreterBytes)
+    return success();
+  return function.emitError("@")
+         << function.getSymName() << " needs more than " << kMaxInterpreterBytes
+         << " bytes of interpreter values (every tensor held as doubles); the reference "
+            "interpreter is for small models";
 }
 
 static void printChecksum(const tide::interp::Tensor &tensor) {
@@ -105,17 +150,17 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   std::string error;
-  auto file = openInputFile(inputFile, &error);
+  auto file = tide::readInputFile(inputFile, &error);
   if (!file) {
-    llvm::errs() << "tide-interp: " << error << "\n";
+    llvm::errs() << "tide-interp: error: cannot read '" << inputFile << "': " << error << "\n";
     return 1;
   }
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = tide::parseTideModule(sourceMgr, &context);
   if (!module)
     return 1;
   func::FuncOp function = selectFunction(*module);
-  if (!function)
+  if (!function || failed(checkInterpreterMemory(function)))
     return 1;
   if (!(range > 0.0) || !std::isfinite(range)) {
     llvm::errs() << "tide-interp: --range must be positive and finite, got " << range << "\n";

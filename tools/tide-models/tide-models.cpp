@@ -3,7 +3,8 @@
 // tide-models mlp|gpt [options]: builds the model with the IR-free builder
 // (include/tidemark/builder.h), prints it as textual MLIR (or writes it with --output), and with
 // --weights writes seeded initial parameter values as safetensors. docs/models.md lists every
-// parameter. Bad options print "tide-models: error: ..." and exit with status 1; output files are
+// parameter. Bad options (and any exception, e.g. out of memory) print "tide-models: error: ..."
+// and exit with status 1; output files are
 // written to a temporary file and renamed, so they are never partial.
 //
 //===----------------------------------------------------------------------===//
@@ -18,7 +19,9 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <new>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -237,7 +240,7 @@ void writeWeights(const Options &options, const GraphBuilder &model, uint64_t se
 
 } // namespace
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
   Options options = parseCommandLine(argc, argv);
   GraphBuilder model =
       options.model == "gpt" ? buildGptFromOptions(options) : buildMlpFromOptions(options);
@@ -258,4 +261,16 @@ int main(int argc, char **argv) {
   else if (!listParams)
     std::fputs(model.toMlir().c_str(), stdout);
   return 0;
+}
+
+int main(int argc, char **argv) {
+  // No exception escapes: an allocation for a model too large for this machine (or any other
+  // library exception) becomes "tide-models: error: ..." and status 1.
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc &) {
+    fatal("out of memory (the model or its weights are too large for this machine)");
+  } catch (const std::exception &e) {
+    fatal(std::string("unexpected error: ") + e.what());
+  }
 }

@@ -7,7 +7,10 @@
 
 #include "Pipeline.h"
 
+#include "compiler/dialect/TideFrontEnd.h"
 #include "compiler/dialect/TideOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -18,7 +21,6 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <sstream>
 
 using namespace mlir;
@@ -54,17 +56,50 @@ private:
   std::map<Pass *, std::chrono::steady_clock::time_point> started;
 };
 
+/// The module's location, or file:1:1 when it is the parser's implicit module (at 0:0).
+Location moduleLocation(ModuleOp module) {
+  if (auto loc = dyn_cast<FileLineColLoc>(module.getLoc()); loc && loc.getLine() == 0)
+    return FileLineColLoc::get(loc.getFilename(), 1, 1);
+  return module.getLoc();
+}
+
+/// The module's one function with a body; otherwise emits a located error and returns null.
 func::FuncOp singleFunction(ModuleOp module, std::string *error) {
-  SmallVector<func::FuncOp> functions;
+  SmallVector<func::FuncOp> functions, declarations;
   for (func::FuncOp func : module.getOps<func::FuncOp>())
-    if (!func.isExternal())
-      functions.push_back(func);
-  if (functions.size() == 1)
-    return functions.front();
-  *error = functions.empty()
-               ? "the module has no function with a body"
-               : "tidec compiles one function; the module has " + std::to_string(functions.size());
-  return nullptr;
+    (func.isExternal() ? declarations : functions).push_back(func);
+  if (functions.size() > 1) {
+    functions[1].emitError() << "tidec compiles one function, but the module has "
+                             << functions.size() << " functions with a body (@"
+                             << functions[0].getSymName() << " and @" << functions[1].getSymName()
+                             << (functions.size() > 2 ? ", ..." : "") << ")";
+    *error = "tidec compiles one function; the module has " + std::to_string(functions.size());
+    return nullptr;
+  }
+  if (functions.empty()) {
+    if (!declarations.empty())
+      declarations.front().emitError()
+          << "@" << declarations.front().getSymName()
+          << " is only a declaration; tidec needs one func.func with a body of tide ops";
+    else
+      emitError(moduleLocation(module))
+          << "the module has no function; tidec needs one func.func with a body of tide ops";
+    *error = "the module has no function with a body";
+    return nullptr;
+  }
+  func::FuncOp func = functions.front();
+  bool hasTideOp = false;
+  func.walk([&](Operation *op) {
+    hasTideOp = hasTideOp || isa<tide::TideDialect>(op->getDialect());
+    return hasTideOp ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  if (!hasTideOp) {
+    func.emitError() << "@" << func.getSymName()
+                     << " has no tide op; tidec compiles a function of tide ops";
+    *error = "the function has no tide op";
+    return nullptr;
+  }
+  return func;
 }
 
 void rechunkAttention(func::FuncOp func, int64_t chunk) {
@@ -104,13 +139,22 @@ int64_t ioBytes(func::FuncOp func) {
   return total;
 }
 
-/// The smallest arena a failed tide-remat / tide-assign-arena diagnostic states, if any.
+/// The smallest arena a failed tide-remat / tide-assign-arena diagnostic states ("smallest arena
+/// ... is N bytes"), if any. Plain string search: nothing here can throw.
 std::optional<int64_t> smallestArenaIn(const std::string &diagnostics) {
-  static const std::regex pattern("smallest arena[^.]*? is ([0-9]+) bytes");
-  std::smatch match;
-  if (!std::regex_search(diagnostics, match, pattern))
-    return std::nullopt;
-  return std::stoll(match[1].str());
+  for (size_t at = diagnostics.find("smallest arena"); at != std::string::npos;
+       at = diagnostics.find("smallest arena", at + 1)) {
+    size_t end = diagnostics.find_first_of(".\n", at);
+    size_t is = diagnostics.find(" is ", at);
+    if (is == std::string::npos || (end != std::string::npos && is > end))
+      continue;
+    size_t digits = is + 4, stop = diagnostics.find_first_not_of("0123456789", digits);
+    if (stop == digits || stop == std::string::npos ||
+        diagnostics.compare(stop, 6, " bytes") != 0 || stop - digits > 18)
+      continue;
+    return std::strtoll(diagnostics.c_str() + digits, nullptr, 10);
+  }
+  return std::nullopt;
 }
 
 std::optional<int64_t> memAvailableBytes() {
@@ -329,6 +373,31 @@ LogicalResult compileModule(ModuleOp module, const PipelineOptions &o,
   if (failed(written))
     *error = "writing the plan failed (see the error above)";
   return written;
+}
+
+void registerDialects(MLIRContext &context) {
+  DialectRegistry registry;
+  registry
+      .insert<tide::TideDialect, func::FuncDialect, arith::ArithDialect, tensor::TensorDialect>();
+  context.appendDialectRegistry(registry);
+  context.loadAllAvailableDialects();
+  context.printOpOnDiagnostic(false); // Whole-function dumps would bury the message.
+}
+
+LogicalResult compileSource(llvm::SourceMgr &sourceMgr, MLIRContext &context,
+                            const PipelineOptions &options,
+                            const tide::PlanWriterOptions &writerOptions, CompileResult *result,
+                            std::string *error, OwningOpRef<ModuleOp> *moduleOut) {
+  OwningOpRef<ModuleOp> module = tide::parseTideModule(sourceMgr, &context);
+  if (!module) {
+    *error = "the input is not a valid tide model (see the diagnostics above)";
+    return failure();
+  }
+  if (failed(compileModule(*module, options, writerOptions, result, error)))
+    return failure();
+  if (moduleOut)
+    *moduleOut = std::move(module);
+  return success();
 }
 
 } // namespace tidec

@@ -15,6 +15,9 @@
 
 #include "compiler/planwriter/PlanWriter.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/SourceMgr.h"
 
 #include <optional>
 #include <string>
@@ -50,10 +53,27 @@ struct CompileResult {
 };
 
 /// Compiles the single function of `module` in place. Diagnostics go to the context's handler;
-/// on failure `*error` holds a one-line summary.
+/// on failure `*error` holds a one-line summary. A module without exactly one function with a
+/// body, or whose function has no tide op, is a located error (at the extra function, the
+/// declaration, or the module's file:1:1).
 mlir::LogicalResult compileModule(mlir::ModuleOp module, const PipelineOptions &options,
                                   const mlir::tide::PlanWriterOptions &writerOptions,
                                   CompileResult *result, std::string *error);
+
+/// Registers and loads the dialects tidec reads (tide, func, arith, tensor) and turns off op dumps
+/// in diagnostics.
+void registerDialects(mlir::MLIRContext &context);
+
+/// tidec's whole front end and pipeline on the main buffer of `sourceMgr` (the entry point of the
+/// front-end fuzz target): the shared front end (mlir::tide::parseTideModule: bounded nesting,
+/// parse + verify, the function check), then compileModule. `context` needs registerDialects and a
+/// diagnostic handler (e.g. SourceMgrDiagnosticHandler on `sourceMgr`); on success `*module`
+/// (optional) receives the planned module. Never crashes on any input bytes.
+mlir::LogicalResult compileSource(llvm::SourceMgr &sourceMgr, mlir::MLIRContext &context,
+                                  const PipelineOptions &options,
+                                  const mlir::tide::PlanWriterOptions &writerOptions,
+                                  CompileResult *result, std::string *error,
+                                  mlir::OwningOpRef<mlir::ModuleOp> *module = nullptr);
 
 /// Parses "123", "64K", "1.5G" (powers of 1024) into bytes.
 std::optional<int64_t> parseBytes(const std::string &text);

@@ -13,6 +13,7 @@
 #include "Timeline.h"
 
 #include "compiler/dialect/TideDialect.h"
+#include "compiler/dialect/TideFrontEnd.h"
 #include "tidemark/safetensors.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -97,34 +98,9 @@ int fail(const std::string &message) {
   return 1;
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
-/// `path` is either untouched or complete. Returns an error message or "".
+/// Writes `bytes` to `path` atomically (the shared front end's writer); an error message or "".
 std::string writeAtomically(const std::string &path, llvm::StringRef bytes) {
-  if (path == "-") {
-    llvm::outs() << bytes;
-    llvm::outs().flush();
-    return "";
-  }
-  llvm::SmallString<256> temp;
-  int fd = -1;
-  if (std::error_code ec = llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%", fd, temp))
-    return "cannot create a temporary file next to '" + path + "': " + ec.message();
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << bytes;
-    os.close();
-    if (os.has_error()) {
-      std::string message = os.error().message();
-      os.clear_error();
-      llvm::sys::fs::remove(temp);
-      return "cannot write '" + path + "': " + message;
-    }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(temp, path)) {
-    llvm::sys::fs::remove(temp);
-    return "cannot write '" + path + "': " + ec.message();
-  }
-  return "";
+  return tide::writeFileAtomically(path, bytes);
 }
 
 std::string cppHeader(const std::vector<uint8_t> &plan, const std::string &source) {
@@ -186,15 +162,6 @@ std::string validateToolOptions() {
   return "";
 }
 
-void registerDialects(MLIRContext &context) {
-  DialectRegistry registry;
-  registry
-      .insert<tide::TideDialect, func::FuncDialect, arith::ArithDialect, tensor::TensorDialect>();
-  context.appendDialectRegistry(registry);
-  context.loadAllAvailableDialects();
-  context.printOpOnDiagnostic(false); // Whole-function dumps would bury the message.
-}
-
 /// Runs `command` and returns its standard output, or nullopt if it fails.
 std::optional<std::string> runCommand(const std::string &command) {
   FILE *pipe = popen(command.c_str(), "r");
@@ -223,20 +190,24 @@ bool planBatch(int64_t batch, const tide::PlanWriterOptions &writerOptions,
     *why = "the model command failed: " + withBatch(batch);
     return false;
   }
+  if (text->size() > tide::kMaxInputBytes) {
+    *why = "the model command printed more than " + std::to_string(tide::kMaxInputBytes) +
+           " bytes: " + withBatch(batch);
+    return false;
+  }
   MLIRContext context;
-  registerDialects(context);
+  tidec::registerDialects(context);
   std::string diagnostics;
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
     diagnostics += d.str() + "\n";
     return success();
   });
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(*text, &context);
-  if (!module) {
-    *why = "the model command's output is not valid MLIR:\n" + diagnostics;
-    return false;
-  }
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(*text, "<model-cmd output>"),
+                               llvm::SMLoc());
   *result = tidec::CompileResult();
-  if (succeeded(tidec::compileModule(*module, pipelineOptions(), writerOptions, result, why)))
+  if (succeeded(
+          tidec::compileSource(sourceMgr, context, pipelineOptions(), writerOptions, result, why)))
     return true;
   *why += "\n" + diagnostics;
   return false;
@@ -308,7 +279,7 @@ std::string readWeights(tidemark::WeightsFile *file, tide::PlanWriterOptions *op
 
 int compileFile() {
   std::string errorMessage;
-  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFile, &errorMessage);
+  std::unique_ptr<llvm::MemoryBuffer> input = tide::readInputFile(inputFile, &errorMessage);
   if (!input)
     return fail("cannot read the model '" + inputFile + "': " + errorMessage);
   tidemark::WeightsFile weightsFile;
@@ -320,11 +291,11 @@ int compileFile() {
                            (budget.empty() ? "" : " --budget=" + budget);
 
   MLIRContext context;
-  registerDialects(context);
+  tidec::registerDialects(context);
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = tide::parseTideModule(sourceMgr, &context);
   if (!module)
     return fail("'" + inputFile + "' is not a valid tide model (see the diagnostics above)");
 

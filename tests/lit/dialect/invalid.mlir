@@ -51,8 +51,9 @@ func.func @matmul_element_type(%a: tensor<8x16xf32>, %b: tensor<16x4xf16>) {
 
 // -----
 
+// A malformed function argument is reported where it is declared, not at its first use.
 func.func @matmul_dynamic(%a: tensor<?x16xf32>, %b: tensor<16x4xf32>) {
-  // expected-error @+1 {{lhs must have a static shape, got 'tensor<?x16xf32>'}}
+  // expected-error @-1 {{argument #0 of @matmul_dynamic must have a static shape, got 'tensor<?x16xf32>'}}
   %0 = tide.matmul %a, %b : (tensor<?x16xf32>, tensor<16x4xf32>) -> tensor<?x4xf32>
   return
 }
@@ -111,7 +112,7 @@ func.func @relu_result(%a: tensor<8xf32>) {
 // -----
 
 func.func @tanh_dynamic(%a: tensor<?xf32>) {
-  // expected-error @+1 {{input must have a static shape, got 'tensor<?xf32>'}}
+  // expected-error @-1 {{argument #0 must have a static shape, got 'tensor<?xf32>'}}
   %0 = tide.tanh %a : tensor<?xf32>
   return
 }
@@ -168,7 +169,7 @@ func.func @layer_norm_bias(%x: tensor<2x8xf32>, %g: tensor<2x8xf32>, %b: tensor<
 // -----
 
 func.func @layer_norm_epsilon(%x: tensor<2x8xf32>, %g: tensor<8xf32>) {
-  // expected-error @+1 {{layer_norm epsilon must be positive and finite, got 0}}
+  // expected-error @+1 {{layer_norm epsilon must be positive and finite (as a 32-bit float), got 0}}
   %0 = tide.layer_norm %x, %g, %g axis = -1 epsilon = 0.0 : tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>
   return
 }
@@ -267,7 +268,7 @@ func.func @reshape_element_type(%x: tensor<2x8xf32>) {
 // -----
 
 func.func @reshape_dynamic(%x: tensor<?x8xf32>) {
-  // expected-error @+1 {{'tide.reshape' op requires static shapes}}
+  // expected-error @-1 {{argument #0 of @reshape_dynamic must have a static shape, got 'tensor<?x8xf32>'}}
   %0 = tide.reshape %x : tensor<?x8xf32> -> tensor<16xf32>
   return
 }
@@ -323,7 +324,7 @@ func.func @attention_negative_chunk(%q: tensor<1x2x8x16xf32>) {
 // -----
 
 func.func @attention_scale(%q: tensor<1x2x8x16xf32>) {
-  // expected-error @+1 {{attention scale must be positive and finite, got -1}}
+  // expected-error @+1 {{attention scale must be positive and finite (as a 32-bit float), got -1}}
   %0 = tide.attention %q, %q, %q scale = -1.0 chunks = [8, 8] : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
   return
 }

@@ -115,7 +115,7 @@ func.func @sgd_no_momentum(%w: tensor<4xf32>) {
 // -----
 
 func.func @sgd_lr(%w: tensor<4xf32>) {
-  // expected-error @+1 {{learning rate must be positive and finite, got 0}}
+  // expected-error @+1 {{learning rate must be positive and finite (as a 32-bit float), got 0}}
   %0 = tide.sgd_update %w, %w lr = 0.0 momentum = 0.0 weight_decay = 0.0 : tensor<4xf32>
   return
 }
@@ -123,7 +123,7 @@ func.func @sgd_lr(%w: tensor<4xf32>) {
 // -----
 
 func.func @sgd_decay(%w: tensor<4xf32>) {
-  // expected-error @+1 {{weight_decay must be non-negative and finite, got -1}}
+  // expected-error @+1 {{weight_decay must be non-negative and finite (as a 32-bit float), got -1}}
   %0 = tide.sgd_update %w, %w lr = 0.1 momentum = 0.0 weight_decay = -1.0 : tensor<4xf32>
   return
 }
@@ -131,7 +131,7 @@ func.func @sgd_decay(%w: tensor<4xf32>) {
 // -----
 
 func.func @adam_betas(%w: tensor<4xf32>) {
-  // expected-error @+1 {{adam betas must be in [0, 1), got [9.000000e-01, 1.000000e+00]}}
+  // expected-error @+1 {{adam betas must be in [0, 1) (as 32-bit floats), got [9.000000e-01, 1.000000e+00]}}
   %0:3 = tide.adam_update %w, %w, %w, %w lr = 0.1 betas = [0.9, 1.0] epsilon = 1.0e-08 weight_decay = 0.0 : tensor<4xf32>
   return
 }
@@ -139,7 +139,7 @@ func.func @adam_betas(%w: tensor<4xf32>) {
 // -----
 
 func.func @adam_epsilon(%w: tensor<4xf32>) {
-  // expected-error @+1 {{epsilon must be positive and finite, got 0}}
+  // expected-error @+1 {{epsilon must be positive and finite (as a 32-bit float), got 0}}
   %0:3 = tide.adam_update %w, %w, %w, %w lr = 0.1 betas = [0.9, 0.999] epsilon = 0.0 weight_decay = 0.0 : tensor<4xf32>
   return
 }

@@ -1,0 +1,8 @@
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %y = tide.relu %x : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+func.func @g(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %y = tide.relu %x : tensor<4xf32>
+  return %y : tensor<4xf32>
+}

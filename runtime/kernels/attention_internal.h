@@ -1,4 +1,4 @@
-// Attention internals shared by every Highway target: sizes, causal ranges, scratch layouts, tasks.
+// Attention internals shared by every Highway target: sizes, heads, masks, scratch, tasks.
 #ifndef TIDEMARK_RUNTIME_KERNELS_ATTENTION_INTERNAL_H_
 #define TIDEMARK_RUNTIME_KERNELS_ATTENTION_INTERNAL_H_
 

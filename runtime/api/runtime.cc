@@ -129,7 +129,7 @@ Status readPlanFile(const std::string &path, uint64_t memory_cap, std::vector<ui
     return ResourceExhausted("plan file '" + path + "' has " + std::to_string(file.size()) +
                              " bytes, more than the memory cap of " + std::to_string(memory_cap) +
                              " bytes (RuntimeOptions::max_memory_bytes)");
-  return ReadWholeFile(file, kMaxPlanBytes, "a plan can have (FlatBuffers' 2 GiB limit)", bytes);
+  return ReadWholeFile(file, kMaxPlanBytes, "a plan can have (the FlatBuffers limit)", bytes);
 }
 
 } // namespace

@@ -117,8 +117,8 @@ Status ReadWholeFile(const RegularFile &file, uint64_t max_bytes, const std::str
                      std::vector<uint8_t> *out) {
   if (file.size() > max_bytes)
     return OutOfRange(file.what() + " " + quoted(file.path()) + " has " +
-                      std::to_string(file.size()) + " bytes, more than " + limit_name + " (" +
-                      std::to_string(max_bytes) + " bytes)");
+                      std::to_string(file.size()) + " bytes, more than the " +
+                      std::to_string(max_bytes) + " bytes " + limit_name);
   try {
     out->assign(static_cast<size_t>(file.size()), 0);
   } catch (const std::bad_alloc &) {

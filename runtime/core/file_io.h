@@ -59,8 +59,8 @@ Status OpenRegularFile(const std::string &path, const std::string &what, Regular
 Status ReadFileAt(const RegularFile &file, uint64_t offset, void *buffer, size_t bytes);
 
 // The whole file (its size at open) into *out. `max_bytes` bounds the size: a larger file is
-// OutOfRange before anything is allocated; `limit_name` says what the bound is in the message
-// ("the 2 GiB plan format limit").
+// OutOfRange before anything is allocated; `limit_name` ends the message "... has N bytes, more
+// than the M bytes <limit_name>", e.g. "a plan can have".
 Status ReadWholeFile(const RegularFile &file, uint64_t max_bytes, const std::string &limit_name,
                      std::vector<uint8_t> *out);
 

@@ -47,7 +47,7 @@ Status readPlanFile(const std::string &path, uint64_t max_bytes, std::vector<uin
     return ResourceExhausted("plan file '" + path + "' has " + std::to_string(file.size()) +
                              " bytes, more than the memory cap of " + std::to_string(max_bytes) +
                              " bytes (--max-memory)");
-  return ReadWholeFile(file, kMaxPlanBytes, "a plan can have (FlatBuffers' 2 GiB limit)", bytes);
+  return ReadWholeFile(file, kMaxPlanBytes, "a plan can have (the FlatBuffers limit)", bytes);
 }
 
 void fillRandom(const TensorInfo &input, int64_t classes, uint64_t seed, void *data) {

@@ -318,6 +318,32 @@ TEST(ApiRuntimeTest, OptimizerStepCountNearItsLimitStillRuns) {
   }
 }
 
+// Issue 9 (audit): empty tensors pass the verifier, so every kernel must take them. A batched
+// MatMul with M = 0 has no bytes to write (the GEMM's stride check used to assert on it in
+// builds with assertions); one with K = 0 writes alpha x (empty sum) = 0.
+TEST(ApiRuntimeTest, BatchedMatMulWithEmptyDimensionsRuns) {
+  for (int64_t m : {int64_t{0}, int64_t{3}}) {
+    const int64_t k = m == 0 ? 5 : 0;
+    PlanBuilder builder;
+    int a = builder.AddInput("a", {2, m, k});
+    int b = builder.AddInput("b", {2, k, 4});
+    int c = builder.AddOutput("c", {2, m, 4});
+    builder.AddStep(KernelId::kMatMul, {a, b}, {c}, MatMulAttributes{});
+    const std::vector<uint8_t> bytes = builder.Finish();
+    std::unique_ptr<Runtime> runtime;
+    Status status =
+        Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime);
+    ASSERT_TRUE(status.ok()) << status.ToString();
+    std::vector<float> out(size_t(2 * m * 4) + 1, 7.0f);
+    ASSERT_TRUE(runtime->BindOutput("c", out.data(), out.size() * 4, DType::kF32, {2, m, 4}).ok());
+    status = runtime->Run();
+    ASSERT_TRUE(status.ok()) << status.ToString();
+    std::vector<float> expected(size_t(2 * m * 4), 0.0f);
+    expected.push_back(7.0f); // The byte past the output is untouched.
+    EXPECT_EQ(out, expected) << "m " << m << ", k " << k;
+  }
+}
+
 TEST(ApiRuntimeTest, BorrowedMemoryUsesConstantsInPlace) {
   // y2 = y * c with c a constant: with kBorrow, changing the caller's bytes of c changes y2.
   testing_plans::PerceptronIds ids;

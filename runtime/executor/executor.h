@@ -1,7 +1,8 @@
 // Executor: owns the memory of a verified plan (arena, state, I/O buffers, constants, scratch)
 // and a thread pool, all created once at load, and runs the plan's steps with no heap allocation.
 //
-// Memory layout at load (each block 64-byte aligned, allocated once):
+// Memory layout at load (each block 64-byte aligned, allocated once, after the total has been
+// computed from the plan and compared with the caller's cap; see MemoryRequirement):
 //   arena (plan.arena_bytes), state (plan.state_bytes, zeroed then initialized from the plan or
 //   the external weights file), one runtime-owned buffer per input and output (zeroed),
 //   a copy of the constants (unless borrowed from caller memory that outlives the executor), and

@@ -1,9 +1,11 @@
 // LoadedPlan: a plan file decoded into plain C++ values, and the functions that load and verify it.
 //
 // Loading is two passes, both returning a Status with a precise message and never crashing:
-//   1. DecodePlan: size and file identifier, the FlatBuffers verifier (every offset in bounds),
-//      the format version, then a copy of the fields into LoadedPlan (enum ranges, ranks <= 6,
-//      dims >= 0, byte sizes that do not overflow). O(file size).
+//   1. DecodePlan: size (at most kMaxPlanBytes) and file identifier, the FlatBuffers verifier
+//      (every offset in bounds), the format version, then a copy of the fields into LoadedPlan
+//      (enum ranges, each attribute union's type matching the presence of its table, ranks <= 6,
+//      dims in [0, 2^40], bounded list lengths, byte sizes that do not overflow, copies backed
+//      by the file's own bytes). O(file size) time and memory.
 //   2. VerifyPlan: the semantics - regions, bounds, alignment, bindings, views, each step's arity,
 //      dtypes, shapes and attributes for its kernel, live intervals consistent with the steps,
 //      and the independent arena overlap check (overlap_checker.h). O(n log n) in the number of

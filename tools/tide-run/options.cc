@@ -1,6 +1,9 @@
 // tide-run's command-line parser: flags with values, ranges checked, one positional plan path.
 #include "options.h"
 
+#include "tidemark/runtime.h"
+
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +31,21 @@ Status parseInteger(const std::string &flag, const std::string &text, int64_t lo
   return Status::Ok();
 }
 
+// The multiplier of a size suffix ("" = 1, "K"/"KiB" = 2^10, ...), 0 if unknown.
+uint64_t suffixMultiplier(std::string suffix) {
+  for (char &c : suffix)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (suffix.empty() || suffix == "B")
+    return 1;
+  static const char *const kUnits = "KMGT";
+  for (int i = 0; i < 4; ++i) {
+    const std::string unit(1, kUnits[i]);
+    if (suffix == unit || suffix == unit + "B" || suffix == unit + "IB")
+      return uint64_t{1} << (10 * (i + 1));
+  }
+  return 0;
+}
+
 // Splits "--flag=value" into flag and value; "--flag" alone takes the next argument if the flag
 // needs one.
 struct FlagCursor {
@@ -50,14 +68,52 @@ struct FlagCursor {
 
 } // namespace
 
+Status ParseByteSize(const std::string &flag, const std::string &text, uint64_t *out) {
+  if (text == "auto") {
+    *out = kMemoryCapPhysical;
+    return Status::Ok();
+  }
+  if (text == "none") {
+    *out = kNoMemoryCap;
+    return Status::Ok();
+  }
+  const auto bad = [&] {
+    return InvalidArgument(flag +
+                           " needs a byte count such as 536870912, 512M or 4G (or 'auto', "
+                           "'none'), got '" +
+                           text + "'");
+  };
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
+    ++digits;
+  if (digits == 0 || digits > 19)
+    return bad();
+  const uint64_t multiplier = suffixMultiplier(text.substr(digits));
+  if (multiplier == 0)
+    return bad();
+  const uint64_t count = std::strtoull(text.substr(0, digits).c_str(), nullptr, 10);
+  if (count == 0)
+    return InvalidArgument(flag + " must be at least 1 byte, got '" + text +
+                           "' (use 'none' for no cap)");
+  if (count > UINT64_MAX / multiplier)
+    return InvalidArgument(flag + " value '" + text + "' does not fit in 64 bits");
+  *out = count * multiplier;
+  return Status::Ok();
+}
+
 const char *UsageText() {
-  return "usage: tide-run PLAN [--steps N] [--threads T] [--weights FILE.safetensors]\n"
-         "                [--weights-partial] [--save-weights FILE.safetensors]\n"
+  return "usage: tide-run PLAN [--steps N] [--threads T] [--max-memory BYTES]\n"
+         "                [--weights FILE.safetensors] [--weights-partial]\n"
+         "                [--save-weights FILE.safetensors]\n"
          "                [--inputs FILE.safetensors | --seed S] [--report=text|json]\n"
          "Loads a Tidemark plan, binds its inputs, runs N steps and reports the loss per step,\n"
          "the median step time, planned vs measured memory and heap allocations per step.\n"
          "  --steps N            steps to run (default 1, at most 1000000)\n"
          "  --threads T          kernel threads, the caller included (default 1, 1..1024)\n"
+         "  --max-memory BYTES   refuse a plan that needs more (state + arena + I/O + constants\n"
+         "                       + scratch), and larger plan/weights/inputs files, before\n"
+         "                       allocating: e.g. 512M, 4G; 'auto' (default): physical memory;\n"
+         "                       'none': no cap\n"
          "  --weights FILE       overwrite state tensors with the file's tensors (names, dtypes\n"
          "                       and shapes must match); every state tensor must be in the file\n"
          "  --weights-partial    allow state tensors the file does not name (e.g. optimizer\n"
@@ -102,8 +158,11 @@ Status ParseOptions(int argc, const char *const *argv, Options *out) {
       options.steps = number;
     } else if (flag == "--threads") {
       TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
-      TIDEMARK_RETURN_IF_ERROR(parseInteger(flag, value, 1, 1024, &number));
+      TIDEMARK_RETURN_IF_ERROR(parseInteger(flag, value, 1, kMaxThreads, &number));
       options.threads = static_cast<int>(number);
+    } else if (flag == "--max-memory") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      TIDEMARK_RETURN_IF_ERROR(ParseByteSize(flag, value, &options.max_memory_bytes));
     } else if (flag == "--seed") {
       TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
       TIDEMARK_RETURN_IF_ERROR(

@@ -21,6 +21,9 @@ struct Options {
   std::string save_weights_path; // Empty: do not save.
   std::string inputs_path;       // Empty: seeded random inputs.
   uint64_t seed = 0;
+  // RuntimeOptions::max_memory_bytes: kMemoryCapPhysical ("auto", the default), kNoMemoryCap
+  // ("none"), or a byte count. Also bounds the plan, weights and inputs files tide-run reads.
+  uint64_t max_memory_bytes = 0;
   ReportFormat report = ReportFormat::kText;
   bool help = false;
 };
@@ -32,6 +35,10 @@ const char *UsageText();
 // the offending argument: unknown flag, missing or malformed value, value out of range, a second
 // plan path, no plan path, or --inputs together with --seed.
 Status ParseOptions(int argc, const char *const *argv, Options *out);
+
+// Parses a --max-memory value: "auto", "none", or a positive integer with an optional binary
+// suffix K, M, G or T (also KiB, MiB, GiB, TiB; any case), e.g. 512M = 536870912.
+Status ParseByteSize(const std::string &flag, const std::string &text, uint64_t *out);
 
 } // namespace tiderun
 } // namespace tidemark

@@ -17,9 +17,11 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <exception>
 #include <malloc.h>
 #include <map>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,7 @@
 #include "bindings.h"
 #include "options.h"
 #include "process_memory.h"
+#include "runtime/core/file_io.h"
 #include "tidemark/runtime.h"
 #include "tidemark/safetensors.h"
 
@@ -37,7 +40,8 @@ namespace {
 struct Report {
   std::string plan_path;
   int threads = 1;
-  std::string loss_name; // Empty: the plan has no scalar f32 output.
+  uint64_t memory_cap_bytes = 0; // The resolved --max-memory.
+  std::string loss_name;         // Empty: the plan has no scalar f32 output.
   std::vector<float> losses;
   std::vector<double> step_seconds;
   std::vector<double> step_cpu_seconds; // Process CPU time (all threads) per step.
@@ -64,8 +68,17 @@ std::string lossOutputName(const Runtime &runtime) {
   return first_scalar;
 }
 
-Status readWeightsFile(const std::string &path, const char *what, WeightsFile *out) {
-  Status status = ReadSafetensors(path, out);
+Status readWeightsFile(const std::string &path, const char *what, uint64_t memory_cap,
+                       WeightsFile *out) {
+  // Staged whole in memory: refuse a file larger than the cap before reading it.
+  RegularFile file;
+  Status status = OpenRegularFile(path, std::string(what) + " file", &file);
+  if (status.ok() && file.size() > memory_cap)
+    status = ResourceExhausted("the file has " + std::to_string(file.size()) +
+                               " bytes, more than the memory cap of " + std::to_string(memory_cap) +
+                               " bytes (--max-memory)");
+  if (status.ok())
+    status = ReadSafetensors(path, out);
   if (!status.ok())
     return Status(status.code(),
                   std::string("cannot read ") + what + " file '" + path + "': " + status.message());
@@ -76,12 +89,14 @@ Status readWeightsFile(const std::string &path, const char *what, WeightsFile *o
 Status loadAndBind(const Options &options, const std::map<std::string, int64_t> &label_classes,
                    std::unique_ptr<Runtime> *runtime, Report *report) {
   WeightsFile weights, inputs;
+  const uint64_t cap = MemoryCapBytes(options.max_memory_bytes);
   if (!options.weights_path.empty())
-    TIDEMARK_RETURN_IF_ERROR(readWeightsFile(options.weights_path, "weights", &weights));
+    TIDEMARK_RETURN_IF_ERROR(readWeightsFile(options.weights_path, "weights", cap, &weights));
   if (!options.inputs_path.empty())
-    TIDEMARK_RETURN_IF_ERROR(readWeightsFile(options.inputs_path, "inputs", &inputs));
+    TIDEMARK_RETURN_IF_ERROR(readWeightsFile(options.inputs_path, "inputs", cap, &inputs));
   RuntimeOptions runtime_options;
   runtime_options.num_threads = options.threads;
+  runtime_options.max_memory_bytes = options.max_memory_bytes;
   Status status = Runtime::LoadFromFile(options.plan_path, runtime_options, runtime);
   if (!status.ok())
     return Status(status.code(),
@@ -134,8 +149,10 @@ Status runSteps(Runtime *runtime, int64_t steps, Report *report) {
 Status runPlan(const Options &options, Report *report) {
   report->plan_path = options.plan_path;
   report->threads = options.threads;
+  report->memory_cap_bytes = MemoryCapBytes(options.max_memory_bytes);
   std::map<std::string, int64_t> label_classes;
-  Status status = FindLabelClasses(options.plan_path, &label_classes);
+  Status status =
+      FindLabelClasses(options.plan_path, MemoryCapBytes(options.max_memory_bytes), &label_classes);
   if (!status.ok())
     return Status(status.code(),
                   "cannot load plan '" + options.plan_path + "': " + status.message());
@@ -209,6 +226,7 @@ void printJson(const Report &r) {
   const RuntimeStatistics &s = r.stats;
   std::printf("{\n  \"plan\": %s,\n  \"threads\": %d,\n  \"steps\": %zu,\n",
               jsonString(r.plan_path).c_str(), r.threads, r.losses.size());
+  std::printf("  \"memory_cap_bytes\": %" PRIu64 ",\n", r.memory_cap_bytes);
   std::printf("  \"loss_output\": %s,\n  \"losses\": [",
               r.loss_name.empty() ? "null" : jsonString(r.loss_name).c_str());
   for (size_t i = 0; i < r.losses.size(); ++i)
@@ -276,14 +294,11 @@ void printText(const Report &r) {
                 r.optimizer_steps);
 }
 
-} // namespace
-} // namespace tiderun
-} // namespace tidemark
-
-int main(int argc, char **argv) {
-  using namespace tidemark::tiderun;
+// Exit codes: 0 success, 1 a failed run (bad plan, file, weights, inputs, memory), 2 a
+// command-line error. No exception leaves main: anything thrown is reported and exits 1.
+int tideRunMain(int argc, char **argv) {
   Options options;
-  tidemark::Status status = ParseOptions(argc, argv, &options);
+  Status status = ParseOptions(argc, argv, &options);
   if (!status.ok()) {
     std::fprintf(stderr, "tide-run: %s\n%s", status.message().c_str(), UsageText());
     return 2;
@@ -303,4 +318,21 @@ int main(int argc, char **argv) {
   else
     printText(report);
   return 0;
+}
+
+} // namespace
+} // namespace tiderun
+} // namespace tidemark
+
+int main(int argc, char **argv) {
+  try {
+    return tidemark::tiderun::tideRunMain(argc, argv);
+  } catch (const std::bad_alloc &) {
+    std::fputs("tide-run: error: RESOURCE_EXHAUSTED: out of memory\n", stderr);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "tide-run: error: INTERNAL: unexpected exception: %s\n", e.what());
+  } catch (...) {
+    std::fputs("tide-run: error: INTERNAL: unexpected exception\n", stderr);
+  }
+  return 1;
 }

@@ -4,8 +4,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
-#include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "absl/container/flat_hash_set.h"
@@ -121,13 +122,58 @@ absl::StatusOr<CsvBufferList> parseMiniMallocCsv(std::string_view text, int64_t 
   return list;
 }
 
-absl::StatusOr<CsvBufferList> readMiniMallocCsv(const std::string &path, int64_t defaultAlignment) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+absl::StatusOr<std::string> readRegularFile(const std::string &path, int64_t maxBytes) {
+  // open + fstat on the same descriptor: the checked file is the one read (no stat/open race).
+  // O_NONBLOCK keeps open() from waiting on a FIFO with no writer; it is refused just below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
     return absl::NotFoundError(absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  absl::StatusOr<CsvBufferList> list = parseMiniMallocCsv(contents.str(), defaultAlignment);
+  struct stat info;
+  if (::fstat(fd, &info) != 0) {
+    int error = errno;
+    ::close(fd);
+    return absl::NotFoundError(absl::StrCat("cannot stat '", path, "': ", std::strerror(error)));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    ::close(fd);
+    const char *kind = S_ISDIR(info.st_mode)    ? "a directory"
+                       : S_ISCHR(info.st_mode)  ? "a character device"
+                       : S_ISBLK(info.st_mode)  ? "a block device"
+                       : S_ISFIFO(info.st_mode) ? "a pipe"
+                       : S_ISSOCK(info.st_mode) ? "a socket"
+                                                : "not a regular file";
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' is ", kind, ", expected a regular file"));
+  }
+  if (info.st_size > maxBytes) {
+    ::close(fd);
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' is ", info.st_size,
+                                                   " bytes, more than the limit of ", maxBytes));
+  }
+  std::string contents(static_cast<size_t>(info.st_size), '\0');
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t got = ::read(fd, contents.data() + done, contents.size() - done);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0) {
+      int error = got < 0 ? errno : 0;
+      ::close(fd);
+      return absl::DataLossError(absl::StrCat(
+          "cannot read '", path,
+          "': ", error != 0 ? std::strerror(error) : "the file shrank while it was read"));
+    }
+    done += static_cast<size_t>(got);
+  }
+  ::close(fd);
+  return contents;
+}
+
+absl::StatusOr<CsvBufferList> readMiniMallocCsv(const std::string &path, int64_t defaultAlignment) {
+  absl::StatusOr<std::string> contents = readRegularFile(path, kMaxCsvBytes);
+  if (!contents.ok())
+    return contents.status();
+  absl::StatusOr<CsvBufferList> list = parseMiniMallocCsv(*contents, defaultAlignment);
   if (!list.ok())
     return absl::Status(list.status().code(), absl::StrCat(path, ": ", list.status().message()));
   return list;

@@ -29,8 +29,19 @@ struct CsvBufferList {
 /// wrong column count, non-integer fields, negative size, lower >= upper, duplicate id.
 absl::StatusOr<CsvBufferList> parseMiniMallocCsv(std::string_view text, int64_t defaultAlignment);
 
-/// Reads and parses `path` (NotFound if it cannot be opened).
+/// The largest CSV readMiniMallocCsv accepts: 1 GiB is about 30 million buffers, far beyond
+/// any trace the packers can place in reasonable time.
+inline constexpr int64_t kMaxCsvBytes = int64_t{1} << 30;
+
+/// Reads and parses `path`: a regular file of at most kMaxCsvBytes (see readRegularFile).
 absl::StatusOr<CsvBufferList> readMiniMallocCsv(const std::string &path, int64_t defaultAlignment);
+
+/// Reads the whole of `path`, which must be a regular file of at most `maxBytes` bytes, so a
+/// directory, a device such as /dev/zero, a pipe or an oversized file is refused before anything
+/// is allocated for it. Errors: NotFound (cannot open), InvalidArgument (not a regular file, too
+/// large; the message names the path, its kind or size and the limit), DataLoss (read failed or
+/// the file shrank while it was read).
+absl::StatusOr<std::string> readRegularFile(const std::string &path, int64_t maxBytes);
 
 /// The CSV text of `list` placed by `solution`: header `id,lower,upper,size,offset`.
 std::string formatMiniMallocCsv(const CsvBufferList &list, const Solution &solution);

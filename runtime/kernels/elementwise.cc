@@ -20,38 +20,90 @@ HWY_NOINLINE void BinaryRow(int op, const float *a, int64_t a_step, const float 
     return BinaryRowForm(SubFn(), a, a_step, b, b_step, out, n);
   case 2:
     return BinaryRowForm(MulFn(), a, a_step, b, b_step, out, n);
-  default:
+  case 3:
     return BinaryRowForm(DivFn(), a, a_step, b, b_step, out, n);
+  case 4:
+    return BinaryRowForm(MinFn(), a, a_step, b, b_step, out, n);
+  case 5:
+    return BinaryRowForm(MaxFn(), a, a_step, b, b_step, out, n);
+  case 6:
+    return BinaryRowForm(MinShareFn(), a, a_step, b, b_step, out, n);
+  default:
+    return BinaryRowForm(MaxShareFn(), a, a_step, b, b_step, out, n);
   }
 }
 
-HWY_NOINLINE void UnaryRow(int op, const float *x, float *y, int64_t n) {
+// One instantiation per op: the op is a template parameter, so its row loop has no branch.
+HWY_NOINLINE void UnaryRow(int op, const float *x, float *y, int64_t n, float a, float b) {
+  const UnaryArgs args{a, b};
   switch (op) {
   case 0:
-    return UnaryRowT<0>(x, y, n);
+    return UnaryRowT<0>(x, y, n, args);
   case 1:
-    return UnaryRowT<1>(x, y, n);
+    return UnaryRowT<1>(x, y, n, args);
   case 2:
-    return UnaryRowT<2>(x, y, n);
+    return UnaryRowT<2>(x, y, n, args);
   case 3:
-    return UnaryRowT<3>(x, y, n);
+    return UnaryRowT<3>(x, y, n, args);
+  case 4:
+    return UnaryRowT<4>(x, y, n, args);
+  case 5:
+    return UnaryRowT<5>(x, y, n, args);
+  case 6:
+    return UnaryRowT<6>(x, y, n, args);
+  case 7:
+    return UnaryRowT<7>(x, y, n, args);
+  case 8:
+    return UnaryRowT<8>(x, y, n, args);
+  case 9:
+    return UnaryRowT<9>(x, y, n, args);
+  case 10:
+    return UnaryRowT<10>(x, y, n, args);
+  case 11:
+    return UnaryRowT<11>(x, y, n, args);
+  case 12:
+    return UnaryRowT<12>(x, y, n, args);
+  case 13:
+    return UnaryRowT<13>(x, y, n, args);
   default:
-    return UnaryRowT<4>(x, y, n);
+    return UnaryRowT<14>(x, y, n, args);
   }
 }
 
-HWY_NOINLINE void UnaryGradRow(int op, const float *x, const float *dy, float *dx, int64_t n) {
+HWY_NOINLINE void UnaryGradRow(int op, const float *x, const float *dy, float *dx, int64_t n,
+                               float a, float b) {
+  const UnaryArgs args{a, b};
   switch (op) {
   case 0:
-    return UnaryGradRowT<0>(x, dy, dx, n);
+    return UnaryGradRowT<0>(x, dy, dx, n, args);
   case 1:
-    return UnaryGradRowT<1>(x, dy, dx, n);
+    return UnaryGradRowT<1>(x, dy, dx, n, args);
   case 2:
-    return UnaryGradRowT<2>(x, dy, dx, n);
+    return UnaryGradRowT<2>(x, dy, dx, n, args);
   case 3:
-    return UnaryGradRowT<3>(x, dy, dx, n);
+    return UnaryGradRowT<3>(x, dy, dx, n, args);
+  case 4:
+    return UnaryGradRowT<4>(x, dy, dx, n, args);
+  case 5:
+    return UnaryGradRowT<5>(x, dy, dx, n, args);
+  case 6:
+    return UnaryGradRowT<6>(x, dy, dx, n, args);
+  case 7:
+    return UnaryGradRowT<7>(x, dy, dx, n, args);
+  case 8:
+    return UnaryGradRowT<8>(x, dy, dx, n, args);
+  case 9:
+    return UnaryGradRowT<9>(x, dy, dx, n, args);
+  case 10:
+    return UnaryGradRowT<10>(x, dy, dx, n, args);
+  case 11:
+    return UnaryGradRowT<11>(x, dy, dx, n, args);
+  case 12:
+    return UnaryGradRowT<12>(x, dy, dx, n, args);
+  case 13:
+    return UnaryGradRowT<13>(x, dy, dx, n, args);
   default:
-    return UnaryGradRowT<4>(x, dy, dx, n);
+    return UnaryGradRowT<14>(x, dy, dx, n, args);
   }
 }
 
@@ -231,19 +283,29 @@ Status Binary(BinaryOp op, const Shape &a_shape, const float *a, const Shape &b_
   return Status::Ok();
 }
 
-void Unary(UnaryOp op, const float *x, float *y, int64_t n, ThreadPool *pool) {
+void Unary(UnaryOp op, const float *x, float *y, int64_t n, ThreadPool *pool,
+           const UnaryParams &params) {
   auto *row_fn = HWY_DYNAMIC_DISPATCH(UnaryRow);
   RunFlat(n, pool, [&](int64_t begin, int64_t count) {
-    row_fn(static_cast<int>(op), x + begin, y + begin, count);
+    row_fn(static_cast<int>(op), x + begin, y + begin, count, params.a, params.b);
   });
 }
 
-void UnaryGrad(UnaryOp op, const float *x, const float *dy, float *dx, int64_t n,
-               ThreadPool *pool) {
+void UnaryGrad(UnaryOp op, const float *x, const float *dy, float *dx, int64_t n, ThreadPool *pool,
+               const UnaryParams &params) {
   auto *row_fn = HWY_DYNAMIC_DISPATCH(UnaryGradRow);
   RunFlat(n, pool, [&](int64_t begin, int64_t count) {
-    row_fn(static_cast<int>(op), x + begin, dy + begin, dx + begin, count);
+    row_fn(static_cast<int>(op), x + begin, dy + begin, dx + begin, count, params.a, params.b);
   });
+}
+
+Status ValidateUnaryParams(UnaryOp op, const UnaryParams &params) {
+  if (op == UnaryOp::kPow && !std::isfinite(params.a))
+    return InvalidArgument("pow: the exponent must be finite, got " + std::to_string(params.a));
+  if (op == UnaryOp::kClamp && !(params.a <= params.b))
+    return InvalidArgument("clamp: the bounds must satisfy min <= max (no NaN), got [" +
+                           std::to_string(params.a) + ", " + std::to_string(params.b) + "]");
+  return Status::Ok();
 }
 
 Status ReduceToShape(const Shape &grad_shape, const float *grad, const Shape &operand_shape,
@@ -263,6 +325,10 @@ Status ReduceToShape(const Shape &grad_shape, const float *grad, const Shape &op
   return Reduce(ReduceOp::kSum, grad_shape, grad, axes_mask, out, pool);
 }
 
+// Internal row ops of the min/max backward (after the public BinaryOp values).
+constexpr BinaryOp kMinShare = static_cast<BinaryOp>(6);
+constexpr BinaryOp kMaxShare = static_cast<BinaryOp>(7);
+
 size_t BinaryGradScratchBytes(BinaryOp op, const Shape &operand_shape, const Shape &out_shape,
                               int /*num_threads*/) {
   if (op == BinaryOp::kAdd || op == BinaryOp::kSub || operand_shape == out_shape)
@@ -281,6 +347,15 @@ Status ElementGradient(BinaryOp op, int operand, const Shape &a_shape, const flo
   if (op == BinaryOp::kMul)
     return operand == 0 ? Binary(BinaryOp::kMul, out_shape, dy, b_shape, b, out_shape, full, pool)
                         : Binary(BinaryOp::kMul, out_shape, dy, a_shape, a, out_shape, full, pool);
+  if (op == BinaryOp::kMin || op == BinaryOp::kMax) {
+    // share(operand, other) * dY; the other operand's share is computed with the roles swapped,
+    // so ties give 0.5 to each.
+    const BinaryOp share = op == BinaryOp::kMin ? kMinShare : kMaxShare;
+    TIDEMARK_RETURN_IF_ERROR(operand == 0
+                                 ? Binary(share, a_shape, a, b_shape, b, out_shape, full, pool)
+                                 : Binary(share, b_shape, b, a_shape, a, out_shape, full, pool));
+    return Binary(BinaryOp::kMul, out_shape, full, out_shape, dy, out_shape, full, pool);
+  }
   // div: dA = dY / B; dB = ((dY / B) * A) / B, negated by the caller.
   TIDEMARK_RETURN_IF_ERROR(
       Binary(BinaryOp::kDiv, out_shape, dy, b_shape, b, out_shape, full, pool));

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
@@ -75,6 +76,43 @@ TEST(CsvTest, ReadingAMissingFileNamesIt) {
   ASSERT_FALSE(list.ok());
   EXPECT_EQ(list.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(list.status().message().find("/nonexistent-dir/in.csv"), absl::string_view::npos);
+}
+
+TEST(CsvTest, OnlyRegularFilesOfBoundedSizeAreRead) {
+  std::string directory = testing::TempDir();
+  absl::StatusOr<CsvBufferList> list = readMiniMallocCsv(directory, 1);
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(list.status().message().find("is a directory, expected a regular file"),
+            absl::string_view::npos)
+      << list.status();
+
+  // An endless device is refused before a byte is read (it used to be read to the end).
+  list = readMiniMallocCsv("/dev/zero", 1);
+  ASSERT_FALSE(list.ok());
+  EXPECT_NE(list.status().message().find("'/dev/zero' is a character device"),
+            absl::string_view::npos)
+      << list.status();
+
+  std::string fifo = testing::TempDir() + "/csv_test_fifo";
+  std::remove(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  absl::StatusOr<std::string> text = readRegularFile(fifo, 1 << 20); // must not block
+  std::remove(fifo.c_str());
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(text.status().message().find("is a pipe"), absl::string_view::npos) << text.status();
+
+  std::string path = testing::TempDir() + "/csv_test_big.csv";
+  ASSERT_TRUE(writeFileAtomically(path, "id,lower,upper,size\n1,0,3,4\n").ok());
+  text = readRegularFile(path, 10);
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(text.status().message().find("is 28 bytes, more than the limit of 10"),
+            absl::string_view::npos)
+      << text.status();
+  text = readRegularFile(path, 28);
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(*text, "id,lower,upper,size\n1,0,3,4\n");
+  std::remove(path.c_str());
 }
 
 } // namespace

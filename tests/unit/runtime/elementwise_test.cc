@@ -19,7 +19,8 @@ namespace {
 using testing::Buffer;
 using testing::FillRandom;
 
-const BinaryOp kBinaryOps[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv};
+const BinaryOp kBinaryOps[] = {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul,
+                               BinaryOp::kDiv, BinaryOp::kMin, BinaryOp::kMax};
 const UnaryOp kUnaryOps[] = {UnaryOp::kRelu, UnaryOp::kTanh, UnaryOp::kExp, UnaryOp::kGeluTanh,
                              UnaryOp::kGeluErf};
 
@@ -312,6 +313,38 @@ TEST(ElementwiseTest, BinaryGradMatchesFiniteDifferences) {
   EXPECT_EQ(BinaryGradScratchBytes(BinaryOp::kMul, Shape{4}, Shape{3, 4}, 1), 64u);
   EXPECT_EQ(BinaryGradScratchBytes(BinaryOp::kAdd, Shape{4}, Shape{3, 4}, 1), 0u);
   EXPECT_EQ(BinaryGradScratchBytes(BinaryOp::kDiv, Shape{3, 4}, Shape{3, 4}, 1), 0u);
+}
+
+// Ties split the gradient evenly (PyTorch's minimum/maximum), NaN propagates from either side.
+TEST(ElementwiseTest, MinMaxTiesAndNaN) {
+  testing::ForEachTarget([] {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    float a[5] = {2.0f, 1.0f, 3.0f, nan, 0.0f}, b[5] = {2.0f, 4.0f, -1.0f, 1.0f, nan}, out[5];
+    ASSERT_TRUE(Binary(BinaryOp::kMax, Shape{5}, a, Shape{5}, b, Shape{5}, out, nullptr).ok());
+    EXPECT_EQ(out[0], 2.0f);
+    EXPECT_EQ(out[1], 4.0f);
+    EXPECT_EQ(out[2], 3.0f);
+    EXPECT_TRUE(std::isnan(out[3]));
+    EXPECT_TRUE(std::isnan(out[4]));
+    ASSERT_TRUE(Binary(BinaryOp::kMin, Shape{5}, a, Shape{5}, b, Shape{5}, out, nullptr).ok());
+    EXPECT_EQ(out[1], 1.0f);
+    EXPECT_EQ(out[2], -1.0f);
+    EXPECT_TRUE(std::isnan(out[3]));
+    EXPECT_TRUE(std::isnan(out[4]));
+    float dy[3] = {1.0f, 1.0f, 1.0f}, da[3], db[3];
+    ASSERT_TRUE(
+        BinaryGrad(BinaryOp::kMax, 0, Shape{3}, a, Shape{3}, b, Shape{3}, dy, da, nullptr, nullptr)
+            .ok());
+    ASSERT_TRUE(
+        BinaryGrad(BinaryOp::kMax, 1, Shape{3}, a, Shape{3}, b, Shape{3}, dy, db, nullptr, nullptr)
+            .ok());
+    EXPECT_EQ(da[0], 0.5f);
+    EXPECT_EQ(db[0], 0.5f);
+    EXPECT_EQ(da[1], 0.0f);
+    EXPECT_EQ(db[1], 1.0f);
+    EXPECT_EQ(da[2], 1.0f);
+    EXPECT_EQ(db[2], 0.0f);
+  });
 }
 
 TEST(ElementwiseTest, DeterministicWithTwoThreads) {

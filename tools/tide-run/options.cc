@@ -122,7 +122,17 @@ const char *UsageText() {
          "  --inputs FILE        bind inputs from the file's tensors of the same names\n"
          "  --seed S             random inputs from seed S (default 0): f32 uniform in [-1, 1),\n"
          "                       class labels uniform in [0, classes)\n"
-         "  --report=text|json   output format (default text)\n";
+         "  --report=text|json   output format (default text)\n"
+         "  --data FILE          fill the inputs from a dataset before every step (seeded by\n"
+         "                       --seed): a token file (token ids + next-token targets) or\n"
+         "                       labelled examples (see docs/data.md)\n"
+         "  --data-type T        bytes, u8, u16 (nanoGPT .bin, default), u32 or examples\n"
+         "  --eval-fraction F    held-out tail of the data (default 0.1; 0: none)\n"
+         "  --eval-every N       every N steps (and after the last) report the mean loss of\n"
+         "                       --eval-batches held-out batches, run with --eval-plan\n"
+         "  --eval-plan PLAN     the model's inference plan (tidec without --train); gets the\n"
+         "                       trained parameters by name before each evaluation\n"
+         "  --eval-batches N     held-out batches per evaluation (default 4)\n";
 }
 
 Status ParseOptions(int argc, const char *const *argv, Options *out) {
@@ -176,6 +186,26 @@ Status ParseOptions(int argc, const char *const *argv, Options *out) {
       (flag == "--weights"        ? options.weights_path
        : flag == "--save-weights" ? options.save_weights_path
                                   : options.inputs_path) = value;
+    } else if (flag == "--data" || flag == "--data-type" || flag == "--eval-plan") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      if (value.empty())
+        return InvalidArgument(flag + " needs a value");
+      (flag == "--data"        ? options.data_path
+       : flag == "--data-type" ? options.data_type
+                               : options.eval_plan_path) = value;
+    } else if (flag == "--eval-every" || flag == "--eval-batches") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      TIDEMARK_RETURN_IF_ERROR(
+          parseInteger(flag, value, flag == "--eval-every" ? 0 : 1, 1000000, &number));
+      (flag == "--eval-every" ? options.eval_every : options.eval_batches) = number;
+    } else if (flag == "--eval-fraction") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      char *end = nullptr;
+      const double fraction = std::strtod(value.c_str(), &end);
+      if (value.empty() || end != value.c_str() + value.size() || !(fraction >= 0.0) ||
+          !(fraction < 1.0))
+        return InvalidArgument("--eval-fraction must be a number in [0, 1), got '" + value + "'");
+      options.eval_fraction = fraction;
     } else if (flag == "--report") {
       TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
       if (value == "text")
@@ -196,6 +226,12 @@ Status ParseOptions(int argc, const char *const *argv, Options *out) {
     return InvalidArgument("no plan file given");
   if (seed_given && !options.inputs_path.empty())
     return InvalidArgument("--inputs and --seed exclude each other");
+  if (!options.data_path.empty() && !options.inputs_path.empty())
+    return InvalidArgument("--inputs and --data exclude each other");
+  if (options.eval_every > 0 && (options.data_path.empty() || options.eval_plan_path.empty()))
+    return InvalidArgument("--eval-every needs --data and --eval-plan");
+  if (options.eval_every > 0 && options.eval_fraction == 0.0)
+    return InvalidArgument("--eval-every needs a held-out split (--eval-fraction > 0)");
   *out = options;
   return Status::Ok();
 }

@@ -25,6 +25,13 @@ struct Options {
   // ("none"), or a byte count. Also bounds the plan, weights and inputs files tide-run reads.
   uint64_t max_memory_bytes = 0;
   ReportFormat report = ReportFormat::kText;
+  // --data: fill the inputs from a dataset before every step (see data_feed.h).
+  std::string data_path;
+  std::string data_type = "u16"; // bytes, u8, u16, u32 or examples
+  double eval_fraction = 0.1;
+  int64_t eval_every = 0;     // 0: no evaluation
+  std::string eval_plan_path; // the inference plan evaluation runs (needed with eval_every)
+  int64_t eval_batches = 4;
   bool help = false;
 };
 

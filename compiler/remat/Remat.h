@@ -51,7 +51,9 @@ struct RematStats {
   int64_t totalFlops = 0;                  ///< FLOPs of the whole step before recomputation.
   int64_t loadBefore = 0, loadAfter = 0;   ///< LOAD without / with recomputation.
   int64_t arenaBefore = 0, arenaAfter = 0; ///< Packed arena (greedy-size) without / with.
-  int64_t evaluations = 0;                 ///< Schedules measured by the search.
+  int64_t evaluations = 0;                 ///< Schedules rewritten and measured (liveness, LOAD).
+  int64_t stepsEvaluated = 0;              ///< Their steps, summed: the measuring work.
+  int64_t packs = 0; ///< Greedy-size packings (each choice is packed at most once).
 };
 
 struct RematResult {

@@ -36,7 +36,7 @@ void printStats(func::FuncOp func, StringRef policy, const tidemark::remat::Rema
      << "  LOAD: " << stats.loadBefore << " -> " << stats.loadAfter << " B\n"
      << "  arena (greedy-size): " << stats.arenaBefore << " -> " << stats.arenaAfter << " B\n"
      << "  work: " << stats.evaluations << " schedules measured (" << stats.stepsEvaluated
-     << " steps), " << stats.packs << " packed\n";
+     << " steps), " << stats.packs << " packed, " << stats.boundedTrials << " trials bounded\n";
 }
 
 struct RematPass : public tide::impl::RematBase<RematPass> {

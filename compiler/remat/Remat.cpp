@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "compiler/planning/Packing.h"
+#include "compiler/remat/LoadBound.h"
 
 namespace tidemark::remat {
 namespace {
@@ -46,7 +47,9 @@ public:
   };
 
   Meter(const TrainingGraph &graph, int64_t alignment, RematStats &stats)
-      : graph(graph), alignment(alignment), stats(stats) {}
+      : stats(stats), graph(graph), alignment(alignment) {}
+
+  RematStats &stats;
 
   absl::StatusOr<Measured> measure(const std::vector<bool> &chosen) {
     Measured measured;
@@ -58,6 +61,13 @@ public:
     ++stats.evaluations;
     stats.stepsEvaluated += static_cast<int64_t>(measured.schedule.instances.size());
     return measured;
+  }
+
+  /// The extra FLOPs of `chosen` (rewriting only).
+  int64_t extraFlops(const std::vector<bool> &chosen) {
+    Schedule schedule = recompute(graph, chosen);
+    stats.stepsEvaluated += static_cast<int64_t>(schedule.instances.size());
+    return schedule.extraFlops;
   }
 
   /// The greedy-size arena of `chosen`, whose buffers are `problem`.
@@ -76,7 +86,6 @@ public:
 private:
   const TrainingGraph &graph;
   int64_t alignment;
-  RematStats &stats;
   std::map<std::vector<bool>, int64_t> arenas;
 };
 
@@ -209,6 +218,10 @@ private:
   absl::StatusOr<int64_t> arenaOf(Start &start);
   /// Refines `chosen` (which fits) and returns the extra FLOPs of the refined choice.
   absl::StatusOr<int64_t> refine();
+  /// The ops refining `choice` may un-recompute, in the order it tries them.
+  std::vector<int64_t> refinementWindow(const std::vector<bool> &choice) const;
+  /// A lower bound of the extra FLOPs of `choice` refined.
+  int64_t refinedFlopsFloor(const std::vector<bool> &choice);
   /// Walks `window` from position `from`: un-recomputes each op unless that puts LOAD over the
   /// budget. Returns the positions of the ops it un-recomputed; `current` is the result.
   absl::StatusOr<std::vector<size_t>> unrecomputeWithin(const std::vector<int64_t> &window,
@@ -294,12 +307,15 @@ std::vector<int64_t> BudgetSearch::nextBatch(const Measured &current, int64_t ex
   std::sort(scored.begin(), scored.end(), [](const auto &a, const auto &b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
   });
-  // Take the best closures until they would free half the excess (at least one, at most 64
-  // candidates): big steps while far from the target, single steps near it.
+  // Take the best closures until they would free half the excess (at least one, at most
+  // max(64, candidates / 16)): big steps while far from the target, single steps near it. The
+  // cap grows with the graph so that the number of batches does not (it is 64 up to 1024
+  // candidates).
   std::vector<int64_t> batch;
   int64_t freed = 0, taken = 0;
+  const int64_t batchCap = std::max<int64_t>(64, static_cast<int64_t>(candidates.size()) / 16);
   for (const auto &[score, index] : scored) {
-    if (taken > 0 && (freed * 2 >= excess || taken >= 64))
+    if (taken > 0 && (freed * 2 >= excess || taken >= batchCap))
       break;
     ++taken;
     freed += closures[index].saving;
@@ -314,11 +330,25 @@ absl::StatusOr<std::vector<size_t>>
 BudgetSearch::unrecomputeWithin(const std::vector<int64_t> &window, size_t from,
                                 Measured &current) {
   // Walking `window` one op at a time (un-recompute it; undo if LOAD exceeds the budget) costs
-  // one evaluation per op. Un-recomputing more ops keeps more activations, so LOAD does not
-  // drop: the ops the walk keeps from position p on are a run, whose length an exponential then
-  // a binary search finds, and the op after the run is the one the walk rejects. That is
-  // O(log L) evaluations for a run of L accepted ops and the rejection that ends it.
+  // one evaluation per op. Two shortcuts make the same walk cheaper:
+  //  * a rejection is often certain without measuring: UnrecomputeBound reads a lower bound of
+  //    the trial's LOAD off the current schedule;
+  //  * un-recomputing more ops keeps more activations, so LOAD (as a rule) does not drop: the
+  //    ops the walk keeps from position p on are then a run, whose length an exponential and a
+  //    binary search find, and the op after the run is the one the walk rejects. That is
+  //    O(log L) evaluations for a run of L accepted ops and the rejection that ends it. (Where
+  //    LOAD does drop, the run found may differ from the one-at-a-time walk's; both fit.)
+  std::optional<UnrecomputeBound> bound; // Of `current`, built when first needed.
+  auto surelyOver = [&](int64_t op) {
+    if (!bound)
+      bound.emplace(graph, current.schedule, current.evaluation);
+    return bound->lowerBound(op) > options.budgetBytes;
+  };
   auto withoutRun = [&](size_t begin, size_t end) -> absl::StatusOr<std::optional<Measured>> {
+    if (end == begin + 1 && surelyOver(window[begin])) {
+      ++meter.stats.boundedTrials;
+      return std::optional<Measured>();
+    }
     for (size_t i = begin; i < end; ++i)
       chosen[window[i]] = false;
     auto trial = meter.measure(chosen);
@@ -364,22 +394,19 @@ BudgetSearch::unrecomputeWithin(const std::vector<int64_t> &window, size_t from,
       chosen[window[i]] = false;
       accepted.push_back(i);
     }
-    if (measured)
+    if (measured) {
+      bound.reset(); // It refers to the schedule being replaced.
       current = std::move(*measured);
+    }
     position = good + 1; // window[good], if any, would exceed the budget: it stays recomputed.
   }
   return accepted;
 }
 
-absl::StatusOr<int64_t> BudgetSearch::refine() {
-  // Un-recompute the most expensive choices first (the first kWindow of them) as long as the
-  // packed arena stays within the budget. The walk is guided by LOAD and packs only its end
-  // state; when fragmentation puts that over the budget, a bisection over the ops it accepted
-  // (in order) finds the first whose state does not pack: that op stays recomputed and the
-  // walk resumes after it from the state before it.
+std::vector<int64_t> BudgetSearch::refinementWindow(const std::vector<bool> &choice) const {
   std::vector<int64_t> window;
-  for (size_t i = 0; i < chosen.size(); ++i)
-    if (chosen[i] && graph.ops[i].flops > 0)
+  for (size_t i = 0; i < choice.size(); ++i)
+    if (choice[i] && graph.ops[i].flops > 0)
       window.push_back(static_cast<int64_t>(i));
   std::sort(window.begin(), window.end(), [&](int64_t a, int64_t b) {
     return graph.ops[a].flops > graph.ops[b].flops ||
@@ -388,6 +415,26 @@ absl::StatusOr<int64_t> BudgetSearch::refine() {
   constexpr size_t kWindow = 128;
   if (window.size() > kWindow)
     window.resize(kWindow);
+  return window;
+}
+
+int64_t BudgetSearch::refinedFlopsFloor(const std::vector<bool> &choice) {
+  // Refining only un-recomputes window ops, and un-recomputing never adds a clone (a clone is
+  // emitted for a chosen op some backward op or emitted clone reads), so the refined choice
+  // costs at least the start without its whole window.
+  std::vector<bool> floor = choice;
+  for (int64_t op : refinementWindow(choice))
+    floor[op] = false;
+  return meter.extraFlops(floor);
+}
+
+absl::StatusOr<int64_t> BudgetSearch::refine() {
+  // Un-recompute the most expensive choices first (the first kWindow of them) as long as the
+  // packed arena stays within the budget. The walk is guided by LOAD and packs only its end
+  // state; when fragmentation puts that over the budget, a bisection over the ops it accepted
+  // (in order) finds the first whose state does not pack: that op stays recomputed and the
+  // walk resumes after it from the state before it.
+  const std::vector<int64_t> window = refinementWindow(chosen);
   auto current = meter.measure(chosen);
   if (!current.ok())
     return current.status();
@@ -578,21 +625,42 @@ absl::StatusOr<std::vector<bool>> BudgetSearch::run() {
   std::stable_sort(byFlops.begin(), byFlops.end(), [&](size_t a, size_t b) {
     return (*starts)[a].extraFlops < (*starts)[b].extraFlops;
   });
-  std::vector<size_t> fitting;
-  for (size_t index : byFlops) {
-    Start &start = (*starts)[index];
-    if (fitting.size() == 2 || start.load > options.budgetBytes) // The arena is >= LOAD.
+  // A starting point whose refinement cannot beat the best so far (its floor is not below)
+  // is not refined; it is packed only if a later one still could be, as it may take one of
+  // the two places.
+  std::vector<std::optional<int64_t>> floors(starts->size());
+  auto mayWin = [&](size_t index) {
+    if (!best)
+      return true;
+    if (!floors[index])
+      floors[index] = refinedFlopsFloor((*starts)[index].chosen);
+    return *floors[index] < best->first;
+  };
+  int fitting = 0;
+  for (size_t k = 0; k < byFlops.size() && fitting < 2; ++k) {
+    Start &start = (*starts)[byFlops[k]];
+    if (start.load > options.budgetBytes) // The arena is >= LOAD.
       continue;
+    bool worthRefining = mayWin(byFlops[k]);
+    if (!worthRefining) {
+      bool laterMayWin = false;
+      for (size_t later = k + 1; later < byFlops.size() && !laterMayWin; ++later)
+        laterMayWin =
+            (*starts)[byFlops[later]].load <= options.budgetBytes && mayWin(byFlops[later]);
+      if (!laterMayWin)
+        break;
+    }
     auto arena = arenaOf(start);
     if (!arena.ok())
       return arena.status();
-    if (*arena <= options.budgetBytes)
-      fitting.push_back(index);
-  }
-  for (size_t index : fitting) {
-    chosen = (*starts)[index].chosen;
-    if (absl::Status status = consider(); !status.ok())
-      return status;
+    if (*arena > options.budgetBytes)
+      continue;
+    ++fitting;
+    if (worthRefining) {
+      chosen = start.chosen;
+      if (absl::Status status = consider(); !status.ok())
+        return status;
+    }
   }
   if (!best) {
     auto message = failureMessage(*starts);

@@ -53,7 +53,8 @@ struct RematStats {
   int64_t arenaBefore = 0, arenaAfter = 0; ///< Packed arena (greedy-size) without / with.
   int64_t evaluations = 0;                 ///< Schedules rewritten and measured (liveness, LOAD).
   int64_t stepsEvaluated = 0;              ///< Their steps, summed: the measuring work.
-  int64_t packs = 0; ///< Greedy-size packings (each choice is packed at most once).
+  int64_t packs = 0;         ///< Greedy-size packings (each choice is packed at most once).
+  int64_t boundedTrials = 0; ///< Refinement trials a LOAD bound rejected without measuring.
 };
 
 struct RematResult {

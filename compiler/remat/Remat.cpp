@@ -47,9 +47,7 @@ public:
   };
 
   Meter(const TrainingGraph &graph, int64_t alignment, RematStats &stats)
-      : stats(stats), graph(graph), alignment(alignment) {}
-
-  RematStats &stats;
+      : graph(graph), alignment(alignment), stats(stats) {}
 
   absl::StatusOr<Measured> measure(const std::vector<bool> &chosen) {
     Measured measured;
@@ -83,9 +81,13 @@ public:
     return report->solution.arenaSize;
   }
 
+  /// A trial decided without measuring it.
+  void countBoundedTrial() { ++stats.boundedTrials; }
+
 private:
   const TrainingGraph &graph;
   int64_t alignment;
+  RematStats &stats;
   std::map<std::vector<bool>, int64_t> arenas;
 };
 
@@ -346,7 +348,7 @@ BudgetSearch::unrecomputeWithin(const std::vector<int64_t> &window, size_t from,
   };
   auto withoutRun = [&](size_t begin, size_t end) -> absl::StatusOr<std::optional<Measured>> {
     if (end == begin + 1 && surelyOver(window[begin])) {
-      ++meter.stats.boundedTrials;
+      meter.countBoundedTrial();
       return std::optional<Measured>();
     }
     for (size_t i = begin; i < end; ++i)

@@ -18,6 +18,12 @@ include "mlir/Interfaces/ControlFlowInterfaces.td"
 // An op with shape inference and a cost. Its verifier runs the shape inference with the op's
 // location, so a malformed use reports the precise rule it breaks (before the generic
 // "inferred type(s) are incompatible" check, which then only compares declared result types).
+// Differentiable ops carry their reverse-mode rule (TideGradients.cpp); the second form also
+// rebuilds itself in a training form that returns what its backward consumes.
+defvar Tide_Differentiable = DeclareOpInterfaceMethods<TideGradientOpInterface>;
+defvar Tide_DifferentiableWithTrainingForm =
+    DeclareOpInterfaceMethods<TideGradientOpInterface, ["buildTrainingForm"]>;
+
 class Tide_CostOp<string mnemonic, list<Trait> traits = []> :
     Tide_Op<mnemonic, !listconcat(traits, [DeclareOpInterfaceMethods<TideCostOpInterface>])> {
   let hasVerifier = 1;
@@ -27,7 +33,7 @@ class Tide_CostOp<string mnemonic, list<Trait> traits = []> :
 // Matrix multiplication
 //===----------------------------------------------------------------------===//
 
-def Tide_MatmulOp : Tide_CostOp<"matmul", [Pure, InferTypeOpAdaptor]> {
+def Tide_MatmulOp : Tide_CostOp<"matmul", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Batched matrix multiplication with optional transposes";
   let description = [{
     Multiplies the last two dimensions of `lhs` and `rhs`; leading (batch) dimensions broadcast
@@ -57,7 +63,7 @@ def Tide_MatmulOp : Tide_CostOp<"matmul", [Pure, InferTypeOpAdaptor]> {
 //===----------------------------------------------------------------------===//
 
 class Tide_BinaryOp<string mnemonic, string formula> :
-    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor]> {
+    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Elementwise " # formula # " with NumPy broadcasting";
   let description = [{
     Computes `result = }] # formula # [{` elementwise. The operand shapes broadcast with NumPy
@@ -83,7 +89,7 @@ def Tide_DivOp : Tide_BinaryOp<"div", "lhs / rhs">;
 //===----------------------------------------------------------------------===//
 
 class Tide_UnaryOp<string mnemonic, string formula> :
-    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor]> {
+    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Elementwise " # formula;
   let description = [{
     Computes `result = }] # formula # [{` for every element; the result has the operand's type.
@@ -101,7 +107,7 @@ def Tide_ReluOp : Tide_UnaryOp<"relu", "max(input, 0)">;
 def Tide_TanhOp : Tide_UnaryOp<"tanh", "tanh(input)">;
 def Tide_ExpOp : Tide_UnaryOp<"exp", "exp(input)">;
 
-def Tide_GeluOp : Tide_CostOp<"gelu", [Pure, InferTypeOpAdaptor]> {
+def Tide_GeluOp : Tide_CostOp<"gelu", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Gaussian error linear unit, tanh-approximate or exact";
   let description = [{
     `exact`: `0.5 * x * (1 + erf(x / sqrt(2)))`.
@@ -121,7 +127,7 @@ def Tide_GeluOp : Tide_CostOp<"gelu", [Pure, InferTypeOpAdaptor]> {
 // Normalizations
 //===----------------------------------------------------------------------===//
 
-def Tide_SoftmaxOp : Tide_CostOp<"softmax", [Pure, InferTypeOpAdaptor]> {
+def Tide_SoftmaxOp : Tide_CostOp<"softmax", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Softmax along one axis";
   let description = [{
     `result[..., i, ...] = exp(x_i - max_j x_j) / sum_j exp(x_j - max_j x_j)` along `axis`.
@@ -140,7 +146,8 @@ def Tide_SoftmaxOp : Tide_CostOp<"softmax", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
-def Tide_LayerNormOp : Tide_CostOp<"layer_norm", [Pure, InferTypeOpAdaptor]> {
+def Tide_LayerNormOp : Tide_CostOp<"layer_norm",
+    [Pure, InferTypeOpAdaptor, Tide_DifferentiableWithTrainingForm]> {
   let summary = "Layer normalization over the trailing dimensions, with scale and bias";
   let description = [{
     Normalizes `input` over dimensions `[axis, rank)`: for each of the leading positions,
@@ -173,7 +180,7 @@ def Tide_LayerNormOp : Tide_CostOp<"layer_norm", [Pure, InferTypeOpAdaptor]> {
 //===----------------------------------------------------------------------===//
 
 class Tide_ReduceOp<string mnemonic, string what> :
-    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor]> {
+    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "The " # what # " over a set of axes";
   let description = [{
     Reduces `input` over `axes` (distinct, each in [-rank, rank); negative counts from the end).
@@ -203,7 +210,8 @@ def Tide_ReduceMeanOp : Tide_ReduceOp<"reduce_mean", "mean">;
 // Data movement and views
 //===----------------------------------------------------------------------===//
 
-def Tide_TransposeOp : Tide_CostOp<"transpose", [Pure, InferTypeOpAdaptor]> {
+def Tide_TransposeOp : Tide_CostOp<"transpose",
+    [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Permutes the dimensions of a tensor";
   let description = [{
     `result.shape[i] = input.shape[permutation[i]]`; `permutation` lists every dimension of the
@@ -221,7 +229,7 @@ def Tide_TransposeOp : Tide_CostOp<"transpose", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
-def Tide_ReshapeOp : Tide_Op<"reshape", [Pure,
+def Tide_ReshapeOp : Tide_Op<"reshape", [Pure, Tide_Differentiable,
     DeclareOpInterfaceMethods<TideCostOpInterface, ["getBytesRead", "getBytesWritten"]>]> {
   let summary = "Reinterprets a tensor with another shape of the same element count (a view)";
   let description = [{
@@ -243,7 +251,8 @@ def Tide_ReshapeOp : Tide_Op<"reshape", [Pure,
 // Attention
 //===----------------------------------------------------------------------===//
 
-def Tide_AttentionOp : Tide_CostOp<"attention", [Pure, InferTypeOpAdaptor]> {
+def Tide_AttentionOp : Tide_CostOp<"attention",
+    [Pure, InferTypeOpAdaptor, Tide_DifferentiableWithTrainingForm]> {
   let summary = "Scaled dot-product attention, executed chunk by chunk";
   let description = [{
     `result = softmax(scale * query key^T [+ causal mask]) value` for every batch item and head.
@@ -281,7 +290,7 @@ def Tide_AttentionOp : Tide_CostOp<"attention", [Pure, InferTypeOpAdaptor]> {
 //===----------------------------------------------------------------------===//
 
 def Tide_MseLossOp : Tide_CostOp<"mse_loss",
-    [Pure, InferTypeOpAdaptor, AllTypesMatch<["prediction", "target"]>]> {
+    [Pure, InferTypeOpAdaptor, Tide_Differentiable, AllTypesMatch<["prediction", "target"]>]> {
   let summary = "Mean-squared error over all elements";
   let description = [{
     `result = mean((prediction - target)^2)`, a 0-d tensor of the operands' element type.
@@ -296,7 +305,7 @@ def Tide_MseLossOp : Tide_CostOp<"mse_loss",
 }
 
 def Tide_SoftmaxCrossEntropyOp : Tide_CostOp<"softmax_cross_entropy",
-    [Pure, InferTypeOpAdaptor]> {
+    [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Softmax cross-entropy against integer class labels, averaged over rows";
   let description = [{
     `logits` is [rows..., classes]; `labels` is [rows...] of i32 or i64 class indices in

@@ -224,6 +224,9 @@ void AutodiffPass::runOnOperation() {
       needsGrad.insert(op.result_begin(), op.result_end());
 
   useTrainingForms(block, &needsGrad);
+  // A training form replaces its op: the loss itself may now be another op's result (the fused
+  // LM head loss's training form), so read it again.
+  loss = ret->getOperand(0);
 
   // Forward uses of each parameter still to be differentiated.
   DenseMap<Value, int64_t> pendingUses;

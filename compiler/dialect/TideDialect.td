@@ -96,6 +96,19 @@ def Tide_GeluApproximationAttr : EnumAttr<Tide_Dialect, Tide_GeluApproximation,
   let assemblyFormat = "$value";
 }
 
+def Tide_RopeLayout : I32EnumAttr<"RopeLayout",
+    "which dimension of a rank-4 tensor tide.rope reads as the position", [
+      I32EnumAttrCase<"BTHD", 0, "bthd">,
+      I32EnumAttrCase<"BHTD", 1, "bhtd">
+    ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::tide";
+}
+
+def Tide_RopeLayoutAttr : EnumAttr<Tide_Dialect, Tide_RopeLayout, "rope_layout"> {
+  let assemblyFormat = "$value";
+}
+
 //===----------------------------------------------------------------------===//
 // Type constraints
 //===----------------------------------------------------------------------===//
@@ -106,5 +119,7 @@ def Tide_GeluApproximationAttr : EnumAttr<Tide_Dialect, Tide_GeluApproximation,
 def Tide_FloatTensor : RankedTensorOf<[AnyFloat]>;
 def Tide_ScalarFloatTensor : 0DTensorOf<[AnyFloat]>;
 def Tide_IndexTensor : RankedTensorOf<[I32, I64]>;
+// Token ids and the labels of the fused LM head: the runtime's kernels read 32-bit ids.
+def Tide_I32Tensor : RankedTensorOf<[I32]>;
 
 #endif // TIDE_DIALECT_TD

@@ -294,3 +294,180 @@ LogicalResult SoftmaxCrossEntropyOp::emitGradient(GradientEmitter &e) {
                                 getLoc(), getLogits(), getLabels(), e.adjoint(getResult())));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops of the transformer families
+//===----------------------------------------------------------------------===//
+
+// min / max: each operand's share with ties split evenly, already summed to its shape.
+template <typename GradOpT>
+static void backpropMinMax(GradientEmitter &e, Operation *op, Value dy) {
+  for (int64_t operand : {0, 1})
+    if (e.needsGradient(op->getOperand(operand)))
+      e.accumulate(op->getOperand(operand),
+                   e.builder().create<GradOpT>(op->getLoc(), op->getOperand(0), op->getOperand(1),
+                                               dy, e.builder().getI64IntegerAttr(operand)));
+}
+
+LogicalResult MinimumOp::emitGradient(GradientEmitter &e) {
+  backpropMinMax<MinimumGradOp>(e, *this, e.adjoint(getResult()));
+  return success();
+}
+
+LogicalResult MaximumOp::emitGradient(GradientEmitter &e) {
+  backpropMinMax<MaximumGradOp>(e, *this, e.adjoint(getResult()));
+  return success();
+}
+
+LogicalResult NegOp::emitGradient(GradientEmitter &e) {
+  e.accumulate(getInput(), e.scaled(e.adjoint(getResult()), -1.0));
+  return success();
+}
+
+// The unary ops whose derivative a *_grad op evaluates from the saved input.
+#define TIDE_ACTIVATION_GRADIENT(OpT, GradOpT)                                                     \
+  LogicalResult OpT::emitGradient(GradientEmitter &e) {                                            \
+    e.accumulate(getInput(),                                                                       \
+                 e.builder().create<GradOpT>(getLoc(), getInput(), e.adjoint(getResult())));       \
+    return success();                                                                              \
+  }
+TIDE_ACTIVATION_GRADIENT(AbsOp, AbsGradOp)
+TIDE_ACTIVATION_GRADIENT(SqrtOp, SqrtGradOp)
+TIDE_ACTIVATION_GRADIENT(RsqrtOp, RsqrtGradOp)
+TIDE_ACTIVATION_GRADIENT(LogOp, LogGradOp)
+TIDE_ACTIVATION_GRADIENT(SigmoidOp, SigmoidGradOp)
+TIDE_ACTIVATION_GRADIENT(SiluOp, SiluGradOp)
+TIDE_ACTIVATION_GRADIENT(ErfOp, ErfGradOp)
+#undef TIDE_ACTIVATION_GRADIENT
+
+LogicalResult PowOp::emitGradient(GradientEmitter &e) {
+  e.accumulate(getInput(), e.builder().create<PowGradOp>(
+                               getLoc(), getInput(), e.adjoint(getResult()), getExponentAttr()));
+  return success();
+}
+
+LogicalResult ClampOp::emitGradient(GradientEmitter &e) {
+  e.accumulate(getInput(),
+               e.builder().create<ClampGradOp>(getLoc(), getInput(), e.adjoint(getResult()),
+                                               getMinAttr(), getMaxAttr()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// rms_norm
+//===----------------------------------------------------------------------===//
+
+LogicalResult RmsNormOp::emitGradient(GradientEmitter &e) {
+  if (!getRstd())
+    return emitOpError("needs its training form (with_rstd) to be differentiated");
+  auto grad = e.builder().create<RmsNormGradOp>(getLoc(), getInput(), getScale(), getRstd(),
+                                                e.adjoint(getResult()), getAxisAttr());
+  e.accumulate(getInput(), grad.getDInput());
+  e.accumulate(getScale(), grad.getDScale());
+  return success();
+}
+
+Operation *RmsNormOp::buildTrainingForm() {
+  if (getWithRstd())
+    return nullptr;
+  return rebuildWithFlag(
+      *this, getWithRstdAttrName(),
+      {detail::normalizationStatsType(getInput().getType(), getNormalizedAxis())});
+}
+
+//===----------------------------------------------------------------------===//
+// Slices, concatenation, padding and lookups
+//===----------------------------------------------------------------------===//
+
+// slice's backward puts the gradient back in place inside zeros: pad low = start,
+// high = dim - start - size.
+LogicalResult SliceOp::emitGradient(GradientEmitter &e) {
+  OpBuilder &b = e.builder();
+  ArrayRef<int64_t> shape = getInput().getType().getShape();
+  SmallVector<int64_t> high;
+  for (auto [dim, start, size] : llvm::zip_equal(shape, getStart(), getSizes()))
+    high.push_back(dim - start - size);
+  e.accumulate(getInput(), b.create<PadOp>(getLoc(), e.adjoint(getResult()), getStartAttr(),
+                                           b.getDenseI64ArrayAttr(high), b.getF64FloatAttr(0.0)));
+  return success();
+}
+
+// pad's backward is the slice of the gradient where the input sits.
+LogicalResult PadOp::emitGradient(GradientEmitter &e) {
+  OpBuilder &b = e.builder();
+  e.accumulate(getInput(),
+               b.create<SliceOp>(getLoc(), e.adjoint(getResult()), getLowAttr(),
+                                 b.getDenseI64ArrayAttr(getInput().getType().getShape())));
+  return success();
+}
+
+// concat's backward: each input's slice of the gradient, at its offset along the axis.
+LogicalResult ConcatOp::emitGradient(GradientEmitter &e) {
+  OpBuilder &b = e.builder();
+  Value dy = e.adjoint(getResult());
+  int64_t axis = getNormalizedAxis(), offset = 0;
+  for (Value input : getInputs()) {
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
+    if (e.needsGradient(input)) {
+      SmallVector<int64_t> start(shape.size(), 0);
+      start[axis] = offset;
+      e.accumulate(input, b.create<SliceOp>(getLoc(), dy, b.getDenseI64ArrayAttr(start),
+                                            b.getDenseI64ArrayAttr(shape)));
+    }
+    offset += shape[axis];
+  }
+  return success();
+}
+
+// gather's table gradient is the scatter-add of dy at the ids; the ids get none.
+LogicalResult GatherOp::emitGradient(GradientEmitter &e) {
+  if (e.needsGradient(getTable()))
+    e.accumulate(getTable(), e.builder().create<GatherGradOp>(getLoc(), getTable().getType(),
+                                                              getIds(), e.adjoint(getResult())));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Rotary embedding and dropout
+//===----------------------------------------------------------------------===//
+
+// The rotation is orthogonal: its backward is the inverse rotation of dy.
+LogicalResult RopeOp::emitGradient(GradientEmitter &e) {
+  OpBuilder &b = e.builder();
+  e.accumulate(getInput(), b.create<RopeOp>(getLoc(), e.adjoint(getResult()), getLayoutAttr(),
+                                            getBaseAttr(), getRotDimAttr(), getOffsetAttr(),
+                                            getInverse() ? UnitAttr() : b.getUnitAttr()));
+  return success();
+}
+
+// The same mask (same site, seed and step) applied to dy.
+LogicalResult DropoutOp::emitGradient(GradientEmitter &e) {
+  e.accumulate(getInput(), e.builder().create<DropoutGradOp>(getLoc(), e.adjoint(getResult()),
+                                                             getPAttr(), getSiteAttr()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Fused LM head loss
+//===----------------------------------------------------------------------===//
+
+LogicalResult LmHeadLossOp::emitGradient(GradientEmitter &e) {
+  if (!getLse())
+    return emitOpError("needs its training form (with_lse) to be differentiated");
+  auto grad = e.builder().create<LmHeadLossGradOp>(
+      getLoc(), getHidden(), getWeight(), getLabels(), getLse(), e.adjoint(getLoss()), getBias(),
+      getIgnoreIndexAttr(), getRowChunkAttr(), getVocabChunkAttr());
+  e.accumulate(getHidden(), grad.getDHidden());
+  e.accumulate(getWeight(), grad.getDWeight());
+  if (getBias())
+    e.accumulate(getBias(), grad.getDBias());
+  return success();
+}
+
+Operation *LmHeadLossOp::buildTrainingForm() {
+  if (getWithLse())
+    return nullptr;
+  auto rows = RankedTensorType::get({getHidden().getType().getDimSize(0)},
+                                    getHidden().getType().getElementType());
+  return rebuildWithFlag(*this, getWithLseAttrName(), {rows});
+}

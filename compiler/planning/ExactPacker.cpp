@@ -199,7 +199,11 @@ void CanonicalSearch::computeRanks(const Problem &problem, Preorder preorder,
   std::vector<std::tuple<int64_t, int64_t, int64_t>> key(problem.buffers.size());
   for (size_t index : problemIndex) {
     const Buffer &buffer = problem.buffers[index];
-    int64_t total = 0, width = buffer.end - buffer.start, area = width * buffer.size;
+    // width <= 2^62 (validateProblem); width x size saturates instead of overflowing.
+    const int64_t width = buffer.end - buffer.start;
+    const int64_t area =
+        buffer.size != 0 && width > INT64_MAX / buffer.size ? INT64_MAX : width * buffer.size;
+    int64_t total = 0;
     for (auto s = sectionOf(buffer.start); s < sectionOf(buffer.end); ++s)
       total = std::max(total, sectionLoad[s]);
     switch (preorder) {

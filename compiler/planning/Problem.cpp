@@ -26,6 +26,10 @@ absl::Status validateProblem(const Problem &problem) {
     if (buffer.start >= buffer.end)
       return absl::InvalidArgumentError(absl::StrCat("buffer ", buffer.id, ": empty interval [",
                                                      buffer.start, ", ", buffer.end, ")"));
+    if (buffer.start < -kMaxTimeStep || buffer.end > kMaxTimeStep)
+      return absl::InvalidArgumentError(
+          absl::StrCat("buffer ", buffer.id, ": interval [", buffer.start, ", ", buffer.end,
+                       ") reaches outside [-2^61, 2^61], which the planner does not support"));
     if (buffer.alignment < 0 || buffer.alignment > kMaxAlignment)
       return absl::InvalidArgumentError(absl::StrCat("buffer ", buffer.id, ": alignment ",
                                                      buffer.alignment, " is not in [0, ",

@@ -39,6 +39,9 @@ struct Solution {
 /// most 2^60 bytes and alignments are at most 2^30, so offsets stay below 2^61.
 inline constexpr int64_t kMaxTotalBytes = int64_t{1} << 60;
 inline constexpr int64_t kMaxAlignment = int64_t{1} << 30;
+/// Interval ends lie in [-kMaxTimeStep, kMaxTimeStep], so a lifetime's length (end - start)
+/// never overflows; the packers' sort keys saturate lifetime x size.
+inline constexpr int64_t kMaxTimeStep = int64_t{1} << 61;
 
 /// The alignment that applies to `buffer` in `problem` (its own, or the problem's default).
 int64_t effectiveAlignment(const Problem &problem, const Buffer &buffer);
@@ -49,7 +52,8 @@ inline int64_t alignUp(int64_t value, int64_t alignment) {
 }
 
 /// Checks that a problem is well formed: sizes >= 0 adding up to at most kMaxTotalBytes,
-/// start < end, alignments in [1, kMaxAlignment] (after the default is applied), capacity >= 0.
+/// start < end with both in [-kMaxTimeStep, kMaxTimeStep], alignments in [1, kMaxAlignment]
+/// (after the default is applied), capacity >= 0.
 /// Returns InvalidArgument naming the first bad buffer.
 absl::Status validateProblem(const Problem &problem);
 

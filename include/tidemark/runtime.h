@@ -19,7 +19,9 @@
 // its kernels use inside Run().
 //
 // Memory: everything (arena, state, runtime-owned I/O buffers, kernel scratch, thread pool) is
-// allocated by the Load call; Run() performs no heap allocation.
+// allocated by the Load call; Run() performs no heap allocation. The plan decides how much; the
+// load compares what the plan declares with RuntimeOptions::max_memory_bytes before it allocates
+// anything, so an untrusted plan cannot make the runtime allocate more than the caller allows.
 #ifndef TIDEMARK_RUNTIME_H_
 #define TIDEMARK_RUNTIME_H_
 
@@ -36,10 +38,31 @@ namespace tidemark {
 
 class Executor;
 
+// Most threads a Runtime may use (RuntimeOptions::num_threads, tide-run --threads).
+constexpr int kMaxThreads = 1024;
+
+// RuntimeOptions::max_memory_bytes values with a special meaning.
+constexpr uint64_t kMemoryCapPhysical = 0;    // The machine's physical memory (the default).
+constexpr uint64_t kNoMemoryCap = UINT64_MAX; // No cap: whatever the plan declares.
+
 struct RuntimeOptions {
-  // Threads that run kernels, the calling thread included; in [1, 1024].
+  // Threads that run kernels, the calling thread included; in [1, kMaxThreads].
   int num_threads = 1;
+  // Most bytes a load may allocate for the plan: state + arena + runtime-owned input/output
+  // buffers + the copy of the constants + kernel scratch for num_threads (each rounded up to 64
+  // bytes). The load computes these from the plan's declared sizes (checked arithmetic) and
+  // refuses a plan that needs more with ResourceExhausted, naming every part and the cap, before
+  // allocating any of it; LoadFromFile also refuses a plan file larger than the cap unread.
+  // kMemoryCapPhysical (0, the default): the machine's physical memory (sysconf(_SC_PHYS_PAGES)
+  // x page size), since a plan needing more could not run anyway; kNoMemoryCap: no cap. An app
+  // that loads plans it did not make should set its own, e.g. 512 << 20.
+  uint64_t max_memory_bytes = kMemoryCapPhysical;
 };
+
+// The byte cap a RuntimeOptions::max_memory_bytes value stands for: kMemoryCapPhysical resolved
+// to the machine's physical memory (kNoMemoryCap if that is unknown), any other value itself.
+// Never fails; thread-safe.
+uint64_t MemoryCapBytes(uint64_t max_memory_bytes);
 
 // How LoadFromMemory treats the caller's plan bytes.
 enum class PlanMemory {
@@ -67,18 +90,24 @@ struct RuntimeStatistics {
 class Runtime {
 public:
   // Reads, verifies and prepares the plan in file `path`. A relative external weights path in the
-  // plan is resolved against the plan file's directory.
+  // plan is resolved against the plan file's directory. The file (and the external weights file)
+  // must be a regular file; it is read exactly to the size fstat reports, at most 2 GiB - 1 bytes
+  // (the FlatBuffers limit) and at most the memory cap.
   // Ownership: on success *out owns the new Runtime; the file is not used after the call.
-  // Errors: NotFound (cannot open), DataLoss (truncated, corrupt), InvalidArgument (not a plan,
-  // or a plan that fails verification: the message names the tensor or step), Unimplemented
-  // (unknown format version, or a kernel missing from this build), OutOfRange, and
-  // ResourceExhausted (memory). *out is untouched on error. Thread-safe (no shared state).
+  // Errors: NotFound (no such file), InvalidArgument (a directory, FIFO, device or socket; not
+  // readable; not a plan, or a plan that fails verification: the message names the tensor or
+  // step), DataLoss (truncated, corrupt, or shrank while read), Unimplemented (unknown format
+  // version, or a kernel missing from this build), OutOfRange (a file or size over a limit), and
+  // ResourceExhausted (the plan needs more than options.max_memory_bytes; memory or a worker
+  // thread could not be obtained). *out is untouched on error. Thread-safe (no shared state).
   static Status LoadFromFile(const std::string &path, const RuntimeOptions &options,
                              std::unique_ptr<Runtime> *out);
 
   // Verifies and prepares the plan in [data, data + size). See PlanMemory for how long the bytes
   // must live. A relative external weights path is resolved against the current directory.
-  // Errors and ownership as LoadFromFile (InvalidArgument for a null pointer).
+  // Errors and ownership as LoadFromFile (InvalidArgument for a null pointer). Any byte string is
+  // safe to pass (this is the entry point to fuzz): decoding allocates O(size), and what the plan
+  // then allocates is bounded by options.max_memory_bytes.
   // Thread-safe; the bytes may be shared by concurrent loads (they are only read).
   static Status LoadFromMemory(const void *data, size_t size, PlanMemory memory,
                                const RuntimeOptions &options, std::unique_ptr<Runtime> *out);
@@ -94,10 +123,14 @@ public:
   uint64_t state_bytes() const;
 
   // Name, dtype, shape and byte size of every input, output, and parameter (named state tensor),
-  // in plan order. The returned vectors are copies owned by the caller. Never fail.
-  std::vector<TensorInfo> inputs() const;
-  std::vector<TensorInfo> outputs() const;
-  std::vector<TensorInfo> parameters() const;
+  // in plan order. Built at load; the references stay valid (and unchanged) as long as the
+  // Runtime. Never fail, never allocate.
+  const std::vector<TensorInfo> &inputs() const;
+  const std::vector<TensorInfo> &outputs() const;
+  const std::vector<TensorInfo> &parameters() const;
+
+  // Every method below that returns a Status also turns an allocation failure (only possible
+  // while building an error message) into ResourceExhausted; none throws.
 
   // Makes the next steps read input `name` from caller memory `data` (at least `size_bytes`
   // bytes, aligned to the element size). `dtype` and `shape` must match the plan exactly.

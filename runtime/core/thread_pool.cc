@@ -1,24 +1,67 @@
 // ThreadPool implementation: one condition variable to start a job, one to finish it.
 #include "runtime/core/thread_pool.h"
 
+#include <new>
+#include <string>
+#include <system_error>
+
 namespace tidemark {
 
 thread_local bool ThreadPool::in_parallel_region_ = false;
 
-ThreadPool::ThreadPool(int num_threads) : num_threads_(num_threads < 1 ? 1 : num_threads) {
-  workers_.reserve(num_threads_ - 1);
-  for (int i = 1; i < num_threads_; ++i)
-    workers_.emplace_back([this] { WorkerLoop(); });
+namespace {
+
+// The start_status() of a pool whose worker `worker` of `total` could not start. Building the
+// message allocates; if even that fails, a short message that needs no allocation.
+Status startFailure(int worker, int total, const char *reason) noexcept {
+  try {
+    return ResourceExhausted("cannot start worker thread " + std::to_string(worker) + " of " +
+                             std::to_string(total) + ": " + reason);
+  } catch (...) {
+    return Status(StatusCode::kResourceExhausted, "no thread");
+  }
 }
 
-ThreadPool::~ThreadPool() {
+} // namespace
+
+ThreadPool::ThreadPool(int num_threads, const ThreadStarter &starter)
+    : num_threads_(num_threads < 1 ? 1 : num_threads) {
+  int worker = 1;
+  try {
+    workers_.reserve(static_cast<size_t>(num_threads_ - 1));
+    for (; worker < num_threads_; ++worker) {
+      std::function<void()> body = [this] { WorkerLoop(); };
+      std::thread thread =
+          starter ? starter(worker, std::move(body)) : std::thread(std::move(body));
+      if (!thread.joinable())
+        throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                                "the thread starter returned no thread");
+      workers_.push_back(std::move(thread)); // Never reallocates (reserved above).
+    }
+    return;
+  } catch (const std::system_error &error) {
+    start_status_ = startFailure(worker, num_threads_ - 1, error.what());
+  } catch (const std::bad_alloc &) {
+    start_status_ = startFailure(worker, num_threads_ - 1, "out of memory");
+  }
+  // Unwinding with workers waiting on the condition variables would destroy them under the
+  // workers' feet (and a joinable std::thread terminates the process): stop and join instead.
+  StopWorkers();
+  num_threads_ = 1;
+}
+
+ThreadPool::~ThreadPool() { StopWorkers(); }
+
+void ThreadPool::StopWorkers() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
   }
   work_ready_.notify_all();
   for (std::thread &worker : workers_)
-    worker.join();
+    if (worker.joinable())
+      worker.join();
+  workers_.clear();
 }
 
 void ThreadPool::DrainTasks() {

@@ -10,22 +10,36 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "tidemark/status.h"
 
 namespace tidemark {
 
 class ThreadPool {
 public:
-  // Creates `num_threads - 1` workers (the calling thread is the last one). num_threads >= 1.
-  explicit ThreadPool(int num_threads);
+  // Starts worker number `worker` (1-based) running `body`, and returns its thread. Throws
+  // std::system_error when the system cannot create a thread, as std::thread's constructor does.
+  // The default starts a std::thread; tests pass one that fails on purpose.
+  using ThreadStarter = std::function<std::thread(int worker, std::function<void()> body)>;
+
+  // Creates `num_threads - 1` workers (the calling thread is the last one); num_threads < 1 counts
+  // as 1. If a worker cannot be started (std::system_error, e.g. EAGAIN when the process has no
+  // address space left for another stack, or std::bad_alloc), the workers already started are
+  // stopped and joined, the pool runs every task on the calling thread (num_threads() == 1), and
+  // start_status() says what failed. Never throws.
+  explicit ThreadPool(int num_threads, const ThreadStarter &starter = nullptr);
   ~ThreadPool();
   ThreadPool(const ThreadPool &) = delete;
   ThreadPool &operator=(const ThreadPool &) = delete;
 
   // Number of threads that run tasks, the caller included.
   int num_threads() const { return num_threads_; }
+  // OK, or ResourceExhausted naming the worker that could not be started and the system's reason.
+  const Status &start_status() const { return start_status_; }
 
   // Calls fn(task) for every task in [0, num_tasks), spread over all threads, and returns when all
   // are done. `fn` must be callable concurrently. No heap allocation. Not reentrant: fn must not
@@ -50,8 +64,10 @@ private:
   void Run(int64_t num_tasks, TaskFn fn, const void *closure);
   void WorkerLoop();
   void DrainTasks();
+  void StopWorkers();
 
-  const int num_threads_;
+  int num_threads_;
+  Status start_status_;
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable work_ready_;

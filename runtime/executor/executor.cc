@@ -6,7 +6,10 @@
 #include <cstring>
 #include <new>
 
+#include <unistd.h>
+
 #include "runtime/executor/kernel_dispatch.h"
+#include "tidemark/runtime.h"
 
 namespace tidemark {
 
@@ -14,7 +17,89 @@ namespace {
 constexpr size_t kAlignment = 64;
 
 size_t roundUp(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+
+// sum += roundUp(bytes), false on overflow. Every size here is far below 2^64 (tensors are at
+// most 2^42 bytes), but a plan can list very many of them.
+bool addBlock(uint64_t *sum, uint64_t bytes) {
+  if (bytes > UINT64_MAX - (kAlignment - 1))
+    return false;
+  const uint64_t rounded = roundUp(bytes);
+  if (rounded > UINT64_MAX - *sum)
+    return false;
+  *sum += rounded;
+  return true;
+}
+
+std::string joinPath(const std::string &directory, const std::string &path) {
+  if (directory.empty() || path[0] == '/')
+    return path;
+  return directory + "/" + path;
+}
+
+// Opens the plan's external weights file and checks it holds the declared range, before any
+// allocation (a plan may declare a large state and point at a small or endless file).
+Status openWeights(const LoadedPlan &plan, const std::string &base_dir, RegularFile *file) {
+  const std::string path = joinPath(base_dir, plan.weights_path);
+  TIDEMARK_RETURN_IF_ERROR(OpenRegularFile(path, "external weights file", file));
+  const uint64_t end = plan.weights_file_offset + plan.weights_byte_size; // Verified: no wrap.
+  if (end > file->size())
+    return DataLoss("external weights file '" + path + "' (" + std::to_string(file->size()) +
+                    " bytes) is shorter than the " + std::to_string(plan.weights_byte_size) +
+                    " bytes at offset " + std::to_string(plan.weights_file_offset) +
+                    " the plan expects");
+  return Status::Ok();
+}
+
 } // namespace
+
+Status ComputeMemoryRequirement(const LoadedPlan &plan, int num_threads, bool borrow_constants,
+                                MemoryRequirement *out) {
+  MemoryRequirement need;
+  bool ok = addBlock(&need.arena, plan.arena_bytes) && addBlock(&need.state, plan.state_bytes);
+  for (const LoadedTensor &t : plan.tensors) {
+    if (!ok)
+      break;
+    if (t.view_of != -1)
+      continue;
+    if (t.location == TensorLocation::kInput || t.location == TensorLocation::kOutput)
+      ok = addBlock(&need.io, t.size_bytes);
+    else if (t.location == TensorLocation::kConstant && !borrow_constants)
+      ok = addBlock(&need.constants, t.size_bytes);
+  }
+  for (const LoadedStep &step : plan.steps) {
+    const uint64_t bytes = StepScratchBytes(plan, step, num_threads);
+    need.scratch = bytes > need.scratch ? bytes : need.scratch;
+  }
+  ok = ok && addBlock(&need.total, need.arena) && addBlock(&need.total, need.state) &&
+       addBlock(&need.total, need.io) && addBlock(&need.total, need.constants) &&
+       addBlock(&need.total, need.scratch);
+  if (!ok)
+    return OutOfRange("the plan's memory (arena, state, input/output buffers and constants) "
+                      "adds up to more than 2^64 bytes");
+  *out = need;
+  return Status::Ok();
+}
+
+uint64_t ResolveMemoryCap(uint64_t max_memory_bytes) {
+  if (max_memory_bytes != 0)
+    return max_memory_bytes;
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_size <= 0)
+    return UINT64_MAX;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
+}
+
+Status CheckMemoryCap(const MemoryRequirement &need, uint64_t cap) {
+  if (need.total <= cap)
+    return Status::Ok();
+  return ResourceExhausted("the plan needs " + std::to_string(need.total) + " bytes (state " +
+                           std::to_string(need.state) + " + arena " + std::to_string(need.arena) +
+                           " + I/O " + std::to_string(need.io) + " + constants " +
+                           std::to_string(need.constants) + " + scratch " +
+                           std::to_string(need.scratch) + "), more than the memory cap of " +
+                           std::to_string(cap) + " bytes (RuntimeOptions::max_memory_bytes)");
+}
 
 AlignedBuffer::~AlignedBuffer() { std::free(data_); }
 
@@ -33,14 +118,15 @@ Status AlignedBuffer::Allocate(size_t bytes, bool zero, const char *what) {
   return Status::Ok();
 }
 
-Executor::Executor(LoadedPlan plan, int num_threads) : plan_(std::move(plan)), pool_(num_threads) {}
+Executor::Executor(LoadedPlan plan, const ExecutorOptions &options)
+    : plan_(std::move(plan)), pool_(options.num_threads, options.thread_starter) {}
 
 Executor::~Executor() = default;
 
 Status Executor::Create(LoadedPlan plan, const ExecutorOptions &options,
                         std::unique_ptr<Executor> *out) {
-  if (options.num_threads < 1 || options.num_threads > 1024)
-    return InvalidArgument("num_threads must be in [1, 1024], got " +
+  if (options.num_threads < 1 || options.num_threads > kMaxThreads)
+    return InvalidArgument("num_threads must be in [1, " + std::to_string(kMaxThreads) + "], got " +
                            std::to_string(options.num_threads));
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     Status available = CheckKernelAvailable(plan.steps[s].kernel);
@@ -48,38 +134,36 @@ Status Executor::Create(LoadedPlan plan, const ExecutorOptions &options,
       return Status(available.code(),
                     DescribeStep(plan, static_cast<int>(s)) + ": " + available.message());
   }
-  std::unique_ptr<Executor> executor(new (std::nothrow)
-                                         Executor(std::move(plan), options.num_threads));
+  // Everything the plan declares is checked before the first allocation.
+  MemoryRequirement need;
+  TIDEMARK_RETURN_IF_ERROR(
+      ComputeMemoryRequirement(plan, options.num_threads, options.borrow_constants, &need));
+  TIDEMARK_RETURN_IF_ERROR(CheckMemoryCap(need, ResolveMemoryCap(options.max_memory_bytes)));
+  RegularFile weights;
+  if (plan.has_external_weights)
+    TIDEMARK_RETURN_IF_ERROR(openWeights(plan, options.weights_base_dir, &weights));
+  std::unique_ptr<Executor> executor(new (std::nothrow) Executor(std::move(plan), options));
   if (!executor)
     return ResourceExhausted("cannot allocate the executor");
-  TIDEMARK_RETURN_IF_ERROR(executor->AllocateMemory(options));
-  TIDEMARK_RETURN_IF_ERROR(executor->InitializeState(options.weights_base_dir));
+  if (!executor->pool_.start_status().ok())
+    return Status(executor->pool_.start_status().code(),
+                  "cannot start " + std::to_string(options.num_threads) +
+                      " threads: " + executor->pool_.start_status().message());
+  TIDEMARK_RETURN_IF_ERROR(executor->AllocateMemory(need, options));
+  TIDEMARK_RETURN_IF_ERROR(executor->InitializeState(weights));
   executor->ResolveTensors();
   *out = std::move(executor);
   return Status::Ok();
 }
 
-Status Executor::AllocateMemory(const ExecutorOptions &options) {
+Status Executor::AllocateMemory(const MemoryRequirement &need, const ExecutorOptions &options) {
   TIDEMARK_RETURN_IF_ERROR(arena_.Allocate(plan_.arena_bytes, /*zero=*/false, "arena"));
   TIDEMARK_RETURN_IF_ERROR(state_.Allocate(plan_.state_bytes, /*zero=*/true, "state region"));
-  size_t io_bytes = 0, constant_bytes = 0, scratch_bytes = 0;
-  for (const LoadedTensor &t : plan_.tensors) {
-    if (t.view_of != -1)
-      continue;
-    if (t.location == TensorLocation::kInput || t.location == TensorLocation::kOutput)
-      io_bytes += roundUp(t.size_bytes);
-    if (t.location == TensorLocation::kConstant)
-      constant_bytes += roundUp(t.size_bytes);
-  }
-  for (const LoadedStep &step : plan_.steps) {
-    size_t bytes = StepScratchBytes(plan_, step, pool_.num_threads());
-    scratch_bytes = bytes > scratch_bytes ? bytes : scratch_bytes;
-  }
-  io_bytes_ = io_bytes;
-  TIDEMARK_RETURN_IF_ERROR(io_.Allocate(io_bytes, /*zero=*/true, "input and output buffers"));
-  TIDEMARK_RETURN_IF_ERROR(scratch_.Allocate(scratch_bytes, /*zero=*/false, "kernel scratch"));
+  io_bytes_ = need.io;
+  TIDEMARK_RETURN_IF_ERROR(io_.Allocate(need.io, /*zero=*/true, "input and output buffers"));
+  TIDEMARK_RETURN_IF_ERROR(scratch_.Allocate(need.scratch, /*zero=*/false, "kernel scratch"));
   if (!options.borrow_constants)
-    TIDEMARK_RETURN_IF_ERROR(constants_.Allocate(constant_bytes, /*zero=*/false, "constants"));
+    TIDEMARK_RETURN_IF_ERROR(constants_.Allocate(need.constants, /*zero=*/false, "constants"));
 
   const size_t n = plan_.tensors.size();
   owned_io_.assign(n, nullptr);
@@ -110,23 +194,10 @@ Status Executor::AllocateMemory(const ExecutorOptions &options) {
   return Status::Ok();
 }
 
-Status Executor::InitializeState(const std::string &weights_base_dir) {
-  if (plan_.has_external_weights) {
-    std::string path = plan_.weights_path;
-    if (!weights_base_dir.empty() && path[0] != '/')
-      path = weights_base_dir + "/" + path;
-    std::FILE *file = std::fopen(path.c_str(), "rb");
-    if (!file)
-      return NotFound("cannot open the plan's external weights file '" + path + "'");
-    bool ok =
-        std::fseek(file, static_cast<long>(plan_.weights_file_offset), SEEK_SET) == 0 &&
-        std::fread(state_.data(), 1, plan_.weights_byte_size, file) == plan_.weights_byte_size;
-    std::fclose(file);
-    if (!ok)
-      return DataLoss("external weights file '" + path + "' is shorter than the " +
-                      std::to_string(plan_.weights_byte_size) + " bytes at offset " +
-                      std::to_string(plan_.weights_file_offset) + " the plan expects");
-  }
+Status Executor::InitializeState(const RegularFile &weights) {
+  if (plan_.has_external_weights)
+    TIDEMARK_RETURN_IF_ERROR(ReadFileAt(weights, plan_.weights_file_offset, state_.data(),
+                                        static_cast<size_t>(plan_.weights_byte_size)));
   for (const LoadedStateInit &init : plan_.state_inits)
     if (init.size > 0)
       std::memcpy(state_.data() + init.offset, init.data, init.size);
@@ -169,7 +240,10 @@ void Executor::Rebind(int id, uint8_t *data) {
 }
 
 Status Executor::RunStep() {
-  KernelContext context{&pool_, scratch_.data(), optimizer_steps_ + 1};
+  // Adam's update number; saturates instead of wrapping for a count set near 2^64.
+  const uint64_t step_number =
+      optimizer_steps_ < uint64_t{INT64_MAX} ? optimizer_steps_ + 1 : uint64_t{INT64_MAX};
+  KernelContext context{&pool_, scratch_.data(), step_number};
   uint8_t *operands[kMaxStepOperands];
   uint8_t *results[kMaxStepResults];
   for (size_t s = 0; s < plan_.steps.size(); ++s) {

@@ -1,7 +1,8 @@
 // Executor: owns the memory of a verified plan (arena, state, I/O buffers, constants, scratch)
 // and a thread pool, all created once at load, and runs the plan's steps with no heap allocation.
 //
-// Memory layout at load (each block 64-byte aligned, allocated once):
+// Memory layout at load (each block 64-byte aligned, allocated once, after the total has been
+// computed from the plan and compared with the caller's cap; see MemoryRequirement):
 //   arena (plan.arena_bytes), state (plan.state_bytes, zeroed then initialized from the plan or
 //   the external weights file), one runtime-owned buffer per input and output (zeroed),
 //   a copy of the constants (unless borrowed from caller memory that outlives the executor), and
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/core/file_io.h"
 #include "runtime/core/thread_pool.h"
 #include "runtime/plan/loaded_plan.h"
 #include "tidemark/status.h"
@@ -45,7 +47,13 @@ private:
 };
 
 struct ExecutorOptions {
+  // In [1, kMaxThreads] (tidemark/runtime.h).
   int num_threads = 1;
+  // Most bytes Create may allocate for the plan's memory (MemoryRequirement::total); 0 means the
+  // machine's physical memory, UINT64_MAX no cap (the values of RuntimeOptions).
+  uint64_t max_memory_bytes = 0;
+  // Tests only: how the thread pool starts its workers (null: std::thread).
+  ThreadPool::ThreadStarter thread_starter;
   // When true, constants point into the plan bytes instead of being copied (the caller
   // guarantees those bytes outlive the executor).
   bool borrow_constants = false;
@@ -54,10 +62,35 @@ struct ExecutorOptions {
   std::string weights_base_dir;
 };
 
+// What Create allocates for a plan, each block rounded up to 64 bytes. Computed with checked
+// arithmetic from the plan's declared sizes, before anything is allocated.
+struct MemoryRequirement {
+  uint64_t arena = 0, state = 0;
+  uint64_t io = 0;        // Runtime-owned input and output buffers.
+  uint64_t constants = 0; // The copy of the constants (0 when borrowed).
+  uint64_t scratch = 0;   // Kernel scratch: the maximum over steps.
+  uint64_t total = 0;
+};
+
+// The memory of a verified plan run on `num_threads` threads. OutOfRange if a sum overflows.
+Status ComputeMemoryRequirement(const LoadedPlan &plan, int num_threads, bool borrow_constants,
+                                MemoryRequirement *out);
+
+// The cap a max_memory_bytes value stands for: 0 -> the machine's physical memory
+// (sysconf(_SC_PHYS_PAGES) x page size; no cap if unknown), anything else itself.
+uint64_t ResolveMemoryCap(uint64_t max_memory_bytes);
+
+// ResourceExhausted naming every part, the total and the cap when the requirement exceeds `cap`.
+Status CheckMemoryCap(const MemoryRequirement &need, uint64_t cap);
+
 class Executor {
 public:
-  // Takes a plan that passed VerifyPlan. Checks every kernel is available in this runtime
-  // (Unimplemented otherwise), then allocates and initializes all memory.
+  // Takes a plan that passed VerifyPlan. Checks, before allocating anything: the options, that
+  // every kernel is available in this runtime (Unimplemented otherwise), the memory the plan
+  // declares against the cap (ResourceExhausted), and that an external weights file is a regular
+  // file holding the declared range (NotFound, InvalidArgument, DataLoss). Then starts the thread
+  // pool (ResourceExhausted when a worker thread cannot be created; the ones started are joined)
+  // and allocates and initializes all memory. Never throws.
   static Status Create(LoadedPlan plan, const ExecutorOptions &options,
                        std::unique_ptr<Executor> *out);
   ~Executor();
@@ -89,9 +122,9 @@ public:
   uint8_t *state_data() const { return state_.data(); }
 
 private:
-  explicit Executor(LoadedPlan plan, int num_threads);
-  Status AllocateMemory(const ExecutorOptions &options);
-  Status InitializeState(const std::string &weights_base_dir);
+  Executor(LoadedPlan plan, const ExecutorOptions &options);
+  Status AllocateMemory(const MemoryRequirement &need, const ExecutorOptions &options);
+  Status InitializeState(const RegularFile &weights);
   void ResolveTensors();
 
   LoadedPlan plan_;

@@ -15,10 +15,6 @@
 namespace tidemark {
 class ThreadPool;
 
-// Most operands / results any step has (AttentionGrad: 6 operands).
-constexpr int kMaxStepOperands = 8;
-constexpr int kMaxStepResults = 4;
-
 // Everything a kernel call needs besides its tensors.
 struct KernelContext {
   ThreadPool *pool = nullptr;

@@ -64,15 +64,8 @@ Status CheckPointers(std::initializer_list<std::pair<const char *, const void *>
   return Status::Ok();
 }
 
-size_t PerThreadBytes(const AttentionParams &p, int num_threads, size_t floats_per_thread) {
-  if (!ValidateAttentionParams(p).ok() || num_threads < 1)
-    return 0;
-  return floats_per_thread * sizeof(float) * static_cast<size_t>(num_threads);
-}
-
-} // namespace
-
-Status ValidateAttentionParams(const AttentionParams &p) {
+// The sizes, chunks, heads and scale; not the key lengths (data that the scratch size ignores).
+Status ValidateShape(const AttentionParams &p) {
   TIDEMARK_RETURN_IF_ERROR(CheckPositive("batch", p.batch));
   TIDEMARK_RETURN_IF_ERROR(CheckPositive("heads", p.heads));
   TIDEMARK_RETURN_IF_ERROR(CheckPositive("seq_q", p.seq_q));
@@ -82,28 +75,55 @@ Status ValidateAttentionParams(const AttentionParams &p) {
   TIDEMARK_RETURN_IF_ERROR(CheckPositive("k_chunk", p.k_chunk));
   if (!std::isfinite(p.scale))
     return InvalidArgument("attention: scale must be finite, got " + std::to_string(p.scale));
+  if (p.kv_heads < 0 || (p.kv_heads > 0 && p.heads % p.kv_heads != 0))
+    return InvalidArgument("attention: kv_heads must be 0 (= heads) or a divisor of heads (" +
+                           std::to_string(p.heads) + "), got " + std::to_string(p.kv_heads));
   if (!ProductFits(p.batch, p.heads, p.seq_q, p.head_dim) ||
       !ProductFits(p.batch, p.heads, p.seq_k, p.head_dim) || !ProductFits(p.seq_q, p.seq_k, 1, 1))
     return InvalidArgument("attention: tensors larger than 2^40 elements are not supported");
   return Status::Ok();
 }
 
-size_t AttentionScratchBytes(const AttentionParams &p, int num_threads) {
-  if (!ValidateAttentionParams(p).ok())
+Status ValidateKeyLengths(const AttentionParams &p) {
+  if (p.key_lengths == nullptr)
+    return Status::Ok();
+  for (int64_t b = 0; b < p.batch; ++b)
+    if (p.key_lengths[b] < 0 || p.key_lengths[b] > p.seq_k)
+      return InvalidArgument("attention: key length of batch " + std::to_string(b) + " is " +
+                             std::to_string(p.key_lengths[b]) +
+                             ", outside [0, seq_k = " + std::to_string(p.seq_k) + "]");
+  return Status::Ok();
+}
+
+size_t PerThreadBytes(int num_threads, size_t floats_per_thread) {
+  if (num_threads < 1)
     return 0;
-  return PerThreadBytes(p, num_threads, ai::ForwardFloatsPerThread(ai::MakeDims(p)));
+  return floats_per_thread * sizeof(float) * static_cast<size_t>(num_threads);
+}
+
+} // namespace
+
+Status ValidateAttentionParams(const AttentionParams &p) {
+  TIDEMARK_RETURN_IF_ERROR(ValidateShape(p));
+  return ValidateKeyLengths(p);
+}
+
+size_t AttentionScratchBytes(const AttentionParams &p, int num_threads) {
+  if (!ValidateShape(p).ok())
+    return 0;
+  return PerThreadBytes(num_threads, ai::ForwardFloatsPerThread(ai::MakeDims(p)));
 }
 
 size_t AttentionBackwardScratchBytes(const AttentionParams &p, int num_threads) {
-  if (!ValidateAttentionParams(p).ok())
+  if (!ValidateShape(p).ok())
     return 0;
-  return PerThreadBytes(p, num_threads, ai::BackwardFloatsPerThread(ai::MakeDims(p)));
+  return PerThreadBytes(num_threads, ai::BackwardFloatsPerThread(ai::MakeDims(p)));
 }
 
 size_t NaiveAttentionScratchBytes(const AttentionParams &p, int num_threads) {
-  if (!ValidateAttentionParams(p).ok())
+  if (!ValidateShape(p).ok())
     return 0;
-  return PerThreadBytes(p, num_threads, ai::NaiveFloatsPerThread(ai::MakeDims(p)));
+  return PerThreadBytes(num_threads, ai::NaiveFloatsPerThread(ai::MakeDims(p)));
 }
 
 namespace {

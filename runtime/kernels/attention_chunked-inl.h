@@ -1,15 +1,18 @@
 // Chunked (FlashAttention-style) attention forward and backward for one Highway target.
 //
-// Forward, per task (b*h, query chunk), Bq queries, keys in chunks of Bk:
+// Forward, per task (b*h, query chunk), Bq queries, keys in chunks of Bk (of the query head's kv
+// head, only up to the last row's key limit: chunks masked by causal or padding are skipped):
 //   St = K_chunk Q^T (keys x queries, so the online-softmax state of each query is one vector
 //   lane), m' = max(m, colmax(St)), alpha = exp(m - m'), P = exp(St - m'), l = l * alpha +
 //   colsum(P), O = O * alpha + P^T V_chunk; at the end out = O / l and lse = m + log(l). Cost O(Bq
 //   * Tk * D) per task; scratch O((Bq + Bk) * D + Bq * Bk).
-// Backward, per task (b*h, key chunk), over the query chunks that see it, in order:
-//   S = Q K^T, P = exp(S - lse), dP = dO V^T, delta = rowsum(dO * O), dS = scale * P * (dP -
-//   delta), dV += P^T dO, dK += dS^T Q, and in the one-pass schedule dQ += dS K (then the task is a
-//   whole (b, h), so dq rows have one writer). The two-pass schedule instead computes dq per (b*h,
-//   query chunk) in column form with the same operations in the same order: bit-identical results.
+// Backward, per task (b*kv_heads, key chunk), over the group's query heads in order and, for each,
+//   the query chunks that see the chunk, in order: S = Q K^T, P = exp(S - lse), dP = dO V^T,
+//   delta = rowsum(dO * O), dS = scale * P * (dP - delta), dV += P^T dO, dK += dS^T Q, and in the
+//   one-pass schedule dQ += dS K (then the task is a whole (b, kv head), so dk, dv and the dq rows
+//   of its query heads have one writer, and every sum runs in a fixed order). The two-pass schedule
+//   instead computes dq per (b*h, query chunk) in column form with the same operations in the same
+//   order: bit-identical results.
 
 #if defined(TIDEMARK_RUNTIME_KERNELS_ATTENTION_CHUNKED_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef TIDEMARK_RUNTIME_KERNELS_ATTENTION_CHUNKED_INL_H_
@@ -32,16 +35,18 @@ namespace kernels {
 namespace HWY_NAMESPACE {
 namespace ai = attention_internal;
 
-// Lane (query offset within a chunk starting at query i0) of the first query that sees key j.
-HWY_INLINE size_t FirstQueryLane(const ai::Dims &dims, size_t j, size_t i0) {
-  const size_t first = ai::FirstQueryOf(dims, j);
+// Lane (query offset within a chunk starting at query i0) of the first query that sees key j of a
+// batch with `key_count` unpadded keys.
+HWY_INLINE size_t FirstQueryLane(const ai::Dims &dims, size_t key_count, size_t j, size_t i0) {
+  const size_t first = ai::FirstQueryOf(dims, key_count, j);
   return first > i0 ? first - i0 : 0;
 }
 
 // Online-softmax update for one key chunk in column form. St (keys x bq_pad) holds raw scores on
-// entry and P on exit; m, l and alpha are per-query vectors of bq_pad floats.
-HWY_INLINE void OnlineSoftmaxUpdate(const ai::Dims &dims, size_t j0, size_t keys, size_t i0,
-                                    const ai::ForwardScratch &s) {
+// entry and P on exit; m, l and alpha are per-query vectors of bq_pad floats. The keys are
+// [j0, j0 + keys), all below the batch's key count: only the causal mask applies inside a chunk.
+HWY_INLINE void OnlineSoftmaxUpdate(const ai::Dims &dims, size_t key_count, size_t j0, size_t keys,
+                                    size_t i0, const ai::ForwardScratch &s) {
   const DF d;
   const size_t lanes = hn::Lanes(d);
   const VF scale = hn::Set(d, dims.scale);
@@ -51,7 +56,7 @@ HWY_INLINE void OnlineSoftmaxUpdate(const ai::Dims &dims, size_t j0, size_t keys
     VF m_new = m_old;
     for (size_t j = 0; j < keys; ++j) {
       float *score = s.st + j * dims.bq_pad + c;
-      const auto sees = LanesAtOrAfter(d, c, FirstQueryLane(dims, j0 + j, i0));
+      const auto sees = LanesAtOrAfter(d, c, FirstQueryLane(dims, key_count, j0 + j, i0));
       const VF scaled = hn::IfThenElse(sees, hn::Mul(hn::Load(d, score), scale), neg_inf);
       hn::Store(scaled, d, score);
       m_new = hn::Max(m_new, scaled);
@@ -87,24 +92,27 @@ HWY_INLINE void FinishForwardRows(const ai::Dims &dims, size_t rows, const ai::F
   }
 }
 
-// Forward of query chunk `qc` of head `bh`.
+// Forward of query chunk `qc` of query head `bh`.
 HWY_INLINE void ForwardQueryChunk(const ai::Dims &dims, const ai::ForwardArgs &args, size_t bh,
                                   size_t qc, const ai::ForwardScratch &s) {
   const size_t i0 = qc * dims.bq;
   const size_t rows = std::min(dims.bq, dims.tq - i0);
-  const float *k = args.k + bh * dims.tk * dims.d;
-  const float *v = args.v + bh * dims.tk * dims.d;
+  const size_t kv_row0 = ai::KvHeadOf(dims, bh) * dims.tk * dims.d;
+  const float *k = args.k + kv_row0;
+  const float *v = args.v + kv_row0;
+  const size_t key_count = ai::KeyCount(dims, bh / dims.heads);
   TransposeToPadded(args.q + (bh * dims.tq + i0) * dims.d, dims.d, rows, dims.d, s.qt, dims.bq_pad);
   std::fill(s.m, s.m + dims.bq_pad, kNegInf);
   std::fill(s.l, s.l + dims.bq_pad, 0.0f);
   std::fill(s.o, s.o + rows * dims.d_pad, 0.0f);
-  // Keys past the last row's limit are masked for the whole chunk: skip them.
-  const size_t key_end = ai::KeyLimit(dims, i0 + rows - 1);
+  // Keys past the last row's limit (causal or padding) are masked for the whole chunk: skip them.
+  // The partial chunk at the end is trimmed, so padded keys are never read.
+  const size_t key_end = ai::KeyLimit(dims, key_count, i0 + rows - 1);
   for (size_t j0 = 0; j0 < key_end; j0 += dims.bk) {
     const size_t keys = std::min(dims.bk, key_end - j0);
     MatMulAdd(ScalarOperand{k + j0 * dims.d, dims.d, 1}, VectorOperand{s.qt, dims.bq_pad}, s.st,
               dims.bq_pad, keys, dims.bq_pad, dims.d, /*zero_init=*/true);
-    OnlineSoftmaxUpdate(dims, j0, keys, i0, s);
+    OnlineSoftmaxUpdate(dims, key_count, j0, keys, i0, s);
     for (size_t r = 0; r < rows; ++r)
       ScaleRow(s.o + r * dims.d_pad, dims.d_pad, s.alpha[r]);
     const VectorOperand v_rows = PaddedRows(v + j0 * dims.d, keys, dims.d, dims.d_pad, s.v_pad);
@@ -117,14 +125,15 @@ HWY_INLINE void ForwardQueryChunk(const ai::Dims &dims, const ai::ForwardArgs &a
 }
 
 // A key chunk's position and its K rows as a padded operand (its transposed K and V are in the
-// task's scratch); prepared once for all the query chunks that see it.
+// task's scratch); prepared once for all the query heads and chunks that see it. `keys` counts
+// only the chunk's unpadded keys (>= 1); `key_count` is the batch's number of unpadded keys.
 struct KeyChunk {
-  size_t j0, keys;
+  size_t j0, keys, key_count;
   VectorOperand k_rows;
 };
 
-// One (query chunk, key chunk) pair of the backward in row form; updates dk_acc, dv_acc and, when
-// `with_dq`, the dq rows of the query chunk.
+// One (query chunk of query head bh, key chunk) pair of the backward in row form; updates dk_acc,
+// dv_acc and, when `with_dq`, the dq rows of the query chunk.
 HWY_INLINE void BackwardPair(const ai::Dims &dims, const ai::BackwardArgs &args, size_t bh,
                              const KeyChunk &kc, size_t i0, bool with_dq,
                              const ai::BackwardKeyScratch &s) {
@@ -134,7 +143,7 @@ HWY_INLINE void BackwardPair(const ai::Dims &dims, const ai::BackwardArgs &args,
   MatMulAdd(ScalarOperand{args.q + row0, dims.d, 1}, VectorOperand{s.kt, dims.bk_pad}, s.s,
             dims.bk_pad, rows, dims.bk_pad, dims.d, /*zero_init=*/true);
   for (size_t r = 0; r < rows; ++r) {
-    const size_t limit = ai::KeyLimit(dims, i0 + r);
+    const size_t limit = ai::KeyLimit(dims, kc.key_count, i0 + r);
     const size_t valid = limit <= kc.j0 ? 0 : std::min(limit - kc.j0, kc.keys);
     ExpRowShifted(s.s + r * dims.bk_pad, dims.bk_pad, valid, dims.scale, lse[r]);
   }
@@ -158,32 +167,46 @@ HWY_INLINE void BackwardPair(const ai::Dims &dims, const ai::BackwardArgs &args,
               kc.keys, /*zero_init=*/false);
 }
 
-// Backward of key chunk `kc_index` of head `bh`: writes its dk and dv rows.
-HWY_INLINE void BackwardKeyChunk(const ai::Dims &dims, const ai::BackwardArgs &args, size_t bh,
+// Backward of key chunk `kc_index` of kv head `bkv`: writes its dk and dv rows, sums over the
+// group's query heads (ascending) and, within each, over its query chunks (ascending).
+HWY_INLINE void BackwardKeyChunk(const ai::Dims &dims, const ai::BackwardArgs &args, size_t bkv,
                                  size_t kc_index, bool with_dq, const ai::BackwardKeyScratch &s) {
+  const size_t j0 = kc_index * dims.bk;
+  const size_t chunk_rows = std::min(dims.bk, dims.tk - j0);
+  const size_t key_row0 = (bkv * dims.tk + j0) * dims.d;
+  float *dk = args.dk + key_row0, *dv = args.dv + key_row0;
+  const size_t key_count = ai::KeyCount(dims, bkv / dims.kv_heads);
+  const size_t first_query = ai::FirstQueryOf(dims, key_count, j0);
+  if (first_query >= dims.tq) { // padding, or above every row's causal limit: no work
+    std::fill(dk, dk + chunk_rows * dims.d, 0.0f);
+    std::fill(dv, dv + chunk_rows * dims.d, 0.0f);
+    return;
+  }
   KeyChunk kc;
-  kc.j0 = kc_index * dims.bk;
-  kc.keys = std::min(dims.bk, dims.tk - kc.j0);
-  const size_t key_row0 = (bh * dims.tk + kc.j0) * dims.d;
+  kc.j0 = j0;
+  kc.keys = std::min(chunk_rows, key_count - j0); // padded keys are never read
+  kc.key_count = key_count;
   TransposeToPadded(args.k + key_row0, dims.d, kc.keys, dims.d, s.kt, dims.bk_pad);
   TransposeToPadded(args.v + key_row0, dims.d, kc.keys, dims.d, s.vt, dims.bk_pad);
   kc.k_rows = PaddedRows(args.k + key_row0, kc.keys, dims.d, dims.d_pad, s.k_pad);
   std::fill(s.dk_acc, s.dk_acc + kc.keys * dims.d_pad, 0.0f);
   std::fill(s.dv_acc, s.dv_acc + kc.keys * dims.d_pad, 0.0f);
-  const size_t first_query = ai::FirstQueryOf(dims, kc.j0);
-  const size_t first_chunk = first_query < dims.tq ? first_query / dims.bq : dims.num_q_chunks;
-  for (size_t qc = first_chunk; qc < dims.num_q_chunks; ++qc)
-    BackwardPair(dims, args, bh, kc, qc * dims.bq, with_dq, s);
+  const size_t bh0 = ai::FirstQueryHead(dims, bkv);
+  for (size_t bh = bh0; bh < bh0 + dims.group; ++bh)
+    for (size_t qc = first_query / dims.bq; qc < dims.num_q_chunks; ++qc)
+      BackwardPair(dims, args, bh, kc, qc * dims.bq, with_dq, s);
   for (size_t r = 0; r < kc.keys; ++r) {
-    std::memcpy(args.dk + key_row0 + r * dims.d, s.dk_acc + r * dims.d_pad, dims.d * sizeof(float));
-    std::memcpy(args.dv + key_row0 + r * dims.d, s.dv_acc + r * dims.d_pad, dims.d * sizeof(float));
+    std::memcpy(dk + r * dims.d, s.dk_acc + r * dims.d_pad, dims.d * sizeof(float));
+    std::memcpy(dv + r * dims.d, s.dv_acc + r * dims.d_pad, dims.d * sizeof(float));
   }
+  std::fill(dk + kc.keys * dims.d, dk + chunk_rows * dims.d, 0.0f);
+  std::fill(dv + kc.keys * dims.d, dv + chunk_rows * dims.d, 0.0f);
 }
 
 // P and dS of one key chunk in column form (keys x bq_pad): st holds raw scores and dst holds dP
 // on entry; dst holds dS on exit. Same lane operations as ExpRowShifted and SoftmaxGradRow.
-HWY_INLINE void SoftmaxGradColumns(const ai::Dims &dims, size_t j0, size_t keys, size_t i0,
-                                   const ai::BackwardQueryScratch &s) {
+HWY_INLINE void SoftmaxGradColumns(const ai::Dims &dims, size_t key_count, size_t j0, size_t keys,
+                                   size_t i0, const ai::BackwardQueryScratch &s) {
   const DF d;
   const VF scale = hn::Set(d, dims.scale);
   for (size_t c = 0; c < dims.bq_pad; c += hn::Lanes(d)) {
@@ -191,7 +214,7 @@ HWY_INLINE void SoftmaxGradColumns(const ai::Dims &dims, size_t j0, size_t keys,
     const VF delta = hn::Load(d, s.delta + c);
     for (size_t j = 0; j < keys; ++j) {
       const size_t at = j * dims.bq_pad + c;
-      const auto sees = LanesAtOrAfter(d, c, FirstQueryLane(dims, j0 + j, i0));
+      const auto sees = LanesAtOrAfter(d, c, FirstQueryLane(dims, key_count, j0 + j, i0));
       const VF shifted = hn::Sub(hn::Mul(hn::Load(d, s.st + at), scale), lse);
       const VF p = hn::IfThenElseZero(sees, hn::Exp(d, shifted));
       const VF centered = hn::Sub(hn::Load(d, s.dst + at), delta);
@@ -200,7 +223,7 @@ HWY_INLINE void SoftmaxGradColumns(const ai::Dims &dims, size_t j0, size_t keys,
   }
 }
 
-// dq rows of query chunk `qc` of head `bh` (the two-pass schedule's second pass).
+// dq rows of query chunk `qc` of query head `bh` (the two-pass schedule's second pass).
 HWY_INLINE void BackwardQueryChunk(const ai::Dims &dims, const ai::BackwardArgs &args, size_t bh,
                                    size_t qc, const ai::BackwardQueryScratch &s) {
   const size_t i0 = qc * dims.bq;
@@ -216,16 +239,19 @@ HWY_INLINE void BackwardQueryChunk(const ai::Dims &dims, const ai::BackwardArgs 
   }
   float *dq = args.dq + row0;
   std::fill(dq, dq + rows * dims.d, 0.0f);
-  const size_t key_end = ai::KeyLimit(dims, i0 + rows - 1);
+  const size_t bkv = ai::KvHeadOf(dims, bh);
+  const size_t key_count = ai::KeyCount(dims, bh / dims.heads);
+  const size_t key_end = ai::KeyLimit(dims, key_count, i0 + rows - 1);
   for (size_t j0 = 0; j0 < key_end; j0 += dims.bk) {
-    // Whole chunks (not trimmed to key_end), matching the one-pass schedule's FMA chains.
-    const size_t keys = std::min(dims.bk, dims.tk - j0);
-    const size_t key_row0 = (bh * dims.tk + j0) * dims.d;
+    // Whole chunks (not trimmed to key_end), trimmed only at the key count like the one-pass
+    // schedule's chunks, so the FMA chains match.
+    const size_t keys = std::min(dims.bk, key_count - j0);
+    const size_t key_row0 = (bkv * dims.tk + j0) * dims.d;
     MatMulAdd(ScalarOperand{args.k + key_row0, dims.d, 1}, VectorOperand{s.qt, dims.bq_pad}, s.st,
               dims.bq_pad, keys, dims.bq_pad, dims.d, /*zero_init=*/true);
     MatMulAdd(ScalarOperand{args.v + key_row0, dims.d, 1}, VectorOperand{s.dot, dims.bq_pad}, s.dst,
               dims.bq_pad, keys, dims.bq_pad, dims.d, /*zero_init=*/true);
-    SoftmaxGradColumns(dims, j0, keys, i0, s);
+    SoftmaxGradColumns(dims, key_count, j0, keys, i0, s);
     const VectorOperand k_rows = PaddedRows(args.k + key_row0, keys, dims.d, dims.d_pad, s.k_pad);
     MatMulAdd(ScalarOperand{s.dst, 1, dims.bq_pad}, k_rows, dq, dims.d, rows, dims.d, keys,
               /*zero_init=*/false);
@@ -250,17 +276,18 @@ void ChunkedBackward(const ai::Dims &dims, const ai::BackwardArgs &args, float *
   const size_t threads = pool == nullptr ? 1 : static_cast<size_t>(pool->num_threads());
   const size_t key_chunks = dims.num_k_chunks, query_chunks = dims.num_q_chunks;
   if (ai::UseOnePassBackward(dims, threads)) {
-    ai::RunTasks(pool, dims.bh, scratch, per_thread, [&](size_t bh, float *mine) {
+    ai::RunTasks(pool, dims.bkv, scratch, per_thread, [&](size_t bkv, float *mine) {
       ai::ScratchCarver carver(mine);
       const ai::BackwardKeyScratch s = ai::CarveBackwardKey(dims, carver);
-      float *dq = args.dq + bh * dims.tq * dims.d;
-      std::fill(dq, dq + dims.tq * dims.d, 0.0f);
+      // The group's query heads are consecutive, so their dq rows are one range.
+      float *dq = args.dq + ai::FirstQueryHead(dims, bkv) * dims.tq * dims.d;
+      std::fill(dq, dq + dims.group * dims.tq * dims.d, 0.0f);
       for (size_t kc = 0; kc < key_chunks; ++kc)
-        BackwardKeyChunk(dims, args, bh, kc, /*with_dq=*/true, s);
+        BackwardKeyChunk(dims, args, bkv, kc, /*with_dq=*/true, s);
     });
     return;
   }
-  ai::RunTasks(pool, dims.bh * key_chunks, scratch, per_thread, [&](size_t task, float *mine) {
+  ai::RunTasks(pool, dims.bkv * key_chunks, scratch, per_thread, [&](size_t task, float *mine) {
     ai::ScratchCarver carver(mine);
     const ai::BackwardKeyScratch s = ai::CarveBackwardKey(dims, carver);
     BackwardKeyChunk(dims, args, task / key_chunks, task % key_chunks, /*with_dq=*/false, s);

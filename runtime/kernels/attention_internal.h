@@ -1,4 +1,4 @@
-// Attention internals shared by every Highway target: sizes, causal ranges, scratch layouts, tasks.
+// Attention internals shared by every Highway target: sizes, heads, masks, scratch, tasks.
 #ifndef TIDEMARK_RUNTIME_KERNELS_ATTENTION_INTERNAL_H_
 #define TIDEMARK_RUNTIME_KERNELS_ATTENTION_INTERNAL_H_
 
@@ -21,13 +21,17 @@ inline size_t PadFloats(size_t n) { return (n + kPadFloats - 1) / kPadFloats * k
 
 // The problem in the units the kernels use. Chunks are clamped to the sequence lengths.
 struct Dims {
-  size_t bh = 0, tq = 0, tk = 0, d = 0; // (batch*heads), sequence lengths, head_dim
-  size_t bq = 0, bk = 0;                // chunk sizes, <= tq and <= tk
+  size_t batch = 0, heads = 0, kv_heads = 0; // kv_heads divides heads
+  size_t group = 0;                          // heads / kv_heads: query heads per kv head
+  size_t bh = 0, bkv = 0;                    // batch * heads, batch * kv_heads
+  size_t tq = 0, tk = 0, d = 0;              // sequence lengths, head_dim
+  size_t bq = 0, bk = 0;                     // chunk sizes, <= tq and <= tk
   size_t d_pad = 0, bq_pad = 0, bk_pad = 0;
   size_t num_q_chunks = 0, num_k_chunks = 0;
   int64_t diag = 0; // tk - tq: with causal, query i sees key j iff j <= i + diag
   bool causal = false;
   float scale = 0.0f;
+  const int32_t *key_lengths = nullptr; // per batch, already checked to be in [0, tk]; or null
   // Rows of width d are a whole number of padded vectors, so tensors are usable as padded operands
   // in place; otherwise they are copied into padded scratch first.
   bool RowsArePadded() const { return d == d_pad; }
@@ -35,7 +39,12 @@ struct Dims {
 
 inline Dims MakeDims(const AttentionParams &p) {
   Dims dims;
-  dims.bh = static_cast<size_t>(p.batch * p.heads);
+  dims.batch = static_cast<size_t>(p.batch);
+  dims.heads = static_cast<size_t>(p.heads);
+  dims.kv_heads = static_cast<size_t>(p.kv_heads == 0 ? p.heads : p.kv_heads);
+  dims.group = dims.heads / dims.kv_heads;
+  dims.bh = dims.batch * dims.heads;
+  dims.bkv = dims.batch * dims.kv_heads;
   dims.tq = static_cast<size_t>(p.seq_q);
   dims.tk = static_cast<size_t>(p.seq_k);
   dims.d = static_cast<size_t>(p.head_dim);
@@ -49,7 +58,18 @@ inline Dims MakeDims(const AttentionParams &p) {
   dims.diag = p.seq_k - p.seq_q;
   dims.causal = p.causal;
   dims.scale = p.scale;
+  dims.key_lengths = p.key_lengths;
   return dims;
+}
+
+// Head indices: q/out/lse rows are per query head bh = b * heads + h, k/v rows per kv head
+// bkv = b * kv_heads + h / group. The query heads of kv head bkv are FirstQueryHead(bkv) + [0,
+// group), consecutive.
+inline size_t KvHeadOf(const Dims &dims, size_t bh) {
+  return (bh / dims.heads) * dims.kv_heads + (bh % dims.heads) / dims.group;
+}
+inline size_t FirstQueryHead(const Dims &dims, size_t bkv) {
+  return (bkv / dims.kv_heads) * dims.heads + (bkv % dims.kv_heads) * dims.group;
 }
 
 // The tensors of one call, already checked non-null.
@@ -62,16 +82,23 @@ struct BackwardArgs {
   float *dq, *dk, *dv;
 };
 
-// Number of keys query row `i` sees: keys [0, KeyLimit).
-inline size_t KeyLimit(const Dims &dims, size_t i) {
-  if (!dims.causal)
-    return dims.tk;
-  const int64_t limit = static_cast<int64_t>(i) + dims.diag + 1;
-  return static_cast<size_t>(std::clamp<int64_t>(limit, 0, static_cast<int64_t>(dims.tk)));
+// Keys of batch `b` that are not padding: [0, KeyCount). Every mask below is a prefix of it.
+inline size_t KeyCount(const Dims &dims, size_t b) {
+  return dims.key_lengths == nullptr ? dims.tk : static_cast<size_t>(dims.key_lengths[b]);
 }
 
-// First query row that sees key `j` (tq when none does).
-inline size_t FirstQueryOf(const Dims &dims, size_t j) {
+// Number of keys query row `i` sees when its batch has `key_count` unpadded keys: [0, KeyLimit).
+inline size_t KeyLimit(const Dims &dims, size_t key_count, size_t i) {
+  if (!dims.causal)
+    return key_count;
+  const int64_t limit = static_cast<int64_t>(i) + dims.diag + 1;
+  return static_cast<size_t>(std::clamp<int64_t>(limit, 0, static_cast<int64_t>(key_count)));
+}
+
+// First query row that sees key `j` (tq when none does: j is padding or above every row's limit).
+inline size_t FirstQueryOf(const Dims &dims, size_t key_count, size_t j) {
+  if (j >= key_count)
+    return dims.tq;
   if (!dims.causal)
     return 0;
   const int64_t first = static_cast<int64_t>(j) - dims.diag;
@@ -205,10 +232,10 @@ void RunTasks(ThreadPool *pool, size_t num_tasks, float *scratch, size_t floats_
   });
 }
 
-// The one-pass backward (dq accumulated inside the key-chunk tasks) needs one task per (b, h);
-// it is used when those tasks keep every thread busy, otherwise dq gets its own pass.
+// The one-pass backward (dq accumulated inside the key-chunk tasks) needs one task per
+// (b, kv head); it is used when those tasks keep every thread busy, otherwise dq gets its own pass.
 inline bool UseOnePassBackward(const Dims &dims, size_t threads) {
-  return threads <= 1 || dims.bh % threads == 0 || dims.bh >= 4 * threads;
+  return threads <= 1 || dims.bkv % threads == 0 || dims.bkv >= 4 * threads;
 }
 
 } // namespace attention_internal

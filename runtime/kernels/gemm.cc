@@ -28,7 +28,8 @@ size_t GemmScratchBytes(int num_threads) {
 void Gemm(const GemmParams &p, const float *a, const float *b, float *c, void *scratch,
           ThreadPool *pool) {
   assert(p.batch >= 0 && p.m >= 0 && p.n >= 0 && p.k >= 0);
-  assert(p.batch <= 1 || p.stride_c != 0);
+  // Batch items may share C only when C is empty (m or n is 0: nothing is written).
+  assert(p.batch <= 1 || p.stride_c != 0 || p.m == 0 || p.n == 0);
   assert(scratch != nullptr && reinterpret_cast<uintptr_t>(scratch) % 64 == 0);
   HWY_DYNAMIC_DISPATCH(GemmImpl)(p, a, b, c, scratch, pool);
 }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include "runtime/kernels/attention.h"
+
 namespace tidemark {
 namespace {
 
@@ -419,6 +421,20 @@ Status checkAttention(const StepCheck &c, bool grad) {
                   " and k_chunk " + std::to_string(attrs.k_chunk));
   if (!std::isfinite(attrs.scale))
     return c.fail("attention scale must be finite");
+  // The kernel's own limits (e.g. Tq x Tk <= 2^40), so a verified step never fails at run time.
+  kernels::AttentionParams params;
+  params.batch = q.dims[0];
+  params.heads = q.dims[1];
+  params.seq_q = q.dims[2];
+  params.seq_k = k.dims[2];
+  params.head_dim = q.dims[3];
+  params.causal = attrs.causal;
+  params.scale = AttentionScale(attrs, params.head_dim);
+  params.q_chunk = attrs.q_chunk;
+  params.k_chunk = attrs.k_chunk;
+  Status kernel_check = kernels::ValidateAttentionParams(params);
+  if (!kernel_check.ok())
+    return c.fail(kernel_check.message());
   const Shape lse{q.dims[0], q.dims[1], q.dims[2]};
   TIDEMARK_RETURN_IF_ERROR(c.requireShape("v", c.in(2), k));
   if (!grad) {

@@ -1,9 +1,11 @@
 // LoadedPlan: a plan file decoded into plain C++ values, and the functions that load and verify it.
 //
 // Loading is two passes, both returning a Status with a precise message and never crashing:
-//   1. DecodePlan: size and file identifier, the FlatBuffers verifier (every offset in bounds),
-//      the format version, then a copy of the fields into LoadedPlan (enum ranges, ranks <= 6,
-//      dims >= 0, byte sizes that do not overflow). O(file size).
+//   1. DecodePlan: size (at most kMaxPlanBytes) and file identifier, the FlatBuffers verifier
+//      (every offset in bounds), the format version, then a copy of the fields into LoadedPlan
+//      (enum ranges, each attribute union's type matching the presence of its table, ranks <= 6,
+//      dims in [0, 2^40], bounded list lengths, byte sizes that do not overflow, copies backed
+//      by the file's own bytes). O(file size) time and memory.
 //   2. VerifyPlan: the semantics - regions, bounds, alignment, bindings, views, each step's arity,
 //      dtypes, shapes and attributes for its kernel, live intervals consistent with the steps,
 //      and the independent arena overlap check (overlap_checker.h). O(n log n) in the number of
@@ -73,14 +75,27 @@ struct LoadedPlan {
 // in the allocator.
 constexpr uint64_t kMaxRegionBytes = uint64_t{1} << 40;
 
+// Largest plan: FlatBuffers addresses a buffer with 32-bit signed offsets (2 GiB - 1 bytes).
+constexpr uint64_t kMaxPlanBytes = (uint64_t{1} << 31) - 1;
+
+// Most operands / results a step may list (AttentionGrad, the widest kernel, has 6 and 3); the
+// decoder refuses longer lists before copying them.
+constexpr int kMaxStepOperands = 8;
+constexpr int kMaxStepResults = 4;
+
 // Pass 1. `data` must stay alive as long as `out` is used (constant and state-init data point
-// into it). On error `out` is unspecified.
+// into it). On error `out` is unspecified. Memory and time are O(size): every list or string the
+// decoder copies (names, tensor ids, axes) and every byte block the executor will copy (constant
+// data, state initializers) must be backed by its own bytes of the plan, so tables that share
+// one big string or vector cannot multiply the work (a plan that tries is refused as corrupt).
+// Never throws (allocation failure is ResourceExhausted).
 Status DecodePlan(const void *data, size_t size, LoadedPlan *out);
 
-// Pass 2. Checks everything the executor relies on; see the file comment.
+// Pass 2. Checks everything the executor relies on; see the file comment. Never throws.
 Status VerifyPlan(const LoadedPlan &plan);
 
-// Both passes.
+// Both passes: the entry point for untrusted bytes (the API and the fuzz targets). Never throws,
+// never aborts, allocates O(size).
 Status LoadAndVerifyPlan(const void *data, size_t size, LoadedPlan *out);
 
 // "tensor 3 'h1'": how messages name a tensor.

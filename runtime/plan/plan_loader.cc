@@ -1,5 +1,6 @@
 // DecodePlan: FlatBuffers verification and decoding of a plan file into a LoadedPlan.
 #include <cstring>
+#include <new>
 
 #include "runtime/plan/loaded_plan.h"
 #include "tidemark/plan_generated.h"
@@ -28,6 +29,27 @@ Status checkIdentifier(const uint8_t *bytes, size_t size) {
   return Status::Ok();
 }
 
+// What decoding may copy: every copied string or list must be backed by its own bytes of the
+// plan (see DecodePlan in loaded_plan.h). Starts at the plan's size and is charged per copy.
+class CopyBudget {
+public:
+  explicit CopyBudget(uint64_t plan_bytes) : left_(plan_bytes), plan_bytes_(plan_bytes) {}
+  Status charge(uint64_t bytes, const std::string &what) {
+    if (bytes <= left_) {
+      left_ -= bytes;
+      return Status::Ok();
+    }
+    return DataLoss(what + " would make the decoded plan larger than the " +
+                    std::to_string(plan_bytes_) +
+                    " bytes of the file (tables share one string or vector; the writer never "
+                    "does that)");
+  }
+
+private:
+  uint64_t left_;
+  const uint64_t plan_bytes_;
+};
+
 Status decodeShape(const fb::Tensor &t, LoadedTensor *out, const std::string &what) {
   const auto *shape = t.shape();
   size_t rank = shape ? shape->size() : 0;
@@ -49,14 +71,17 @@ Status decodeShape(const fb::Tensor &t, LoadedTensor *out, const std::string &wh
       return OutOfRange(what + " has more elements than any region can hold");
     elements *= d;
   }
+  // elements <= 2^40 and the element size is 4: no overflow.
   out->size_bytes = static_cast<uint64_t>(elements) * DTypeSize(out->dtype);
   return Status::Ok();
 }
 
-Status decodeTensor(const fb::Tensor &t, int id, LoadedTensor *out) {
+Status decodeTensor(const fb::Tensor &t, int id, CopyBudget *budget, LoadedTensor *out) {
   std::string what = "tensor " + std::to_string(id);
-  if (t.name())
+  if (t.name()) {
+    TIDEMARK_RETURN_IF_ERROR(budget->charge(t.name()->size(), what + "'s name"));
     out->name = t.name()->str();
+  }
   if (!out->name.empty())
     what += " '" + out->name + "'";
   if (t.dtype() < fb::DType::MIN || t.dtype() > fb::DType::MAX)
@@ -72,84 +97,136 @@ Status decodeTensor(const fb::Tensor &t, int id, LoadedTensor *out) {
   out->live_first = t.live_first();
   out->live_last = t.live_last();
   if (t.constant_data()) {
+    // The executor copies constant data once per tensor: charge it like a copy.
+    TIDEMARK_RETURN_IF_ERROR(budget->charge(t.constant_data()->size(), what + "'s constant data"));
     out->constant_data = t.constant_data()->data();
     out->constant_size = t.constant_data()->size();
   }
   return decodeShape(t, out, what);
 }
 
-template <typename T> std::vector<T> toVector(const flatbuffers::Vector<T> *v) {
-  return v ? std::vector<T>(v->begin(), v->end()) : std::vector<T>();
-}
-
-StepAttributes decodeAttrs(const fb::Step &s) {
-  switch (s.attrs_type()) {
-  case fb::Attrs::MatMulAttrs: {
-    const auto *a = s.attrs_as_MatMulAttrs();
-    return MatMulAttributes{a->transpose_a(), a->transpose_b(), a->alpha(), a->accumulate()};
-  }
-  case fb::Attrs::LayerNormAttrs:
-    return LayerNormAttributes{s.attrs_as_LayerNormAttrs()->epsilon()};
-  case fb::Attrs::ReduceAttrs: {
-    const auto *a = s.attrs_as_ReduceAttrs();
-    return ReduceAttributes{toVector(a->axes()), a->keep_dims()};
-  }
-  case fb::Attrs::TransposeAttrs:
-    return TransposeAttributes{toVector(s.attrs_as_TransposeAttrs()->perm())};
-  case fb::Attrs::SgdAttrs: {
-    const auto *a = s.attrs_as_SgdAttrs();
-    return SgdAttributes{a->learning_rate(), a->momentum(), a->weight_decay()};
-  }
-  case fb::Attrs::AdamAttrs: {
-    const auto *a = s.attrs_as_AdamAttrs();
-    return AdamAttributes{a->learning_rate(), a->beta1(),        a->beta2(),
-                          a->epsilon(),       a->weight_decay(), a->decoupled_weight_decay()};
-  }
-  case fb::Attrs::AttentionAttrs: {
-    const auto *a = s.attrs_as_AttentionAttrs();
-    return AttentionAttributes{a->causal(), a->scale(), a->q_chunk(), a->k_chunk()};
-  }
-  case fb::Attrs::FillAttrs:
-    return FillAttributes{s.attrs_as_FillAttrs()->value()};
-  case fb::Attrs::BinaryGradAttrs:
-    return BinaryGradAttributes{s.attrs_as_BinaryGradAttrs()->operand()};
-  case fb::Attrs::SoftmaxAttrs:
-    return SoftmaxAttributes{s.attrs_as_SoftmaxAttrs()->axis()};
-  default:
-    return std::monostate();
-  }
-}
-
-Status decodeStep(const fb::Step &s, int id, LoadedStep *out) {
-  if (s.kernel() < fb::KernelId::MIN || s.kernel() > fb::KernelId::MAX)
-    return Unimplemented("step " + std::to_string(id) + " uses kernel id " +
-                         std::to_string(static_cast<int>(s.kernel())) +
-                         ", unknown to this runtime (newest kernel id is " +
-                         std::to_string(static_cast<int>(fb::KernelId::MAX)) + ")");
-  if (s.attrs_type() > fb::Attrs::MAX)
-    return Unimplemented("step " + std::to_string(id) + " has attribute type " +
-                         std::to_string(static_cast<int>(s.attrs_type())) +
-                         ", unknown to this runtime");
-  out->kernel = static_cast<KernelId>(s.kernel());
-  out->operands = toVector(s.operands());
-  out->results = toVector(s.results());
-  out->attrs = decodeAttrs(s);
-  if (s.name())
-    out->name = s.name()->str();
+// Copies a list of at most `max_size` ints (tensor ids, axes), charging the budget.
+Status decodeIntList(const flatbuffers::Vector<int32_t> *v, size_t max_size,
+                     const std::string &what, CopyBudget *budget, std::vector<int> *out) {
+  out->clear();
+  if (!v)
+    return Status::Ok();
+  if (v->size() > max_size)
+    return InvalidArgument(what + " has " + std::to_string(v->size()) + " entries, at most " +
+                           std::to_string(max_size) + " are allowed");
+  TIDEMARK_RETURN_IF_ERROR(budget->charge(uint64_t{v->size()} * sizeof(int32_t), what));
+  out->assign(v->begin(), v->end());
   return Status::Ok();
 }
 
-void decodeRegions(const fb::Plan &p, LoadedPlan *out) {
+// The step's attributes. A union value is present exactly when its type is not NONE (the
+// FlatBuffers verifier accepts a type without a value, and a value whose type is NONE).
+Status decodeAttrs(const fb::Step &s, const std::string &what, CopyBudget *budget,
+                   StepAttributes *out) {
+  const fb::Attrs type = s.attrs_type();
+  if (type > fb::Attrs::MAX)
+    return Unimplemented(what + " has attribute type " + std::to_string(static_cast<int>(type)) +
+                         ", unknown to this runtime");
+  if (type == fb::Attrs::NONE) {
+    if (s.attrs() != nullptr)
+      return DataLoss(what + " has an attribute table but attribute type NONE");
+    *out = std::monostate();
+    return Status::Ok();
+  }
+  if (s.attrs() == nullptr)
+    return DataLoss(what + " declares attribute type " + fb::EnumNameAttrs(type) +
+                    " but carries no attribute table");
+  const size_t max_axes = static_cast<size_t>(kernels::kMaxRank);
+  switch (type) {
+  case fb::Attrs::MatMulAttrs: {
+    const auto *a = s.attrs_as_MatMulAttrs();
+    *out = MatMulAttributes{a->transpose_a(), a->transpose_b(), a->alpha(), a->accumulate()};
+    return Status::Ok();
+  }
+  case fb::Attrs::LayerNormAttrs:
+    *out = LayerNormAttributes{s.attrs_as_LayerNormAttrs()->epsilon()};
+    return Status::Ok();
+  case fb::Attrs::ReduceAttrs: {
+    const auto *a = s.attrs_as_ReduceAttrs();
+    ReduceAttributes attrs;
+    attrs.keep_dims = a->keep_dims();
+    TIDEMARK_RETURN_IF_ERROR(
+        decodeIntList(a->axes(), max_axes, what + "'s reduce axes", budget, &attrs.axes));
+    *out = std::move(attrs);
+    return Status::Ok();
+  }
+  case fb::Attrs::TransposeAttrs: {
+    TransposeAttributes attrs;
+    TIDEMARK_RETURN_IF_ERROR(decodeIntList(s.attrs_as_TransposeAttrs()->perm(), max_axes,
+                                           what + "'s transpose perm", budget, &attrs.perm));
+    *out = std::move(attrs);
+    return Status::Ok();
+  }
+  case fb::Attrs::SgdAttrs: {
+    const auto *a = s.attrs_as_SgdAttrs();
+    *out = SgdAttributes{a->learning_rate(), a->momentum(), a->weight_decay()};
+    return Status::Ok();
+  }
+  case fb::Attrs::AdamAttrs: {
+    const auto *a = s.attrs_as_AdamAttrs();
+    *out = AdamAttributes{a->learning_rate(), a->beta1(),        a->beta2(),
+                          a->epsilon(),       a->weight_decay(), a->decoupled_weight_decay()};
+    return Status::Ok();
+  }
+  case fb::Attrs::AttentionAttrs: {
+    const auto *a = s.attrs_as_AttentionAttrs();
+    *out = AttentionAttributes{a->causal(), a->scale(), a->q_chunk(), a->k_chunk()};
+    return Status::Ok();
+  }
+  case fb::Attrs::FillAttrs:
+    *out = FillAttributes{s.attrs_as_FillAttrs()->value()};
+    return Status::Ok();
+  case fb::Attrs::BinaryGradAttrs:
+    *out = BinaryGradAttributes{s.attrs_as_BinaryGradAttrs()->operand()};
+    return Status::Ok();
+  case fb::Attrs::SoftmaxAttrs:
+    *out = SoftmaxAttributes{s.attrs_as_SoftmaxAttrs()->axis()};
+    return Status::Ok();
+  default: // NONE and unknown types were handled above.
+    return Internal(what + ": unhandled attribute type " + fb::EnumNameAttrs(type));
+  }
+}
+
+Status decodeStep(const fb::Step &s, int id, CopyBudget *budget, LoadedStep *out) {
+  const std::string what = "step " + std::to_string(id);
+  if (s.kernel() < fb::KernelId::MIN || s.kernel() > fb::KernelId::MAX)
+    return Unimplemented(what + " uses kernel id " + std::to_string(static_cast<int>(s.kernel())) +
+                         ", unknown to this runtime (newest kernel id is " +
+                         std::to_string(static_cast<int>(fb::KernelId::MAX)) + ")");
+  out->kernel = static_cast<KernelId>(s.kernel());
+  TIDEMARK_RETURN_IF_ERROR(decodeIntList(s.operands(), kMaxStepOperands, what + "'s operand list",
+                                         budget, &out->operands));
+  TIDEMARK_RETURN_IF_ERROR(
+      decodeIntList(s.results(), kMaxStepResults, what + "'s result list", budget, &out->results));
+  TIDEMARK_RETURN_IF_ERROR(decodeAttrs(s, what, budget, &out->attrs));
+  if (s.name()) {
+    TIDEMARK_RETURN_IF_ERROR(budget->charge(s.name()->size(), what + "'s name"));
+    out->name = s.name()->str();
+  }
+  return Status::Ok();
+}
+
+Status decodeRegions(const fb::Plan &p, CopyBudget *budget, LoadedPlan *out) {
   out->version = p.version();
   out->arena_bytes = p.arena_bytes();
   out->arena_alignment = p.arena_alignment();
   out->state_bytes = p.state_bytes();
   out->state_alignment = p.state_alignment();
   if (p.state_init()) {
-    for (const fb::StateInit *init : *p.state_init()) {
+    out->state_inits.reserve(p.state_init()->size());
+    for (flatbuffers::uoffset_t i = 0; i < p.state_init()->size(); ++i) {
+      const fb::StateInit *init = p.state_init()->Get(i);
       LoadedStateInit loaded;
       loaded.offset = init->offset();
       if (init->data()) {
+        // Copied into the state at load: charge it so that shared blocks cannot multiply the work.
+        TIDEMARK_RETURN_IF_ERROR(
+            budget->charge(init->data()->size(), "state initializer " + std::to_string(i)));
         loaded.data = init->data()->data();
         loaded.size = init->data()->size();
       }
@@ -158,15 +235,41 @@ void decodeRegions(const fb::Plan &p, LoadedPlan *out) {
   }
   if (const fb::ExternalWeights *w = p.external_weights()) {
     out->has_external_weights = true;
-    out->weights_path = w->path() ? w->path()->str() : "";
+    if (w->path()) {
+      TIDEMARK_RETURN_IF_ERROR(budget->charge(w->path()->size(), "the external weights path"));
+      out->weights_path = w->path()->str();
+    }
     out->weights_file_offset = w->file_offset();
     out->weights_byte_size = w->byte_size();
   }
   if (const fb::PlanStats *s = p.stats())
     out->stats = PlanStatistics{s->load_bytes(),  s->values_kept(),  s->ops_recomputed(),
                                 s->extra_flops(), s->bytes_reused(), s->peak_step()};
-  if (p.producer())
+  if (p.producer()) {
+    TIDEMARK_RETURN_IF_ERROR(budget->charge(p.producer()->size(), "the producer string"));
     out->producer = p.producer()->str();
+  }
+  return Status::Ok();
+}
+
+Status decodeTables(const fb::Plan &plan, CopyBudget *budget, LoadedPlan *out) {
+  TIDEMARK_RETURN_IF_ERROR(decodeRegions(plan, budget, out));
+  // The FlatBuffers verifier visits at most 1,000,000 tables, which bounds both counts.
+  if (plan.tensors()) {
+    out->tensors.resize(plan.tensors()->size());
+    for (size_t i = 0; i < out->tensors.size(); ++i)
+      TIDEMARK_RETURN_IF_ERROR(
+          decodeTensor(*plan.tensors()->Get(static_cast<flatbuffers::uoffset_t>(i)),
+                       static_cast<int>(i), budget, &out->tensors[i]));
+  }
+  if (plan.steps()) {
+    out->steps.resize(plan.steps()->size());
+    for (size_t i = 0; i < out->steps.size(); ++i)
+      TIDEMARK_RETURN_IF_ERROR(
+          decodeStep(*plan.steps()->Get(static_cast<flatbuffers::uoffset_t>(i)),
+                     static_cast<int>(i), budget, &out->steps[i]));
+  }
+  return Status::Ok();
 }
 
 } // namespace
@@ -174,6 +277,9 @@ void decodeRegions(const fb::Plan &p, LoadedPlan *out) {
 Status DecodePlan(const void *data, size_t size, LoadedPlan *out) {
   if (data == nullptr && size > 0)
     return InvalidArgument("plan data is null");
+  if (size > kMaxPlanBytes)
+    return OutOfRange("plan of " + std::to_string(size) + " bytes exceeds the format's limit of " +
+                      std::to_string(kMaxPlanBytes) + " bytes (FlatBuffers 32-bit offsets)");
   const auto *bytes = static_cast<const uint8_t *>(data);
   TIDEMARK_RETURN_IF_ERROR(checkIdentifier(bytes, size));
   flatbuffers::Verifier verifier(bytes, size);
@@ -185,23 +291,14 @@ Status DecodePlan(const void *data, size_t size, LoadedPlan *out) {
     return Unimplemented("plan format version " + std::to_string(plan->version()) +
                          " is not supported: this runtime reads version " +
                          std::to_string(kPlanFormatVersion));
-  *out = LoadedPlan();
-  decodeRegions(*plan, out);
-  if (plan->tensors()) {
-    out->tensors.resize(plan->tensors()->size());
-    for (size_t i = 0; i < out->tensors.size(); ++i)
-      TIDEMARK_RETURN_IF_ERROR(
-          decodeTensor(*plan->tensors()->Get(static_cast<flatbuffers::uoffset_t>(i)),
-                       static_cast<int>(i), &out->tensors[i]));
+  CopyBudget budget(size);
+  // Decoding allocates O(size); an allocation failure must not leave as an exception.
+  try {
+    *out = LoadedPlan();
+    return decodeTables(*plan, &budget, out);
+  } catch (const std::bad_alloc &) {
+    return ResourceExhausted("out of memory while decoding the plan");
   }
-  if (plan->steps()) {
-    out->steps.resize(plan->steps()->size());
-    for (size_t i = 0; i < out->steps.size(); ++i)
-      TIDEMARK_RETURN_IF_ERROR(
-          decodeStep(*plan->steps()->Get(static_cast<flatbuffers::uoffset_t>(i)),
-                     static_cast<int>(i), &out->steps[i]));
-  }
-  return Status::Ok();
 }
 
 Status LoadAndVerifyPlan(const void *data, size_t size, LoadedPlan *out) {

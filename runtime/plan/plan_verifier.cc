@@ -1,5 +1,6 @@
 // VerifyPlan: the semantic checks of a decoded plan (regions, tensors, steps, liveness, overlap).
 #include <algorithm>
+#include <new>
 #include <unordered_set>
 
 #include "runtime/plan/kernel_rules.h"
@@ -42,22 +43,37 @@ Status checkRegion(const char *what, uint64_t bytes, uint32_t alignment) {
   return Status::Ok();
 }
 
+// "bytes [offset, offset + size)", or "<size> bytes at offset <offset>" when the end would not
+// fit in 64 bits (a corrupt plan).
+std::string byteRange(uint64_t offset, uint64_t size) {
+  if (offset > UINT64_MAX - size)
+    return std::to_string(size) + " bytes at offset " + std::to_string(offset);
+  return "bytes [" + std::to_string(offset) + ", " + std::to_string(offset + size) + ")";
+}
+
 Status checkStateInit(const LoadedPlan &plan) {
   for (size_t i = 0; i < plan.state_inits.size(); ++i) {
     const LoadedStateInit &init = plan.state_inits[i];
     if (init.offset > plan.state_bytes || init.size > plan.state_bytes - init.offset)
-      return OutOfRange("state initializer " + std::to_string(i) + " covers bytes [" +
-                        std::to_string(init.offset) + ", " +
-                        std::to_string(init.offset + init.size) + ") outside the state region of " +
+      return OutOfRange("state initializer " + std::to_string(i) + " covers " +
+                        byteRange(init.offset, init.size) + " outside the state region of " +
                         std::to_string(plan.state_bytes) + " bytes");
   }
   if (plan.has_external_weights) {
     if (plan.weights_path.empty())
       return InvalidArgument("external weights reference has an empty path");
+    if (plan.weights_path.find('\0') != std::string::npos)
+      return InvalidArgument("external weights path contains a NUL byte");
     if (plan.weights_byte_size > plan.state_bytes)
       return OutOfRange("external weights of " + std::to_string(plan.weights_byte_size) +
                         " bytes exceed the state region of " + std::to_string(plan.state_bytes) +
                         " bytes");
+    // A file position is a signed 64-bit off_t: the range must end below 2^63.
+    constexpr uint64_t kMaxFileOffset = (uint64_t{1} << 63) - 1;
+    if (plan.weights_file_offset > kMaxFileOffset - plan.weights_byte_size)
+      return OutOfRange("external weights range (" + std::to_string(plan.weights_byte_size) +
+                        " bytes at file offset " + std::to_string(plan.weights_file_offset) +
+                        ") ends beyond any file position");
   }
   return Status::Ok();
 }
@@ -86,9 +102,8 @@ Status checkView(const LoadedPlan &plan, int id) {
                            " is not a multiple of its element size");
   if (t.offset < base.offset || t.offset - base.offset > base.size_bytes ||
       t.size_bytes > base.size_bytes - (t.offset - base.offset))
-    return OutOfRange(what + " (bytes [" + std::to_string(t.offset) + ", " +
-                      std::to_string(t.offset + t.size_bytes) + ")) is not inside its base " +
-                      DescribeTensor(plan, t.view_of));
+    return OutOfRange(what + " (" + byteRange(t.offset, t.size_bytes) +
+                      ") is not inside its base " + DescribeTensor(plan, t.view_of));
   return Status::Ok();
 }
 
@@ -115,9 +130,8 @@ Status checkPlacement(const LoadedPlan &plan, int id) {
     return InvalidArgument(what + " offset " + std::to_string(t.offset) + " in the " + region_name +
                            " is not aligned to " + std::to_string(alignment));
   if (t.offset > region || t.size_bytes > region - t.offset)
-    return OutOfRange(what + " bytes [" + std::to_string(t.offset) + ", " +
-                      std::to_string(t.offset + t.size_bytes) + ") exceed the " + region_name +
-                      " of " + std::to_string(region) + " bytes");
+    return OutOfRange(what + " " + byteRange(t.offset, t.size_bytes) + " exceed the " +
+                      region_name + " of " + std::to_string(region) + " bytes");
   return Status::Ok();
 }
 
@@ -139,27 +153,57 @@ Status checkBindingNames(const LoadedPlan &plan) {
   return Status::Ok();
 }
 
-int rootOf(const LoadedPlan &plan, int id) {
-  while (plan.tensors[static_cast<size_t>(id)].view_of >= 0)
-    id = plan.tensors[static_cast<size_t>(id)].view_of;
-  return id;
+// Per tensor, precomputed once the views are known to name earlier tensors (checkView): its root
+// (the end of its view chain) and, for arena tensors, the steps at which every tensor of its chain
+// is live (the intersection of their intervals). Both make later checks O(1) per use, so a long
+// chain of views cannot make verification quadratic.
+struct ViewChains {
+  std::vector<int> root;
+  std::vector<int> first, last;
+};
+
+ViewChains viewChains(const LoadedPlan &plan) {
+  ViewChains chains;
+  const size_t n = plan.tensors.size();
+  chains.root.resize(n);
+  chains.first.resize(n);
+  chains.last.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const LoadedTensor &t = plan.tensors[i];
+    chains.first[i] = t.live_first;
+    chains.last[i] = t.live_last;
+    chains.root[i] = static_cast<int>(i);
+    if (t.view_of >= 0) {
+      const size_t base = static_cast<size_t>(t.view_of);
+      chains.root[i] = chains.root[base];
+      chains.first[i] = std::max(chains.first[i], chains.first[base]);
+      chains.last[i] = std::min(chains.last[i], chains.last[base]);
+    }
+  }
+  return chains;
 }
 
-Status checkUseInInterval(const LoadedPlan &plan, int id, int step) {
-  const LoadedTensor &t = plan.tensors[static_cast<size_t>(id)];
-  if (t.location != TensorLocation::kArena)
+// A use at `step` of arena tensor `id` must lie in the interval of the tensor and of each of its
+// bases; the error names the first tensor of the chain whose interval misses the step.
+Status checkUseInInterval(const LoadedPlan &plan, const ViewChains &chains, int id, int step) {
+  const size_t i = static_cast<size_t>(id);
+  if (plan.tensors[i].location != TensorLocation::kArena ||
+      (step >= chains.first[i] && step <= chains.last[i]))
     return Status::Ok();
-  if (step < t.live_first || step > t.live_last)
-    return InvalidArgument(DescribeTensor(plan, id) + " is used by " + DescribeStep(plan, step) +
-                           " outside its live interval [" + std::to_string(t.live_first) + ", " +
-                           std::to_string(t.live_last) + "]");
-  return Status::Ok();
+  for (int v = id; v >= 0; v = plan.tensors[static_cast<size_t>(v)].view_of) {
+    const LoadedTensor &t = plan.tensors[static_cast<size_t>(v)];
+    if (step < t.live_first || step > t.live_last)
+      return InvalidArgument(DescribeTensor(plan, v) + " is used by " + DescribeStep(plan, step) +
+                             " outside its live interval [" + std::to_string(t.live_first) + ", " +
+                             std::to_string(t.live_last) + "]");
+  }
+  return Internal("live interval check of " + DescribeTensor(plan, id) + " is inconsistent");
 }
 
-Status checkWrittenBefore(const LoadedPlan &plan, const std::vector<char> &written, int step,
-                          int id) {
+Status checkWrittenBefore(const LoadedPlan &plan, const ViewChains &chains,
+                          const std::vector<char> &written, int step, int id) {
   if (plan.tensors[static_cast<size_t>(id)].location != TensorLocation::kArena ||
-      written[static_cast<size_t>(rootOf(plan, id))])
+      written[static_cast<size_t>(chains.root[static_cast<size_t>(id)])])
     return Status::Ok();
   return InvalidArgument(DescribeStep(plan, step) + " reads " + DescribeTensor(plan, id) +
                          " before any step writes it");
@@ -167,7 +211,7 @@ Status checkWrittenBefore(const LoadedPlan &plan, const std::vector<char> &writt
 
 // Every use of an arena tensor (and of its bases) lies in its interval, and no step reads an arena
 // tensor that no earlier step wrote.
-Status checkLiveness(const LoadedPlan &plan) {
+Status checkLiveness(const LoadedPlan &plan, const ViewChains &chains) {
   const int num_steps = static_cast<int>(plan.steps.size());
   for (size_t i = 0; i < plan.tensors.size(); ++i) {
     const LoadedTensor &t = plan.tensors[i];
@@ -182,32 +226,30 @@ Status checkLiveness(const LoadedPlan &plan) {
   for (int s = 0; s < num_steps; ++s) {
     const LoadedStep &step = plan.steps[static_cast<size_t>(s)];
     for (int id : step.operands) {
-      for (int v = id; v >= 0; v = plan.tensors[static_cast<size_t>(v)].view_of)
-        TIDEMARK_RETURN_IF_ERROR(checkUseInInterval(plan, v, s));
-      TIDEMARK_RETURN_IF_ERROR(checkWrittenBefore(plan, written, s, id));
+      TIDEMARK_RETURN_IF_ERROR(checkUseInInterval(plan, chains, id, s));
+      TIDEMARK_RETURN_IF_ERROR(checkWrittenBefore(plan, chains, written, s, id));
     }
     // An accumulating MatMul also reads its result's previous contents.
     auto *matmul = std::get_if<MatMulAttributes>(&step.attrs);
     if (step.kernel == KernelId::kMatMul && matmul && matmul->accumulate)
-      TIDEMARK_RETURN_IF_ERROR(checkWrittenBefore(plan, written, s, step.results[0]));
+      TIDEMARK_RETURN_IF_ERROR(checkWrittenBefore(plan, chains, written, s, step.results[0]));
     for (int id : step.results)
-      for (int v = id; v >= 0; v = plan.tensors[static_cast<size_t>(v)].view_of)
-        TIDEMARK_RETURN_IF_ERROR(checkUseInInterval(plan, v, s));
+      TIDEMARK_RETURN_IF_ERROR(checkUseInInterval(plan, chains, id, s));
     for (int id : step.results)
-      written[static_cast<size_t>(rootOf(plan, id))] = 1;
+      written[static_cast<size_t>(chains.root[static_cast<size_t>(id)])] = 1;
   }
   return Status::Ok();
 }
 
 // Builds one rectangle per arena root: its interval widened to cover its views' intervals.
-std::vector<ArenaBuffer> arenaBuffers(const LoadedPlan &plan) {
+std::vector<ArenaBuffer> arenaBuffers(const LoadedPlan &plan, const ViewChains &chains) {
   std::vector<ArenaBuffer> buffers(plan.tensors.size());
   std::vector<char> used(plan.tensors.size(), 0);
   for (size_t i = 0; i < plan.tensors.size(); ++i) {
     const LoadedTensor &t = plan.tensors[i];
     if (t.location != TensorLocation::kArena || t.live_first < 0)
       continue;
-    size_t root = static_cast<size_t>(rootOf(plan, static_cast<int>(i)));
+    size_t root = static_cast<size_t>(chains.root[i]);
     ArenaBuffer &b = buffers[root];
     if (!used[root]) {
       const LoadedTensor &r = plan.tensors[root];
@@ -253,9 +295,11 @@ bool allowsInPlace(KernelId kernel) {
 
 // Within one step, a result shares no byte with another result, and shares bytes with an operand
 // only when it is exactly that operand's bytes and the kernel works in place.
-Status checkStepAliasing(const LoadedPlan &plan, int s) {
+Status checkStepAliasing(const LoadedPlan &plan, const ViewChains &chains, int s) {
   const LoadedStep &step = plan.steps[static_cast<size_t>(s)];
-  auto sameRoot = [&](int a, int b) { return rootOf(plan, a) == rootOf(plan, b); };
+  auto sameRoot = [&](int a, int b) {
+    return chains.root[static_cast<size_t>(a)] == chains.root[static_cast<size_t>(b)];
+  };
   auto overlap = [&](const LoadedTensor &a, const LoadedTensor &b) {
     return a.size_bytes > 0 && b.size_bytes > 0 && a.offset < b.offset + b.size_bytes &&
            b.offset < a.offset + a.size_bytes;
@@ -300,9 +344,9 @@ Status checkStateOverlap(const LoadedPlan &plan) {
                          " share bytes of the state region");
 }
 
-Status checkOverlap(const LoadedPlan &plan) {
+Status checkOverlap(const LoadedPlan &plan, const ViewChains &chains) {
   OverlapConflict conflict;
-  if (!FindArenaOverlap(arenaBuffers(plan), &conflict))
+  if (!FindArenaOverlap(arenaBuffers(plan, chains), &conflict))
     return Status::Ok();
   const LoadedTensor &a = plan.tensors[static_cast<size_t>(conflict.first_id)];
   const LoadedTensor &b = plan.tensors[static_cast<size_t>(conflict.second_id)];
@@ -313,9 +357,7 @@ Status checkOverlap(const LoadedPlan &plan) {
                          ")) are both live at step " + std::to_string(conflict.step));
 }
 
-} // namespace
-
-Status VerifyPlan(const LoadedPlan &plan) {
+Status verifyPlan(const LoadedPlan &plan) {
   if (plan.version != kPlanFormatVersion)
     return Unimplemented("plan format version " + std::to_string(plan.version) +
                          " is not supported: this runtime reads version " +
@@ -325,16 +367,29 @@ Status VerifyPlan(const LoadedPlan &plan) {
   TIDEMARK_RETURN_IF_ERROR(checkStateInit(plan));
   if (plan.tensors.size() > (size_t{1} << 30) || plan.steps.size() > (size_t{1} << 30))
     return OutOfRange("plan has too many tensors or steps");
+  // Placement checks each view against an earlier base, so the chains below are well founded.
   for (size_t i = 0; i < plan.tensors.size(); ++i)
     TIDEMARK_RETURN_IF_ERROR(checkPlacement(plan, static_cast<int>(i)));
+  const ViewChains chains = viewChains(plan);
   TIDEMARK_RETURN_IF_ERROR(checkBindingNames(plan));
   TIDEMARK_RETURN_IF_ERROR(checkStateOverlap(plan));
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     TIDEMARK_RETURN_IF_ERROR(CheckStepRules(plan, static_cast<int>(s)));
-    TIDEMARK_RETURN_IF_ERROR(checkStepAliasing(plan, static_cast<int>(s)));
+    TIDEMARK_RETURN_IF_ERROR(checkStepAliasing(plan, chains, static_cast<int>(s)));
   }
-  TIDEMARK_RETURN_IF_ERROR(checkLiveness(plan));
-  return checkOverlap(plan);
+  TIDEMARK_RETURN_IF_ERROR(checkLiveness(plan, chains));
+  return checkOverlap(plan, chains);
+}
+
+} // namespace
+
+Status VerifyPlan(const LoadedPlan &plan) {
+  // The checks allocate O(tensors + steps); an allocation failure must not leave as an exception.
+  try {
+    return verifyPlan(plan);
+  } catch (const std::bad_alloc &) {
+    return ResourceExhausted("out of memory while verifying the plan");
+  }
 }
 
 } // namespace tidemark

@@ -20,6 +20,8 @@
 #endif
 #include <nlohmann/json.hpp>
 
+#include "runtime/core/file_io.h"
+
 // Tensor bytes are copied as they are in memory, which is safetensors' byte order only on a
 // little-endian host (every platform Tidemark targets).
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -309,26 +311,14 @@ Status ParseSafetensors(const uint8_t *data, size_t size, WeightsFile *out) {
 
 namespace {
 
-// Closes a FILE* when it goes out of scope.
-struct FileCloser {
-  std::FILE *file;
-  ~FileCloser() {
-    if (file)
-      std::fclose(file);
-  }
-};
-
-Status readExactly(std::FILE *file, uint64_t offset, void *buffer, size_t bytes) {
+Status readExactly(const RegularFile &file, uint64_t offset, void *buffer, size_t bytes) {
   if (bytes == 0)
     return Status::Ok();
-  if (fseeko(file, static_cast<off_t>(offset), SEEK_SET) != 0 ||
-      std::fread(buffer, 1, bytes, file) != bytes)
-    return DataLoss("could not read " + std::to_string(bytes) + " bytes at offset " +
-                    std::to_string(offset));
-  return Status::Ok();
+  return ReadFileAt(file, offset, buffer, bytes);
 }
 
-Status readFile(std::FILE *file, uint64_t fileSize, WeightsFile *out) {
+Status readFile(const RegularFile &file, WeightsFile *out) {
+  const uint64_t fileSize = file.size();
   if (fileSize < 8)
     return DataLoss("the file has " + std::to_string(fileSize) +
                     " bytes, fewer than the 8-byte header length");
@@ -358,15 +348,11 @@ Status readFile(std::FILE *file, uint64_t fileSize, WeightsFile *out) {
 
 Status ReadSafetensors(const std::string &path, WeightsFile *out) {
   *out = WeightsFile();
-  FileCloser closer{std::fopen(path.c_str(), "rb")};
-  if (!closer.file)
-    return NotFound("cannot open weights file '" + path + "': " + std::strerror(errno));
-  struct stat info;
-  if (fstat(fileno(closer.file), &info) != 0 || !S_ISREG(info.st_mode))
-    return InvalidArgument("weights file '" + path + "' is not a regular file");
+  // A regular file only (a FIFO would block, a device never ends), read to its fstat size.
+  RegularFile file;
+  TIDEMARK_RETURN_IF_ERROR(OpenRegularFile(path, "weights file", &file));
   try {
-    return withContext("weights file '" + path + "'",
-                       readFile(closer.file, static_cast<uint64_t>(info.st_size), out));
+    return withContext("weights file '" + path + "'", readFile(file, out));
   } catch (const std::bad_alloc &) {
     return ResourceExhausted("weights file '" + path + "': out of memory while reading");
   }
@@ -457,6 +443,11 @@ Status SerializeSafetensors(const WeightsFile &file, std::vector<uint8_t> *out) 
 }
 
 Status WriteSafetensors(const std::string &path, const WeightsFile &file) {
+  // The rename below replaces whatever `path` names: refuse anything but a regular file (renaming
+  // over /dev/null or a FIFO would replace the special file itself).
+  struct stat existing;
+  if (::stat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode))
+    return InvalidArgument("weights file '" + path + "' exists and is not a regular file");
   std::string prefixAndHeader;
   TIDEMARK_RETURN_IF_ERROR(
       withContext("weights file '" + path + "'", buildHeader(file, &prefixAndHeader)));

@@ -5,14 +5,18 @@
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 execute_process(COMMAND ${CMAKE_COMMAND} --build ${BINARY_DIR} --target tide-run e2e-mlp-plan
+                        plan-edit
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "building tide-run failed:\n${out}\n${err}")
 endif()
+# plan-edit (tests/unit/runtime/plan_edit_tool.cc) writes a valid plan with one field edited.
+set(PLAN_EDIT ${BINARY_DIR}/tests/unit/runtime/plan-edit)
 
 # Runs tide-run with ARGN; expects exit code `code` and `expected` (a regex) in stdout+stderr.
+# A run that takes more than a minute (a hang) fails.
 function(expect_run name code expected)
-  execute_process(COMMAND ${TIDE_RUN} ${ARGN} WORKING_DIRECTORY ${WORK_DIR}
+  execute_process(COMMAND ${TIDE_RUN} ${ARGN} WORKING_DIRECTORY ${WORK_DIR} TIMEOUT 60
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT "${rc}" STREQUAL "${code}")
     message(FATAL_ERROR "${name}: exit '${rc}', expected ${code}\n${out}\n${err}")
@@ -53,6 +57,70 @@ expect_run(text-plan 1 "cannot load plan 'text.tplan'" text.tplan)
 execute_process(COMMAND head -c 200 ${WORK_DIR}/sgd.tplan OUTPUT_FILE ${WORK_DIR}/truncated.tplan)
 expect_run(truncated-plan 1 "cannot load plan 'truncated.tplan'" truncated.tplan)
 
+# Plan paths that are not regular files (issue 9): a directory used to abort (uncaught
+# std::ios_base::failure, exit 134), /dev/zero to be read until std::bad_alloc, a FIFO to block.
+expect_run(directory-plan 1 "cannot load plan '\\.'.*is a directory, not a regular file" .)
+expect_run(device-plan 1 "plan file '/dev/zero' is a character device, not a regular file"
+           /dev/zero)
+file(REMOVE ${WORK_DIR}/plan.fifo)
+execute_process(COMMAND mkfifo ${WORK_DIR}/plan.fifo RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "mkfifo failed")
+endif()
+expect_run(fifo-plan 1 "plan file 'plan.fifo' is a FIFO, not a regular file" plan.fifo)
+# 3 GiB, sparse: refused by its size, unread.
+execute_process(COMMAND truncate -s 3G ${WORK_DIR}/big.tplan RESULT_VARIABLE rc)
+if(rc EQUAL 0)
+  expect_run(too-large-plan 1 "has 3221225472 bytes, more than the 2147483647 bytes a plan can have"
+             big.tplan)
+  file(REMOVE ${WORK_DIR}/big.tplan)
+endif()
+
+# A step whose attribute union type is set but whose table is missing (issue 9: segfault).
+execute_process(COMMAND ${PLAN_EDIT} ${WORK_DIR}/sgd.tplan ${WORK_DIR}/noattrs.tplan
+                        drop-attrs-table first
+                RESULT_VARIABLE rc OUTPUT_VARIABLE edit_out ERROR_VARIABLE edit_err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "plan-edit failed: ${edit_out}${edit_err}")
+endif()
+expect_run(attrs-without-table 1
+           "DATA_LOSS: cannot load plan 'noattrs.tplan': step [0-9]+ declares attribute type MatMulAttrs but carries no attribute table"
+           noattrs.tplan)
+
+# Declared sizes against the memory cap (issue 9): refused before anything is allocated.
+execute_process(COMMAND ${PLAN_EDIT} ${WORK_DIR}/sgd.tplan ${WORK_DIR}/huge-state.tplan
+                        state-bytes 1099511627776 RESULT_VARIABLE rc)
+expect_run(huge-state 1
+           "RESOURCE_EXHAUSTED: .*the plan needs [0-9]+ bytes \\(state 1099511627776 \\+ arena [0-9]+ .*more than the memory cap of [0-9]+ bytes"
+           huge-state.tplan)
+expect_run(max-memory-refuses 1 "more than the memory cap of 1048576 bytes" sgd.tplan
+           --max-memory 1M)
+expect_run(max-memory-fits 0 "\"memory_cap_bytes\": 67108864," sgd.tplan --max-memory=64MiB
+           --report=json)
+expect_run(max-memory-none 0 "\"memory_cap_bytes\": 18446744073709551615," sgd.tplan
+           --max-memory none --report=json)
+expect_run(max-memory-plan-file 1 "plan file 'sgd.tplan' has [0-9]+ bytes, more than the memory cap of 100 bytes"
+           sgd.tplan --max-memory 100)
+expect_run(max-memory-bad-suffix 2 "--max-memory needs a byte count such as 536870912, 512M or 4G"
+           sgd.tplan --max-memory 12Q)
+expect_run(max-memory-zero 2 "--max-memory must be at least 1 byte" sgd.tplan --max-memory 0)
+expect_run(max-memory-overflow 2 "--max-memory value '99999999999T' does not fit in 64 bits"
+           sgd.tplan --max-memory 99999999999T)
+
+# Threads: a bounded count, and a clean error when the system cannot create them (issue 9: under
+# an address-space limit the load hung forever after 511 threads).
+expect_run(too-many-threads 2 "--threads must be in \\[1, 1024\\], got 1025" sgd.tplan
+           --threads 1025)
+execute_process(COMMAND sh -c "ulimit -s 8192 && ulimit -v 1048576 && exec \"$0\" \"$@\""
+                        ${TIDE_RUN} sgd.tplan --threads 1000
+                WORKING_DIRECTORY ${WORK_DIR} TIMEOUT 60
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT "${rc}" STREQUAL "1" OR NOT "${err}" MATCHES
+   "RESOURCE_EXHAUSTED: .*cannot start 1000 threads: cannot start worker thread [0-9]+ of 999")
+  message(FATAL_ERROR "threads-under-ulimit: exit '${rc}'\n${out}\n${err}")
+endif()
+message(STATUS "threads-under-ulimit: ok")
+
 # Weights: save some, then feed them where they do not fit.
 expect_run(save-sgd 0 "saved weights +sgd.safetensors" sgd.tplan --steps 2
            --save-weights sgd.safetensors)
@@ -77,6 +145,22 @@ expect_run(truncated-weights 1 "cannot read weights file 'truncated.safetensors'
 # Inputs.
 expect_run(wrong-inputs 1 "inputs file has tensor 'layers.0.weight'.*no inputs of that name"
            sgd.tplan --inputs sgd.safetensors)
+
+# Weights and inputs files that are not regular files, or larger than the cap; saving over a FIFO
+# (the rename would replace it) is refused and leaves it in place.
+expect_run(weights-directory 1 "cannot read weights file '\\.'.*is a directory" sgd.tplan
+           --weights .)
+expect_run(inputs-fifo 1 "cannot read inputs file 'plan.fifo'.*is a FIFO" sgd.tplan
+           --inputs plan.fifo)
+# (The cap is above the plan file's 2512 bytes, below the 3208 bytes of the file given as weights.)
+expect_run(weights-over-cap 1 "cannot read weights file 'adam.tplan'.*more than the memory cap of 3000 bytes"
+           sgd.tplan --weights adam.tplan --max-memory 3000)
+expect_run(save-onto-fifo 1 "cannot save weights to 'plan.fifo'.*exists and is not a regular file"
+           sgd.tplan --save-weights plan.fifo)
+execute_process(COMMAND test -p ${WORK_DIR}/plan.fifo RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "save-onto-fifo replaced the FIFO")
+endif()
 
 # Saving into a missing directory fails and leaves nothing behind.
 expect_run(save-nowhere 1 "cannot save weights to 'no/such/dir/w.safetensors'" sgd.tplan

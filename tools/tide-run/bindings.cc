@@ -2,9 +2,8 @@
 #include "bindings.h"
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
+#include "runtime/core/file_io.h"
 #include "runtime/plan/loaded_plan.h"
 
 namespace tidemark {
@@ -40,14 +39,15 @@ struct SplitMix64 {
   }
 };
 
-Status readFile(const std::string &path, std::vector<uint8_t> *bytes) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file)
-    return NotFound("cannot open plan file '" + path + "'");
-  bytes->assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-  if (file.bad())
-    return DataLoss("cannot read plan file '" + path + "'");
-  return Status::Ok();
+// The plan file's bytes: a regular file, at most `max_bytes` and the format's 2 GiB limit.
+Status readPlanFile(const std::string &path, uint64_t max_bytes, std::vector<uint8_t> *bytes) {
+  RegularFile file;
+  TIDEMARK_RETURN_IF_ERROR(OpenRegularFile(path, "plan file", &file));
+  if (file.size() > max_bytes)
+    return ResourceExhausted("plan file '" + path + "' has " + std::to_string(file.size()) +
+                             " bytes, more than the memory cap of " + std::to_string(max_bytes) +
+                             " bytes (--max-memory)");
+  return ReadWholeFile(file, kMaxPlanBytes, "a plan can have (the FlatBuffers limit)", bytes);
 }
 
 void fillRandom(const TensorInfo &input, int64_t classes, uint64_t seed, void *data) {
@@ -107,9 +107,10 @@ Status rejectUnknownNames(const WeightsFile &file, const std::vector<TensorInfo>
 
 } // namespace
 
-Status FindLabelClasses(const std::string &plan_path, std::map<std::string, int64_t> *classes) {
+Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
+                        std::map<std::string, int64_t> *classes) {
   std::vector<uint8_t> bytes;
-  TIDEMARK_RETURN_IF_ERROR(readFile(plan_path, &bytes));
+  TIDEMARK_RETURN_IF_ERROR(readPlanFile(plan_path, max_bytes, &bytes));
   LoadedPlan plan;
   TIDEMARK_RETURN_IF_ERROR(LoadAndVerifyPlan(bytes.data(), bytes.size(), &plan));
   for (const LoadedStep &step : plan.steps) {

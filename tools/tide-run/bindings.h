@@ -19,8 +19,9 @@ namespace tiderun {
 // Input name -> number of classes, for every i32 input that is the labels operand of a
 // SoftmaxCrossEntropy(Grad) step (classes = the last dimension of its logits). Reads and verifies
 // the plan file (the same checks as Runtime::LoadFromFile, so a corrupt file fails here with the
-// loader's message). O(file size + steps).
-Status FindLabelClasses(const std::string &plan_path, std::map<std::string, int64_t> *classes);
+// loader's message; a file larger than `max_bytes` is refused unread). O(file size + steps).
+Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
+                        std::map<std::string, int64_t> *classes);
 
 // Fills every input in its runtime-owned buffer. With `inputs_file`: the tensor of the same name
 // (dtype and shape must match; a missing input or a file tensor no input has is an error; labels

@@ -1,6 +1,9 @@
 // tide-run's command-line parser: flags with values, ranges checked, one positional plan path.
 #include "options.h"
 
+#include "tidemark/runtime.h"
+
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +31,21 @@ Status parseInteger(const std::string &flag, const std::string &text, int64_t lo
   return Status::Ok();
 }
 
+// The multiplier of a size suffix ("" = 1, "K"/"KiB" = 2^10, ...), 0 if unknown.
+uint64_t suffixMultiplier(std::string suffix) {
+  for (char &c : suffix)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (suffix.empty() || suffix == "B")
+    return 1;
+  static const char *const kUnits = "KMGT";
+  for (int i = 0; i < 4; ++i) {
+    const std::string unit(1, kUnits[i]);
+    if (suffix == unit || suffix == unit + "B" || suffix == unit + "IB")
+      return uint64_t{1} << (10 * (i + 1));
+  }
+  return 0;
+}
+
 // Splits "--flag=value" into flag and value; "--flag" alone takes the next argument if the flag
 // needs one.
 struct FlagCursor {
@@ -50,14 +68,52 @@ struct FlagCursor {
 
 } // namespace
 
+Status ParseByteSize(const std::string &flag, const std::string &text, uint64_t *out) {
+  if (text == "auto") {
+    *out = kMemoryCapPhysical;
+    return Status::Ok();
+  }
+  if (text == "none") {
+    *out = kNoMemoryCap;
+    return Status::Ok();
+  }
+  const auto bad = [&] {
+    return InvalidArgument(flag +
+                           " needs a byte count such as 536870912, 512M or 4G (or 'auto', "
+                           "'none'), got '" +
+                           text + "'");
+  };
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
+    ++digits;
+  if (digits == 0 || digits > 19)
+    return bad();
+  const uint64_t multiplier = suffixMultiplier(text.substr(digits));
+  if (multiplier == 0)
+    return bad();
+  const uint64_t count = std::strtoull(text.substr(0, digits).c_str(), nullptr, 10);
+  if (count == 0)
+    return InvalidArgument(flag + " must be at least 1 byte, got '" + text +
+                           "' (use 'none' for no cap)");
+  if (count > UINT64_MAX / multiplier)
+    return InvalidArgument(flag + " value '" + text + "' does not fit in 64 bits");
+  *out = count * multiplier;
+  return Status::Ok();
+}
+
 const char *UsageText() {
-  return "usage: tide-run PLAN [--steps N] [--threads T] [--weights FILE.safetensors]\n"
-         "                [--weights-partial] [--save-weights FILE.safetensors]\n"
+  return "usage: tide-run PLAN [--steps N] [--threads T] [--max-memory BYTES]\n"
+         "                [--weights FILE.safetensors] [--weights-partial]\n"
+         "                [--save-weights FILE.safetensors]\n"
          "                [--inputs FILE.safetensors | --seed S] [--report=text|json]\n"
          "Loads a Tidemark plan, binds its inputs, runs N steps and reports the loss per step,\n"
          "the median step time, planned vs measured memory and heap allocations per step.\n"
          "  --steps N            steps to run (default 1, at most 1000000)\n"
          "  --threads T          kernel threads, the caller included (default 1, 1..1024)\n"
+         "  --max-memory BYTES   refuse a plan that needs more (state + arena + I/O + constants\n"
+         "                       + scratch), and larger plan/weights/inputs files, before\n"
+         "                       allocating: e.g. 512M, 4G; 'auto' (default): physical memory;\n"
+         "                       'none': no cap\n"
          "  --weights FILE       overwrite state tensors with the file's tensors (names, dtypes\n"
          "                       and shapes must match); every state tensor must be in the file\n"
          "  --weights-partial    allow state tensors the file does not name (e.g. optimizer\n"
@@ -66,7 +122,17 @@ const char *UsageText() {
          "  --inputs FILE        bind inputs from the file's tensors of the same names\n"
          "  --seed S             random inputs from seed S (default 0): f32 uniform in [-1, 1),\n"
          "                       class labels uniform in [0, classes)\n"
-         "  --report=text|json   output format (default text)\n";
+         "  --report=text|json   output format (default text)\n"
+         "  --data FILE          fill the inputs from a dataset before every step (seeded by\n"
+         "                       --seed): a token file (token ids + next-token targets) or\n"
+         "                       labelled examples (see docs/data.md)\n"
+         "  --data-type T        bytes, u8, u16 (nanoGPT .bin, default), u32 or examples\n"
+         "  --eval-fraction F    held-out tail of the data (default 0.1; 0: none)\n"
+         "  --eval-every N       every N steps (and after the last) report the mean loss of\n"
+         "                       --eval-batches held-out batches, run with --eval-plan\n"
+         "  --eval-plan PLAN     the model's inference plan (tidec without --train); gets the\n"
+         "                       trained parameters by name before each evaluation\n"
+         "  --eval-batches N     held-out batches per evaluation (default 4)\n";
 }
 
 Status ParseOptions(int argc, const char *const *argv, Options *out) {
@@ -102,8 +168,11 @@ Status ParseOptions(int argc, const char *const *argv, Options *out) {
       options.steps = number;
     } else if (flag == "--threads") {
       TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
-      TIDEMARK_RETURN_IF_ERROR(parseInteger(flag, value, 1, 1024, &number));
+      TIDEMARK_RETURN_IF_ERROR(parseInteger(flag, value, 1, kMaxThreads, &number));
       options.threads = static_cast<int>(number);
+    } else if (flag == "--max-memory") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      TIDEMARK_RETURN_IF_ERROR(ParseByteSize(flag, value, &options.max_memory_bytes));
     } else if (flag == "--seed") {
       TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
       TIDEMARK_RETURN_IF_ERROR(
@@ -117,6 +186,26 @@ Status ParseOptions(int argc, const char *const *argv, Options *out) {
       (flag == "--weights"        ? options.weights_path
        : flag == "--save-weights" ? options.save_weights_path
                                   : options.inputs_path) = value;
+    } else if (flag == "--data" || flag == "--data-type" || flag == "--eval-plan") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      if (value.empty())
+        return InvalidArgument(flag + " needs a value");
+      (flag == "--data"        ? options.data_path
+       : flag == "--data-type" ? options.data_type
+                               : options.eval_plan_path) = value;
+    } else if (flag == "--eval-every" || flag == "--eval-batches") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      TIDEMARK_RETURN_IF_ERROR(
+          parseInteger(flag, value, flag == "--eval-every" ? 0 : 1, 1000000, &number));
+      (flag == "--eval-every" ? options.eval_every : options.eval_batches) = number;
+    } else if (flag == "--eval-fraction") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      char *end = nullptr;
+      const double fraction = std::strtod(value.c_str(), &end);
+      if (value.empty() || end != value.c_str() + value.size() || !(fraction >= 0.0) ||
+          !(fraction < 1.0))
+        return InvalidArgument("--eval-fraction must be a number in [0, 1), got '" + value + "'");
+      options.eval_fraction = fraction;
     } else if (flag == "--report") {
       TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
       if (value == "text")
@@ -137,6 +226,12 @@ Status ParseOptions(int argc, const char *const *argv, Options *out) {
     return InvalidArgument("no plan file given");
   if (seed_given && !options.inputs_path.empty())
     return InvalidArgument("--inputs and --seed exclude each other");
+  if (!options.data_path.empty() && !options.inputs_path.empty())
+    return InvalidArgument("--inputs and --data exclude each other");
+  if (options.eval_every > 0 && (options.data_path.empty() || options.eval_plan_path.empty()))
+    return InvalidArgument("--eval-every needs --data and --eval-plan");
+  if (options.eval_every > 0 && options.eval_fraction == 0.0)
+    return InvalidArgument("--eval-every needs a held-out split (--eval-fraction > 0)");
   *out = options;
   return Status::Ok();
 }

@@ -21,7 +21,17 @@ struct Options {
   std::string save_weights_path; // Empty: do not save.
   std::string inputs_path;       // Empty: seeded random inputs.
   uint64_t seed = 0;
+  // RuntimeOptions::max_memory_bytes: kMemoryCapPhysical ("auto", the default), kNoMemoryCap
+  // ("none"), or a byte count. Also bounds the plan, weights and inputs files tide-run reads.
+  uint64_t max_memory_bytes = 0;
   ReportFormat report = ReportFormat::kText;
+  // --data: fill the inputs from a dataset before every step (see data_feed.h).
+  std::string data_path;
+  std::string data_type = "u16"; // bytes, u8, u16, u32 or examples
+  double eval_fraction = 0.1;
+  int64_t eval_every = 0;     // 0: no evaluation
+  std::string eval_plan_path; // the inference plan evaluation runs (needed with eval_every)
+  int64_t eval_batches = 4;
   bool help = false;
 };
 
@@ -32,6 +42,10 @@ const char *UsageText();
 // the offending argument: unknown flag, missing or malformed value, value out of range, a second
 // plan path, no plan path, or --inputs together with --seed.
 Status ParseOptions(int argc, const char *const *argv, Options *out);
+
+// Parses a --max-memory value: "auto", "none", or a positive integer with an optional binary
+// suffix K, M, G or T (also KiB, MiB, GiB, TiB; any case), e.g. 512M = 536870912.
+Status ParseByteSize(const std::string &flag, const std::string &text, uint64_t *out);
 
 } // namespace tiderun
 } // namespace tidemark

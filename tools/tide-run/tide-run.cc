@@ -17,16 +17,20 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <exception>
 #include <malloc.h>
 #include <map>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "alloc_counter.h"
 #include "bindings.h"
+#include "data_feed.h"
 #include "options.h"
 #include "process_memory.h"
+#include "runtime/core/file_io.h"
 #include "tidemark/runtime.h"
 #include "tidemark/safetensors.h"
 
@@ -37,7 +41,8 @@ namespace {
 struct Report {
   std::string plan_path;
   int threads = 1;
-  std::string loss_name; // Empty: the plan has no scalar f32 output.
+  uint64_t memory_cap_bytes = 0; // The resolved --max-memory.
+  std::string loss_name;         // Empty: the plan has no scalar f32 output.
   std::vector<float> losses;
   std::vector<double> step_seconds;
   std::vector<double> step_cpu_seconds; // Process CPU time (all threads) per step.
@@ -48,6 +53,18 @@ struct Report {
   uint64_t step_allocations = 0; // operator new calls during steps 2..N.
   std::vector<std::string> weights_kept;
   std::string saved_weights;
+  std::string data;                                    // DataFeed::Describe(), empty without --data
+  std::vector<std::pair<int64_t, double>> eval_losses; // (after step, mean held-out loss)
+};
+
+// What the steps feed on: a dataset (and the inference plan evaluation runs), or nothing.
+struct Feed {
+  std::unique_ptr<DataFeed> data;
+  std::unique_ptr<Runtime> eval;
+  std::string eval_loss_name;
+  std::vector<uint8_t> parameter_copy; // sized once: the largest shared parameter
+  int64_t eval_every = 0, eval_batches = 0;
+  uint64_t first_index = 0; // batch index of the first step (the loaded optimizer step count)
 };
 
 // The output named "loss", else the first f32 output with one element; empty if none.
@@ -64,8 +81,17 @@ std::string lossOutputName(const Runtime &runtime) {
   return first_scalar;
 }
 
-Status readWeightsFile(const std::string &path, const char *what, WeightsFile *out) {
-  Status status = ReadSafetensors(path, out);
+Status readWeightsFile(const std::string &path, const char *what, uint64_t memory_cap,
+                       WeightsFile *out) {
+  // Staged whole in memory: refuse a file larger than the cap before reading it.
+  RegularFile file;
+  Status status = OpenRegularFile(path, std::string(what) + " file", &file);
+  if (status.ok() && file.size() > memory_cap)
+    status = ResourceExhausted("the file has " + std::to_string(file.size()) +
+                               " bytes, more than the memory cap of " + std::to_string(memory_cap) +
+                               " bytes (--max-memory)");
+  if (status.ok())
+    status = ReadSafetensors(path, out);
   if (!status.ok())
     return Status(status.code(),
                   std::string("cannot read ") + what + " file '" + path + "': " + status.message());
@@ -76,12 +102,14 @@ Status readWeightsFile(const std::string &path, const char *what, WeightsFile *o
 Status loadAndBind(const Options &options, const std::map<std::string, int64_t> &label_classes,
                    std::unique_ptr<Runtime> *runtime, Report *report) {
   WeightsFile weights, inputs;
+  const uint64_t cap = MemoryCapBytes(options.max_memory_bytes);
   if (!options.weights_path.empty())
-    TIDEMARK_RETURN_IF_ERROR(readWeightsFile(options.weights_path, "weights", &weights));
+    TIDEMARK_RETURN_IF_ERROR(readWeightsFile(options.weights_path, "weights", cap, &weights));
   if (!options.inputs_path.empty())
-    TIDEMARK_RETURN_IF_ERROR(readWeightsFile(options.inputs_path, "inputs", &inputs));
+    TIDEMARK_RETURN_IF_ERROR(readWeightsFile(options.inputs_path, "inputs", cap, &inputs));
   RuntimeOptions runtime_options;
   runtime_options.num_threads = options.threads;
+  runtime_options.max_memory_bytes = options.max_memory_bytes;
   Status status = Runtime::LoadFromFile(options.plan_path, runtime_options, runtime);
   if (!status.ok())
     return Status(status.code(),
@@ -91,10 +119,95 @@ Status loadAndBind(const Options &options, const std::map<std::string, int64_t> 
     if (!status.ok())
       return Status(status.code(), "weights '" + options.weights_path + "': " + status.message());
   }
+  if (!options.data_path.empty())
+    return Status::Ok(); // the dataset fills the inputs before every step
   status = BindInputs(runtime->get(), options.inputs_path.empty() ? nullptr : &inputs, options.seed,
                       label_classes);
   if (!status.ok())
     return Status(status.code(), "inputs: " + status.message());
+  return Status::Ok();
+}
+
+// --data (and --eval-plan): opens the dataset, checks that it fills every input of the training
+// plan, loads the inference plan and checks that its inputs are the same and that every one of
+// its parameters is a training parameter of the same size.
+Status setUpFeed(const Options &options, const std::map<std::string, int64_t> &label_classes,
+                 Runtime *runtime, Feed *feed, Report *report) {
+  DataFeedOptions data;
+  data.path = options.data_path;
+  data.type = options.data_type;
+  data.eval_fraction = options.eval_fraction;
+  data.seed = options.seed;
+  Status status = DataFeed::Create(data, *runtime, label_classes, &feed->data);
+  if (!status.ok())
+    return Status(status.code(), "data: " + status.message());
+  report->data = feed->data->Describe();
+  feed->first_index = runtime->optimizer_steps();
+  // Every input must be one the dataset fills (a zero-filled input would train on nothing).
+  if (runtime->inputs().size() != 2)
+    return InvalidArgument("data: the plan has " + std::to_string(runtime->inputs().size()) +
+                           " inputs; --data fills exactly two (" + report->data + ")");
+  if (options.eval_every == 0)
+    return Status::Ok();
+  RuntimeOptions eval_options;
+  eval_options.num_threads = options.threads;
+  eval_options.max_memory_bytes = options.max_memory_bytes;
+  status = Runtime::LoadFromFile(options.eval_plan_path, eval_options, &feed->eval);
+  if (!status.ok())
+    return Status(status.code(),
+                  "cannot load eval plan '" + options.eval_plan_path + "': " + status.message());
+  const auto &train_inputs = runtime->inputs(), &eval_inputs = feed->eval->inputs();
+  bool same_inputs = train_inputs.size() == eval_inputs.size();
+  for (size_t i = 0; same_inputs && i < train_inputs.size(); ++i)
+    same_inputs = train_inputs[i].name == eval_inputs[i].name &&
+                  train_inputs[i].shape == eval_inputs[i].shape &&
+                  train_inputs[i].dtype == eval_inputs[i].dtype;
+  if (!same_inputs)
+    return InvalidArgument("eval plan '" + options.eval_plan_path +
+                           "': its inputs differ from the training plan's (names, dtypes and "
+                           "shapes must match; compile both from the same model)");
+  size_t largest = 0;
+  for (const TensorInfo &parameter : feed->eval->parameters()) {
+    const TensorInfo *match = nullptr;
+    for (const TensorInfo &trained : runtime->parameters())
+      if (trained.name == parameter.name)
+        match = &trained;
+    if (match == nullptr || match->size_bytes != parameter.size_bytes)
+      return InvalidArgument("eval plan '" + options.eval_plan_path + "': parameter '" +
+                             parameter.name + "' is not a training parameter of the same size");
+    largest = std::max(largest, parameter.size_bytes);
+  }
+  feed->eval_loss_name = lossOutputName(*feed->eval);
+  if (feed->eval_loss_name.empty())
+    return InvalidArgument(
+        "eval plan '" + options.eval_plan_path +
+        "' has no scalar loss output (compile the model's loss without --train)");
+  feed->parameter_copy.resize(largest);
+  feed->eval_every = options.eval_every;
+  feed->eval_batches = options.eval_batches;
+  report->eval_losses.reserve(size_t(options.steps / options.eval_every + 1));
+  return Status::Ok();
+}
+
+// Copies the trained parameters into the eval plan and returns the mean loss of the held-out
+// batches 0..eval_batches-1 (the same batches every time).
+Status evaluate(const Runtime &trained, Feed *feed, double *mean_loss) {
+  for (const TensorInfo &parameter : feed->eval->parameters()) {
+    TIDEMARK_RETURN_IF_ERROR(
+        trained.ReadParameter(parameter.name, feed->parameter_copy.data(), parameter.size_bytes));
+    TIDEMARK_RETURN_IF_ERROR(feed->eval->WriteParameter(parameter.name, feed->parameter_copy.data(),
+                                                        parameter.size_bytes));
+  }
+  double total = 0.0;
+  for (int64_t batch = 0; batch < feed->eval_batches; ++batch) {
+    TIDEMARK_RETURN_IF_ERROR(
+        feed->data->Fill(feed->eval.get(), DataSplit::kEval, static_cast<uint64_t>(batch)));
+    TIDEMARK_RETURN_IF_ERROR(feed->eval->Run());
+    float loss = 0.0f;
+    TIDEMARK_RETURN_IF_ERROR(feed->eval->ReadOutput(feed->eval_loss_name, &loss, sizeof(float)));
+    total += loss;
+  }
+  *mean_loss = total / static_cast<double>(feed->eval_batches);
   return Status::Ok();
 }
 
@@ -107,7 +220,7 @@ double processCpuSeconds() {
 
 // Step 4. Storage for losses and times is sized before the loop, so the loop allocates nothing
 // of its own; any count is the runtime's.
-Status runSteps(Runtime *runtime, int64_t steps, Report *report) {
+Status runSteps(Runtime *runtime, int64_t steps, Feed *feed, Report *report) {
   report->losses.assign(size_t(steps), std::nanf(""));
   report->step_seconds.assign(size_t(steps), 0.0);
   report->step_cpu_seconds.assign(size_t(steps), 0.0);
@@ -115,6 +228,12 @@ Status runSteps(Runtime *runtime, int64_t steps, Report *report) {
   for (int64_t step = 0; step < steps; ++step) {
     if (step == 1)
       allocations_at_step2 = HeapAllocations();
+    if (feed->data) {
+      Status filled = feed->data->Fill(runtime, DataSplit::kTrain, feed->first_index + step);
+      if (!filled.ok())
+        return Status(filled.code(),
+                      "step " + std::to_string(step + 1) + ": data: " + filled.message());
+    }
     const double cpu_start = processCpuSeconds();
     auto start = std::chrono::steady_clock::now();
     Status status = runtime->Run();
@@ -126,6 +245,14 @@ Status runSteps(Runtime *runtime, int64_t steps, Report *report) {
     if (!report->loss_name.empty())
       TIDEMARK_RETURN_IF_ERROR(
           runtime->ReadOutput(report->loss_name, &report->losses[size_t(step)], sizeof(float)));
+    if (feed->eval && ((step + 1) % feed->eval_every == 0 || step + 1 == steps)) {
+      double loss = 0.0;
+      Status evaluated = evaluate(*runtime, feed, &loss);
+      if (!evaluated.ok())
+        return Status(evaluated.code(), "evaluation after step " + std::to_string(step + 1) + ": " +
+                                            evaluated.message());
+      report->eval_losses.emplace_back(step + 1, loss);
+    }
   }
   report->step_allocations = steps > 1 ? HeapAllocations() - allocations_at_step2 : 0;
   return Status::Ok();
@@ -134,8 +261,10 @@ Status runSteps(Runtime *runtime, int64_t steps, Report *report) {
 Status runPlan(const Options &options, Report *report) {
   report->plan_path = options.plan_path;
   report->threads = options.threads;
+  report->memory_cap_bytes = MemoryCapBytes(options.max_memory_bytes);
   std::map<std::string, int64_t> label_classes;
-  Status status = FindLabelClasses(options.plan_path, &label_classes);
+  Status status =
+      FindLabelClasses(options.plan_path, MemoryCapBytes(options.max_memory_bytes), &label_classes);
   if (!status.ok())
     return Status(status.code(),
                   "cannot load plan '" + options.plan_path + "': " + status.message());
@@ -148,7 +277,10 @@ Status runPlan(const Options &options, Report *report) {
   malloc_trim(0); // Give the freed staging copies back, so the steps' peak excludes them.
   report->after_load = ReadResidentSet();
   report->peak_reset = ResetPeakResidentSet();
-  TIDEMARK_RETURN_IF_ERROR(runSteps(runtime.get(), options.steps, report));
+  Feed feed;
+  if (!options.data_path.empty())
+    TIDEMARK_RETURN_IF_ERROR(setUpFeed(options, label_classes, runtime.get(), &feed, report));
+  TIDEMARK_RETURN_IF_ERROR(runSteps(runtime.get(), options.steps, &feed, report));
   report->after_steps = ReadResidentSet();
   report->stats = runtime->statistics();
   report->optimizer_steps = runtime->optimizer_steps();
@@ -209,6 +341,7 @@ void printJson(const Report &r) {
   const RuntimeStatistics &s = r.stats;
   std::printf("{\n  \"plan\": %s,\n  \"threads\": %d,\n  \"steps\": %zu,\n",
               jsonString(r.plan_path).c_str(), r.threads, r.losses.size());
+  std::printf("  \"memory_cap_bytes\": %" PRIu64 ",\n", r.memory_cap_bytes);
   std::printf("  \"loss_output\": %s,\n  \"losses\": [",
               r.loss_name.empty() ? "null" : jsonString(r.loss_name).c_str());
   for (size_t i = 0; i < r.losses.size(); ++i)
@@ -238,6 +371,10 @@ void printJson(const Report &r) {
   std::printf("  \"optimizer_steps\": %" PRIu64 ",\n  \"weights_kept\": [", r.optimizer_steps);
   for (size_t i = 0; i < r.weights_kept.size(); ++i)
     std::printf("%s%s", i ? ", " : "", jsonString(r.weights_kept[i]).c_str());
+  std::printf("],\n  \"data\": %s,\n  \"eval_losses\": [", jsonString(r.data).c_str());
+  for (size_t i = 0; i < r.eval_losses.size(); ++i)
+    std::printf("%s[%" PRId64 ", %s]", i ? ", " : "", r.eval_losses[i].first,
+                jsonNumber(r.eval_losses[i].second).c_str());
   std::printf("],\n  \"saved_weights\": %s\n}\n",
               r.saved_weights.empty() ? "null" : jsonString(r.saved_weights).c_str());
 }
@@ -250,6 +387,10 @@ void printText(const Report &r) {
     std::printf("step %zu  %s %.9g  %.3f ms\n", i + 1,
                 r.loss_name.empty() ? "(no loss output)" : r.loss_name.c_str(), r.losses[i],
                 r.step_seconds[i] * 1e3);
+  if (!r.data.empty())
+    std::printf("data                  %s\n", r.data.c_str());
+  for (const auto &eval : r.eval_losses)
+    std::printf("eval after step %" PRId64 "  held-out loss %.9g\n", eval.first, eval.second);
   std::printf("median step time      %.3f ms wall, %.3f ms CPU (all threads)\n",
               median(r.step_seconds) * 1e3, median(r.step_cpu_seconds) * 1e3);
   std::printf("planned bytes         %" PRIu64 " (state %" PRIu64 " + arena %" PRIu64
@@ -276,14 +417,11 @@ void printText(const Report &r) {
                 r.optimizer_steps);
 }
 
-} // namespace
-} // namespace tiderun
-} // namespace tidemark
-
-int main(int argc, char **argv) {
-  using namespace tidemark::tiderun;
+// Exit codes: 0 success, 1 a failed run (bad plan, file, weights, inputs, memory), 2 a
+// command-line error. No exception leaves main: anything thrown is reported and exits 1.
+int tideRunMain(int argc, char **argv) {
   Options options;
-  tidemark::Status status = ParseOptions(argc, argv, &options);
+  Status status = ParseOptions(argc, argv, &options);
   if (!status.ok()) {
     std::fprintf(stderr, "tide-run: %s\n%s", status.message().c_str(), UsageText());
     return 2;
@@ -303,4 +441,21 @@ int main(int argc, char **argv) {
   else
     printText(report);
   return 0;
+}
+
+} // namespace
+} // namespace tiderun
+} // namespace tidemark
+
+int main(int argc, char **argv) {
+  try {
+    return tidemark::tiderun::tideRunMain(argc, argv);
+  } catch (const std::bad_alloc &) {
+    std::fputs("tide-run: error: RESOURCE_EXHAUSTED: out of memory\n", stderr);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "tide-run: error: INTERNAL: unexpected exception: %s\n", e.what());
+  } catch (...) {
+    std::fputs("tide-run: error: INTERNAL: unexpected exception\n", stderr);
+  }
+  return 1;
 }

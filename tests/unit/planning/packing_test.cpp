@@ -226,5 +226,28 @@ TEST(PackingTest, HeuristicsScaleAndStayValid) {
   }
 }
 
+// Found by the tide-pack CSV fuzzer (tests/fuzz): a lifetime reaching 2^63 - 1 made the exact
+// packer's sort key lifetime x size overflow (undefined behaviour under UBSan). Lifetimes are now
+// bounded by kMaxTimeStep and the key saturates.
+TEST(PackingLimitsTest, HugeLifetimesArePackedOrRejectedWithoutOverflow) {
+  Problem problem;
+  problem.alignment = 1;
+  problem.buffers = {{0, 5, 0, 0, kMaxTimeStep}, {1, 2, 0, 9, 23}};
+  for (const char *algorithm : {"naive", "greedy-size", "best-fit", "exact", "default"}) {
+    absl::StatusOr<PackReport> report = packProblem(problem, algorithm, PackOptions{});
+    ASSERT_TRUE(report.ok()) << algorithm << ": " << report.status();
+    EXPECT_EQ(report->solution.arenaSize, 7) << algorithm;
+  }
+  problem.buffers[0].end = INT64_MAX; // the fuzzer's input
+  absl::StatusOr<PackReport> report = packProblem(problem, "exact", PackOptions{});
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.status().message().find(
+                "interval [0, 9223372036854775807) reaches outside [-2^61, 2^61]"),
+            absl::string_view::npos)
+      << report.status();
+  problem.buffers[0] = {0, 5, 0, INT64_MIN, 3};
+  EXPECT_FALSE(packProblem(problem, "default", PackOptions{}).ok());
+}
+
 } // namespace
 } // namespace tidemark::planning

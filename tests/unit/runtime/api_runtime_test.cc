@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "plan_test_plans.h"
 #include "tidemark/runtime.h"
 #include "gtest/gtest.h"
@@ -179,6 +183,165 @@ TEST(ApiRuntimeTest, LoadsFromFileAndReportsFileErrors) {
   EXPECT_EQ(status.code(), StatusCode::kDataLoss);
   EXPECT_NE(status.message().find(path), std::string::npos) << status.ToString();
   std::remove(path.c_str());
+}
+
+void expectLoadError(const std::string &path, const RuntimeOptions &options, StatusCode code,
+                     const std::string &text) {
+  std::unique_ptr<Runtime> runtime;
+  Status status = Runtime::LoadFromFile(path, options, &runtime);
+  EXPECT_EQ(status.code(), code) << path << ": " << status.ToString();
+  EXPECT_NE(status.message().find(text), std::string::npos)
+      << "message '" << status.message() << "' lacks '" << text << "'";
+  EXPECT_FALSE(runtime);
+}
+
+// Issue 9: a plan path that names a directory, a FIFO (opening it used to block for a writer) or
+// /dev/zero (read "to the end", forever) is refused before anything is read; so are files larger
+// than the format allows or than the caller's memory cap.
+TEST(ApiRuntimeTest, LoadFromFileAcceptsOnlyRegularFilesOfBoundedSize) {
+  expectLoadError(::testing::TempDir(), {}, StatusCode::kInvalidArgument,
+                  "is a directory, not a regular file");
+  expectLoadError("/dev/zero", {}, StatusCode::kInvalidArgument,
+                  "plan file '/dev/zero' is a character device");
+  const std::string fifo = tempPath("plan.fifo");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  expectLoadError(fifo, {}, StatusCode::kInvalidArgument, "is a FIFO, not a regular file");
+  std::remove(fifo.c_str());
+  expectLoadError(tempPath("no_such_dir/plan.tplan"), {}, StatusCode::kNotFound,
+                  "No such file or directory");
+
+  // 2 GiB, sparse: refused by its size alone, without reading or allocating it.
+  const std::string big = tempPath("big.tplan");
+  std::FILE *file = std::fopen(big.c_str(), "wb");
+  ASSERT_NE(file, nullptr);
+  ASSERT_EQ(ftruncate(fileno(file), off_t{1} << 31), 0);
+  std::fclose(file);
+  expectLoadError(big, {}, StatusCode::kOutOfRange,
+                  "bytes, more than the 2147483647 bytes a plan can have");
+  std::remove(big.c_str());
+
+  std::vector<uint8_t> bytes = testing_plans::PerceptronPlan();
+  const std::string path = tempPath("capped.tplan");
+  writeFile(path, bytes.data(), bytes.size());
+  RuntimeOptions capped;
+  capped.max_memory_bytes = 100;
+  expectLoadError(path, capped, StatusCode::kResourceExhausted,
+                  "bytes, more than the memory cap of 100 bytes");
+  std::remove(path.c_str());
+}
+
+TEST(ApiRuntimeTest, LoadFromMemoryRefusesMoreThanTheFormatCanAddress) {
+  const size_t size = size_t{1} << 31; // Reserved, never touched: the size check comes first.
+  void *huge = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_NE(huge, MAP_FAILED);
+  std::unique_ptr<Runtime> runtime;
+  Status status = Runtime::LoadFromMemory(huge, size, PlanMemory::kBorrow, {}, &runtime);
+  EXPECT_EQ(status.code(), StatusCode::kOutOfRange) << status.ToString();
+  EXPECT_NE(status.message().find("exceeds the format's limit of 2147483647 bytes"),
+            std::string::npos)
+      << status.ToString();
+  munmap(huge, size);
+}
+
+TEST(ApiRuntimeTest, MemoryCapNamesEveryPartOfThePlan) {
+  // x [4,5] -> relu -> h (arena) -> relu -> y, with a 16-byte state tensor and a 4-byte constant.
+  PlanBuilder builder;
+  builder.SetArena(100);
+  builder.SetState(16);
+  int x = builder.AddInput("x", {4, 5});
+  builder.AddStateTensor("s", {4}, 0);
+  builder.AddConstant("c", {1}, {2.0f});
+  int h = builder.AddArenaTensor("h", {4, 5}, 0);
+  int y = builder.AddOutput("y", {4, 5});
+  builder.AddStep(KernelId::kRelu, {x}, {h});
+  builder.AddStep(KernelId::kRelu, {h}, {y});
+  builder.AssignLiveIntervalsFromSteps();
+  const std::vector<uint8_t> bytes = builder.Finish();
+  RuntimeOptions options;
+  // Each part rounded up to 64 bytes: state 64 + arena 128 + I/O (80 -> 128) x 2 + constants 64.
+  options.max_memory_bytes = 500;
+  std::unique_ptr<Runtime> runtime;
+  Status status =
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, options, &runtime);
+  EXPECT_EQ(status.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(
+      status.message().find("the plan needs 512 bytes (state 64 + arena 128 + I/O 256 + "
+                            "constants 64 + scratch 0), more than the memory cap of 500 bytes"),
+      std::string::npos)
+      << status.ToString();
+  EXPECT_FALSE(runtime);
+  // Borrowed constants are not copied, so they do not count.
+  status =
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kBorrow, options, &runtime);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  options.max_memory_bytes = 512; // Exactly enough.
+  status =
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, options, &runtime);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  options.max_memory_bytes = kNoMemoryCap;
+  status =
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, options, &runtime);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(MemoryCapBytes(kNoMemoryCap), kNoMemoryCap);
+  EXPECT_EQ(MemoryCapBytes(12345), 12345u);
+  const uint64_t physical = MemoryCapBytes(kMemoryCapPhysical);
+  EXPECT_GT(physical, uint64_t{64} << 20);
+  EXPECT_EQ(physical % static_cast<uint64_t>(sysconf(_SC_PAGESIZE)), 0u);
+}
+
+TEST(ApiRuntimeTest, ThreadCountOutsideItsRangeIsRefused) {
+  std::vector<uint8_t> bytes = testing_plans::PerceptronPlan();
+  for (int threads : {0, -1, kMaxThreads + 1}) {
+    RuntimeOptions options;
+    options.num_threads = threads;
+    std::unique_ptr<Runtime> runtime;
+    Status status =
+        Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, options, &runtime);
+    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << threads;
+    EXPECT_NE(status.message().find("num_threads must be in [1, 1024]"), std::string::npos)
+        << status.ToString();
+  }
+}
+
+// Adam's update number is optimizer_steps() + 1: a count set at the top of its range saturates
+// instead of wrapping to 0 (which the kernel rejects).
+TEST(ApiRuntimeTest, OptimizerStepCountNearItsLimitStillRuns) {
+  std::vector<uint8_t> bytes = testing_plans::OptimizerPlan(/*adam=*/true, 0.01f);
+  std::unique_ptr<Runtime> runtime;
+  ASSERT_TRUE(
+      Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime).ok());
+  for (uint64_t count : {UINT64_MAX, UINT64_MAX - 1, uint64_t{INT64_MAX}}) {
+    runtime->SetOptimizerSteps(count);
+    Status status = runtime->Run();
+    EXPECT_TRUE(status.ok()) << count << ": " << status.ToString();
+  }
+}
+
+// Issue 9 (audit): empty tensors pass the verifier, so every kernel must take them. A batched
+// MatMul with M = 0 has no bytes to write (the GEMM's stride check used to assert on it in
+// builds with assertions); one with K = 0 writes alpha x (empty sum) = 0.
+TEST(ApiRuntimeTest, BatchedMatMulWithEmptyDimensionsRuns) {
+  for (int64_t m : {int64_t{0}, int64_t{3}}) {
+    const int64_t k = m == 0 ? 5 : 0;
+    PlanBuilder builder;
+    int a = builder.AddInput("a", {2, m, k});
+    int b = builder.AddInput("b", {2, k, 4});
+    int c = builder.AddOutput("c", {2, m, 4});
+    builder.AddStep(KernelId::kMatMul, {a, b}, {c}, MatMulAttributes{});
+    const std::vector<uint8_t> bytes = builder.Finish();
+    std::unique_ptr<Runtime> runtime;
+    Status status =
+        Runtime::LoadFromMemory(bytes.data(), bytes.size(), PlanMemory::kCopy, {}, &runtime);
+    ASSERT_TRUE(status.ok()) << status.ToString();
+    std::vector<float> out(size_t(2 * m * 4) + 1, 7.0f);
+    ASSERT_TRUE(runtime->BindOutput("c", out.data(), out.size() * 4, DType::kF32, {2, m, 4}).ok());
+    status = runtime->Run();
+    ASSERT_TRUE(status.ok()) << status.ToString();
+    std::vector<float> expected(size_t(2 * m * 4), 0.0f);
+    expected.push_back(7.0f); // The byte past the output is untouched.
+    EXPECT_EQ(out, expected) << "m " << m << ", k " << k;
+  }
 }
 
 TEST(ApiRuntimeTest, BorrowedMemoryUsesConstantsInPlace) {

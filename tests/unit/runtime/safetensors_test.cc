@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gtest/gtest.h"
@@ -200,6 +201,34 @@ TEST(SafetensorsTest, ReadReportsMissingFilesAndDirectories) {
   EXPECT_EQ(missing.code(), StatusCode::kNotFound);
   EXPECT_NE(missing.message().find("/nonexistent/w.safetensors"), std::string::npos);
   EXPECT_EQ(ReadSafetensors("/tmp", &file).code(), StatusCode::kInvalidArgument);
+}
+
+// Issue 9: only regular files are read (opening a FIFO used to block until a writer came;
+// /dev/zero is endless) and written over (renaming onto a FIFO or device replaces the special
+// file).
+TEST(SafetensorsTest, ReadsAndReplacesOnlyRegularFiles) {
+  WeightsFile file;
+  Status device = ReadSafetensors("/dev/zero", &file);
+  EXPECT_EQ(device.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(device.message().find("'/dev/zero' is a character device"), std::string::npos)
+      << device.message();
+  std::string dir = temporaryDirectory();
+  std::string fifo = dir + "/w.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Status read = ReadSafetensors(fifo, &file);
+  EXPECT_EQ(read.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(read.message().find("is a FIFO, not a regular file"), std::string::npos)
+      << read.message();
+  Status write = WriteSafetensors(fifo, sampleFile());
+  EXPECT_EQ(write.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(write.message().find("exists and is not a regular file"), std::string::npos)
+      << write.message();
+  struct stat info;
+  ASSERT_EQ(stat(fifo.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISFIFO(info.st_mode)) << "the FIFO was replaced";
+  EXPECT_EQ(directoryEntries(dir), std::vector<std::string>{"w.fifo"});
+  std::remove(fifo.c_str());
+  rmdir(dir.c_str());
 }
 
 TEST(SafetensorsTest, RejectsTruncatedFilesAndBadHeaderLengths) {

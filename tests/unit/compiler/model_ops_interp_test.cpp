@@ -187,13 +187,14 @@ func.func @f(%x: tensor<2x3xf32>, %t: tensor<3x2xf32>, %ids: tensor<4xi32>, %dy:
 }
 
 TEST_F(ModelOpsInterpTest, GatherIdOutOfRangeIsALocatedError) {
-  std::string errors = runExpectingError(R"mlir(
+  std::string errors =
+      runExpectingError(R"mlir(
 func.func @f(%t: tensor<3x2xf32>, %ids: tensor<4xi32>) -> tensor<4x2xf32> {
   %g = tide.gather %t, %ids : tensor<3x2xf32>, tensor<4xi32>
   return %g : tensor<4x2xf32>
 }
 )mlir",
-                                         {Tensor(ArrayRef<int64_t>{3, 2}), Tensor({4}, {0, 1, 3, -1})});
+                        {Tensor(ArrayRef<int64_t>{3, 2}), Tensor({4}, {0, 1, 3, -1})});
   EXPECT_NE(errors.find("line 3: id 3 at position 2 of the ids is out of range [0, 3)"),
             std::string::npos)
       << errors;

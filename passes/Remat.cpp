@@ -34,7 +34,9 @@ void printStats(func::FuncOp func, StringRef policy, const tidemark::remat::Rema
      << "  ops recomputed: " << stats.opsRecomputed << ", extra FLOPs: " << stats.extraFlops << " ("
      << llvm::format("%.1f", percent) << "% of the step's " << stats.totalFlops << ")\n"
      << "  LOAD: " << stats.loadBefore << " -> " << stats.loadAfter << " B\n"
-     << "  arena (greedy-size): " << stats.arenaBefore << " -> " << stats.arenaAfter << " B\n";
+     << "  arena (greedy-size): " << stats.arenaBefore << " -> " << stats.arenaAfter << " B\n"
+     << "  work: " << stats.evaluations << " schedules measured (" << stats.stepsEvaluated
+     << " steps), " << stats.packs << " packed, " << stats.boundedTrials << " trials bounded\n";
 }
 
 struct RematPass : public tide::impl::RematBase<RematPass> {

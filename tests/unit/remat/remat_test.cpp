@@ -1,6 +1,7 @@
 // The remat library: schedule rewriting stays a valid schedule, policies pick what they promise,
 // the budget search meets its budget (checked by an independent packing of the result) and
 // fails with the smallest arena it reached.
+#include "TestGraphs.h"
 #include "compiler/remat/Remat.h"
 #include "compiler/remat/Scheduler.h"
 
@@ -12,51 +13,7 @@
 namespace tidemark::remat {
 namespace {
 
-/// A chain training graph: x -> f1 -> f2 -> ... -> fn -> loss, then the backward ops
-/// bn ... b1, where bi reads fi's output and the incoming gradient, then an update of w.
-/// Every value is `bytes` large; forward op i costs flops[i].
-TrainingGraph chain(int n, int64_t bytes, const std::vector<int64_t> &flops) {
-  TrainingGraph g;
-  auto addValue = [&](int64_t def, bool pinned) {
-    g.values.push_back({bytes, def, pinned, -1});
-    return static_cast<int64_t>(g.values.size() - 1);
-  };
-  int64_t x = addValue(-1, true), w = addValue(-1, true);
-  int64_t prev = x;
-  std::vector<int64_t> acts;
-  for (int i = 0; i < n; ++i) {
-    GraphOp op;
-    op.flops = flops[i];
-    op.operands = {prev, w};
-    op.forward = op.recomputable = true;
-    g.ops.push_back(op);
-    int64_t out = addValue(static_cast<int64_t>(g.ops.size() - 1), false);
-    g.ops.back().results = {out};
-    acts.push_back(out);
-    prev = out;
-  }
-  GraphOp loss;
-  loss.flops = 1;
-  loss.operands = {prev};
-  loss.forward = true;
-  g.ops.push_back(loss);
-  int64_t lossValue = addValue(static_cast<int64_t>(g.ops.size() - 1), true);
-  g.ops.back().results = {lossValue};
-  int64_t grad = lossValue;
-  for (int i = n - 1; i >= 0; --i) {
-    GraphOp back;
-    back.flops = 2 * flops[i];
-    back.operands = {acts[i], grad};
-    g.ops.push_back(back);
-    grad = addValue(static_cast<int64_t>(g.ops.size() - 1), false);
-    g.ops.back().results = {grad};
-  }
-  GraphOp update;
-  update.operands = {w, grad};
-  g.ops.push_back(update);
-  g.ops.back().results = {addValue(static_cast<int64_t>(g.ops.size() - 1), true)};
-  return g;
-}
+using testing::chain;
 
 /// Every operand of every instance is defined by an earlier instance or is an argument.
 void expectValidSchedule(const Schedule &schedule) {

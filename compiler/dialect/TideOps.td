@@ -474,6 +474,8 @@ def Tide_DropoutOp : Tide_CostOp<"dropout", [Pure, InferTypeOpAdaptor, Tide_Diff
     and its backward (`tide.dropout_grad`, the same mask applied to the gradient) therefore
     regenerate the forward's mask bit for bit. `p` is in `[0, 1)`; `site` in `[0, 2^32 - 1]`
     names the op's random stream and must be unique among the `tide.dropout` ops of a function.
+    Dropout is a training-time op: an inference model leaves it out (each step the runtime runs
+    draws a new mask).
 
     ```mlir
     %d = tide.dropout %x p = 0.1 site = 0 : tensor<4x128x768xf32>

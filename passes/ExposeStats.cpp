@@ -1,6 +1,7 @@
 //===- ExposeStats.cpp - tide-expose-stats --------------------------------===//
 //
-// Every layer_norm / attention gets its statistics results (useTrainingForms, LivenessModel.h).
+// Every op with a training form (layer_norm, rms_norm, attention, lm_head_loss) gets its
+// statistics results (useTrainingForms, LivenessModel.h).
 //
 //===----------------------------------------------------------------------===//
 

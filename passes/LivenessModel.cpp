@@ -2,7 +2,9 @@
 //
 // Pinned: function arguments (inputs, parameters, state), returned values (outputs) and
 // arith.constant results. Views: tide.reshape. In place: the kernels that may write a result
-// over an operand of the same shape (docs/runtime kernels: Binary, Unary, UnaryGrad on dy).
+// over an operand of the same shape (docs/kernels.md: Binary, Unary, UnaryGrad on dy, Rope,
+// Dropout). Only single-result ops: the liveness library lets any result of the op's size take
+// the operand over, so two results of a multi-result op could end up sharing it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,14 +22,16 @@ using tidemark::planning::LiveValue;
 SmallVector<Value> mlir::tide::inPlaceOperands(Operation *op) {
   SmallVector<Value> operands;
   TypeSwitch<Operation *>(op)
-      .Case<AddOp, SubOp, MulOp, DivOp>([&](Operation *binary) {
+      .Case<AddOp, SubOp, MulOp, DivOp, MinimumOp, MaximumOp>([&](Operation *binary) {
         for (Value operand : binary->getOperands())
           if (operand.getType() == binary->getResult(0).getType())
             operands.push_back(operand);
       })
-      .Case<ReluOp, TanhOp, ExpOp, GeluOp, ScaleOp>(
+      .Case<ReluOp, TanhOp, ExpOp, GeluOp, ScaleOp, NegOp, AbsOp, SqrtOp, RsqrtOp, LogOp, SigmoidOp,
+            SiluOp, ErfOp, PowOp, ClampOp, RopeOp, DropoutOp, DropoutGradOp>(
           [&](Operation *unary) { operands.push_back(unary->getOperand(0)); })
-      .Case<ReluGradOp, TanhGradOp, GeluGradOp>(
+      .Case<ReluGradOp, TanhGradOp, GeluGradOp, AbsGradOp, SqrtGradOp, RsqrtGradOp, LogGradOp,
+            SigmoidGradOp, SiluGradOp, ErfGradOp, PowGradOp, ClampGradOp>(
           [&](Operation *grad) { operands.push_back(grad->getOperand(1)); });
   return operands;
 }

@@ -114,13 +114,14 @@ def InlineCheckpoints : Pass<"tide-inline-checkpoints", "::mlir::func::FuncOp"> 
 }
 
 def ExposeStats : Pass<"tide-expose-stats", "::mlir::func::FuncOp"> {
-  let summary = "Give every layer_norm and attention its statistics results (kernel form)";
+  let summary = "Give every op with a training form its statistics results (kernel form)";
   let description = [{
-    The runtime's layer-norm kernel always writes the per-row mean and rstd, and its attention
-    kernel the per-row log-sum-exp. `tide-autodiff` already switches the ops on gradient paths
-    to `with_stats` / `with_lse`; this pass does it for every remaining one (inference plans), so
-    that memory planning sees every buffer the kernels write. The statistics are small
-    (1 / normalized-size of the output).
+    The runtime's layer-norm kernel always writes the per-row mean and rstd, its attention and
+    fused LM-head kernels the per-row log-sum-exp. `tide-autodiff` already switches the ops on
+    gradient paths to their training forms (`TideGradientOpInterface::buildTrainingForm`:
+    `with_stats`, `with_rstd`, `with_lse`); this pass does it for every remaining one (inference
+    plans), so that memory planning sees every buffer the kernels write. The statistics are
+    small (1 / normalized-size of the output).
 
     ```mlir
     %y = tide.layer_norm %x, %g, %b axis = -1 epsilon = 1.0e-05 : ...
@@ -136,9 +137,10 @@ def BufferLiveness : Pass<"tide-buffer-liveness", "::mlir::func::FuncOp"> {
     An analysis over the schedule (the op order of the single block; step i is the i-th op).
     Each value is live over `[def step, last use + 1)`; a `tide.reshape` shares its input's
     storage (same alias group); function arguments and returned values are pinned (they live
-    outside the arena); an elementwise op (add/sub/mul/div on an operand of the result's shape,
-    relu/tanh/exp/gelu/scale, and the activation gradients on their gradient operand) writes
-    its result over an operand whose storage dies at that op. The algorithm is
+    outside the arena); an elementwise op (add/sub/mul/div/minimum/maximum on an operand of the
+    result's shape, the unary ops, scale, rope, dropout and dropout_grad, and the activation
+    gradients on their gradient operand) writes its result over an operand whose storage dies at
+    that op. The algorithm is
     `tidemark::planning::analyzeLiveness` (compiler/planning/ValueLiveness.h). With `print`,
     it prints every value and storage group, and LOAD, to stderr.
 

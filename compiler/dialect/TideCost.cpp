@@ -33,11 +33,28 @@ int64_t AddOp::getFlops() { return numElements(getResult()); }
 int64_t SubOp::getFlops() { return numElements(getResult()); }
 int64_t MulOp::getFlops() { return numElements(getResult()); }
 int64_t DivOp::getFlops() { return numElements(getResult()); }
+int64_t MinimumOp::getFlops() { return numElements(getResult()); } // one compare
+int64_t MaximumOp::getFlops() { return numElements(getResult()); }
 
 // Unary ops: one compare (relu) or one transcendental (tanh, exp) per element.
 int64_t ReluOp::getFlops() { return numElements(getResult()); }
 int64_t TanhOp::getFlops() { return numElements(getResult()); }
 int64_t ExpOp::getFlops() { return numElements(getResult()); }
+
+// neg, abs: one operation; sqrt, rsqrt, log, erf: one transcendental.
+int64_t NegOp::getFlops() { return numElements(getResult()); }
+int64_t AbsOp::getFlops() { return numElements(getResult()); }
+int64_t SqrtOp::getFlops() { return numElements(getResult()); }
+int64_t RsqrtOp::getFlops() { return numElements(getResult()); }
+int64_t LogOp::getFlops() { return numElements(getResult()); }
+int64_t ErfOp::getFlops() { return numElements(getResult()); }
+// sigmoid: negate, exp, +1, divide = 4; silu adds the multiply by x = 5.
+int64_t SigmoidOp::getFlops() { return 4 * numElements(getResult()); }
+int64_t SiluOp::getFlops() { return 5 * numElements(getResult()); }
+// pow as exp(a log x): log, multiply, exp = 3.
+int64_t PowOp::getFlops() { return 3 * numElements(getResult()); }
+// clamp: two compares.
+int64_t ClampOp::getFlops() { return 2 * numElements(getResult()); }
 
 // gelu tanh: x^3 (2), *0.044715 (1), +x (1), *sqrt(2/pi) (1), tanh (1), +1 (1), *x (1), *0.5 (1)
 // = 9 per element. gelu exact: x*(1/sqrt 2) (1), erf (1), +1 (1), *x (1), *0.5 (1) = 5.
@@ -60,12 +77,28 @@ int64_t LayerNormOp::getFlops() {
   return 7 * input.getNumElements() + 4 * rows;
 }
 
+// rms_norm per element: square (1), sum (1), times rstd (1), times scale (1) = 4; per row: the
+// mean's divide, + epsilon, rsqrt = 3.
+int64_t RmsNormOp::getFlops() {
+  auto input = getInput().getType();
+  int64_t rows = 1;
+  for (int64_t dim = 0; dim < getNormalizedAxis(); ++dim)
+    rows *= input.getDimSize(dim);
+  return 4 * input.getNumElements() + 3 * rows;
+}
+
 // reduce_sum: (in - out) additions; reduce_mean adds one divide per output element.
 int64_t ReduceSumOp::getFlops() { return numElements(getInput()) - numElements(getResult()); }
 int64_t ReduceMeanOp::getFlops() { return numElements(getInput()); }
 
 // Pure data movement: no arithmetic.
 int64_t TransposeOp::getFlops() { return 0; }
+
+// Box copies and lookups move data only.
+int64_t SliceOp::getFlops() { return 0; }
+int64_t ConcatOp::getFlops() { return 0; }
+int64_t PadOp::getFlops() { return 0; }
+int64_t GatherOp::getFlops() { return 0; }
 
 // A view: no arithmetic and no traffic.
 int64_t ReshapeOp::getFlops() { return 0; }
@@ -81,6 +114,26 @@ int64_t AttentionOp::getFlops() {
   int64_t pairs = countAttendedPairs(q[2], seqK, getCausal());
   int64_t headDim = q[3];
   return q[0] * q[1] * (4 * pairs * headDim + 5 * pairs + q[2] * headDim);
+}
+
+// rope: each rotated pair (x_i, x_{i+r/2}) takes four multiplies and two adds, i.e. 3 per rotated
+// element; the cos/sin table is computed once per plan, and the unrotated features are copies.
+int64_t RopeOp::getFlops() {
+  auto input = getInput().getType();
+  return 3 * (input.getNumElements() / input.getDimSize(3)) * getRotDimAttr().getInt();
+}
+
+// dropout: the compare of the uniform with p and the multiply by 0 or 1 / (1 - p) (2 per element;
+// the Philox rounds are integer work).
+int64_t DropoutOp::getFlops() { return 2 * numElements(getResult()); }
+
+// lm_head_loss with N rows, V classes, E features: the logits GEMM (2NVE), the bias add (NV, with
+// a bias), the online log-sum-exp per logit (max, subtract, exp, sum: 4NV), per row log + max,
+// minus the label's logit and the add into the mean (4N), one final divide.
+int64_t LmHeadLossOp::getFlops() {
+  ArrayRef<int64_t> hidden = getHidden().getType().getShape();
+  int64_t n = hidden[0], e = hidden[1], v = getWeight().getType().getDimSize(0);
+  return 2 * n * v * e + (getBias() ? n * v : 0) + 4 * n * v + 4 * n + 1;
 }
 
 // mse: subtract, square, sum per element (3) and one final divide.
@@ -135,6 +188,52 @@ int64_t TanhGradOp::getFlops() { return 4 * numElements(getResult()); }
 int64_t GeluGradOp::getFlops() {
   int64_t perElement = getApproximation() == GeluApproximation::Tanh ? 18 : 11;
   return perElement * numElements(getResult());
+}
+
+// abs': sign (1), times grad (1). sqrt': sqrt, 0.5 / s, times grad (3). rsqrt': sqrt, x s,
+// -0.5 / (x s), times grad (4). log': 1 / x, times grad (2). sigmoid': s (4), 1 - s, s (1 - s),
+// times grad (7). silu': s (4), 1 - s, x (1 - s), 1 + ., s (.), times grad (9). erf': x^2,
+// negate, exp, times 2 / sqrt(pi), times grad (5). pow': pow (3), times a, times grad (5).
+// clamp': two compares, select (3).
+int64_t AbsGradOp::getFlops() { return 2 * numElements(getResult()); }
+int64_t SqrtGradOp::getFlops() { return 3 * numElements(getResult()); }
+int64_t RsqrtGradOp::getFlops() { return 4 * numElements(getResult()); }
+int64_t LogGradOp::getFlops() { return 2 * numElements(getResult()); }
+int64_t SigmoidGradOp::getFlops() { return 7 * numElements(getResult()); }
+int64_t SiluGradOp::getFlops() { return 9 * numElements(getResult()); }
+int64_t ErfGradOp::getFlops() { return 5 * numElements(getResult()); }
+int64_t PowGradOp::getFlops() { return 5 * numElements(getResult()); }
+int64_t ClampGradOp::getFlops() { return 3 * numElements(getResult()); }
+
+// min/max' per element of the broadcast result: the compare, the tie test and the select or
+// halving (3); then (result - operand) additions to sum the gradient down to the operand.
+int64_t MinimumGradOp::getFlops() {
+  return 3 * numElements(getGrad()) + numElements(getGrad()) - numElements(getResult());
+}
+int64_t MaximumGradOp::getFlops() {
+  return 3 * numElements(getGrad()) + numElements(getGrad()) - numElements(getResult());
+}
+
+// rms_norm' per element: xhat (1), g = grad scale (1), sum g xhat (2), d_scale += grad xhat (2),
+// d_input = rstd (g - xhat m) (3) = 9; per row: the mean's divide (1).
+int64_t RmsNormGradOp::getFlops() {
+  int64_t rows = cast<RankedTensorType>(getRstd().getType()).getNumElements();
+  return 9 * getInput().getType().getNumElements() + rows;
+}
+
+// gather': one addition per gradient element scattered into the table (the clear is a fill).
+int64_t GatherGradOp::getFlops() { return numElements(getGrad()); }
+
+// dropout': the same mask applied to the gradient, as the forward.
+int64_t DropoutGradOp::getFlops() { return 2 * numElements(getResult()); }
+
+// lm_head_loss' with N rows, V classes, E features: the logits recomputed (2NVE, + NV bias), per
+// logit exp(z - lse) and the scale by the row's factor (3NV), minus the one-hot and the factor per
+// row (2N), dh = G W (2NVE), dW = G^T h (2NVE), d_bias column sums (NV); the factor (1).
+int64_t LmHeadLossGradOp::getFlops() {
+  ArrayRef<int64_t> hidden = getHidden().getType().getShape();
+  int64_t n = hidden[0], e = hidden[1], v = getWeight().getType().getDimSize(0);
+  return 6 * n * v * e + 3 * n * v + (getBias() ? 2 * n * v : 0) + 2 * n + 1;
 }
 
 // softmax': grad * y (1), row sum (1), grad - sum (1), times y (1) = 4 per element.

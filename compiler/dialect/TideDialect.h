@@ -32,6 +32,10 @@ RankedTensorType normalizationStatsType(RankedTensorType input, int64_t axis);
 RankedTensorType attentionLseType(RankedTensorType query);
 } // namespace mlir::tide::detail
 
+namespace mlir::tide {
+class GradientEmitter; // TideGradients.h: the adjoint bookkeeping a gradient rule writes through.
+} // namespace mlir::tide
+
 #include "compiler/dialect/TideInterfaces.h.inc"
 
 namespace mlir::tide {

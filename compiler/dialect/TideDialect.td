@@ -40,6 +40,10 @@ def Tide_Dialect : Dialect {
     | Element types | floating-point types (f32 is what the runtime executes), i32 / i64 class labels | same |
     | Attention `chunks` | each in [1, 2^31 - 1] (a 32-bit field in the plan) | `tide.attention`, `tide.attention_grad` |
     | Float attributes | finite as f32 (the runtime's type) and inside each op's stated range after rounding to f32 | op verifiers |
+    | `tide.lm_head_loss` chunks | each in [1, 2^31 - 1]; the logit block min(row_chunk, rows) x min(vocab_chunk, vocab) floats <= 2^40 bytes | `tide.lm_head_loss`, `tide.lm_head_loss_grad` |
+    | `tide.rope` | `rot_dim` even in [2, head_dim], `offset` in [0, 2^31 - 1], `base` > 0 | `tide.rope` |
+    | `tide.dropout` | `p` in [0, 1) as f32; `site` in [0, 2^32 - 1] and unique among the function's `tide.dropout` ops (a clone tagged `tide.recomputed` shares its original's) | `tide.dropout`, `tide.dropout_grad` |
+    | Ids and labels | i32 for `tide.gather` and `tide.lm_head_loss` (the runtime's kernels read 32-bit ids); their values are data, checked by the interpreter and the runtime | ODS constraints |
     | Zero-size operands | a matmul needs K >= 1; layer_norm a non-empty normalized shape; attention every dimension >= 1; losses at least one element | op verifiers |
     | Nesting | brackets `( [ { <` at most 256 deep (counted outside string literals and comments before MLIR's recursive parser runs); `tide.checkpoint` regions do not nest | front end (`TideFrontEnd.h`); `tide.checkpoint` |
     | Input file | a regular file or a pipe, at most 1 GiB; not a directory or a device | front end |
@@ -96,6 +100,19 @@ def Tide_GeluApproximationAttr : EnumAttr<Tide_Dialect, Tide_GeluApproximation,
   let assemblyFormat = "$value";
 }
 
+def Tide_RopeLayout : I32EnumAttr<"RopeLayout",
+    "which dimension of a rank-4 tensor tide.rope reads as the position", [
+      I32EnumAttrCase<"BTHD", 0, "bthd">,
+      I32EnumAttrCase<"BHTD", 1, "bhtd">
+    ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::tide";
+}
+
+def Tide_RopeLayoutAttr : EnumAttr<Tide_Dialect, Tide_RopeLayout, "rope_layout"> {
+  let assemblyFormat = "$value";
+}
+
 //===----------------------------------------------------------------------===//
 // Type constraints
 //===----------------------------------------------------------------------===//
@@ -106,5 +123,7 @@ def Tide_GeluApproximationAttr : EnumAttr<Tide_Dialect, Tide_GeluApproximation,
 def Tide_FloatTensor : RankedTensorOf<[AnyFloat]>;
 def Tide_ScalarFloatTensor : 0DTensorOf<[AnyFloat]>;
 def Tide_IndexTensor : RankedTensorOf<[I32, I64]>;
+// Token ids and the labels of the fused LM head: the runtime's kernels read 32-bit ids.
+def Tide_I32Tensor : RankedTensorOf<[I32]>;
 
 #endif // TIDE_DIALECT_TD

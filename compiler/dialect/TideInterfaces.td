@@ -1,6 +1,8 @@
 //===- TideInterfaces.td - tide op interfaces --------------*- tablegen -*-===//
 //
 // TideCostOpInterface: the cost model used by rematerialization and by the memory report.
+// TideGradientOpInterface: each differentiable op's reverse-mode rule (tide-autodiff's rules live
+// with their ops, in TideGradients.cpp, not in the pass).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +30,35 @@ def TideCostOpInterface : OpInterface<"TideCostOpInterface"> {
     InterfaceMethod<"Bytes written to results.", "int64_t", "getBytesWritten", (ins), [{}], [{
         return ::mlir::tide::detail::sumTensorBytes($_op->getResultTypes());
       }]>,
+  ];
+}
+
+def TideGradientOpInterface : OpInterface<"TideGradientOpInterface"> {
+  let cppNamespace = "::mlir::tide";
+  let description = [{
+    The reverse-mode rule of a differentiable op, which tide-autodiff calls for every op on a
+    path from a `tide.param` argument to the loss, in reverse schedule order. The rule reads the
+    adjoint (gradient) of the op's results from the `GradientEmitter`, emits the backward ops at
+    the emitter's insertion point and hands each operand's contribution to
+    `GradientEmitter::accumulate`, which sums several contributions and reduces broadcast ones.
+    An op whose backward consumes values its forward can produce cheaply (layer_norm's row
+    statistics, attention's log-sum-exp) also rebuilds itself in that training form. Rules live
+    in compiler/dialect/TideGradients.cpp, one function per op; docs/passes/tide-autodiff.md
+    lists them.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        Emits the gradient of the op's operands from the adjoints of its results. Called only
+        when result 0 has an adjoint; fails with a diagnostic on the op when it cannot be
+        differentiated in its current form.
+      }],
+      "::mlir::LogicalResult", "emitGradient", (ins "::mlir::tide::GradientEmitter &":$emitter)>,
+    InterfaceMethod<[{
+        If the op has a training form that also returns what its backward consumes and is not in
+        it yet, replaces it by that form (uses of the old results move to the new op's leading
+        results) and returns the new op; otherwise returns nullptr and changes nothing.
+      }],
+      "::mlir::Operation *", "buildTrainingForm", (ins), [{}], [{ return nullptr; }]>,
   ];
 }
 

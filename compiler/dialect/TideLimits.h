@@ -20,6 +20,12 @@ constexpr int64_t kMaxRank = 6;
 constexpr int64_t kMaxTensorBytes = int64_t{1} << 40;
 /// Largest attention chunk size: the plan format stores it as a 32-bit integer.
 constexpr int64_t kMaxAttentionChunk = 2147483647;
+/// Largest row or vocabulary chunk of tide.lm_head_loss (a 32-bit field in the plan).
+constexpr int64_t kMaxLmHeadChunk = 2147483647;
+/// Largest tide.rope position offset (a 32-bit field in the plan).
+constexpr int64_t kMaxRopeOffset = 2147483647;
+/// Largest tide.dropout site: the 32-bit value word of its Philox counter.
+constexpr int64_t kMaxDropoutSite = 4294967295;
 /// Deepest bracket nesting ( ( [ { < ) the front end lets through to MLIR's recursive parser.
 constexpr unsigned kMaxNestingDepth = 256;
 /// Largest input file the tools read (1 GiB of text).

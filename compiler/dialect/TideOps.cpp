@@ -229,6 +229,25 @@ static void printGeluApproximation(OpAsmPrinter &printer, Operation *, GeluAppro
   printer << stringifyGeluApproximation(attr.getValue());
 }
 
+// `bthd` / `bhtd` for the rope layout.
+static ParseResult parseRopeLayout(OpAsmParser &parser, RopeLayoutAttr &attr) {
+  StringRef keyword;
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<RopeLayout> value = symbolizeRopeLayout(keyword);
+  if (!value)
+    return parser.emitError(loc, "expected rope layout 'bthd' ([batch, seq, heads, head_dim]) or "
+                                 "'bhtd' ([batch, heads, seq, head_dim]), got '")
+           << keyword << "'";
+  attr = RopeLayoutAttr::get(parser.getContext(), *value);
+  return success();
+}
+
+static void printRopeLayout(OpAsmPrinter &printer, Operation *, RopeLayoutAttr attr) {
+  printer << stringifyRopeLayout(attr.getValue());
+}
+
 //===----------------------------------------------------------------------===//
 // MatmulOp
 //===----------------------------------------------------------------------===//
@@ -281,6 +300,8 @@ TIDE_BINARY_INFER(AddOp)
 TIDE_BINARY_INFER(SubOp)
 TIDE_BINARY_INFER(MulOp)
 TIDE_BINARY_INFER(DivOp)
+TIDE_BINARY_INFER(MinimumOp)
+TIDE_BINARY_INFER(MaximumOp)
 #undef TIDE_BINARY_INFER
 
 #define TIDE_UNARY_INFER(OpT)                                                                      \
@@ -292,7 +313,41 @@ TIDE_UNARY_INFER(ReluOp)
 TIDE_UNARY_INFER(TanhOp)
 TIDE_UNARY_INFER(ExpOp)
 TIDE_UNARY_INFER(GeluOp)
+TIDE_UNARY_INFER(NegOp)
+TIDE_UNARY_INFER(AbsOp)
+TIDE_UNARY_INFER(SqrtOp)
+TIDE_UNARY_INFER(RsqrtOp)
+TIDE_UNARY_INFER(LogOp)
+TIDE_UNARY_INFER(SigmoidOp)
+TIDE_UNARY_INFER(SiluOp)
+TIDE_UNARY_INFER(ErfOp)
 #undef TIDE_UNARY_INFER
+
+LogicalResult PowOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+                                      SmallVectorImpl<Type> &inferred) {
+  if (failed(checkF32(loc, "pow exponent", adaptor.getExponent().convertToDouble())))
+    return failure();
+  return inferUnary(loc, adaptor.getInput(), inferred);
+}
+
+LogicalResult mlir::tide::detail::checkClampBounds(std::optional<Location> loc, StringRef opName,
+                                                   double min, double max) {
+  if (failed(checkF32(loc, (opName + " min").str(), min)) ||
+      failed(checkF32(loc, (opName + " max").str(), max)))
+    return failure();
+  if (!(static_cast<float>(min) <= static_cast<float>(max)))
+    return emitOptionalError(loc, opName, " min ", min, " must not exceed max ", max,
+                             " (as 32-bit floats)");
+  return success();
+}
+
+LogicalResult ClampOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  if (failed(checkClampBounds(loc, "clamp", adaptor.getMin().convertToDouble(),
+                              adaptor.getMax().convertToDouble())))
+    return failure();
+  return inferUnary(loc, adaptor.getInput(), inferred);
+}
 
 //===----------------------------------------------------------------------===//
 // SoftmaxOp and LayerNormOp
@@ -602,6 +657,18 @@ TIDE_VERIFY_BY_INFERENCE(AddOp)
 TIDE_VERIFY_BY_INFERENCE(SubOp)
 TIDE_VERIFY_BY_INFERENCE(MulOp)
 TIDE_VERIFY_BY_INFERENCE(DivOp)
+TIDE_VERIFY_BY_INFERENCE(MinimumOp)
+TIDE_VERIFY_BY_INFERENCE(MaximumOp)
+TIDE_VERIFY_BY_INFERENCE(NegOp)
+TIDE_VERIFY_BY_INFERENCE(AbsOp)
+TIDE_VERIFY_BY_INFERENCE(SqrtOp)
+TIDE_VERIFY_BY_INFERENCE(RsqrtOp)
+TIDE_VERIFY_BY_INFERENCE(LogOp)
+TIDE_VERIFY_BY_INFERENCE(SigmoidOp)
+TIDE_VERIFY_BY_INFERENCE(SiluOp)
+TIDE_VERIFY_BY_INFERENCE(ErfOp)
+TIDE_VERIFY_BY_INFERENCE(PowOp)
+TIDE_VERIFY_BY_INFERENCE(ClampOp)
 TIDE_VERIFY_BY_INFERENCE(ReluOp)
 TIDE_VERIFY_BY_INFERENCE(TanhOp)
 TIDE_VERIFY_BY_INFERENCE(ExpOp)
@@ -617,6 +684,17 @@ TIDE_VERIFY_BY_INFERENCE(SoftmaxCrossEntropyOp)
 TIDE_VERIFY_BY_INFERENCE(ReluGradOp)
 TIDE_VERIFY_BY_INFERENCE(TanhGradOp)
 TIDE_VERIFY_BY_INFERENCE(GeluGradOp)
+TIDE_VERIFY_BY_INFERENCE(AbsGradOp)
+TIDE_VERIFY_BY_INFERENCE(SqrtGradOp)
+TIDE_VERIFY_BY_INFERENCE(RsqrtGradOp)
+TIDE_VERIFY_BY_INFERENCE(LogGradOp)
+TIDE_VERIFY_BY_INFERENCE(SigmoidGradOp)
+TIDE_VERIFY_BY_INFERENCE(SiluGradOp)
+TIDE_VERIFY_BY_INFERENCE(ErfGradOp)
+TIDE_VERIFY_BY_INFERENCE(PowGradOp)
+TIDE_VERIFY_BY_INFERENCE(ClampGradOp)
+TIDE_VERIFY_BY_INFERENCE(MinimumGradOp)
+TIDE_VERIFY_BY_INFERENCE(MaximumGradOp)
 TIDE_VERIFY_BY_INFERENCE(SoftmaxGradOp)
 TIDE_VERIFY_BY_INFERENCE(LayerNormGradOp)
 TIDE_VERIFY_BY_INFERENCE(AttentionGradOp)

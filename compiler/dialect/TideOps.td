@@ -18,6 +18,12 @@ include "mlir/Interfaces/ControlFlowInterfaces.td"
 // An op with shape inference and a cost. Its verifier runs the shape inference with the op's
 // location, so a malformed use reports the precise rule it breaks (before the generic
 // "inferred type(s) are incompatible" check, which then only compares declared result types).
+// Differentiable ops carry their reverse-mode rule (TideGradients.cpp); the second form also
+// rebuilds itself in a training form that returns what its backward consumes.
+defvar Tide_Differentiable = DeclareOpInterfaceMethods<TideGradientOpInterface>;
+defvar Tide_DifferentiableWithTrainingForm =
+    DeclareOpInterfaceMethods<TideGradientOpInterface, ["buildTrainingForm"]>;
+
 class Tide_CostOp<string mnemonic, list<Trait> traits = []> :
     Tide_Op<mnemonic, !listconcat(traits, [DeclareOpInterfaceMethods<TideCostOpInterface>])> {
   let hasVerifier = 1;
@@ -27,7 +33,7 @@ class Tide_CostOp<string mnemonic, list<Trait> traits = []> :
 // Matrix multiplication
 //===----------------------------------------------------------------------===//
 
-def Tide_MatmulOp : Tide_CostOp<"matmul", [Pure, InferTypeOpAdaptor]> {
+def Tide_MatmulOp : Tide_CostOp<"matmul", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Batched matrix multiplication with optional transposes";
   let description = [{
     Multiplies the last two dimensions of `lhs` and `rhs`; leading (batch) dimensions broadcast
@@ -57,7 +63,7 @@ def Tide_MatmulOp : Tide_CostOp<"matmul", [Pure, InferTypeOpAdaptor]> {
 //===----------------------------------------------------------------------===//
 
 class Tide_BinaryOp<string mnemonic, string formula> :
-    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor]> {
+    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Elementwise " # formula # " with NumPy broadcasting";
   let description = [{
     Computes `result = }] # formula # [{` elementwise. The operand shapes broadcast with NumPy
@@ -77,13 +83,16 @@ def Tide_AddOp : Tide_BinaryOp<"add", "lhs + rhs">;
 def Tide_SubOp : Tide_BinaryOp<"sub", "lhs - rhs">;
 def Tide_MulOp : Tide_BinaryOp<"mul", "lhs * rhs">;
 def Tide_DivOp : Tide_BinaryOp<"div", "lhs / rhs">;
+// NaN in either operand gives NaN; the gradient of a tie (lhs == rhs) is split evenly.
+def Tide_MinimumOp : Tide_BinaryOp<"minimum", "min(lhs, rhs)">;
+def Tide_MaximumOp : Tide_BinaryOp<"maximum", "max(lhs, rhs)">;
 
 //===----------------------------------------------------------------------===//
 // Unary elementwise ops
 //===----------------------------------------------------------------------===//
 
 class Tide_UnaryOp<string mnemonic, string formula> :
-    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor]> {
+    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Elementwise " # formula;
   let description = [{
     Computes `result = }] # formula # [{` for every element; the result has the operand's type.
@@ -100,8 +109,48 @@ class Tide_UnaryOp<string mnemonic, string formula> :
 def Tide_ReluOp : Tide_UnaryOp<"relu", "max(input, 0)">;
 def Tide_TanhOp : Tide_UnaryOp<"tanh", "tanh(input)">;
 def Tide_ExpOp : Tide_UnaryOp<"exp", "exp(input)">;
+def Tide_NegOp : Tide_UnaryOp<"neg", "-input">;
+def Tide_AbsOp : Tide_UnaryOp<"abs", "|input|">;
+def Tide_SqrtOp : Tide_UnaryOp<"sqrt", "sqrt(input)">;
+def Tide_RsqrtOp : Tide_UnaryOp<"rsqrt", "1 / sqrt(input)">;
+def Tide_LogOp : Tide_UnaryOp<"log", "log(input)">;
+def Tide_SigmoidOp : Tide_UnaryOp<"sigmoid", "1 / (1 + exp(-input))">;
+def Tide_SiluOp : Tide_UnaryOp<"silu", "input * sigmoid(input)">;
+def Tide_ErfOp : Tide_UnaryOp<"erf", "erf(input)">;
 
-def Tide_GeluOp : Tide_CostOp<"gelu", [Pure, InferTypeOpAdaptor]> {
+def Tide_PowOp : Tide_CostOp<"pow", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
+  let summary = "Elementwise power by a constant exponent";
+  let description = [{
+    `result = input ^ exponent` for every element. `exponent` must be finite as a 32-bit float
+    (what the runtime stores). Outside the real domain the IEEE value results (a negative base
+    with a non-integral exponent gives NaN).
+
+    ```mlir
+    %y = tide.pow %x exponent = 2.0 : tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, F64Attr:$exponent);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$input `exponent` `=` $exponent attr-dict `:` type($input)";
+}
+
+def Tide_ClampOp : Tide_CostOp<"clamp", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
+  let summary = "Elementwise clamp to [min, max]";
+  let description = [{
+    `result = min(max(input, min), max)`; NaN stays NaN. `min` and `max` must be finite as
+    32-bit floats with `min <= max` (after rounding to f32). The gradient passes where
+    `min <= input <= max` (bounds included, as PyTorch) and is 0 elsewhere.
+
+    ```mlir
+    %y = tide.clamp %x min = -1.0 max = 1.0 : tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, F64Attr:$min, F64Attr:$max);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$input `min` `=` $min `max` `=` $max attr-dict `:` type($input)";
+}
+
+def Tide_GeluOp : Tide_CostOp<"gelu", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Gaussian error linear unit, tanh-approximate or exact";
   let description = [{
     `exact`: `0.5 * x * (1 + erf(x / sqrt(2)))`.
@@ -121,7 +170,7 @@ def Tide_GeluOp : Tide_CostOp<"gelu", [Pure, InferTypeOpAdaptor]> {
 // Normalizations
 //===----------------------------------------------------------------------===//
 
-def Tide_SoftmaxOp : Tide_CostOp<"softmax", [Pure, InferTypeOpAdaptor]> {
+def Tide_SoftmaxOp : Tide_CostOp<"softmax", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Softmax along one axis";
   let description = [{
     `result[..., i, ...] = exp(x_i - max_j x_j) / sum_j exp(x_j - max_j x_j)` along `axis`.
@@ -140,7 +189,8 @@ def Tide_SoftmaxOp : Tide_CostOp<"softmax", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
-def Tide_LayerNormOp : Tide_CostOp<"layer_norm", [Pure, InferTypeOpAdaptor]> {
+def Tide_LayerNormOp : Tide_CostOp<"layer_norm",
+    [Pure, InferTypeOpAdaptor, Tide_DifferentiableWithTrainingForm]> {
   let summary = "Layer normalization over the trailing dimensions, with scale and bias";
   let description = [{
     Normalizes `input` over dimensions `[axis, rank)`: for each of the leading positions,
@@ -168,12 +218,40 @@ def Tide_LayerNormOp : Tide_CostOp<"layer_norm", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
+def Tide_RmsNormOp : Tide_CostOp<"rms_norm",
+    [Pure, InferTypeOpAdaptor, Tide_DifferentiableWithTrainingForm]> {
+  let summary = "RMS normalization over the trailing dimensions, with a scale (Llama's RMSNorm)";
+  let description = [{
+    Normalizes `input` over dimensions `[axis, rank)`: for each of the leading positions,
+    `y = x * rstd * scale` with `rstd = 1 / sqrt(mean(x^2) + epsilon)`. `scale` has exactly the
+    normalized shape `input.shape[axis:]`; `epsilon` must be positive. With `with_rstd` (what
+    tide-autodiff asks for) the op also returns the per-row `rstd`, shaped `input.shape[:axis]`,
+    which `tide.rms_norm_grad` consumes.
+
+    ```mlir
+    %y = tide.rms_norm %x, %gamma axis = -1 epsilon = 1.0e-06
+        : tensor<4x128x256xf32>, tensor<256xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, Tide_FloatTensor:$scale, I64Attr:$axis,
+                       F64Attr:$epsilon, UnitAttr:$with_rstd);
+  let results = (outs Tide_FloatTensor:$result, Optional<Tide_FloatTensor>:$rstd);
+  let assemblyFormat = [{
+    $input `,` $scale `axis` `=` $axis `epsilon` `=` $epsilon (`with_rstd` $with_rstd^)?
+    attr-dict `:` type($input) `,` type($scale)
+  }];
+  let extraClassDeclaration = [{
+    /// The first normalized axis in [0, rank).
+    int64_t getNormalizedAxis();
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 
 class Tide_ReduceOp<string mnemonic, string what> :
-    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor]> {
+    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "The " # what # " over a set of axes";
   let description = [{
     Reduces `input` over `axes` (distinct, each in [-rank, rank); negative counts from the end).
@@ -203,7 +281,8 @@ def Tide_ReduceMeanOp : Tide_ReduceOp<"reduce_mean", "mean">;
 // Data movement and views
 //===----------------------------------------------------------------------===//
 
-def Tide_TransposeOp : Tide_CostOp<"transpose", [Pure, InferTypeOpAdaptor]> {
+def Tide_TransposeOp : Tide_CostOp<"transpose",
+    [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Permutes the dimensions of a tensor";
   let description = [{
     `result.shape[i] = input.shape[permutation[i]]`; `permutation` lists every dimension of the
@@ -221,7 +300,7 @@ def Tide_TransposeOp : Tide_CostOp<"transpose", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
-def Tide_ReshapeOp : Tide_Op<"reshape", [Pure,
+def Tide_ReshapeOp : Tide_Op<"reshape", [Pure, Tide_Differentiable,
     DeclareOpInterfaceMethods<TideCostOpInterface, ["getBytesRead", "getBytesWritten"]>]> {
   let summary = "Reinterprets a tensor with another shape of the same element count (a view)";
   let description = [{
@@ -239,11 +318,90 @@ def Tide_ReshapeOp : Tide_Op<"reshape", [Pure,
   let hasVerifier = 1;
 }
 
+def Tide_SliceOp : Tide_CostOp<"slice", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
+  let summary = "An axis-aligned box of a tensor";
+  let description = [{
+    `result[i] = input[start + i]` for every index i of the result, whose shape is `sizes`.
+    `start` and `sizes` have one entry per dimension, with `start >= 0`, `sizes >= 0` and
+    `start + sizes <= input.shape`. The backward is `tide.pad` of the gradient with zeros.
+
+    ```mlir
+    %s = tide.slice %x start = [0, 4] sizes = [8, 4] : tensor<8x16xf32> -> tensor<8x4xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, DenseI64ArrayAttr:$start,
+                       DenseI64ArrayAttr:$sizes);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `start` `=` $start `sizes` `=` $sizes attr-dict `:` type($input) `->` type($result)
+  }];
+}
+
+def Tide_ConcatOp : Tide_CostOp<"concat", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
+  let summary = "Concatenates tensors along one axis";
+  let description = [{
+    Joins one or more `inputs` of the same rank and element type along `axis` (negative counts
+    from the end); every other dimension must agree. The backward slices the gradient.
+
+    ```mlir
+    %c = tide.concat %a, %b axis = -1 : tensor<8x4xf32>, tensor<8x12xf32> -> tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Tide_FloatTensor>:$inputs, I64Attr:$axis);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $inputs `axis` `=` $axis attr-dict `:` type($inputs) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// The axis in [0, rank).
+    int64_t getNormalizedAxis();
+  }];
+}
+
+def Tide_PadOp : Tide_CostOp<"pad", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
+  let summary = "Pads a tensor with a constant";
+  let description = [{
+    The result has shape `input.shape + low + high` (per dimension, `low, high >= 0`); the input
+    sits at offset `low` and every other element equals `value` (finite as a 32-bit float). The
+    backward slices the gradient at `low`.
+
+    ```mlir
+    %p = tide.pad %x low = [0, 1] high = [0, 3] value = 0.0 : tensor<8x4xf32> -> tensor<8x8xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, DenseI64ArrayAttr:$low, DenseI64ArrayAttr:$high,
+                       F64Attr:$value);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `low` `=` $low `high` `=` $high `value` `=` $value attr-dict `:` type($input) `->`
+    type($result)
+  }];
+}
+
+def Tide_GatherOp : Tide_CostOp<"gather", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
+  let summary = "Embedding lookup: the rows of a table named by i32 ids";
+  let description = [{
+    `table` is [rows, dim]; `ids` is an i32 tensor of any shape; `result[i..., :] =
+    table[ids[i...], :]`, shaped `ids.shape + [dim]`. Every id must be in [0, rows): the
+    interpreter and the runtime report the first id out of range (position and value) and read
+    nothing out of bounds. The gradient of the table is `tide.gather_grad` (a scatter-add in a
+    fixed order); ids get none.
+
+    ```mlir
+    %e = tide.gather %wte, %tokens : tensor<50257x768xf32>, tensor<4x512xi32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$table, Tide_I32Tensor:$ids);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$table `,` $ids attr-dict `:` type($table) `,` type($ids)";
+}
+
 //===----------------------------------------------------------------------===//
 // Attention
 //===----------------------------------------------------------------------===//
 
-def Tide_AttentionOp : Tide_CostOp<"attention", [Pure, InferTypeOpAdaptor]> {
+def Tide_AttentionOp : Tide_CostOp<"attention",
+    [Pure, InferTypeOpAdaptor, Tide_DifferentiableWithTrainingForm]> {
   let summary = "Scaled dot-product attention, executed chunk by chunk";
   let description = [{
     `result = softmax(scale * query key^T [+ causal mask]) value` for every batch item and head.
@@ -276,12 +434,64 @@ def Tide_AttentionOp : Tide_CostOp<"attention", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
+def Tide_RopeOp : Tide_CostOp<"rope", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
+  let summary = "Rotary position embedding (half-split pairing of Llama and GPT-NeoX)";
+  let description = [{
+    `input` is rank 4, `[batch, seq, heads, head_dim]` with `layout = bthd` or
+    `[batch, heads, seq, head_dim]` with `layout = bhtd`. At sequence index t the position is
+    `p = offset + t`; for `i < rot_dim / 2` and the angle `a = p * base^(-2 i / rot_dim)`,
+    `y[i] = x[i] cos a - x[i + rot_dim/2] sin a` and
+    `y[i + rot_dim/2] = x[i] sin a + x[i + rot_dim/2] cos a`; features `rot_dim..head_dim` pass
+    through (partial rotary). With `inverse` the rotation is by `-a`: that is the backward (the
+    rotation is orthogonal). `base` must be positive and finite, `rot_dim` even and in
+    `[2, head_dim]`, `offset` in `[0, 2^31 - 1]`.
+
+    ```mlir
+    %q = tide.rope %x bhtd base = 10000.0 rot_dim = 64 offset = 0 : tensor<2x8x128x64xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, Tide_RopeLayoutAttr:$layout, F64Attr:$base,
+                       I64Attr:$rot_dim, I64Attr:$offset, UnitAttr:$inverse);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input custom<RopeLayout>($layout) `base` `=` $base `rot_dim` `=` $rot_dim `offset` `=`
+    $offset (`inverse` $inverse^)? attr-dict `:` type($input)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Regularization
+//===----------------------------------------------------------------------===//
+
+def Tide_DropoutOp : Tide_CostOp<"dropout", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
+  let summary = "Dropout with a counter-based generator: the mask is recomputed, never stored";
+  let description = [{
+    Element i is kept with probability `1 - p` and scaled by `1 / (1 - p)`, or set to 0. The
+    draw of element i is word `i % 4` of Philox4x32-10 with counter
+    `{lo32(i / 4), hi32(i / 4), step, site}` and key `{lo32(seed), hi32(seed)}`, where `seed` is
+    the plan's seed and `step` the 1-based training step; its uniform `u = (word >> 8) * 2^-24`
+    keeps the element iff `u >= p` (p rounded to f32). A recomputed dropout (rematerialization)
+    and its backward (`tide.dropout_grad`, the same mask applied to the gradient) therefore
+    regenerate the forward's mask bit for bit. `p` is in `[0, 1)`; `site` in `[0, 2^32 - 1]`
+    names the op's random stream and must be unique among the `tide.dropout` ops of a function.
+    Dropout is a training-time op: an inference model leaves it out (each step the runtime runs
+    draws a new mask).
+
+    ```mlir
+    %d = tide.dropout %x p = 0.1 site = 0 : tensor<4x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, F64Attr:$p, I64Attr:$site);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$input `p` `=` $p `site` `=` $site attr-dict `:` type($input)";
+}
+
 //===----------------------------------------------------------------------===//
 // Losses
 //===----------------------------------------------------------------------===//
 
 def Tide_MseLossOp : Tide_CostOp<"mse_loss",
-    [Pure, InferTypeOpAdaptor, AllTypesMatch<["prediction", "target"]>]> {
+    [Pure, InferTypeOpAdaptor, Tide_Differentiable, AllTypesMatch<["prediction", "target"]>]> {
   let summary = "Mean-squared error over all elements";
   let description = [{
     `result = mean((prediction - target)^2)`, a 0-d tensor of the operands' element type.
@@ -296,7 +506,7 @@ def Tide_MseLossOp : Tide_CostOp<"mse_loss",
 }
 
 def Tide_SoftmaxCrossEntropyOp : Tide_CostOp<"softmax_cross_entropy",
-    [Pure, InferTypeOpAdaptor]> {
+    [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Softmax cross-entropy against integer class labels, averaged over rows";
   let description = [{
     `logits` is [rows..., classes]; `labels` is [rows...] of i32 or i64 class indices in
@@ -310,6 +520,36 @@ def Tide_SoftmaxCrossEntropyOp : Tide_CostOp<"softmax_cross_entropy",
   let arguments = (ins Tide_FloatTensor:$logits, Tide_IndexTensor:$labels);
   let results = (outs Tide_ScalarFloatTensor:$result);
   let assemblyFormat = "$logits `,` $labels attr-dict `:` type($logits) `,` type($labels)";
+}
+
+def Tide_LmHeadLossOp : Tide_CostOp<"lm_head_loss",
+    [Pure, InferTypeOpAdaptor, Tide_DifferentiableWithTrainingForm]> {
+  let summary = "Fused LM head + cross-entropy, vocabulary-chunked (never holds the logits)";
+  let description = [{
+    `hidden` is [rows, dim], `weight` [vocab, dim] (as nn.Linear stores it), the optional `bias`
+    [vocab], `labels` i32 [rows]. With `logits = hidden weight^T + bias`, the result is the mean
+    over the rows whose label is not `ignore_index` of `logsumexp(logits_row) -
+    logits_row[label]` (NaN when every row is ignored, as PyTorch). Every other label must be in
+    [0, vocab). The runtime evaluates it in blocks of `row_chunk` rows x `vocab_chunk` classes
+    with an online log-sum-exp, so the [rows, vocab] logits never exist; both chunk sizes are in
+    [1, 2^31 - 1]. With `with_lse` (what tide-autodiff asks for) the op also returns each row's
+    log-sum-exp ([rows]), which `tide.lm_head_loss_grad` consumes.
+
+    ```mlir
+    %l = tide.lm_head_loss %h, %wte, %labels ignore_index = -100 chunks = [512, 2048]
+        : tensor<2048x768xf32>, tensor<50257x768xf32>, tensor<2048xi32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$hidden, Tide_FloatTensor:$weight,
+                       Tide_I32Tensor:$labels, Optional<Tide_FloatTensor>:$bias,
+                       I64Attr:$ignore_index, I64Attr:$row_chunk, I64Attr:$vocab_chunk,
+                       UnitAttr:$with_lse);
+  let results = (outs Tide_ScalarFloatTensor:$loss, Optional<Tide_FloatTensor>:$lse);
+  let assemblyFormat = [{
+    $hidden `,` $weight `,` $labels (`bias` $bias^ `:` type($bias))? `ignore_index` `=`
+    $ignore_index `chunks` `=` `[` $row_chunk `,` $vocab_chunk `]` (`with_lse` $with_lse^)?
+    attr-dict `:` type($hidden) `,` type($weight) `,` type($labels)
+  }];
 }
 
 //===----------------------------------------------------------------------===//

@@ -69,6 +69,70 @@ LogicalResult GeluGradOp::inferReturnTypes(MLIRContext *, std::optional<Location
   return inferLikeOperand(loc, adaptor.getInput(), "input", inferred);
 }
 
+#define TIDE_ACTIVATION_GRAD_INFER(OpT)                                                            \
+  LogicalResult OpT::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor, \
+                                      SmallVectorImpl<Type> &inferred) {                           \
+    return inferLikeOperand(loc, adaptor.getInput(), "input", inferred);                           \
+  }
+TIDE_ACTIVATION_GRAD_INFER(AbsGradOp)
+TIDE_ACTIVATION_GRAD_INFER(SqrtGradOp)
+TIDE_ACTIVATION_GRAD_INFER(RsqrtGradOp)
+TIDE_ACTIVATION_GRAD_INFER(LogGradOp)
+TIDE_ACTIVATION_GRAD_INFER(SigmoidGradOp)
+TIDE_ACTIVATION_GRAD_INFER(SiluGradOp)
+TIDE_ACTIVATION_GRAD_INFER(ErfGradOp)
+#undef TIDE_ACTIVATION_GRAD_INFER
+
+LogicalResult PowGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  if (failed(checkF32(loc, "pow_grad exponent", adaptor.getExponent().convertToDouble())))
+    return failure();
+  return inferLikeOperand(loc, adaptor.getInput(), "input", inferred);
+}
+
+LogicalResult ClampGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  if (failed(checkClampBounds(loc, "clamp_grad", adaptor.getMin().convertToDouble(),
+                              adaptor.getMax().convertToDouble())))
+    return failure();
+  return inferLikeOperand(loc, adaptor.getInput(), "input", inferred);
+}
+
+/// Shared by minimum_grad / maximum_grad: the operands broadcast to grad's shape, and the
+/// result is the chosen operand's type.
+static LogicalResult inferMinMaxGrad(std::optional<Location> loc, StringRef opName, Value lhsValue,
+                                     Value rhsValue, Value gradValue, int64_t operand,
+                                     SmallVectorImpl<Type> &inferred) {
+  auto lhs = staticTensor(loc, lhsValue, "lhs");
+  auto rhs = staticTensor(loc, rhsValue, "rhs");
+  auto grad = staticTensor(loc, gradValue, "grad");
+  if (failed(lhs) || failed(rhs) || failed(grad) ||
+      failed(sameElementType(loc, *lhs, "lhs", *rhs, "rhs")))
+    return failure();
+  auto shape = broadcastShapes(loc, lhs->getShape(), rhs->getShape(), "operand shapes");
+  if (failed(shape))
+    return failure();
+  if (failed(sameTypeAs(loc, *grad, "grad", RankedTensorType::get(*shape, lhs->getElementType()),
+                        "the broadcast result")))
+    return failure();
+  if (operand != 0 && operand != 1)
+    return emitOptionalError(loc, opName, " operand must be 0 (lhs) or 1 (rhs), got ", operand);
+  inferred.push_back(operand == 0 ? *lhs : *rhs);
+  return success();
+}
+
+LogicalResult MinimumGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  return inferMinMaxGrad(loc, "minimum_grad", adaptor.getLhs(), adaptor.getRhs(), adaptor.getGrad(),
+                         adaptor.getOperandAttr().getInt(), inferred);
+}
+
+LogicalResult MaximumGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  return inferMinMaxGrad(loc, "maximum_grad", adaptor.getLhs(), adaptor.getRhs(), adaptor.getGrad(),
+                         adaptor.getOperandAttr().getInt(), inferred);
+}
+
 LogicalResult SoftmaxGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                               Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
   auto output = staticTensor(loc, adaptor.getOutput(), "output");

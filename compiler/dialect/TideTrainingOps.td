@@ -33,6 +33,75 @@ class Tide_ActivationGradOp<string mnemonic, string forward, string formula> :
 // the output so that the input can die early).
 def Tide_ReluGradOp : Tide_ActivationGradOp<"relu_grad", "relu", "(input > 0 ? 1 : 0)">;
 def Tide_TanhGradOp : Tide_ActivationGradOp<"tanh_grad", "tanh", "(1 - tanh(input)^2)">;
+def Tide_AbsGradOp : Tide_ActivationGradOp<"abs_grad", "abs", "sign(input) (0 at 0)">;
+def Tide_SqrtGradOp : Tide_ActivationGradOp<"sqrt_grad", "sqrt", "0.5 / sqrt(input)">;
+def Tide_RsqrtGradOp : Tide_ActivationGradOp<"rsqrt_grad", "rsqrt",
+                                             "(-0.5 / (input sqrt(input)))">;
+def Tide_LogGradOp : Tide_ActivationGradOp<"log_grad", "log", "(1 / input)">;
+def Tide_SigmoidGradOp : Tide_ActivationGradOp<"sigmoid_grad", "sigmoid", "s (1 - s)">;
+def Tide_SiluGradOp : Tide_ActivationGradOp<"silu_grad", "silu",
+                                            "s (1 + input (1 - s))">;
+def Tide_ErfGradOp : Tide_ActivationGradOp<"erf_grad", "erf",
+                                           "(2 / sqrt(pi)) exp(-input^2)">;
+
+def Tide_PowGradOp : Tide_CostOp<"pow_grad",
+    [Pure, InferTypeOpAdaptor, AllTypesMatch<["input", "grad"]>]> {
+  let summary = "Gradient of tide.pow from its saved input";
+  let description = [{
+    `result = grad * exponent * input^(exponent - 1)` (0 when `exponent` is 0).
+
+    ```mlir
+    %dx = tide.pow_grad %x, %dy exponent = 2.0 : tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, Tide_FloatTensor:$grad, F64Attr:$exponent);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $grad `exponent` `=` $exponent attr-dict `:` type($input)";
+}
+
+def Tide_ClampGradOp : Tide_CostOp<"clamp_grad",
+    [Pure, InferTypeOpAdaptor, AllTypesMatch<["input", "grad"]>]> {
+  let summary = "Gradient of tide.clamp from its saved input";
+  let description = [{
+    `result = grad` where `min <= input <= max` (bounds included), 0 elsewhere.
+
+    ```mlir
+    %dx = tide.clamp_grad %x, %dy min = -1.0 max = 1.0 : tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, Tide_FloatTensor:$grad, F64Attr:$min,
+                       F64Attr:$max);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $grad `min` `=` $min `max` `=` $max attr-dict `:` type($input)
+  }];
+}
+
+class Tide_MinMaxGradOp<string mnemonic, string forward, string wins> :
+    Tide_CostOp<mnemonic, [Pure, InferTypeOpAdaptor]> {
+  let summary = "Gradient of tide." # forward # " for one operand";
+  let description = [{
+    The gradient of operand `operand` (0: lhs, 1: rhs) of `tide.}] # forward # [{ lhs, rhs`
+    given the result's gradient `grad` (the broadcast shape): `grad` where that operand is
+    }] # wins # [{ the other, `grad / 2` where they are equal (PyTorch's tie split), 0 elsewhere,
+    summed down to the operand's shape.
+
+    ```mlir
+    %da = tide.}] # mnemonic # [{ %a, %b, %dy operand = 0
+        : tensor<8x16xf32>, tensor<16xf32>, tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$lhs, Tide_FloatTensor:$rhs, Tide_FloatTensor:$grad,
+                       I64Attr:$operand);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `,` $grad `operand` `=` $operand attr-dict `:` type($lhs) `,` type($rhs) `,`
+    type($grad)
+  }];
+}
+
+def Tide_MinimumGradOp : Tide_MinMaxGradOp<"minimum_grad", "minimum", "less than">;
+def Tide_MaximumGradOp : Tide_MinMaxGradOp<"maximum_grad", "maximum", "greater than">;
 
 def Tide_GeluGradOp : Tide_CostOp<"gelu_grad",
     [Pure, InferTypeOpAdaptor, AllTypesMatch<["input", "grad"]>]> {
@@ -94,6 +163,69 @@ def Tide_LayerNormGradOp : Tide_CostOp<"layer_norm_grad", [Pure, InferTypeOpAdap
     $input `,` $scale `,` $mean `,` $rstd `,` $grad `axis` `=` $axis attr-dict `:`
     type($input) `,` type($scale) `,` type($mean)
   }];
+}
+
+def Tide_RmsNormGradOp : Tide_CostOp<"rms_norm_grad", [Pure, InferTypeOpAdaptor,
+    AllTypesMatch<["input", "grad"]>]> {
+  let summary = "Gradient of tide.rms_norm: input and scale gradients";
+  let description = [{
+    Given the forward input, scale, the per-row `rstd` that `tide.rms_norm ... with_rstd` saved
+    and the result gradient, computes `(d_input, d_scale)`: with `xhat = x * rstd` and
+    `g = grad * scale`, `d_input = rstd * (g - xhat * mean(g * xhat))` over the normalized
+    dimensions and `d_scale = sum over rows of grad * xhat`.
+
+    ```mlir
+    %dx, %dg = tide.rms_norm_grad %x, %g, %rstd, %dy axis = -1
+        : tensor<4x16xf32>, tensor<16xf32>, tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, Tide_FloatTensor:$scale, Tide_FloatTensor:$rstd,
+                       Tide_FloatTensor:$grad, I64Attr:$axis);
+  let results = (outs Tide_FloatTensor:$d_input, Tide_FloatTensor:$d_scale);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $rstd `,` $grad `axis` `=` $axis attr-dict `:` type($input) `,`
+    type($scale) `,` type($rstd)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement and regularization gradients
+//===----------------------------------------------------------------------===//
+
+def Tide_GatherGradOp : Tide_Op<"gather_grad", [Pure,
+    DeclareOpInterfaceMethods<TideCostOpInterface>]> {
+  let summary = "Gradient of tide.gather's table: a scatter-add in a fixed order";
+  let description = [{
+    `result = 0`, then `result[ids[i...], :] += grad[i..., :]` for every index of `ids` in
+    row-major order (the runtime keeps that order on any thread count, so the sums are
+    bit-identical). The result type is the table's, [rows, dim]; `grad` is `ids.shape + [dim]`.
+    Every id must be in [0, rows).
+
+    ```mlir
+    %dt = tide.gather_grad %ids, %dy : tensor<4x8xi32>, tensor<4x8x16xf32> -> tensor<100x16xf32>
+    ```
+  }];
+  let arguments = (ins Tide_I32Tensor:$ids, Tide_FloatTensor:$grad);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $ids `,` $grad attr-dict `:` type($ids) `,` type($grad) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tide_DropoutGradOp : Tide_CostOp<"dropout_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Gradient of tide.dropout: the forward's mask, regenerated, on the gradient";
+  let description = [{
+    Exactly `tide.dropout` applied to `grad` with the forward op's `p` and `site` (same seed,
+    same step): kept elements are scaled by `1 / (1 - p)`, dropped ones are 0.
+
+    ```mlir
+    %dx = tide.dropout_grad %dy p = 0.1 site = 0 : tensor<4x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$grad, F64Attr:$p, I64Attr:$site);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = "$grad `p` `=` $p `site` `=` $site attr-dict `:` type($grad)";
 }
 
 //===----------------------------------------------------------------------===//
@@ -168,6 +300,35 @@ def Tide_SoftmaxCrossEntropyGradOp : Tide_CostOp<"softmax_cross_entropy_grad",
   let results = (outs Tide_FloatTensor:$result);
   let assemblyFormat = [{
     $logits `,` $labels `,` $grad attr-dict `:` type($logits) `,` type($labels) `,` type($grad)
+  }];
+}
+
+def Tide_LmHeadLossGradOp : Tide_CostOp<"lm_head_loss_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Gradient of tide.lm_head_loss, recomputing the logits chunk by chunk";
+  let description = [{
+    From the forward operands, the per-row log-sum-exp `lse` ([rows], saved by
+    `tide.lm_head_loss ... with_lse`) and the 0-d loss gradient `grad`, computes `d_hidden`
+    ([rows, dim]), `d_weight` ([vocab, dim]) and, with a bias, `d_bias` ([vocab]): with
+    `G = (exp(logits - lse) - onehot(label)) * grad / valid_rows` on the valid rows (0 on
+    ignored rows), `d_hidden = G weight`, `d_weight = G^T hidden`, `d_bias = column sums of G`.
+    Attributes match the forward op's.
+
+    ```mlir
+    %dh, %dw = tide.lm_head_loss_grad %h, %w, %labels, %lse, %dl ignore_index = -100
+        chunks = [512, 2048] : tensor<2048x768xf32>, tensor<50257x768xf32>, tensor<2048xi32>,
+        tensor<2048xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$hidden, Tide_FloatTensor:$weight,
+                       Tide_I32Tensor:$labels, Tide_FloatTensor:$lse,
+                       Tide_ScalarFloatTensor:$grad, Optional<Tide_FloatTensor>:$bias,
+                       I64Attr:$ignore_index, I64Attr:$row_chunk, I64Attr:$vocab_chunk);
+  let results = (outs Tide_FloatTensor:$d_hidden, Tide_FloatTensor:$d_weight,
+                      Optional<Tide_FloatTensor>:$d_bias);
+  let assemblyFormat = [{
+    $hidden `,` $weight `,` $labels `,` $lse `,` $grad (`bias` $bias^ `:` type($bias))?
+    `ignore_index` `=` $ignore_index `chunks` `=` `[` $row_chunk `,` $vocab_chunk `]` attr-dict
+    `:` type($hidden) `,` type($weight) `,` type($labels) `,` type($lse) `,` type($grad)
   }];
 }
 

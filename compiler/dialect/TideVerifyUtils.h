@@ -62,6 +62,22 @@ LogicalResult verifyAttentionOperands(std::optional<Location> loc, Value query, 
                                       Value value, double scale, int64_t queryChunk,
                                       int64_t keyChunk);
 
+/// Checks clamp's bounds: both finite as f32 and min <= max after rounding to f32.
+LogicalResult checkClampBounds(std::optional<Location> loc, StringRef opName, double min,
+                               double max);
+
+/// Checks tide.dropout / tide.dropout_grad's attributes: p in [0, 1) as f32, site in
+/// [0, kMaxDropoutSite].
+LogicalResult checkDropoutAttributes(std::optional<Location> loc, StringRef opName, double p,
+                                     int64_t site);
+
+/// Checks the operands and attributes shared by tide.lm_head_loss and its gradient and returns
+/// the per-row lse type ([rows]).
+FailureOr<RankedTensorType> verifyLmHeadLossOperands(std::optional<Location> loc, StringRef opName,
+                                                     Value hidden, Value weight, Value labels,
+                                                     Value bias, int64_t ignoreIndex,
+                                                     int64_t rowChunk, int64_t vocabChunk);
+
 /// Checks the type of every operand of `op` that is a function argument at the argument's own
 /// location ("argument #i of @f ..."), so an oversized or malformed argument is reported where it
 /// is declared rather than at its first use. (Op results are checked by their defining op.)

@@ -110,17 +110,6 @@ OpResults mlir::tide::interp::evaluate(MatmulOp op, const OpInputs &in) {
 // Elementwise ops
 //===----------------------------------------------------------------------===//
 
-template <typename Fn> static OpResults evaluateBinary(Value result, const OpInputs &in, Fn fn) {
-  ArrayRef<int64_t> shape = shapeOf(result);
-  auto lhsStrides = broadcastStrides(in[0].shape, shape);
-  auto rhsStrides = broadcastStrides(in[1].shape, shape);
-  Tensor out(shape);
-  forEachIndex(shape, [&](ArrayRef<int64_t> index, int64_t linear) {
-    out[linear] = fn(in[0][dotOffset(index, lhsStrides)], in[1][dotOffset(index, rhsStrides)]);
-  });
-  return singleResult(std::move(out));
-}
-
 OpResults mlir::tide::interp::evaluate(AddOp op, const OpInputs &in) {
   return evaluateBinary(op.getResult(), in, [](double a, double b) { return a + b; });
 }

@@ -118,6 +118,12 @@ static OpResults dispatch(Operation *op, const OpInputs &in) {
             LayerNormGradOp, AttentionGradOp, MseLossGradOp, SoftmaxCrossEntropyGradOp,
             ReduceToShapeOp, BroadcastOp, ScaleOp, FillOp, SgdUpdateOp, AdamUpdateOp>(
           [&](auto typed) { return evaluate(typed, in); })
+      .Case<MinimumOp, MaximumOp, NegOp, AbsOp, SqrtOp, RsqrtOp, LogOp, SigmoidOp, SiluOp, ErfOp,
+            PowOp, ClampOp, AbsGradOp, SqrtGradOp, RsqrtGradOp, LogGradOp, SigmoidGradOp,
+            SiluGradOp, ErfGradOp, PowGradOp, ClampGradOp, MinimumGradOp, MaximumGradOp, RmsNormOp,
+            RmsNormGradOp, SliceOp, ConcatOp, PadOp, GatherOp, GatherGradOp, RopeOp, DropoutOp,
+            DropoutGradOp, LmHeadLossOp, LmHeadLossGradOp>(
+          [&](auto typed) { return evaluate(typed, in); })
       .Default([](Operation *other) -> OpResults {
         return other->emitError("the tide interpreter has no semantics for '")
                << other->getName() << "'";

@@ -26,8 +26,11 @@
 namespace mlir::tide::interp {
 
 struct InterpreterOptions {
-  /// The 1-based step number t that tide.adam_update uses for its bias corrections.
-  int64_t adamStep = 1;
+  /// The 1-based training step t: tide.adam_update's bias corrections and the `step` word of
+  /// tide.dropout's Philox counter (the runtime's step counter in the state).
+  int64_t step = 1;
+  /// The plan's seed: the key of tide.dropout's Philox stream.
+  uint64_t dropoutSeed = 0;
   /// Run the MLIR verifier on the function before evaluating it. Callers that evaluate one
   /// already-verified function many times (finite differences) may turn it off.
   bool verifyFirst = true;

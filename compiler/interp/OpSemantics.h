@@ -55,6 +55,44 @@ OpResults evaluate(AttentionOp op, const OpInputs &in);
 OpResults evaluate(MseLossOp op, const OpInputs &in);
 OpResults evaluate(SoftmaxCrossEntropyOp op, const OpInputs &in);
 
+// The transformer-building ops and the extra elementwise ops, with their gradients
+// (ModelOps.cpp).
+OpResults evaluate(MinimumOp op, const OpInputs &in);
+OpResults evaluate(MaximumOp op, const OpInputs &in);
+OpResults evaluate(NegOp op, const OpInputs &in);
+OpResults evaluate(AbsOp op, const OpInputs &in);
+OpResults evaluate(SqrtOp op, const OpInputs &in);
+OpResults evaluate(RsqrtOp op, const OpInputs &in);
+OpResults evaluate(LogOp op, const OpInputs &in);
+OpResults evaluate(SigmoidOp op, const OpInputs &in);
+OpResults evaluate(SiluOp op, const OpInputs &in);
+OpResults evaluate(ErfOp op, const OpInputs &in);
+OpResults evaluate(PowOp op, const OpInputs &in);
+OpResults evaluate(ClampOp op, const OpInputs &in);
+OpResults evaluate(AbsGradOp op, const OpInputs &in);
+OpResults evaluate(SqrtGradOp op, const OpInputs &in);
+OpResults evaluate(RsqrtGradOp op, const OpInputs &in);
+OpResults evaluate(LogGradOp op, const OpInputs &in);
+OpResults evaluate(SigmoidGradOp op, const OpInputs &in);
+OpResults evaluate(SiluGradOp op, const OpInputs &in);
+OpResults evaluate(ErfGradOp op, const OpInputs &in);
+OpResults evaluate(PowGradOp op, const OpInputs &in);
+OpResults evaluate(ClampGradOp op, const OpInputs &in);
+OpResults evaluate(MinimumGradOp op, const OpInputs &in);
+OpResults evaluate(MaximumGradOp op, const OpInputs &in);
+OpResults evaluate(RmsNormOp op, const OpInputs &in);
+OpResults evaluate(RmsNormGradOp op, const OpInputs &in);
+OpResults evaluate(SliceOp op, const OpInputs &in);
+OpResults evaluate(ConcatOp op, const OpInputs &in);
+OpResults evaluate(PadOp op, const OpInputs &in);
+OpResults evaluate(GatherOp op, const OpInputs &in);
+OpResults evaluate(GatherGradOp op, const OpInputs &in);
+OpResults evaluate(RopeOp op, const OpInputs &in);
+OpResults evaluate(DropoutOp op, const OpInputs &in);
+OpResults evaluate(DropoutGradOp op, const OpInputs &in);
+OpResults evaluate(LmHeadLossOp op, const OpInputs &in);
+OpResults evaluate(LmHeadLossGradOp op, const OpInputs &in);
+
 // Gradient, helper and optimizer ops (TrainingOps.cpp).
 OpResults evaluate(ReluGradOp op, const OpInputs &in);
 OpResults evaluate(TanhGradOp op, const OpInputs &in);
@@ -72,6 +110,18 @@ OpResults evaluate(SgdUpdateOp op, const OpInputs &in);
 OpResults evaluate(AdamUpdateOp op, const OpInputs &in);
 
 // Shared by the forward and gradient semantics (ForwardOps.cpp).
+
+/// result = fn(lhs, rhs) elementwise with NumPy broadcasting, shaped as `result`.
+template <typename Fn> OpResults evaluateBinary(Value result, const OpInputs &in, Fn fn) {
+  ArrayRef<int64_t> shape = shapeOf(result);
+  auto lhsStrides = broadcastStrides(in[0].shape, shape);
+  auto rhsStrides = broadcastStrides(in[1].shape, shape);
+  Tensor out(shape);
+  forEachIndex(shape, [&](ArrayRef<int64_t> index, int64_t linear) {
+    out[linear] = fn(in[0][dotOffset(index, lhsStrides)], in[1][dotOffset(index, rhsStrides)]);
+  });
+  return singleResult(std::move(out));
+}
 
 /// Normalizes `axis` in [-rank, rank) to [0, rank).
 int64_t normalizeAxis(int64_t axis, int64_t rank);

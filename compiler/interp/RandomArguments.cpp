@@ -17,18 +17,27 @@ static double unitUniform(std::mt19937_64 &generator) {
   return static_cast<double>(generator() >> 11) * 0x1.0p-53;
 }
 
-/// The smallest class count among the cross-entropy ops reading `labels` as labels, or 0.
+/// The smallest valid-index count among the ops reading `labels` as class labels (cross-entropy,
+/// the fused LM head: the class count) or as ids (gather: the table's rows), or 0.
 static int64_t classCountOf(Value labels) {
   int64_t classes = 0;
-  auto consider = [&](Value logits) {
-    int64_t count = cast<RankedTensorType>(logits.getType()).getShape().back();
+  auto consider = [&](Type type, int64_t dim) {
+    int64_t count = cast<RankedTensorType>(type).getDimSize(dim);
     classes = classes == 0 ? count : std::min(classes, count);
   };
   for (Operation *user : labels.getUsers()) {
     if (auto loss = dyn_cast<SoftmaxCrossEntropyOp>(user); loss && loss.getLabels() == labels)
-      consider(loss.getLogits());
+      consider(loss.getLogits().getType(), loss.getLogits().getType().getRank() - 1);
     if (auto grad = dyn_cast<SoftmaxCrossEntropyGradOp>(user); grad && grad.getLabels() == labels)
-      consider(grad.getLogits());
+      consider(grad.getLogits().getType(), grad.getLogits().getType().getRank() - 1);
+    if (auto gather = dyn_cast<GatherOp>(user); gather && gather.getIds() == labels)
+      consider(gather.getTable().getType(), 0);
+    if (auto grad = dyn_cast<GatherGradOp>(user); grad && grad.getIds() == labels)
+      consider(grad.getResult().getType(), 0);
+    if (auto head = dyn_cast<LmHeadLossOp>(user); head && head.getLabels() == labels)
+      consider(head.getWeight().getType(), 0);
+    if (auto grad = dyn_cast<LmHeadLossGradOp>(user); grad && grad.getLabels() == labels)
+      consider(grad.getWeight().getType(), 0);
   }
   return classes;
 }
@@ -57,8 +66,8 @@ mlir::tide::interp::makeRandomArguments(func::FuncOp function, uint64_t seed, do
       if (classes <= 0)
         return function.emitError("integer argument #")
                << argument.getArgNumber()
-               << " is not read as labels by a tide.softmax_cross_entropy op, so its valid "
-                  "values are unknown";
+               << " is not read as labels or ids by a tide.softmax_cross_entropy, "
+                  "tide.lm_head_loss or tide.gather op, so its valid values are unknown";
       for (double &value : tensor.data)
         value = std::floor(unitUniform(generator) * static_cast<double>(classes));
     } else if (isSecondMoment(argument)) {

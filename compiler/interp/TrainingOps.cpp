@@ -242,7 +242,7 @@ OpResults mlir::tide::interp::evaluate(SgdUpdateOp op, const OpInputs &in) {
 }
 
 OpResults mlir::tide::interp::evaluate(AdamUpdateOp op, const OpInputs &in) {
-  int64_t step = in.options.adamStep;
+  int64_t step = in.options.step;
   if (step < 1)
     return op.emitError("adam step must be >= 1 (1-based), got ") << step;
   const Tensor &param = in[0], &grad = in[1], &m = in[2], &v = in[3];

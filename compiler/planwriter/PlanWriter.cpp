@@ -11,6 +11,7 @@
 #include "compiler/dialect/TideOps.h"
 #include "passes/LivenessModel.h"
 #include "runtime/executor/kernel_dispatch.h"
+#include "runtime/kernels/rope.h"
 #include "runtime/kernels/shape.h"
 #include "runtime/plan/loaded_plan.h"
 #include "tidemark/plan_builder.h"
@@ -26,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::tide;
@@ -111,6 +113,25 @@ std::optional<KernelId> directKernel(Operation *op) {
       .Case<SoftmaxCrossEntropyOp>([](auto) { return KernelId::kSoftmaxCrossEntropy; })
       .Case<SoftmaxCrossEntropyGradOp>([](auto) { return KernelId::kSoftmaxCrossEntropyGrad; })
       .Case<ReduceToShapeOp>([](auto) { return KernelId::kReduceToShape; })
+      .Case<MinimumOp>([](auto) { return KernelId::kMin; })
+      .Case<MaximumOp>([](auto) { return KernelId::kMax; })
+      .Case<NegOp>([](auto) { return KernelId::kNeg; })
+      .Case<AbsOp>([](auto) { return KernelId::kAbs; })
+      .Case<AbsGradOp>([](auto) { return KernelId::kAbsGrad; })
+      .Case<SqrtOp>([](auto) { return KernelId::kSqrt; })
+      .Case<SqrtGradOp>([](auto) { return KernelId::kSqrtGrad; })
+      .Case<RsqrtOp>([](auto) { return KernelId::kRsqrt; })
+      .Case<RsqrtGradOp>([](auto) { return KernelId::kRsqrtGrad; })
+      .Case<LogOp>([](auto) { return KernelId::kLog; })
+      .Case<LogGradOp>([](auto) { return KernelId::kLogGrad; })
+      .Case<SigmoidOp>([](auto) { return KernelId::kSigmoid; })
+      .Case<SigmoidGradOp>([](auto) { return KernelId::kSigmoidGrad; })
+      .Case<SiluOp>([](auto) { return KernelId::kSilu; })
+      .Case<SiluGradOp>([](auto) { return KernelId::kSiluGrad; })
+      .Case<ErfOp>([](auto) { return KernelId::kErf; })
+      .Case<ErfGradOp>([](auto) { return KernelId::kErfGrad; })
+      .Case<GatherOp>([](auto) { return KernelId::kGather; })
+      .Case<GatherGradOp>([](auto) { return KernelId::kGatherGrad; })
       .Default([](Operation *) { return std::nullopt; });
 }
 
@@ -134,6 +155,19 @@ tidemark::AttentionAttributes attentionAttributes(AttentionLike a) {
       static_cast<int>(std::clamp<int64_t>(a.getQueryChunkAttr().getInt(), 0, kMaxAttentionChunk));
   attrs.k_chunk =
       static_cast<int>(std::clamp<int64_t>(a.getKeyChunkAttr().getInt(), 0, kMaxAttentionChunk));
+  return attrs;
+}
+
+/// The chunks and ignore index of tide.lm_head_loss / tide.lm_head_loss_grad (verified to fit 32
+/// bits; clamped rather than wrapped on unverified IR, which the runtime's loader then rejects).
+template <typename HeadLike> tidemark::LmHeadLossAttributes lmHeadLossAttributes(HeadLike head) {
+  tidemark::LmHeadLossAttributes attrs;
+  attrs.ignore_index = static_cast<int>(
+      std::clamp<int64_t>(head.getIgnoreIndexAttr().getInt(), INT32_MIN, INT32_MAX));
+  attrs.row_chunk =
+      static_cast<int>(std::clamp<int64_t>(head.getRowChunkAttr().getInt(), 0, kMaxLmHeadChunk));
+  attrs.vocab_chunk =
+      static_cast<int>(std::clamp<int64_t>(head.getVocabChunkAttr().getInt(), 0, kMaxLmHeadChunk));
   return attrs;
 }
 
@@ -182,6 +216,49 @@ std::optional<std::pair<KernelId, tidemark::StepAttributes>> kernelWithAttribute
         attrs.value = floatAttr(f.getValueAttr());
         return std::make_pair(KernelId::kFill, tidemark::StepAttributes(attrs));
       })
+      .Case<PowOp, PowGradOp>([](auto pow) -> Result {
+        tidemark::UnaryAttributes attrs;
+        attrs.a = floatAttr(pow.getExponentAttr());
+        KernelId kernel = isa<PowOp>(pow.getOperation()) ? KernelId::kPow : KernelId::kPowGrad;
+        return std::make_pair(kernel, tidemark::StepAttributes(attrs));
+      })
+      .Case<ClampOp, ClampGradOp>([](auto clamp) -> Result {
+        tidemark::UnaryAttributes attrs;
+        attrs.a = floatAttr(clamp.getMinAttr());
+        attrs.b = floatAttr(clamp.getMaxAttr());
+        KernelId kernel =
+            isa<ClampOp>(clamp.getOperation()) ? KernelId::kClamp : KernelId::kClampGrad;
+        return std::make_pair(kernel, tidemark::StepAttributes(attrs));
+      })
+      .Case<MinimumGradOp, MaximumGradOp>([](auto grad) -> Result {
+        tidemark::BinaryGradAttributes attrs;
+        attrs.operand = grad.getOperandAttr().getInt() == 0 ? 0 : 1;
+        KernelId kernel =
+            isa<MinimumGradOp>(grad.getOperation()) ? KernelId::kMinGrad : KernelId::kMaxGrad;
+        return std::make_pair(kernel, tidemark::StepAttributes(attrs));
+      })
+      .Case<SliceOp>([](SliceOp slice) -> Result {
+        tidemark::SliceAttributes attrs;
+        attrs.start.assign(slice.getStart().begin(), slice.getStart().end());
+        return std::make_pair(KernelId::kSlice, tidemark::StepAttributes(attrs));
+      })
+      .Case<PadOp>([](PadOp pad) -> Result {
+        tidemark::PadAttributes attrs;
+        attrs.low.assign(pad.getLow().begin(), pad.getLow().end());
+        attrs.value = floatAttr(pad.getValueAttr());
+        return std::make_pair(KernelId::kPad, tidemark::StepAttributes(attrs));
+      })
+      .Case<DropoutOp, DropoutGradOp>([](auto dropout) -> Result {
+        // The verifier bounds the site to 32 bits and p to [0, 1).
+        tidemark::DropoutAttributes attrs;
+        attrs.p = floatAttr(dropout.getPAttr());
+        attrs.site = static_cast<uint32_t>(dropout.getSiteAttr().getInt());
+        return std::make_pair(KernelId::kDropout, tidemark::StepAttributes(attrs));
+      })
+      .Case<LmHeadLossGradOp>([](LmHeadLossGradOp head) -> Result {
+        return std::make_pair(KernelId::kLmHeadLossGrad,
+                              tidemark::StepAttributes(lmHeadLossAttributes(head)));
+      })
       .Default([](Operation *) { return std::nullopt; });
 }
 
@@ -205,6 +282,10 @@ private:
   LogicalResult addLayerNorm(LayerNormOp op);
   LogicalResult addLayerNormGrad(LayerNormGradOp op);
   LogicalResult addAttention(AttentionOp op);
+  LogicalResult addRmsNorm(Operation *op, int64_t axis, float epsilon, KernelId kernel);
+  LogicalResult addConcat(ConcatOp op);
+  LogicalResult addRope(RopeOp op);
+  LogicalResult addLmHeadLoss(LmHeadLossOp op);
   LogicalResult addBroadcast(BroadcastOp op);
   LogicalResult addScale(ScaleOp op);
   LogicalResult requireInPlace(Operation *op, Value operand, Value result);
@@ -242,6 +323,8 @@ private:
   std::vector<std::string> argumentNames; ///< Per argument: its parameter name, or "".
   std::vector<Value> outputs;
   llvm::DenseMap<Operation *, int> returnedConstants; ///< Constant op -> its data tensor.
+  /// Rope cos/sin tables by (positions, rot_dim, base, offset): one Constant tensor each.
+  std::map<std::tuple<int64_t, int64_t, double, int64_t>, int> ropeTables;
   std::vector<int64_t> planStepOf;               ///< Per block step: plan step id, or -1 (a view).
   std::map<std::string, std::string> boundNames; ///< Binding name -> what it names.
   int64_t stateBytes = 0;
@@ -497,6 +580,16 @@ LogicalResult PlanEmitter::addStep(Operation *op) {
       .Case<LayerNormOp>([&](LayerNormOp ln) { return addLayerNorm(ln); })
       .Case<LayerNormGradOp>([&](LayerNormGradOp ln) { return addLayerNormGrad(ln); })
       .Case<AttentionOp>([&](AttentionOp a) { return addAttention(a); })
+      .Case<RmsNormOp>([&](RmsNormOp n) {
+        return addRmsNorm(n, n.getNormalizedAxis(), floatAttr(n.getEpsilonAttr()),
+                          KernelId::kRmsNorm);
+      })
+      .Case<RmsNormGradOp>([&](RmsNormGradOp n) {
+        return addRmsNorm(n, n.getAxisAttr().getInt(), 0.0f, KernelId::kRmsNormGrad);
+      })
+      .Case<ConcatOp>([&](ConcatOp c) { return addConcat(c); })
+      .Case<RopeOp>([&](RopeOp r) { return addRope(r); })
+      .Case<LmHeadLossOp>([&](LmHeadLossOp h) { return addLmHeadLoss(h); })
       .Case<BroadcastOp>([&](BroadcastOp b) { return addBroadcast(b); })
       .Case<ScaleOp>([&](ScaleOp s) { return addScale(s); })
       .Case<SgdUpdateOp>([&](SgdUpdateOp u) { return addSgdUpdate(u); })
@@ -554,6 +647,73 @@ LogicalResult PlanEmitter::addAttention(AttentionOp op) {
                               "-tide-expose-stats (or -tide-autodiff) first";
   builder.AddStep(KernelId::kAttention, ids(op->getOperands()), ids(op->getResults()),
                   attentionAttributes(op), describe(op));
+  return success();
+}
+
+LogicalResult PlanEmitter::addRmsNorm(Operation *op, int64_t axis, float epsilon, KernelId kernel) {
+  int64_t rank = cast<RankedTensorType>(op->getOperand(0).getType()).getRank();
+  if ((axis < 0 ? axis + rank : axis) != rank - 1)
+    return op->emitError() << "the runtime's RmsNorm normalizes over the last axis only";
+  tidemark::StepAttributes attrs;
+  if (kernel == KernelId::kRmsNorm)
+    attrs = tidemark::LayerNormAttributes{epsilon};
+  builder.AddStep(kernel, ids(op->getOperands()), ids(op->getResults()), attrs, describe(op));
+  return success();
+}
+
+LogicalResult PlanEmitter::addConcat(ConcatOp op) {
+  if (op.getInputs().size() > static_cast<size_t>(tidemark::kMaxStepOperands))
+    return op->emitError() << "the runtime's Concat joins at most " << tidemark::kMaxStepOperands
+                           << " tensors in one step, got " << op.getInputs().size()
+                           << "; concatenate in groups";
+  tidemark::ConcatAttributes attrs;
+  attrs.axis = static_cast<int>(op.getNormalizedAxis());
+  builder.AddStep(KernelId::kConcat, ids(op->getOperands()), ids(op->getResults()), attrs,
+                  describe(op));
+  return success();
+}
+
+/// The rope's cos/sin table is computed here once, by the runtime's own RopeTable (angles in
+/// double), and stored as a Constant tensor [positions, rot_dim] shared by every rope step with
+/// the same positions, rot_dim, base and offset (the forward, its recomputations and the
+/// inverse rotations of the backward).
+LogicalResult PlanEmitter::addRope(RopeOp op) {
+  ArrayRef<int64_t> shape = op.getInput().getType().getShape();
+  bool bthd = op.getLayout() == RopeLayout::BTHD;
+  int64_t positions = bthd ? shape[1] : shape[2];
+  int64_t rotDim = op.getRotDimAttr().getInt(), offset = op.getOffsetAttr().getInt();
+  double base = op.getBase().convertToDouble();
+  auto key = std::make_tuple(positions, rotDim, base, offset);
+  auto [it, inserted] = ropeTables.try_emplace(key, -1);
+  if (inserted) {
+    constantBytes += tidemark::kernels::RopeTableFloats(positions, rotDim) * 4;
+    if (constantBytes > kMaxConstantBytes)
+      return op->emitError() << "the plan's inline constants (with this rope's cos/sin table) "
+                                "exceed "
+                             << kMaxConstantBytes << " bytes";
+    std::vector<float> table(tidemark::kernels::RopeTableFloats(positions, rotDim));
+    tidemark::Status status =
+        tidemark::kernels::RopeTable(positions, rotDim, base, offset, table.data());
+    if (!status.ok())
+      return op->emitError() << "cannot build the rope table: " << status.ToString();
+    it->second =
+        builder.AddConstant(valueName(op.getResult()) + ".table", {positions, rotDim}, table);
+  }
+  tidemark::RopeAttributes attrs;
+  attrs.layout = bthd ? 0 : 1;
+  attrs.rot_dim = static_cast<int>(rotDim);
+  attrs.inverse = op.getInverse();
+  builder.AddStep(KernelId::kRope, {tensorOf.lookup(op.getInput()), it->second},
+                  ids(op->getResults()), attrs, describe(op));
+  return success();
+}
+
+LogicalResult PlanEmitter::addLmHeadLoss(LmHeadLossOp op) {
+  if (!op.getWithLse())
+    return op->emitError() << "the runtime's LmHeadLoss always writes the per-row log-sum-exp: "
+                              "run -tide-expose-stats (or -tide-autodiff) first";
+  builder.AddStep(KernelId::kLmHeadLoss, ids(op->getOperands()), ids(op->getResults()),
+                  lmHeadLossAttributes(op), describe(op));
   return success();
 }
 
@@ -858,6 +1018,7 @@ LogicalResult PlanEmitter::run(std::vector<uint8_t> *bytes, PlanSummary *summary
 
   builder.SetStatistics(planStatistics(*summary));
   builder.SetProducer(options.producer);
+  builder.SetSeed(options.seed);
   *bytes = builder.Finish();
   if (failed(verifyWithRuntime(*bytes)))
     return failure();

@@ -83,6 +83,8 @@ struct PlanWriterOptions {
   const tidemark::WeightsFile *weights = nullptr;
   /// Threads for which the summary's kernel scratch is computed (scratch grows with threads).
   int scratchThreads = 1;
+  /// The plan's seed: the key of every tide.dropout's Philox stream (with the step and the site).
+  uint64_t seed = 0;
 };
 
 /// Writes `func` (after tide-assign-arena) as plan bytes into `*bytes` and fills `*summary`.

@@ -63,7 +63,44 @@ enum class KernelId : uint16_t {
   kDivGrad,
   kReduceSumGrad,
   kReduceMeanGrad,
+  kNeg,
+  kAbs,
+  kAbsGrad,
+  kSqrt,
+  kSqrtGrad,
+  kRsqrt,
+  kRsqrtGrad,
+  kLog,
+  kLogGrad,
+  kSigmoid,
+  kSigmoidGrad,
+  kSilu,
+  kSiluGrad,
+  kErf,
+  kErfGrad,
+  kPow,
+  kPowGrad,
+  kClamp,
+  kClampGrad,
+  kMin,
+  kMax,
+  kMinGrad,
+  kMaxGrad,
+  kRmsNorm,
+  kRmsNormGrad,
+  kSlice,
+  kPad,
+  kConcat,
+  kGather,
+  kGatherGrad,
+  kRope,
+  kDropout,
+  kLmHeadLoss,
+  kLmHeadLossGrad,
 };
+
+// The last kernel id of this format version.
+constexpr KernelId kLastKernelId = KernelId::kLmHeadLossGrad;
 
 // The kernel's name as written in plan.fbs ("MatMul"), or "unknown".
 const char *KernelIdName(KernelId kernel);
@@ -129,10 +166,40 @@ struct SoftmaxAttributes {
 struct BinaryGradAttributes {
   int operand = 0; // 0: gradient for a, 1: for b.
 };
+struct UnaryAttributes { // Pow: x^a; Clamp: [a, b].
+  float a = 0.0f;
+  float b = 0.0f;
+};
+struct SliceAttributes {
+  std::vector<int64_t> start;
+};
+struct PadAttributes {
+  std::vector<int64_t> low;
+  float value = 0.0f;
+};
+struct ConcatAttributes {
+  int axis = 0;
+};
+struct RopeAttributes {
+  int layout = 0; // 0: [B, T, H, D]; 1: [B, H, T, D].
+  int rot_dim = 0;
+  bool inverse = false;
+};
+struct DropoutAttributes {
+  float p = 0.0f;
+  uint32_t site = 0;
+};
+struct LmHeadLossAttributes {
+  int ignore_index = -100;
+  int row_chunk = 512;
+  int vocab_chunk = 2048;
+};
 using StepAttributes =
     std::variant<std::monostate, MatMulAttributes, LayerNormAttributes, ReduceAttributes,
                  TransposeAttributes, SgdAttributes, AdamAttributes, AttentionAttributes,
-                 FillAttributes, BinaryGradAttributes, SoftmaxAttributes>;
+                 FillAttributes, BinaryGradAttributes, SoftmaxAttributes, UnaryAttributes,
+                 SliceAttributes, PadAttributes, ConcatAttributes, RopeAttributes,
+                 DropoutAttributes, LmHeadLossAttributes>;
 
 // The planner's statistics (plan.fbs `PlanStats`), reported by the runtime, never trusted by it.
 struct PlanStatistics {
@@ -180,6 +247,8 @@ public:
 
   void SetStatistics(const PlanStatistics &stats) { stats_ = stats; }
   void SetProducer(const std::string &producer) { producer_ = producer; }
+  // The key of every Dropout step's random stream (plan.fbs `Plan.seed`; 0 by default).
+  void SetSeed(uint64_t seed) { seed_ = seed; }
   // For tests of the loader's version check; the default is kPlanFormatVersion.
   void SetVersion(uint32_t version) { version_ = version; }
 
@@ -222,6 +291,7 @@ private:
   uint64_t weights_byte_size_ = 0;
   PlanStatistics stats_;
   std::string producer_;
+  uint64_t seed_ = 0;
 };
 
 } // namespace tidemark

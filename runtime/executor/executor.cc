@@ -243,7 +243,7 @@ Status Executor::RunStep() {
   // Adam's update number; saturates instead of wrapping for a count set near 2^64.
   const uint64_t step_number =
       optimizer_steps_ < uint64_t{INT64_MAX} ? optimizer_steps_ + 1 : uint64_t{INT64_MAX};
-  KernelContext context{&pool_, scratch_.data(), step_number};
+  KernelContext context{&pool_, scratch_.data(), step_number, plan_.seed};
   uint8_t *operands[kMaxStepOperands];
   uint8_t *results[kMaxStepResults];
   for (size_t s = 0; s < plan_.steps.size(); ++s) {

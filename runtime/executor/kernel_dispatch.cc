@@ -4,12 +4,18 @@
 #include <cstring>
 
 #include "runtime/kernels/attention.h"
+#include "runtime/kernels/copy_box.h"
+#include "runtime/kernels/dropout.h"
 #include "runtime/kernels/elementwise.h"
+#include "runtime/kernels/gather.h"
 #include "runtime/kernels/gemm.h"
 #include "runtime/kernels/layer_norm.h"
+#include "runtime/kernels/lm_head_loss.h"
 #include "runtime/kernels/loss.h"
 #include "runtime/kernels/optimizer.h"
 #include "runtime/kernels/reduce.h"
+#include "runtime/kernels/rms_norm.h"
+#include "runtime/kernels/rope.h"
 #include "runtime/kernels/softmax.h"
 #include "runtime/kernels/transpose.h"
 #include "runtime/plan/kernel_rules.h"
@@ -94,6 +100,14 @@ bool binaryOp(KernelId kernel, kernels::BinaryOp *op) {
   case KernelId::kDivGrad:
     *op = kernels::BinaryOp::kDiv;
     return true;
+  case KernelId::kMin:
+  case KernelId::kMinGrad:
+    *op = kernels::BinaryOp::kMin;
+    return true;
+  case KernelId::kMax:
+  case KernelId::kMaxGrad:
+    *op = kernels::BinaryOp::kMax;
+    return true;
   default:
     return false;
   }
@@ -102,6 +116,29 @@ bool binaryOp(KernelId kernel, kernels::BinaryOp *op) {
 // Forward op and whether the kernel id is its gradient.
 bool unaryOp(KernelId kernel, kernels::UnaryOp *op, bool *grad) {
   using U = kernels::UnaryOp;
+  struct Entry {
+    KernelId forward, backward;
+    U op;
+  };
+  // The unary kernels added with format version 1's second op set; kNeg's gradient is a Mul.
+  static constexpr Entry kTable[] = {
+      {KernelId::kNeg, KernelId::kNeg, U::kNeg},
+      {KernelId::kAbs, KernelId::kAbsGrad, U::kAbs},
+      {KernelId::kSqrt, KernelId::kSqrtGrad, U::kSqrt},
+      {KernelId::kRsqrt, KernelId::kRsqrtGrad, U::kRsqrt},
+      {KernelId::kLog, KernelId::kLogGrad, U::kLog},
+      {KernelId::kSigmoid, KernelId::kSigmoidGrad, U::kSigmoid},
+      {KernelId::kSilu, KernelId::kSiluGrad, U::kSilu},
+      {KernelId::kErf, KernelId::kErfGrad, U::kErf},
+      {KernelId::kPow, KernelId::kPowGrad, U::kPow},
+      {KernelId::kClamp, KernelId::kClampGrad, U::kClamp},
+  };
+  for (const Entry &entry : kTable)
+    if (kernel == entry.forward || kernel == entry.backward) {
+      *op = entry.op;
+      *grad = kernel == entry.backward && entry.backward != entry.forward;
+      return true;
+    }
   switch (kernel) {
   case KernelId::kRelu:
   case KernelId::kReluGrad:
@@ -238,6 +275,120 @@ Status runOptimizer(const StepTensors &t, const KernelContext &ctx) {
                              static_cast<int64_t>(ctx.step_number), ctx.pool);
 }
 
+// RMS norm over the last axis: [rows, norm_size]; rstd is written when the step has a second
+// result.
+Status runRmsNorm(const StepTensors &t, const KernelContext &ctx) {
+  const Shape &x = t.inShape(0);
+  const int64_t norm_size = x.dims[x.rank - 1];
+  const int64_t rows = x.NumElements() / norm_size;
+  if (t.step.kernel == KernelId::kRmsNormGrad)
+    return kernels::RmsNormGrad(rows, norm_size, t.in(0), t.in(1), t.in(2), t.in(3), t.out(0),
+                                t.out(1), ctx.scratch, ctx.pool);
+  LayerNormAttributes attrs;
+  if (auto *a = std::get_if<LayerNormAttributes>(&t.step.attrs))
+    attrs = *a;
+  float *rstd = t.step.results.size() > 1 ? t.out(1) : nullptr;
+  return kernels::RmsNorm(rows, norm_size, t.in(0), t.in(1), attrs.epsilon, t.out(0), rstd,
+                          ctx.pool);
+}
+
+// Slice, Pad and Concat as box copies (copy_box.h).
+Status runBoxCopy(const StepTensors &t, const KernelContext &ctx) {
+  const int64_t zero[kernels::kMaxRank] = {0, 0, 0, 0, 0, 0};
+  const Shape &out = t.outShape(0);
+  switch (t.step.kernel) {
+  case KernelId::kSlice:
+    return kernels::CopyBox(t.inShape(0), t.in(0),
+                            std::get<SliceAttributes>(t.step.attrs).start.data(), out, t.out(0),
+                            zero, out.dims, ctx.pool);
+  case KernelId::kPad: {
+    const PadAttributes &a = std::get<PadAttributes>(t.step.attrs);
+    kernels::Fill(t.out(0), out.NumElements(), a.value, ctx.pool);
+    return kernels::CopyBox(t.inShape(0), t.in(0), zero, out, t.out(0), a.low.data(),
+                            t.inShape(0).dims, ctx.pool);
+  }
+  default: { // kConcat: operand i goes to its offset along the axis.
+    const int axis = std::get<ConcatAttributes>(t.step.attrs).axis;
+    int64_t start[kernels::kMaxRank] = {0, 0, 0, 0, 0, 0};
+    for (size_t i = 0; i < t.step.operands.size(); ++i) {
+      const Shape &x = t.inShape(static_cast<int>(i));
+      TIDEMARK_RETURN_IF_ERROR(kernels::CopyBox(x, t.in(static_cast<int>(i)), zero, out, t.out(0),
+                                                start, x.dims, ctx.pool));
+      start[axis] += x.dims[axis];
+    }
+    return Status::Ok();
+  }
+  }
+}
+
+// Gather / GatherGrad: an id out of range fails naming the ids tensor, its position and value.
+Status runGather(const StepTensors &t, const KernelContext &ctx) {
+  const bool grad = t.step.kernel == KernelId::kGatherGrad;
+  const int ids_operand = grad ? 0 : 1;
+  const Shape &table = grad ? t.outShape(0) : t.inShape(0);
+  const auto *ids = reinterpret_cast<const int32_t *>(t.operands[ids_operand]);
+  const int64_t count = t.inShape(ids_operand).NumElements();
+  Status status =
+      grad ? kernels::GatherGrad(ids, count, t.in(1), table.dims[0], table.dims[1], t.out(0),
+                                 ctx.pool)
+           : kernels::Gather(t.in(0), table.dims[0], table.dims[1], ids, count, t.out(0), ctx.pool);
+  if (status.ok())
+    return status;
+  return Status(status.code(), "ids " +
+                                   DescribeTensor(t.plan, t.step.operands[size_t(ids_operand)]) +
+                                   ": " + status.message());
+}
+
+kernels::RopeShape ropeShape(const Shape &x, const RopeAttributes &a) {
+  kernels::RopeShape shape;
+  shape.outer = a.layout == 0 ? x.dims[0] : x.dims[0] * x.dims[1];
+  shape.positions = a.layout == 0 ? x.dims[1] : x.dims[2];
+  shape.inner = a.layout == 0 ? x.dims[2] : 1;
+  shape.head_dim = x.dims[3];
+  shape.rot_dim = a.rot_dim;
+  return shape;
+}
+
+Status runDropout(const StepTensors &t, const KernelContext &ctx) {
+  const DropoutAttributes &a = std::get<DropoutAttributes>(t.step.attrs);
+  const kernels::DropoutStream stream{ctx.seed, static_cast<uint32_t>(ctx.step_number), a.site};
+  return kernels::Dropout(stream, a.p, t.in(0), t.out(0), t.inShape(0).NumElements(), ctx.pool);
+}
+
+kernels::LmHeadLossParams lmHeadLossParams(const LoadedPlan &plan, const LoadedStep &step) {
+  const LmHeadLossAttributes &a = std::get<LmHeadLossAttributes>(step.attrs);
+  const Shape &h = plan.tensors[size_t(step.operands[0])].shape;
+  kernels::LmHeadLossParams p;
+  p.rows = h.dims[0];
+  p.hidden = h.dims[1];
+  p.vocab = plan.tensors[size_t(step.operands[1])].shape.dims[0];
+  p.row_chunk = a.row_chunk;
+  p.vocab_chunk = a.vocab_chunk;
+  p.ignore_index = a.ignore_index;
+  return p;
+}
+
+// A label out of range fails naming the labels tensor.
+Status runLmHeadLoss(const StepTensors &t, const KernelContext &ctx) {
+  const kernels::LmHeadLossParams p = lmHeadLossParams(t.plan, t.step);
+  const auto *labels = reinterpret_cast<const int32_t *>(t.operands[2]);
+  Status status;
+  if (t.step.kernel == KernelId::kLmHeadLoss) {
+    const float *bias = t.step.operands.size() > 3 ? t.in(3) : nullptr;
+    status = kernels::LmHeadLoss(p, t.in(0), t.in(1), bias, labels, t.out(0), t.out(1), ctx.scratch,
+                                 ctx.pool);
+  } else {
+    const float *bias = t.step.operands.size() > 5 ? t.in(5) : nullptr;
+    float *d_bias = t.step.results.size() > 2 ? t.out(2) : nullptr;
+    status = kernels::LmHeadLossGrad(p, t.in(0), t.in(1), bias, labels, t.in(3), t.in(4), t.out(0),
+                                     t.out(1), d_bias, ctx.scratch, ctx.pool);
+  }
+  if (status.ok())
+    return status;
+  return Status(status.code(),
+                "labels " + DescribeTensor(t.plan, t.step.operands[2]) + ": " + status.message());
+}
+
 Status runAttention(const StepTensors &t, const KernelContext &ctx) {
   const kernels::AttentionParams p = attentionParams(t.plan, t.step);
   if (t.step.kernel == KernelId::kAttention)
@@ -251,7 +402,7 @@ Status runAttention(const StepTensors &t, const KernelContext &ctx) {
 
 Status CheckKernelAvailable(KernelId kernel) {
   // Every kernel id of plan format version 1 has a kernel in this build.
-  if (kernel > KernelId::kReduceMeanGrad)
+  if (kernel > kLastKernelId)
     return Unimplemented("kernel id " + std::to_string(static_cast<int>(kernel)) +
                          " is not available in this runtime build");
   return Status::Ok();
@@ -271,10 +422,20 @@ size_t StepScratchBytes(const LoadedPlan &plan, const LoadedStep &step, int num_
     const int64_t norm_size = x.dims[x.rank - 1];
     return kernels::LayerNormGradScratchBytes(x.NumElements() / norm_size, norm_size, num_threads);
   }
+  case KernelId::kRmsNormGrad: {
+    const Shape &x = plan.tensors[size_t(step.operands[0])].shape;
+    const int64_t norm_size = x.dims[x.rank - 1];
+    return kernels::RmsNormGradScratchBytes(x.NumElements() / norm_size, norm_size, num_threads);
+  }
+  case KernelId::kLmHeadLoss:
+  case KernelId::kLmHeadLossGrad:
+    return kernels::LmHeadLossScratchBytes(lmHeadLossParams(plan, step), num_threads);
   case KernelId::kAddGrad:
   case KernelId::kSubGrad:
   case KernelId::kMulGrad:
-  case KernelId::kDivGrad: {
+  case KernelId::kDivGrad:
+  case KernelId::kMinGrad:
+  case KernelId::kMaxGrad: {
     binaryOp(step.kernel, &op);
     int operand = std::get<BinaryGradAttributes>(step.attrs).operand;
     return kernels::BinaryGradScratchBytes(
@@ -300,6 +461,8 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
   case KernelId::kSub:
   case KernelId::kMul:
   case KernelId::kDiv:
+  case KernelId::kMin:
+  case KernelId::kMax:
     binaryOp(step.kernel, &binary);
     return kernels::Binary(binary, t.inShape(0), t.in(0), t.inShape(1), t.in(1), t.outShape(0),
                            t.out(0), ctx.pool);
@@ -307,6 +470,8 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
   case KernelId::kSubGrad:
   case KernelId::kMulGrad:
   case KernelId::kDivGrad:
+  case KernelId::kMinGrad:
+  case KernelId::kMaxGrad:
     binaryOp(step.kernel, &binary);
     return kernels::BinaryGrad(binary, std::get<BinaryGradAttributes>(step.attrs).operand,
                                t.inShape(0), t.in(0), t.inShape(1), t.in(1), t.inShape(2), t.in(2),
@@ -346,15 +511,38 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
   case KernelId::kFill:
     runFill(t);
     return Status::Ok();
+  case KernelId::kRmsNorm:
+  case KernelId::kRmsNormGrad:
+    return runRmsNorm(t, ctx);
+  case KernelId::kSlice:
+  case KernelId::kPad:
+  case KernelId::kConcat:
+    return runBoxCopy(t, ctx);
+  case KernelId::kGather:
+  case KernelId::kGatherGrad:
+    return runGather(t, ctx);
+  case KernelId::kRope: {
+    const RopeAttributes &a = std::get<RopeAttributes>(step.attrs);
+    return kernels::Rope(ropeShape(t.inShape(0), a), t.in(1), t.in(0), t.out(0), a.inverse,
+                         ctx.pool);
+  }
+  case KernelId::kDropout:
+    return runDropout(t, ctx);
+  case KernelId::kLmHeadLoss:
+  case KernelId::kLmHeadLossGrad:
+    return runLmHeadLoss(t, ctx);
   default:
     break;
   }
   if (unaryOp(step.kernel, &unary, &grad)) {
     const int64_t n = t.outShape(0).NumElements();
+    kernels::UnaryParams params;
+    if (auto *a = std::get_if<UnaryAttributes>(&step.attrs))
+      params = kernels::UnaryParams{a->a, a->b};
     if (grad)
-      kernels::UnaryGrad(unary, t.in(0), t.in(1), t.out(0), n, ctx.pool);
+      kernels::UnaryGrad(unary, t.in(0), t.in(1), t.out(0), n, ctx.pool, params);
     else
-      kernels::Unary(unary, t.in(0), t.out(0), n, ctx.pool);
+      kernels::Unary(unary, t.in(0), t.out(0), n, ctx.pool, params);
     return Status::Ok();
   }
   return Unimplemented(std::string("kernel ") + KernelIdName(step.kernel) +

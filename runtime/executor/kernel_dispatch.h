@@ -19,8 +19,11 @@ class ThreadPool;
 struct KernelContext {
   ThreadPool *pool = nullptr;
   void *scratch = nullptr; // 64-byte aligned, StepScratchBytes bytes at least.
-  // Optimizer update number: updates already applied + 1 (Adam's bias correction).
+  // Optimizer update number: updates already applied + 1 (Adam's bias correction; its low 32
+  // bits are the `step` word of Dropout's Philox counter).
   uint64_t step_number = 1;
+  // The plan's seed: the key of Dropout's Philox stream.
+  uint64_t seed = 0;
 };
 
 // Unimplemented (with the kernel named) when this runtime build has no kernel for `kernel`.

@@ -5,6 +5,10 @@
 #include <string>
 
 #include "runtime/kernels/attention.h"
+#include "runtime/kernels/copy_box.h"
+#include "runtime/kernels/elementwise.h"
+#include "runtime/kernels/lm_head_loss.h"
+#include "runtime/kernels/rope.h"
 
 namespace tidemark {
 namespace {
@@ -26,7 +30,8 @@ struct Signature {
 };
 
 constexpr int kNoAttrs = 0, kMatMul = 1, kLayerNorm = 2, kReduce = 3, kTranspose = 4, kSgd = 5,
-              kAdam = 6, kAttention = 7, kFill = 8, kBinaryGrad = 9, kSoftmax = 10;
+              kAdam = 6, kAttention = 7, kFill = 8, kBinaryGrad = 9, kSoftmax = 10, kUnary = 11,
+              kSlice = 12, kPad = 13, kConcat = 14, kRope = 15, kDropout = 16, kLmHeadLoss = 17;
 
 Signature signatureOf(KernelId kernel) {
   switch (kernel) {
@@ -88,6 +93,56 @@ Signature signatureOf(KernelId kernel) {
     return {6, 6, 3, 3, kAttention, false};
   case KernelId::kFill:
     return {0, 0, 1, 1, kFill, false};
+  case KernelId::kNeg:
+  case KernelId::kAbs:
+  case KernelId::kSqrt:
+  case KernelId::kRsqrt:
+  case KernelId::kLog:
+  case KernelId::kSigmoid:
+  case KernelId::kSilu:
+  case KernelId::kErf:
+    return {1, 1, 1, 1, kNoAttrs, false};
+  case KernelId::kAbsGrad:
+  case KernelId::kSqrtGrad:
+  case KernelId::kRsqrtGrad:
+  case KernelId::kLogGrad:
+  case KernelId::kSigmoidGrad:
+  case KernelId::kSiluGrad:
+  case KernelId::kErfGrad:
+    return {2, 2, 1, 1, kNoAttrs, false};
+  case KernelId::kPow:
+  case KernelId::kClamp:
+    return {1, 1, 1, 1, kUnary, true};
+  case KernelId::kPowGrad:
+  case KernelId::kClampGrad:
+    return {2, 2, 1, 1, kUnary, true};
+  case KernelId::kMin:
+  case KernelId::kMax:
+    return {2, 2, 1, 1, kNoAttrs, false};
+  case KernelId::kMinGrad:
+  case KernelId::kMaxGrad:
+    return {3, 3, 1, 1, kBinaryGrad, true};
+  case KernelId::kRmsNorm:
+    return {2, 2, 1, 2, kLayerNorm, false};
+  case KernelId::kRmsNormGrad:
+    return {4, 4, 2, 2, kNoAttrs, false};
+  case KernelId::kSlice:
+    return {1, 1, 1, 1, kSlice, true};
+  case KernelId::kPad:
+    return {1, 1, 1, 1, kPad, true};
+  case KernelId::kConcat:
+    return {1, kMaxStepOperands, 1, 1, kConcat, true};
+  case KernelId::kGather:
+  case KernelId::kGatherGrad:
+    return {2, 2, 1, 1, kNoAttrs, false};
+  case KernelId::kRope:
+    return {2, 2, 1, 1, kRope, true};
+  case KernelId::kDropout:
+    return {1, 1, 1, 1, kDropout, true};
+  case KernelId::kLmHeadLoss:
+    return {3, 4, 2, 2, kLmHeadLoss, true};
+  case KernelId::kLmHeadLossGrad:
+    return {5, 6, 2, 3, kLmHeadLoss, true};
   }
   return {0, 0, 0, 0, kNoAttrs, false};
 }
@@ -174,12 +229,27 @@ Status checkAttrsKind(const StepCheck &c, const Signature &sig) {
   return c.fail("carries attributes of the wrong kind for this kernel");
 }
 
-// Every tensor f32, except the labels of softmax cross-entropy, which are i32.
+// Whether operand `i` of `kernel` holds i32 labels or ids.
+bool isIndexOperand(KernelId kernel, int i) {
+  switch (kernel) {
+  case KernelId::kSoftmaxCrossEntropy:
+  case KernelId::kSoftmaxCrossEntropyGrad:
+  case KernelId::kGather:
+    return i == 1;
+  case KernelId::kGatherGrad:
+    return i == 0;
+  case KernelId::kLmHeadLoss:
+  case KernelId::kLmHeadLossGrad:
+    return i == 2;
+  default:
+    return false;
+  }
+}
+
+// Every tensor f32, except labels and ids (isIndexOperand), which are i32.
 Status checkDtypes(const StepCheck &c) {
   for (int i = 0; i < c.numOperands(); ++i) {
-    bool labels = i == 1 && (c.step().kernel == KernelId::kSoftmaxCrossEntropy ||
-                             c.step().kernel == KernelId::kSoftmaxCrossEntropyGrad);
-    DType expected = labels ? DType::kI32 : DType::kF32;
+    DType expected = isIndexOperand(c.step().kernel, i) ? DType::kI32 : DType::kF32;
     if (c.operand(i).dtype != expected)
       return c.fail("operand " + std::to_string(i) + " is " + DTypeName(c.operand(i).dtype) +
                     ", expected " + DTypeName(expected));
@@ -449,6 +519,166 @@ Status checkAttention(const StepCheck &c, bool grad) {
   return c.requireShape("dv", c.out(2), k);
 }
 
+// Pow / Clamp (and their gradients): the constants the kernel accepts, then equal shapes.
+Status checkUnaryParams(const StepCheck &c) {
+  const UnaryAttributes &a = std::get<UnaryAttributes>(c.step().attrs);
+  const KernelId kernel = c.step().kernel;
+  const bool pow = kernel == KernelId::kPow || kernel == KernelId::kPowGrad;
+  Status valid = kernels::ValidateUnaryParams(
+      pow ? kernels::UnaryOp::kPow : kernels::UnaryOp::kClamp, kernels::UnaryParams{a.a, a.b});
+  if (!valid.ok())
+    return c.fail(valid.message());
+  return checkAllSameShape(c);
+}
+
+// RmsNorm (x, scale) -> (y[, rstd]); RmsNormGrad (x, scale, rstd, dy) -> (dx, dscale). Over the
+// last axis; rstd has the leading dims.
+Status checkRmsNorm(const StepCheck &c, bool grad) {
+  const Shape &x = c.in(0);
+  if (x.rank < 1 || x.dims[x.rank - 1] < 1)
+    return c.fail("rms norm needs rank >= 1 and a non-empty last axis");
+  if (auto *a = std::get_if<LayerNormAttributes>(&c.step().attrs))
+    if (!(a->epsilon >= 0.0f) || !std::isfinite(a->epsilon))
+      return c.fail("epsilon must be finite and >= 0");
+  const Shape feature{x.dims[x.rank - 1]};
+  const Shape rows = rowsShape(x);
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("scale", c.in(1), feature));
+  if (!grad) {
+    TIDEMARK_RETURN_IF_ERROR(c.requireShape("y", c.out(0), x));
+    return c.numResults() == 2 ? c.requireShape("rstd", c.out(1), rows) : Status::Ok();
+  }
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("rstd", c.in(2), rows));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("dy", c.in(3), x));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("dx", c.out(0), x));
+  return c.requireShape("dscale", c.out(1), feature);
+}
+
+// Slice: out = the box of x at `start` with out's shape. Pad: out = value, x copied in at `low`.
+Status checkBox(const StepCheck &c, bool pad) {
+  const std::vector<int64_t> &start = pad ? std::get<PadAttributes>(c.step().attrs).low
+                                          : std::get<SliceAttributes>(c.step().attrs).start;
+  const Shape &x = c.in(0), &out = c.out(0);
+  if (static_cast<int>(start.size()) != x.rank || x.rank != out.rank)
+    return c.fail(std::string(pad ? "pad low" : "slice start") + " needs one entry per axis of " +
+                  shapeText(x) + " and a result of the same rank, got " +
+                  std::to_string(start.size()) + " entries and " + shapeText(out));
+  if (pad && !std::isfinite(std::get<PadAttributes>(c.step().attrs).value))
+    return c.fail("pad value must be finite");
+  const int64_t zero[kernels::kMaxRank] = {0, 0, 0, 0, 0, 0};
+  Status box = pad ? kernels::ValidateCopyBox(x, zero, out, start.data(), x.dims)
+                   : kernels::ValidateCopyBox(x, start.data(), out, zero, out.dims);
+  return box.ok() ? Status::Ok() : c.fail(box.message());
+}
+
+// Concat: every operand has the result's rank and dims except along `axis`, whose sizes add up.
+Status checkConcat(const StepCheck &c) {
+  const int axis = std::get<ConcatAttributes>(c.step().attrs).axis;
+  const Shape &out = c.out(0);
+  if (axis < 0 || axis >= out.rank)
+    return c.fail("concat axis " + std::to_string(axis) + " is outside [0, " +
+                  std::to_string(out.rank) + ")");
+  int64_t total = 0;
+  for (int i = 0; i < c.numOperands(); ++i) {
+    const Shape &x = c.in(i);
+    bool fits = x.rank == out.rank;
+    for (int a = 0; fits && a < out.rank; ++a)
+      fits = a == axis || x.dims[a] == out.dims[a];
+    if (!fits)
+      return c.fail("concat operand " + std::to_string(i) + " " + shapeText(x) +
+                    " does not match the result " + shapeText(out) + " off axis " +
+                    std::to_string(axis));
+    total += x.dims[axis]; // Each <= 2^40 (decoder), at most 32 operands: no overflow.
+  }
+  if (total != out.dims[axis])
+    return c.fail("concat operands add up to " + std::to_string(total) + " along axis " +
+                  std::to_string(axis) + ", the result has " + std::to_string(out.dims[axis]));
+  return Status::Ok();
+}
+
+// Gather (table [V, E], ids i32 [...]) -> [..., E]; GatherGrad (ids, dy [..., E]) -> [V, E]. The
+// id values are data: the kernel checks them before it reads anything.
+Status checkGather(const StepCheck &c, bool grad) {
+  const Shape &table = grad ? c.out(0) : c.in(0);
+  const Shape &ids = grad ? c.in(0) : c.in(1);
+  const Shape &rows = grad ? c.in(1) : c.out(0);
+  if (table.rank != 2)
+    return c.fail("the table must be [rows, dim], got " + shapeText(table));
+  if (ids.rank + 1 > kernels::kMaxRank)
+    return c.fail("ids of rank " + std::to_string(ids.rank) + " give more than " +
+                  std::to_string(kernels::kMaxRank) + " dimensions");
+  Shape expected = ids;
+  expected.dims[expected.rank++] = table.dims[1];
+  return c.requireShape(grad ? "dy" : "result", rows, expected);
+}
+
+// Rope (x [B, T, H, D] or [B, H, T, D], table [T, rot_dim]) -> y of x's shape.
+Status checkRope(const StepCheck &c) {
+  const RopeAttributes &a = std::get<RopeAttributes>(c.step().attrs);
+  const Shape &x = c.in(0);
+  if (a.layout != 0 && a.layout != 1)
+    return c.fail("rope layout must be 0 ([B, T, H, D]) or 1 ([B, H, T, D]), got " +
+                  std::to_string(a.layout));
+  if (x.rank != 4)
+    return c.fail("rope input must have rank 4, got " + shapeText(x));
+  kernels::RopeShape shape;
+  shape.outer = a.layout == 0 ? x.dims[0] : x.dims[0] * x.dims[1];
+  shape.positions = a.layout == 0 ? x.dims[1] : x.dims[2];
+  shape.inner = a.layout == 0 ? x.dims[2] : 1;
+  shape.head_dim = x.dims[3];
+  shape.rot_dim = a.rot_dim;
+  Status valid = kernels::ValidateRope(shape);
+  if (!valid.ok() || a.rot_dim < 2)
+    return c.fail(valid.ok() ? "rope rot_dim must be even and >= 2" : valid.message());
+  TIDEMARK_RETURN_IF_ERROR(
+      c.requireShape("table (operand 1)", c.in(1), Shape{shape.positions, int64_t{a.rot_dim}}));
+  return c.requireShape("result", c.out(0), x);
+}
+
+Status checkDropout(const StepCheck &c) {
+  const float p = std::get<DropoutAttributes>(c.step().attrs).p;
+  if (!(p >= 0.0f && p < 1.0f))
+    return c.fail("dropout p must be in [0, 1), got " + std::to_string(p));
+  return c.requireShape("result", c.out(0), c.in(0));
+}
+
+// LmHeadLoss (h [N, E], w [V, E], labels i32 [N][, bias [V]]) -> (loss [1], lse [N]);
+// LmHeadLossGrad (h, w, labels, lse, d_loss [1][, bias]) -> (dh, dw[, d_bias]). Label values are
+// data: the kernel checks them before it writes anything.
+Status checkLmHeadLoss(const StepCheck &c, bool grad) {
+  const LmHeadLossAttributes &a = std::get<LmHeadLossAttributes>(c.step().attrs);
+  const Shape &h = c.in(0), &w = c.in(1);
+  if (h.rank != 2 || w.rank != 2 || h.dims[1] != w.dims[1])
+    return c.fail("hidden must be [rows, dim] and weight [vocab, dim], got " + shapeText(h) +
+                  " and " + shapeText(w));
+  kernels::LmHeadLossParams params;
+  params.rows = h.dims[0];
+  params.hidden = h.dims[1];
+  params.vocab = w.dims[0];
+  params.row_chunk = a.row_chunk;
+  params.vocab_chunk = a.vocab_chunk;
+  params.ignore_index = a.ignore_index;
+  Status valid = kernels::ValidateLmHeadLoss(params);
+  if (!valid.ok())
+    return c.fail(valid.message());
+  const Shape rows{h.dims[0]}, vocab{w.dims[0]};
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("labels (operand 2)", c.in(2), rows));
+  const int bias = grad ? 5 : 3;
+  if (c.numOperands() > bias)
+    TIDEMARK_RETURN_IF_ERROR(c.requireShape("bias", c.in(bias), vocab));
+  if (!grad) {
+    TIDEMARK_RETURN_IF_ERROR(requireScalar(c, "loss (result 0)", c.out(0)));
+    return c.requireShape("lse (result 1)", c.out(1), rows);
+  }
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("lse (operand 3)", c.in(3), rows));
+  TIDEMARK_RETURN_IF_ERROR(requireScalar(c, "d_loss (operand 4)", c.in(4)));
+  if (c.numResults() != (c.numOperands() > bias ? 3 : 2))
+    return c.fail("the bias gradient (result 2) is written exactly when a bias (operand 5) is "
+                  "given");
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("dh", c.out(0), h));
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("dw", c.out(1), w));
+  return c.numResults() == 3 ? c.requireShape("d_bias", c.out(2), vocab) : Status::Ok();
+}
+
 Status checkShapes(const StepCheck &c) {
   switch (c.step().kernel) {
   case KernelId::kMatMul:
@@ -498,6 +728,39 @@ Status checkShapes(const StepCheck &c) {
     return checkAttention(c, /*grad=*/true);
   case KernelId::kFill:
     return Status::Ok();
+  case KernelId::kMin:
+  case KernelId::kMax:
+    return checkBinary(c);
+  case KernelId::kMinGrad:
+  case KernelId::kMaxGrad:
+    return checkBinaryGrad(c);
+  case KernelId::kPow:
+  case KernelId::kPowGrad:
+  case KernelId::kClamp:
+  case KernelId::kClampGrad:
+    return checkUnaryParams(c);
+  case KernelId::kRmsNorm:
+    return checkRmsNorm(c, /*grad=*/false);
+  case KernelId::kRmsNormGrad:
+    return checkRmsNorm(c, /*grad=*/true);
+  case KernelId::kSlice:
+    return checkBox(c, /*pad=*/false);
+  case KernelId::kPad:
+    return checkBox(c, /*pad=*/true);
+  case KernelId::kConcat:
+    return checkConcat(c);
+  case KernelId::kGather:
+    return checkGather(c, /*grad=*/false);
+  case KernelId::kGatherGrad:
+    return checkGather(c, /*grad=*/true);
+  case KernelId::kRope:
+    return checkRope(c);
+  case KernelId::kDropout:
+    return checkDropout(c);
+  case KernelId::kLmHeadLoss:
+    return checkLmHeadLoss(c, /*grad=*/false);
+  case KernelId::kLmHeadLossGrad:
+    return checkLmHeadLoss(c, /*grad=*/true);
   default: // Unary ops, their gradients, softmax and its gradient: every shape equal.
     return checkAllSameShape(c);
   }

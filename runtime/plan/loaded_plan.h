@@ -69,6 +69,7 @@ struct LoadedPlan {
   std::vector<LoadedStep> steps;
   PlanStatistics stats;
   std::string producer;
+  uint64_t seed = 0; // Dropout's Philox key.
 };
 
 // Largest arena or state region a plan may ask for (1 TiB): a corrupt size fails here instead of
@@ -78,9 +79,9 @@ constexpr uint64_t kMaxRegionBytes = uint64_t{1} << 40;
 // Largest plan: FlatBuffers addresses a buffer with 32-bit signed offsets (2 GiB - 1 bytes).
 constexpr uint64_t kMaxPlanBytes = (uint64_t{1} << 31) - 1;
 
-// Most operands / results a step may list (AttentionGrad, the widest kernel, has 6 and 3); the
-// decoder refuses longer lists before copying them.
-constexpr int kMaxStepOperands = 8;
+// Most operands / results a step may list (Concat, the widest kernel, takes up to 32 operands;
+// AttentionGrad has 6 and 3); the decoder refuses longer lists before copying them.
+constexpr int kMaxStepOperands = 32;
 constexpr int kMaxStepResults = 4;
 
 // Pass 1. `data` must stay alive as long as `out` is used (constant and state-init data point

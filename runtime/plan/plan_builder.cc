@@ -13,6 +13,12 @@ namespace fb = ::tidemark::plan;
 static_assert(static_cast<int>(KernelId::kReduceMeanGrad) ==
                   static_cast<int>(fb::KernelId::ReduceMeanGrad),
               "KernelId out of sync with plan.fbs");
+static_assert(static_cast<int>(KernelId::kNeg) == static_cast<int>(fb::KernelId::Neg),
+              "KernelId out of sync with plan.fbs");
+static_assert(static_cast<int>(KernelId::kRope) == static_cast<int>(fb::KernelId::Rope),
+              "KernelId out of sync with plan.fbs");
+static_assert(static_cast<int>(kLastKernelId) == static_cast<int>(fb::KernelId::MAX),
+              "kLastKernelId must be the schema's last kernel id");
 static_assert(static_cast<int>(KernelId::kAttention) == static_cast<int>(fb::KernelId::Attention),
               "KernelId out of sync with plan.fbs");
 static_assert(static_cast<int>(KernelId::kSgdUpdate) == static_cast<int>(fb::KernelId::SgdUpdate),
@@ -204,6 +210,24 @@ std::pair<fb::Attrs, flatbuffers::Offset<void>> serializeAttrs(Fbb &fbb,
     return {fb::Attrs::BinaryGradAttrs, fb::CreateBinaryGradAttrs(fbb, a->operand).Union()};
   if (auto *a = std::get_if<SoftmaxAttributes>(&attrs))
     return {fb::Attrs::SoftmaxAttrs, fb::CreateSoftmaxAttrs(fbb, a->axis).Union()};
+  if (auto *a = std::get_if<UnaryAttributes>(&attrs))
+    return {fb::Attrs::UnaryAttrs, fb::CreateUnaryAttrs(fbb, a->a, a->b).Union()};
+  if (auto *a = std::get_if<SliceAttributes>(&attrs))
+    return {fb::Attrs::SliceAttrs, fb::CreateSliceAttrs(fbb, fbb.CreateVector(a->start)).Union()};
+  if (auto *a = std::get_if<PadAttributes>(&attrs))
+    return {fb::Attrs::PadAttrs,
+            fb::CreatePadAttrs(fbb, fbb.CreateVector(a->low), a->value).Union()};
+  if (auto *a = std::get_if<ConcatAttributes>(&attrs))
+    return {fb::Attrs::ConcatAttrs, fb::CreateConcatAttrs(fbb, a->axis).Union()};
+  if (auto *a = std::get_if<RopeAttributes>(&attrs))
+    return {
+        fb::Attrs::RopeAttrs,
+        fb::CreateRopeAttrs(fbb, static_cast<int8_t>(a->layout), a->rot_dim, a->inverse).Union()};
+  if (auto *a = std::get_if<DropoutAttributes>(&attrs))
+    return {fb::Attrs::DropoutAttrs, fb::CreateDropoutAttrs(fbb, a->p, a->site).Union()};
+  if (auto *a = std::get_if<LmHeadLossAttributes>(&attrs))
+    return {fb::Attrs::LmHeadLossAttrs,
+            fb::CreateLmHeadLossAttrs(fbb, a->ignore_index, a->row_chunk, a->vocab_chunk).Union()};
   return {fb::Attrs::NONE, 0};
 }
 
@@ -247,7 +271,7 @@ std::vector<uint8_t> PlanBuilder::Finish() const {
   auto plan =
       fb::CreatePlan(fbb, version_, arena_bytes_, arena_alignment_, state_bytes_, state_alignment_,
                      fbb.CreateVector(inits), weights, fbb.CreateVector(tensors),
-                     fbb.CreateVector(steps), stats, fbb.CreateString(producer_));
+                     fbb.CreateVector(steps), stats, fbb.CreateString(producer_), seed_);
   fb::FinishPlanBuffer(fbb, plan);
   return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
 }

@@ -119,6 +119,20 @@ Status decodeIntList(const flatbuffers::Vector<int32_t> *v, size_t max_size,
   return Status::Ok();
 }
 
+// Copies a list of at most `max_size` int64s (box starts, pads), charging the budget.
+Status decodeLongList(const flatbuffers::Vector<int64_t> *v, size_t max_size,
+                      const std::string &what, CopyBudget *budget, std::vector<int64_t> *out) {
+  out->clear();
+  if (!v)
+    return Status::Ok();
+  if (v->size() > max_size)
+    return InvalidArgument(what + " has " + std::to_string(v->size()) + " entries, at most " +
+                           std::to_string(max_size) + " are allowed");
+  TIDEMARK_RETURN_IF_ERROR(budget->charge(uint64_t{v->size()} * sizeof(int64_t), what));
+  out->assign(v->begin(), v->end());
+  return Status::Ok();
+}
+
 // The step's attributes. A union value is present exactly when its type is not NONE (the
 // FlatBuffers verifier accepts a type without a value, and a value whose type is NONE).
 Status decodeAttrs(const fb::Step &s, const std::string &what, CopyBudget *budget,
@@ -187,6 +201,40 @@ Status decodeAttrs(const fb::Step &s, const std::string &what, CopyBudget *budge
   case fb::Attrs::SoftmaxAttrs:
     *out = SoftmaxAttributes{s.attrs_as_SoftmaxAttrs()->axis()};
     return Status::Ok();
+  case fb::Attrs::UnaryAttrs:
+    *out = UnaryAttributes{s.attrs_as_UnaryAttrs()->a(), s.attrs_as_UnaryAttrs()->b()};
+    return Status::Ok();
+  case fb::Attrs::SliceAttrs: {
+    SliceAttributes attrs;
+    TIDEMARK_RETURN_IF_ERROR(decodeLongList(s.attrs_as_SliceAttrs()->start(), max_axes,
+                                            what + "'s slice start", budget, &attrs.start));
+    *out = std::move(attrs);
+    return Status::Ok();
+  }
+  case fb::Attrs::PadAttrs: {
+    PadAttributes attrs;
+    attrs.value = s.attrs_as_PadAttrs()->value();
+    TIDEMARK_RETURN_IF_ERROR(decodeLongList(s.attrs_as_PadAttrs()->low(), max_axes,
+                                            what + "'s pad low", budget, &attrs.low));
+    *out = std::move(attrs);
+    return Status::Ok();
+  }
+  case fb::Attrs::ConcatAttrs:
+    *out = ConcatAttributes{s.attrs_as_ConcatAttrs()->axis()};
+    return Status::Ok();
+  case fb::Attrs::RopeAttrs: {
+    const auto *a = s.attrs_as_RopeAttrs();
+    *out = RopeAttributes{a->layout(), a->rot_dim(), a->inverse()};
+    return Status::Ok();
+  }
+  case fb::Attrs::DropoutAttrs:
+    *out = DropoutAttributes{s.attrs_as_DropoutAttrs()->p(), s.attrs_as_DropoutAttrs()->site()};
+    return Status::Ok();
+  case fb::Attrs::LmHeadLossAttrs: {
+    const auto *a = s.attrs_as_LmHeadLossAttrs();
+    *out = LmHeadLossAttributes{a->ignore_index(), a->row_chunk(), a->vocab_chunk()};
+    return Status::Ok();
+  }
   default: // NONE and unknown types were handled above.
     return Internal(what + ": unhandled attribute type " + fb::EnumNameAttrs(type));
   }
@@ -249,6 +297,7 @@ Status decodeRegions(const fb::Plan &p, CopyBudget *budget, LoadedPlan *out) {
     TIDEMARK_RETURN_IF_ERROR(budget->charge(p.producer()->size(), "the producer string"));
     out->producer = p.producer()->str();
   }
+  out->seed = p.seed();
   return Status::Ok();
 }
 

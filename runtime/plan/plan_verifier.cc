@@ -287,6 +287,29 @@ bool allowsInPlace(KernelId kernel) {
   case KernelId::kCopy:
   case KernelId::kSgdUpdate:
   case KernelId::kAdamUpdate:
+  case KernelId::kNeg:
+  case KernelId::kAbs:
+  case KernelId::kAbsGrad:
+  case KernelId::kSqrt:
+  case KernelId::kSqrtGrad:
+  case KernelId::kRsqrt:
+  case KernelId::kRsqrtGrad:
+  case KernelId::kLog:
+  case KernelId::kLogGrad:
+  case KernelId::kSigmoid:
+  case KernelId::kSigmoidGrad:
+  case KernelId::kSilu:
+  case KernelId::kSiluGrad:
+  case KernelId::kErf:
+  case KernelId::kErfGrad:
+  case KernelId::kPow:
+  case KernelId::kPowGrad:
+  case KernelId::kClamp:
+  case KernelId::kClampGrad:
+  case KernelId::kMin:
+  case KernelId::kMax:
+  case KernelId::kRope:
+  case KernelId::kDropout:
     return true;
   default:
     return false;

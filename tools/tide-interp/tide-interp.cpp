@@ -1,7 +1,7 @@
 //===- tide-interp.cpp - Evaluate a tide function on the reference interpreter ===//
 //
 // tide-interp MODEL.mlir [--function NAME] [--seed N] [--range R] [--adam-step T]
-//             [--print-results]
+//             [--dropout-seed S] [--print-results]
 // Generates seeded random arguments (floats uniform in [-R, R), labels uniform over the valid
 // class ids), evaluates the function in double and prints every result's type and a checksum
 // (sum, sum of absolute values, min, max), or all its values with --print-results.
@@ -36,8 +36,13 @@ static cl::opt<std::string> functionName("function",
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random arguments"), cl::init(1));
 static cl::opt<double> range("range", cl::desc("Float arguments are uniform in [-range, range)"),
                              cl::init(1.0));
-static cl::opt<int64_t> adamStep("adam-step", cl::desc("1-based step number t of tide.adam_update"),
+static cl::opt<int64_t> adamStep("adam-step",
+                                 cl::desc("1-based training step t (tide.adam_update's bias "
+                                          "corrections, tide.dropout's stream)"),
                                  cl::init(1));
+static cl::opt<uint64_t>
+    dropoutSeed("dropout-seed", cl::desc("The plan seed that keys tide.dropout's Philox stream"),
+                cl::init(0));
 static cl::opt<bool> printResults("print-results", cl::desc("Print every element of every result"));
 
 /// Where a whole-module error points: the module's location, or file:1:1 for the parser's
@@ -170,7 +175,8 @@ int main(int argc, char **argv) {
   if (failed(args))
     return 1;
   tide::interp::InterpreterOptions options;
-  options.adamStep = adamStep;
+  options.step = adamStep;
+  options.dropoutSeed = dropoutSeed;
   auto results = tide::interp::interpret(function, *args, options);
   if (failed(results))
     return 1;

@@ -1,6 +1,7 @@
 // Input binding, label discovery, and weights in/out for tide-run.
 #include "bindings.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "runtime/core/file_io.h"
@@ -113,14 +114,38 @@ Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
   TIDEMARK_RETURN_IF_ERROR(readPlanFile(plan_path, max_bytes, &bytes));
   LoadedPlan plan;
   TIDEMARK_RETURN_IF_ERROR(LoadAndVerifyPlan(bytes.data(), bytes.size(), &plan));
+  // The smallest valid range among the steps reading an input as labels or ids.
+  auto consider = [&](int labels_id, int64_t count) {
+    const LoadedTensor &labels = plan.tensors[size_t(labels_id)];
+    if (labels.location != TensorLocation::kInput)
+      return;
+    auto [it, inserted] = classes->emplace(labels.name, count);
+    if (!inserted)
+      it->second = std::min(it->second, count);
+  };
   for (const LoadedStep &step : plan.steps) {
-    if (step.kernel != KernelId::kSoftmaxCrossEntropy &&
-        step.kernel != KernelId::kSoftmaxCrossEntropyGrad)
-      continue;
-    const LoadedTensor &logits = plan.tensors[size_t(step.operands[0])];
-    const LoadedTensor &labels = plan.tensors[size_t(step.operands[1])];
-    if (labels.location == TensorLocation::kInput && logits.shape.rank > 0)
-      (*classes)[labels.name] = logits.shape.dims[logits.shape.rank - 1];
+    const auto &shape = [&](int operand) -> const kernels::Shape & {
+      return plan.tensors[size_t(step.operands[size_t(operand)])].shape;
+    };
+    switch (step.kernel) {
+    case KernelId::kSoftmaxCrossEntropy:
+    case KernelId::kSoftmaxCrossEntropyGrad:
+      if (shape(0).rank > 0)
+        consider(step.operands[1], shape(0).dims[shape(0).rank - 1]);
+      break;
+    case KernelId::kGather: // Token ids: the table's rows.
+      consider(step.operands[1], shape(0).dims[0]);
+      break;
+    case KernelId::kGatherGrad:
+      consider(step.operands[0], plan.tensors[size_t(step.results[0])].shape.dims[0]);
+      break;
+    case KernelId::kLmHeadLoss: // Next-token labels: the vocabulary (weight rows).
+    case KernelId::kLmHeadLossGrad:
+      consider(step.operands[2], shape(1).dims[0]);
+      break;
+    default:
+      break;
+    }
   }
   return Status::Ok();
 }
@@ -141,8 +166,9 @@ Status BindInputs(Runtime *runtime, const WeightsFile *inputs_file, uint64_t see
     }
     if (input.dtype == DType::kI32 && classes <= 0)
       return InvalidArgument("input " + describe(input.name, input.dtype, input.shape) +
-                             " is not the labels of a softmax cross-entropy, so tide-run cannot "
-                             "make valid random values for it: give it with --inputs");
+                             " is not the labels of a softmax cross-entropy or LM head loss nor "
+                             "the ids of a gather, so tide-run cannot make valid random values "
+                             "for it: give it with --inputs");
     fillRandom(input, classes, seed, data);
   }
   return Status::Ok();

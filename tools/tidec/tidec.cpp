@@ -75,6 +75,9 @@ cl::opt<std::string> timeline("timeline", cl::desc("Also draw the arena as an SV
                               cl::init(""), cl::cat(category));
 cl::opt<std::string> weights("weights", cl::desc("Initial parameter values (safetensors)"),
                              cl::init(""), cl::cat(category));
+cl::opt<uint64_t> seed("seed",
+                       cl::desc("The plan's seed: the key of every tide.dropout's random stream"),
+                       cl::init(0), cl::cat(category));
 cl::opt<bool> maxBatch("max-batch",
                        cl::desc("Find the largest batch whose plan fits --budget (needs "
                                 "--model-cmd)"),
@@ -268,6 +271,7 @@ int emitReportAndTimeline(const tidec::CompileResult &result, const tidec::Repor
 /// Reads --weights (if given) into `file` and points `options` at it; returns an error or "".
 std::string readWeights(tidemark::WeightsFile *file, tide::PlanWriterOptions *options) {
   options->scratchThreads = threads;
+  options->seed = seed;
   if (weights.empty())
     return "";
   tidemark::Status status = tidemark::ReadSafetensors(weights, file);

@@ -36,7 +36,7 @@ func.func @independent_loss(%x: tensor<4xf32>, %w: tensor<4xf32> {tide.param}) -
 // -----
 
 func.func @no_rule(%x: tensor<4xf32>, %w: tensor<4xf32> {tide.param}) -> tensor<f32> {
-  // expected-error @+1 {{'arith.addf' op has no gradient rule in tide-autodiff; it lies on a path from a tide.param argument to the loss}}
+  // expected-error @+1 {{'arith.addf' op has no gradient rule (TideGradientOpInterface); it lies on a path from a tide.param argument to the loss}}
   %a = arith.addf %x, %w : tensor<4xf32>
   %l = tide.mse_loss %a, %x : tensor<4xf32>
   return %l : tensor<f32>

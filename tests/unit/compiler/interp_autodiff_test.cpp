@@ -376,7 +376,7 @@ TEST_F(AutodiffGradientTest, OptimizerStepsApplyTheGradients) {
     auto grads =
         interpret(gradients, ArrayRef<Tensor>(*args).take_front(gradients.getNumArguments()));
     InterpreterOptions interpreterOptions;
-    interpreterOptions.adamStep = 3;
+    interpreterOptions.step = 3;
     auto results = interpret(step, *args, interpreterOptions);
     ASSERT_TRUE(succeeded(grads) && succeeded(results));
     EXPECT_EQ((*results)[0][0], (*grads)[0][0]); // the same loss

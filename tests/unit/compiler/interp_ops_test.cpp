@@ -664,10 +664,10 @@ TEST_F(InterpTest, AdamStepsOneAndTwo) {
   expectTensor(first[1], {1}, {0.14});
   expectTensor(first[2], {1}, {0.04021});
   InterpreterOptions second;
-  second.adamStep = 2;
+  second.step = 2;
   expectTensor(run("f", args, second)[0], {1}, {0.9998357089919813});
   InterpreterOptions zero;
-  zero.adamStep = 0;
+  zero.step = 0;
   EXPECT_NE(runExpectingError("f", args, zero).find("adam step must be >= 1"), std::string::npos);
 }
 

@@ -88,7 +88,7 @@ int64_t PassesPreserveValuesTest::expectSameValues(const std::string &source,
   auto args = makeRandomArguments(before, /*seed=*/21, /*range=*/0.5);
   EXPECT_TRUE(succeeded(args));
   InterpreterOptions options;
-  options.adamStep = 2;
+  options.step = 2;
   auto expected = interpret(before, *args, options);
   auto actual = interpret(after, *args, options);
   EXPECT_TRUE(succeeded(expected) && succeeded(actual));

@@ -102,6 +102,19 @@ HWY_INLINE void BinaryRowForm(Fn fn, const float *a, int64_t a_step, const float
     BinaryRowT<false, false>(fn, a, b, out, n);
 }
 
+// exp(x) with +inf above Highway's valid range (+104), 0 below -104 and NaN propagated. Highway's
+// Exp is only given arguments inside [-104, 104]: NaN or an infinity would reach a float-to-int
+// conversion inside it, which is undefined behaviour on the emulated targets (UBSan reports it).
+template <class D, class V> HWY_INLINE V SafeExp(D d, V x) {
+  const auto is_number = hn::Eq(x, x);
+  const V low = hn::Set(d, -104.0f);
+  const V clamped = hn::Min(hn::Max(x, low), hn::Set(d, 104.0f));
+  V y = hn::Exp(d, hn::IfThenElseZero(is_number, clamped));
+  y = hn::IfThenElseZero(hn::Ge(x, low),
+                         y); // exactly 0 below -104 (NaN compares false: kept below)
+  return hn::IfThenElse(is_number, y, x);
+}
+
 // erfc(z) for z >= 0 by the Chebyshev-fitted form of Numerical Recipes (erfcc):
 //   t = 1 / (1 + z / 2),  erfc(z) ~= t exp(-z^2 + P(t)), P of degree 9,
 // fractional error < 1.2e-7 for every z >= 0 in exact arithmetic (measured in f32, with Highway's
@@ -120,7 +133,7 @@ template <class D, class V> HWY_INLINE V ErfcNonNegative(D d, V z) {
   poly = hn::MulAdd(poly, t, hn::Set(d, 1.00002368f));
   poly = hn::MulAdd(poly, t, hn::Set(d, -1.26551223f));
   const V exponent = hn::NegMulAdd(z, z, poly); // -z^2 + poly
-  return hn::Mul(t, hn::Exp(d, exponent));
+  return hn::Mul(t, SafeExp(d, exponent));
 }
 
 // Phi(x) = 0.5 (1 + erf(x / sqrt 2)) = 0.5 erfc(-x / sqrt 2).
@@ -133,7 +146,7 @@ template <class D, class V> HWY_INLINE V NormalCdf(D d, V x) {
 
 // phi(x) = exp(-x^2 / 2) / sqrt(2 pi).
 template <class D, class V> HWY_INLINE V NormalPdf(D d, V x) {
-  const V e = hn::Exp(d, hn::Mul(hn::Set(d, -0.5f), hn::Mul(x, x)));
+  const V e = SafeExp(d, hn::Mul(hn::Set(d, -0.5f), hn::Mul(x, x)));
   return hn::Mul(e, hn::Set(d, 0.39894228040143268f));
 }
 
@@ -142,12 +155,6 @@ template <class D, class V> HWY_INLINE V GeluTanhArgument(D d, V x) {
   const V x2 = hn::Mul(x, x);
   const V inner = hn::MulAdd(hn::Mul(hn::Set(d, 0.044715f), x2), x, x);
   return hn::Mul(hn::Set(d, 0.79788456080286536f), inner);
-}
-
-// exp(x) with +inf above Highway's valid range (+104) and NaN propagated.
-template <class D, class V> HWY_INLINE V SafeExp(D d, V x) {
-  const V y = hn::Exp(d, hn::Min(x, hn::Set(d, 104.0f)));
-  return hn::IfThenElse(hn::Eq(x, x), y, x);
 }
 
 // erf(x): an odd Taylor polynomial below |x| = 0.5 (relative accuracy near 0, where 1 - erfc
@@ -299,7 +306,7 @@ template <int kOp, class D, class V> HWY_INLINE V UnaryDerivative(D d, V x, cons
     return hn::Mul(s, hn::MulAdd(x, hn::Sub(one, s), one));
   }
   if (kOp == 12) // 2/sqrt(pi) exp(-x^2)
-    return hn::Mul(hn::Set(d, 1.12837916709551257f), hn::Exp(d, hn::Neg(hn::Mul(x, x))));
+    return hn::Mul(hn::Set(d, 1.12837916709551257f), SafeExp(d, hn::Neg(hn::Mul(x, x))));
   if (kOp == 13) // e x^(e-1), 0 for e = 0
     return args.a == 0.0f ? hn::Zero(d)
                           : hn::Mul(hn::Set(d, args.a), PowConstant(d, x, args.a - 1.0f));

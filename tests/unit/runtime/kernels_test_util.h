@@ -64,7 +64,8 @@ inline void FillRandom(float *x, int64_t n, float lo, float hi, uint32_t seed) {
 }
 
 inline bool BitIdentical(const float *a, const float *b, int64_t n) {
-  return std::memcmp(a, b, static_cast<size_t>(n) * sizeof(float)) == 0;
+  // memcmp's pointers must be valid even for n == 0 (an empty vector's data() may be null).
+  return n <= 0 || std::memcmp(a, b, static_cast<size_t>(n) * sizeof(float)) == 0;
 }
 
 // Fails unless |actual[i] - expected[i]| <= abs_tol + rel_tol * |expected[i]| for every i.

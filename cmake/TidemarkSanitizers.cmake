@@ -4,9 +4,11 @@
 # `undefined`, a report stops the program (-fno-sanitize-recover) so that a test fails, and the
 # vptr check is off: it needs RTTI on every polymorphic class it meets, the MLIR side is compiled
 # -fno-rtti like Debian's LLVM, and the runtime has no polymorphic classes to check.
-# TIDEMARK_BUILD_FUZZERS needs clang; it implies address;undefined and adds libFuzzer's coverage
-# instrumentation (-fsanitize=fuzzer-no-link) everywhere, so the libraries the fuzz targets link
-# are instrumented too. Only the fuzz targets themselves link libFuzzer (-fsanitize=fuzzer).
+# TIDEMARK_BUILD_FUZZERS needs clang; it implies address;undefined. libFuzzer's coverage
+# instrumentation goes only where the fuzz targets need feedback: tidemark_fuzz_instrument()
+# (called by tests/fuzz) adds -fsanitize=fuzzer-no-link to the libraries they exercise. Everywhere
+# else it would only slow the tests down (a call per comparison: the interpreter-based gradient
+# checks ran ~10x slower with it). Only the fuzz targets link libFuzzer (-fsanitize=fuzzer).
 if(TIDEMARK_BUILD_FUZZERS)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "TIDEMARK_BUILD_FUZZERS needs clang (libFuzzer): configure a separate "
@@ -22,9 +24,6 @@ if(TIDEMARK_SANITIZE)
   set(_tm_flags -fsanitize=${_tm_sanitizers} -fno-omit-frame-pointer -gline-tables-only)
   if("undefined" IN_LIST TIDEMARK_SANITIZE)
     list(APPEND _tm_flags -fno-sanitize-recover=undefined -fno-sanitize=vptr)
-  endif()
-  if(TIDEMARK_BUILD_FUZZERS)
-    list(APPEND _tm_flags -fsanitize=fuzzer-no-link)
   endif()
   add_compile_options(${_tm_flags})
   # Run-time options for every test and tool of this tree (scripts/sanitize.sh and fuzz.sh source
@@ -50,3 +49,26 @@ if(TIDEMARK_SANITIZE)
     message(STATUS "Tidemark: sanitizers ${_tm_sanitizers}")
   endif()
 endif()
+
+# Adds libFuzzer's coverage instrumentation to the given library targets (or, for MLIR libraries,
+# to the obj.<name> target that compiles their sources). For tidemark_runtime, only the sources
+# outside runtime/kernels/: the kernels' inner loops gain little feedback and lose much speed.
+function(tidemark_fuzz_instrument)
+  foreach(target IN LISTS ARGN)
+    if(NOT TARGET ${target})
+      continue()
+    endif()
+    if(target STREQUAL "tidemark_runtime")
+      get_target_property(sources ${target} SOURCES)
+      list(FILTER sources INCLUDE REGEX "\\.cc$")
+      list(FILTER sources EXCLUDE REGEX "/runtime/kernels/")
+      get_target_property(directory ${target} SOURCE_DIR)
+      set_source_files_properties(${sources} DIRECTORY ${directory} PROPERTIES
+                                  COMPILE_OPTIONS -fsanitize=fuzzer-no-link)
+    elseif(TARGET obj.${target})
+      target_compile_options(obj.${target} PRIVATE -fsanitize=fuzzer-no-link)
+    else()
+      target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+    endif()
+  endforeach()
+endfunction()

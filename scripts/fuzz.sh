@@ -56,7 +56,7 @@ if [ -z "$executable" ]; then
 fi
 work="$build/tests/fuzz/work/campaign-$target"
 mkdir -p "$work/corpus" "$work/findings"
-before=$(find "$work/findings" -type f | wc -l)
+touch "$work/.started"
 
 # shellcheck disable=SC1091
 source "$build/sanitizer-env.sh" # The sanitizers' run-time options (cmake/TidemarkSanitizers.cmake).
@@ -72,16 +72,16 @@ parallel=()
 status=0
 "$executable" "${flags[@]}" "${parallel[@]}" -max_total_time="$seconds" -timeout=25 \
   -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix="$work/findings/" "$@" \
-  "$work/corpus" "${seeds[@]}" 2>&1 | tee "$log" | grep -E '^(#[0-9]+ +(INITED|DONE|pulse)|==|SUMMARY|fuzz_)' || true
+  "$work/corpus" "${seeds[@]}" 2>&1 | tee "$log" | grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|==[0-9]+==ERROR|SUMMARY|fuzz_[a-z_]+ finding)' || true
 status=${PIPESTATUS[0]}
 executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
 coverage=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n 1)
-after=$(find "$work/findings" -type f | wc -l)
+found=$(find "$work/findings" -type f -newer "$work/.started" | wc -l)
 echo "fuzz: ${executions:-?} executions (${rate:-?}/s), ${coverage:-no coverage line}, corpus $(find "$work/corpus" -type f | wc -l) inputs"
-if [ "$status" -ne 0 ] || [ "$after" -gt "$before" ]; then
-  echo "fuzz: FINDING (exit $status); new inputs in $work/findings (log: $log)" >&2
-  ls -t "$work/findings" | head -n 5 >&2
+if [ "$status" -ne 0 ] || [ "$found" -gt 0 ]; then
+  echo "fuzz: FINDING (exit $status): $found new inputs in $work/findings (log: $log):" >&2
+  find "$work/findings" -type f -newer "$work/.started" | head -n 5 >&2
   exit 1
 fi
 echo "fuzz: no finding"

@@ -76,8 +76,8 @@ public:
 
   int64_t boundary() {
     int64_t value = kBoundaries[pick(sizeof(kBoundaries) / sizeof(kBoundaries[0]))];
-    if (oneIn(4))
-      value += int64_t(pick(3)) - 1; // Just past a boundary: 2^32 + 1, 2^31 - 1, ...
+    if (oneIn(4)) // Just past a boundary: 2^32 + 1, 2^31 - 1, ... (wrapping at 2^63).
+      value = int64_t(uint64_t(value) + pick(3) - 1);
     return value;
   }
   template <typename T> T boundaryAs() { return static_cast<T>(boundary()); }
@@ -500,9 +500,22 @@ private:
   std::mt19937_64 rng_;
 };
 
+// The FlatBuffers verifier checks a vector's 4-byte length prefix only, so a [long] vector may be
+// misaligned for its 8-byte elements; the object API would read them in place (the runtime's
+// loader reads shapes bytewise). Such an input is left to the byte mutator.
+bool alignedShapes(const fp::Plan &plan) {
+  const auto *tensors = plan.tensors();
+  for (flatbuffers::uoffset_t i = 0; tensors && i < tensors->size(); ++i) {
+    const auto *shape = tensors->Get(i)->shape();
+    if (shape && reinterpret_cast<uintptr_t>(shape->Data()) % alignof(int64_t) != 0)
+      return false;
+  }
+  return true;
+}
+
 bool decode(const uint8_t *data, size_t size, EditablePlan *out) {
   flatbuffers::Verifier verifier(data, size);
-  if (!fp::VerifyPlanBuffer(verifier))
+  if (!fp::VerifyPlanBuffer(verifier) || !alignedShapes(*fp::GetPlan(data)))
     return false;
   out->plan = fp::UnPackPlan(data);
   out->retag.assign(out->plan->steps.size(), -1);

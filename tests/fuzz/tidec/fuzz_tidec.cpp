@@ -18,6 +18,7 @@
 #include "Pipeline.h"
 
 #include "compiler/dialect/TideDialect.h"
+#include "compiler/dialect/TideFrontEnd.h"
 #include "runtime/plan/loaded_plan.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -26,6 +27,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -105,8 +108,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return success(); // Swallowed: the fuzzer's output stays readable.
   });
 
+  // The tools' own path: a NUL-terminated buffer (MLIR's lexer relies on the terminator that
+  // MemoryBuffer guarantees; the fuzzer's bytes have none), the nesting pre-scan, the parser and
+  // the verifier (compiler/dialect/TideFrontEnd.h).
   llvm::StringRef text(reinterpret_cast<const char *>(data), size);
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, "fuzz-input.mlir"),
+                               llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = tide::parseTideModule(sourceMgr, &context);
   if (!module) {
     if (errors == 0)
       finding("the parser failed without an error diagnostic", text.str());

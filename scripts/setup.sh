@@ -2,7 +2,9 @@
 # Installs the Debian packages Tidemark needs (only the missing ones), configures and builds.
 # Idempotent: on a machine that already has everything it only runs an incremental build.
 # Environment: TIDEMARK_BUILD_DIR (default build), TIDEMARK_CMAKE_ARGS (extra configure flags),
-#              TIDEMARK_JOBS (default: number of cores).
+#              TIDEMARK_JOBS (default: number of cores), TIDEMARK_SETUP_FOR=sanitize (used by
+#              scripts/sanitize.sh and scripts/fuzz.sh: also install clang-19, libFuzzer and the
+#              sanitizer runtimes, and build nothing).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${TIDEMARK_BUILD_DIR:-$root/build}"
@@ -20,6 +22,10 @@ packages=(
   # by /usr/bin/python3 only.
   python3-torch python3-numpy
 )
+# The sanitizer and fuzzing build (scripts/sanitize.sh, docs/hardening.md) compiles with clang-19.
+if [ "${TIDEMARK_SETUP_FOR:-}" = sanitize ]; then
+  packages+=(clang-19 libfuzzer-19-dev libclang-rt-19-dev llvm-19)
+fi
 # A runtime-only build (-DTIDEMARK_BUILD_COMPILER=OFF) needs no LLVM, MLIR or Abseil.
 if [[ "${TIDEMARK_CMAKE_ARGS:-}" == *TIDEMARK_BUILD_COMPILER=OFF* ]]; then
   kept=()
@@ -42,6 +48,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 fi
+
+[ "${TIDEMARK_SETUP_FOR:-}" = sanitize ] && exit 0
 
 if [ ! -f "$build/build.ninja" ]; then
   # shellcheck disable=SC2086

@@ -1,0 +1,3 @@
+func.func @param_integer(%w: tensor<8xi32> {tide.param}) {
+  return
+}

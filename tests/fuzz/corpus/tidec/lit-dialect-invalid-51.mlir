@@ -1,0 +1,3 @@
+func.func @param_misspelled(%w: tensor<8xf32> {tide.parameter}) {
+  return
+}

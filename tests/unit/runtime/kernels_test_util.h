@@ -56,6 +56,16 @@ private:
   int64_t size_ = 0;
 };
 
+// Scratch storage that hands out a 64-byte aligned pointer to at least `bytes` bytes.
+struct Scratch {
+  explicit Scratch(size_t bytes) : storage(bytes + 64) {}
+  void *data() {
+    const uintptr_t address = reinterpret_cast<uintptr_t>(storage.data());
+    return storage.data() + (64 - address % 64) % 64;
+  }
+  std::vector<unsigned char> storage;
+};
+
 inline void FillRandom(float *x, int64_t n, float lo, float hi, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(lo, hi);

@@ -19,15 +19,7 @@ using testing::FillRandom;
 
 constexpr float kEpsilon = 1e-5f;
 
-// Scratch storage that hands out a 64-byte aligned pointer.
-struct Scratch {
-  explicit Scratch(size_t bytes) : storage(bytes + 64) {}
-  void *data() {
-    const uintptr_t address = reinterpret_cast<uintptr_t>(storage.data());
-    return storage.data() + (64 - address % 64) % 64;
-  }
-  std::vector<unsigned char> storage;
-};
+using testing::Scratch;
 
 struct Inputs {
   Inputs(int64_t rows, int64_t n, int misalign)

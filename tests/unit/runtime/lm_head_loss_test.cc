@@ -19,14 +19,7 @@ namespace {
 
 using testing::FillRandom;
 
-struct Scratch {
-  explicit Scratch(size_t bytes) : storage(bytes + 64) {}
-  void *data() {
-    const uintptr_t address = reinterpret_cast<uintptr_t>(storage.data());
-    return storage.data() + (64 - address % 64) % 64;
-  }
-  std::vector<unsigned char> storage;
-};
+using testing::Scratch;
 
 struct Problem {
   LmHeadLossParams p;

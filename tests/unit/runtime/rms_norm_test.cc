@@ -20,14 +20,7 @@ using testing::FillRandom;
 
 constexpr float kEpsilon = 1e-6f;
 
-struct Scratch {
-  explicit Scratch(size_t bytes) : storage(bytes + 64) {}
-  void *data() {
-    const uintptr_t address = reinterpret_cast<uintptr_t>(storage.data());
-    return storage.data() + (64 - address % 64) % 64;
-  }
-  std::vector<unsigned char> storage;
-};
+using testing::Scratch;
 
 struct Inputs {
   Inputs(int64_t rows, int64_t n, int misalign)

@@ -129,7 +129,12 @@ Status decodeLongList(const flatbuffers::Vector<int64_t> *v, size_t max_size,
     return InvalidArgument(what + " has " + std::to_string(v->size()) + " entries, at most " +
                            std::to_string(max_size) + " are allowed");
   TIDEMARK_RETURN_IF_ERROR(budget->charge(uint64_t{v->size()} * sizeof(int64_t), what));
-  out->assign(v->begin(), v->end());
+  // Byte copies, not int64 loads: the FlatBuffers verifier checks a vector's 4-byte length field
+  // only, so an edited plan can place 8-byte elements at an address that is 4 mod 8 (a misaligned
+  // load is undefined behaviour; UBSan reports it).
+  out->resize(v->size());
+  for (size_t i = 0; i < v->size(); ++i)
+    std::memcpy(&(*out)[i], v->Data() + i * sizeof(int64_t), sizeof(int64_t));
   return Status::Ok();
 }
 

@@ -98,6 +98,7 @@ struct GraphBuilder::Impl {
   std::vector<std::string> scopes;
   std::vector<int> outputs;
   bool outputsSet = false;
+  int64_t numDropouts = 0; ///< The next tide.dropout's site.
   std::string error;
 
   void fail(const std::string &message) {
@@ -420,6 +421,113 @@ Value GraphBuilder::softmaxCrossEntropy(Value logits, Value labels) {
   return impl->define({}, ElementType::F32,
                       op + " " + v[logits.id].ssa + ", " + v[labels.id].ssa + " : " +
                           impl->typeText(logits.id) + ", " + impl->typeText(labels.id));
+}
+
+//===----------------------------------------------------------------------===//
+// Transformer ops
+//===----------------------------------------------------------------------===//
+
+Value GraphBuilder::silu(Value input) { return impl->sameTypeOp("tide.silu", input, ""); }
+Value GraphBuilder::sigmoid(Value input) { return impl->sameTypeOp("tide.sigmoid", input, ""); }
+Value GraphBuilder::neg(Value input) { return impl->sameTypeOp("tide.neg", input, ""); }
+Value GraphBuilder::sqrt(Value input) { return impl->sameTypeOp("tide.sqrt", input, ""); }
+Value GraphBuilder::rsqrt(Value input) { return impl->sameTypeOp("tide.rsqrt", input, ""); }
+Value GraphBuilder::erf(Value input) { return impl->sameTypeOp("tide.erf", input, ""); }
+Value GraphBuilder::abs(Value input) { return impl->sameTypeOp("tide.abs", input, ""); }
+Value GraphBuilder::minimum(Value lhs, Value rhs) {
+  return impl->binaryOp("tide.minimum", lhs, rhs);
+}
+Value GraphBuilder::maximum(Value lhs, Value rhs) {
+  return impl->binaryOp("tide.maximum", lhs, rhs);
+}
+
+Value GraphBuilder::gather(Value table, Value ids) {
+  const std::string op = "tide.gather";
+  if (!impl->usable(op, {table, ids}) || !impl->allFloat(op, {table}))
+    return Value{};
+  if (impl->values[ids.id].elementType != ElementType::I32)
+    return impl->fail(impl->opPrefix(op) + "ids " + impl->ssa(ids) + " must be i32, got " +
+                      impl->typeText(ids.id)),
+           Value{};
+  Shape result;
+  std::string error = detail::inferGather(impl->shapeOf(table), impl->shapeOf(ids), &result);
+  if (!error.empty())
+    return impl->fail(impl->opPrefix(op) + error), Value{};
+  return impl->define(result, ElementType::F32,
+                      op + " " + impl->ssa(table) + ", " + impl->ssa(ids) + " : " +
+                          impl->typeText(table.id) + ", " + impl->typeText(ids.id));
+}
+
+Value GraphBuilder::rmsNorm(Value input, Value scale, int64_t axis, double epsilon) {
+  const std::string op = "tide.rms_norm";
+  if (!impl->usable(op, {input, scale}) || !impl->allFloat(op, {input, scale}))
+    return Value{};
+  std::string error =
+      detail::checkRmsNorm(impl->shapeOf(input), impl->shapeOf(scale), axis, epsilon);
+  if (!error.empty())
+    return impl->fail(impl->opPrefix(op) + error), Value{};
+  return impl->define(impl->shapeOf(input), ElementType::F32,
+                      op + " " + impl->ssa(input) + ", " + impl->ssa(scale) +
+                          " axis = " + std::to_string(axis) + " epsilon = " + formatFloat(epsilon) +
+                          " : " + impl->typeText(input.id) + ", " + impl->typeText(scale.id));
+}
+
+Value GraphBuilder::rope(Value input, const RopeOptions &options) {
+  const std::string op = "tide.rope";
+  if (!impl->usable(op, {input}) || !impl->allFloat(op, {input}))
+    return Value{};
+  const Shape &shape = impl->shapeOf(input);
+  int64_t rotDim = options.rotDim == 0 && shape.size() == 4 ? shape[3] : options.rotDim;
+  std::string error = detail::checkRope(shape, options.base, rotDim, options.offset);
+  if (!error.empty())
+    return impl->fail(impl->opPrefix(op) + error), Value{};
+  return impl->sameTypeOp(op, input,
+                          std::string(options.layout == RopeLayout::BTHD ? " bthd" : " bhtd") +
+                              " base = " + formatFloat(options.base) +
+                              " rot_dim = " + std::to_string(rotDim) +
+                              " offset = " + std::to_string(options.offset));
+}
+
+Value GraphBuilder::dropout(Value input, double p) {
+  const std::string op = "tide.dropout";
+  if (!impl->usable(op, {input}) || !impl->allFloat(op, {input}))
+    return Value{};
+  std::string error = detail::checkDropout(p);
+  if (!error.empty())
+    return impl->fail(impl->opPrefix(op) + error), Value{};
+  int64_t site = impl->numDropouts++;
+  return impl->sameTypeOp(op, input, " p = " + formatFloat(p) + " site = " + std::to_string(site));
+}
+
+int64_t GraphBuilder::numDropouts() const { return impl->numDropouts; }
+
+Value GraphBuilder::lmHeadLoss(Value hidden, Value weight, Value labels,
+                               const LmHeadLossOptions &options) {
+  const std::string op = "tide.lm_head_loss";
+  bool hasBias = options.bias.valid();
+  if (!impl->usable(op, {hidden, weight, labels}) || !impl->allFloat(op, {hidden, weight}))
+    return Value{};
+  if (hasBias && (!impl->usable(op, {options.bias}) || !impl->allFloat(op, {options.bias})))
+    return Value{};
+  if (impl->values[labels.id].elementType != ElementType::I32)
+    return impl->fail(impl->opPrefix(op) + "labels " + impl->ssa(labels) + " must be i32, got " +
+                      impl->typeText(labels.id)),
+           Value{};
+  std::string error =
+      detail::checkLmHeadLoss(impl->shapeOf(hidden), impl->shapeOf(weight), impl->shapeOf(labels),
+                              hasBias ? &impl->shapeOf(options.bias) : nullptr, options.ignoreIndex,
+                              options.rowChunk, options.vocabChunk);
+  if (!error.empty())
+    return impl->fail(impl->opPrefix(op) + error), Value{};
+  std::string text =
+      op + " " + impl->ssa(hidden) + ", " + impl->ssa(weight) + ", " + impl->ssa(labels);
+  if (hasBias)
+    text += " bias " + impl->ssa(options.bias) + " : " + impl->typeText(options.bias.id);
+  text += " ignore_index = " + std::to_string(options.ignoreIndex) + " chunks = [" +
+          std::to_string(options.rowChunk) + ", " + std::to_string(options.vocabChunk) +
+          "] : " + impl->typeText(hidden.id) + ", " + impl->typeText(weight.id) + ", " +
+          impl->typeText(labels.id);
+  return impl->define({}, ElementType::F32, text);
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,8 +1,8 @@
 //===- Models.cpp - Building blocks and whole models for the builder ------===//
 //
 // linear, layer norm, feed-forward, causal self-attention, the pre-LN GPT-2 block, a decoder-only
-// GPT (embedding-free) and an MLP, written against the public GraphBuilder API. The op sequence
-// of one block is exactly that of examples/gpt_block.mlir.
+// GPT (token embeddings, or embedding-free), Llama, BERT and an MLP, written against the public
+// GraphBuilder API. The op sequence of one block is exactly that of examples/gpt_block.mlir.
 //
 //===----------------------------------------------------------------------===//
 
@@ -96,10 +96,11 @@ Value selfAttention(GraphBuilder &b, Value x, const SelfAttentionConfig &config,
 }
 
 Value transformerBlock(GraphBuilder &b, Value x, const SelfAttentionConfig &attention, int64_t dFF,
-                       const std::string &name) {
+                       const std::string &name, double dropout) {
   ScopeGuard scope(b, name);
-  Value h = b.add(x, selfAttention(b, layerNorm(b, x, "ln1"), attention, "attn"));
-  return b.add(h, feedForward(b, layerNorm(b, h, "ln2"), dFF, "mlp"));
+  auto drop = [&](Value v) { return dropout > 0.0 ? b.dropout(v, dropout) : v; };
+  Value h = b.add(x, drop(selfAttention(b, layerNorm(b, x, "ln1"), attention, "attn")));
+  return b.add(h, drop(feedForward(b, layerNorm(b, h, "ln2"), dFF, "mlp")));
 }
 
 /// "--<flag> must be >= 1, got <value>" style checks shared by the model configs.
@@ -108,6 +109,18 @@ static bool checkPositive(GraphBuilder &b, const char *model, const char *what, 
     return true;
   b.fail(std::string(model) + ": " + what + " must be >= 1, got " + std::to_string(value));
   return false;
+}
+
+static bool checkDropoutProbability(GraphBuilder &b, const char *model, double p) {
+  if (p >= 0.0 && static_cast<float>(p) < 1.0f)
+    return true;
+  b.fail(std::string(model) + ": dropout must be in [0, 1), got " + std::to_string(p));
+  return false;
+}
+
+static bool checkHeadChunks(GraphBuilder &b, const char *model, int64_t rows, int64_t classes) {
+  return checkPositive(b, model, "LM-head row chunk", rows) &&
+         checkPositive(b, model, "LM-head vocab chunk", classes);
 }
 
 static bool checkGptConfig(GraphBuilder &b, const GptConfig &c) {
@@ -121,36 +134,81 @@ static bool checkGptConfig(GraphBuilder &b, const GptConfig &c) {
     if (!checkPositive(b, "gpt", what, value))
       return false;
   if (c.vocab < 0)
-    return b.fail("gpt: vocab must be >= 0 (0: mse head), got " + std::to_string(c.vocab)), false;
+    return b.fail("gpt: vocab must be >= 0 (0: embedding-free mse model), got " +
+                  std::to_string(c.vocab)),
+           false;
   if (c.dModel % c.heads != 0)
     return b.fail("gpt: d_model " + std::to_string(c.dModel) + " is not divisible by heads " +
                   std::to_string(c.heads)),
            false;
+  if (!checkDropoutProbability(b, "gpt", c.dropout) ||
+      !checkHeadChunks(b, "gpt", c.headRowChunk, c.headVocabChunk))
+    return false;
+  if (c.tieWeights && c.vocab == 0)
+    return b.fail("gpt: tied weights need token embeddings (vocab > 0)"), false;
   return true;
+}
+
+/// The LM head of a token model on h [B, T, D]: the loss against labels [B * T], or (inference)
+/// the logits [B, T, V] = h W^T (+ bias) with W [V, D].
+static Value languageModelHead(GraphBuilder &b, Value h, Value weight, Value bias, Value labels,
+                               bool inference, int64_t rowChunk, int64_t vocabChunk) {
+  std::vector<int64_t> s = b.shape(h), w = b.shape(weight);
+  if (!h.valid() || !weight.valid() || s.size() != 3 || w.size() != 2)
+    return Value{};
+  Value rows = b.reshape(h, {s[0] * s[1], s[2]});
+  if (inference) {
+    Value logits = b.matmul(rows, weight, false, /*transposeRhs=*/true);
+    if (bias.valid())
+      logits = b.add(logits, bias);
+    return b.reshape(logits, {s[0], s[1], w[0]});
+  }
+  LmHeadLossOptions options;
+  options.rowChunk = rowChunk;
+  options.vocabChunk = vocabChunk;
+  options.bias = bias;
+  return b.lmHeadLoss(rows, weight, labels, options);
 }
 
 GraphBuilder buildGpt(const GptConfig &c) {
   GraphBuilder b("gpt");
   if (!checkGptConfig(b, c))
     return b;
-  Value x = b.input("x", {c.batch, c.seq, c.dModel});
-  Value target = c.vocab == 0 ? b.input("target", {c.batch, c.seq, c.dModel})
-                              : b.input("labels", {c.batch, c.seq}, ElementType::I32);
+  const double dropout = c.inference ? 0.0 : c.dropout;
+  Value x, target, wte;
+  if (c.vocab == 0) {
+    x = b.input("x", {c.batch, c.seq, c.dModel});
+    if (!c.inference)
+      target = b.input("target", {c.batch, c.seq, c.dModel});
+  } else {
+    Value tokens = b.input("tokens", {c.batch, c.seq}, ElementType::I32);
+    if (!c.inference)
+      target = b.input("labels", {c.batch * c.seq}, ElementType::I32);
+    wte = b.param("wte", {c.vocab, c.dModel}, ParamInit::normal(kWeightStd));
+    Value wpe = b.param("wpe", {c.seq, c.dModel}, ParamInit::normal(kWeightStd));
+    x = b.add(b.gather(wte, tokens), wpe);
+    if (dropout > 0.0)
+      x = b.dropout(x, dropout);
+  }
   SelfAttentionConfig attention{c.heads, c.attentionChunk, c.attentionChunk};
   for (int64_t layer = 0; layer < c.layers; ++layer) {
     ScopeGuard scope(b, "blocks");
     if (c.checkpointPerBlock)
       b.beginCheckpoint();
-    x = transformerBlock(b, x, attention, c.dFF, std::to_string(layer));
+    x = transformerBlock(b, x, attention, c.dFF, std::to_string(layer), dropout);
     if (c.checkpointPerBlock)
       x = b.endCheckpoint({x})[0];
   }
   if (c.vocab == 0) {
-    b.setOutputs({b.mseLoss(x, target)});
+    b.setOutputs({c.inference ? x : b.mseLoss(x, target)});
     return b;
   }
-  Value logits = linear(b, layerNorm(b, x, "ln_f"), c.vocab, "head", /*bias=*/false);
-  b.setOutputs({b.softmaxCrossEntropy(logits, target)});
+  Value h = layerNorm(b, x, "ln_f");
+  Value head = c.tieWeights
+                   ? wte
+                   : b.param("head.weight", {c.vocab, c.dModel}, ParamInit::normal(kWeightStd));
+  b.setOutputs({languageModelHead(b, h, head, Value{}, target, c.inference, c.headRowChunk,
+                                  c.headVocabChunk)});
   return b;
 }
 
@@ -175,8 +233,10 @@ GraphBuilder buildMlp(const MlpConfig &c) {
   if (!checkMlpConfig(b, c))
     return b;
   Value x = b.input("x", {c.batch, c.inFeatures});
-  Value target = c.classes == 0 ? b.input("target", {c.batch, c.inFeatures})
-                                : b.input("labels", {c.batch}, ElementType::I32);
+  Value target;
+  if (!c.inference)
+    target = c.classes == 0 ? b.input("target", {c.batch, c.inFeatures})
+                            : b.input("labels", {c.batch}, ElementType::I32);
   Value y;
   {
     // The guard must end before `b` is returned (moved).
@@ -193,7 +253,10 @@ GraphBuilder buildMlp(const MlpConfig &c) {
     int64_t outFeatures = c.classes == 0 ? c.inFeatures : c.classes;
     y = linear(b, x, outFeatures, std::to_string(layer));
   }
-  b.setOutputs({c.classes == 0 ? b.mseLoss(y, target) : b.softmaxCrossEntropy(y, target)});
+  if (c.inference)
+    b.setOutputs({y});
+  else
+    b.setOutputs({c.classes == 0 ? b.mseLoss(y, target) : b.softmaxCrossEntropy(y, target)});
   return b;
 }
 

@@ -207,4 +207,84 @@ std::string checkSoftmaxCrossEntropy(const Shape &logits, const Shape &labels) {
   return "";
 }
 
+std::string inferGather(const Shape &table, const Shape &ids, Shape *result) {
+  if (table.size() != 2)
+    return "table must have rank 2 [rows, dim], got " + formatShape(table);
+  Shape shape = ids;
+  shape.push_back(table[1]);
+  if (static_cast<int64_t>(shape.size()) > kMaxRank)
+    return "result shape " + formatShape(shape) + " (ids " + formatShape(ids) +
+           " plus the table's dim) has rank " + std::to_string(shape.size()) +
+           "; the runtime supports rank <= " + std::to_string(kMaxRank);
+  *result = std::move(shape);
+  return "";
+}
+
+std::string checkRmsNorm(const Shape &input, const Shape &scale, int64_t axis, double epsilon) {
+  if (input.empty())
+    return "input must have rank >= 1";
+  int64_t normalizedAxis = 0;
+  std::string error = normalizeAxis(axis, input.size(), "axis", &normalizedAxis);
+  if (!error.empty())
+    return error;
+  Shape normalized(input.begin() + normalizedAxis, input.end());
+  if (scale != normalized)
+    return "scale shape " + formatShape(scale) + " must equal the normalized shape " +
+           formatShape(normalized);
+  float epsilon32 = static_cast<float>(epsilon);
+  if (!(epsilon32 > 0.0f) || !std::isfinite(epsilon32))
+    return "epsilon must be positive and finite (as a 32-bit float), got " +
+           std::to_string(epsilon);
+  return "";
+}
+
+std::string checkRope(const Shape &input, double base, int64_t rotDim, int64_t offset) {
+  if (input.size() != 4)
+    return "input must have rank 4 ([batch, seq, heads, head_dim] or [batch, heads, seq, "
+           "head_dim]), got " +
+           formatShape(input);
+  if (rotDim < 2 || rotDim % 2 != 0 || rotDim > input[3])
+    return "rot_dim must be even and in [2, head_dim = " + std::to_string(input[3]) + "], got " +
+           std::to_string(rotDim);
+  if (!(base > 0.0) || !std::isfinite(base))
+    return "base must be positive and finite, got " + std::to_string(base);
+  if (offset < 0 || offset > 2147483647)
+    return "offset must be in [0, 2147483647], got " + std::to_string(offset);
+  return "";
+}
+
+std::string checkDropout(double p) {
+  float p32 = static_cast<float>(p);
+  if (!(p32 >= 0.0f && p32 < 1.0f))
+    return "p must be in [0, 1) (as a 32-bit float), got " + std::to_string(p);
+  return "";
+}
+
+std::string checkLmHeadLoss(const Shape &hidden, const Shape &weight, const Shape &labels,
+                            const Shape *bias, int64_t ignoreIndex, int64_t rowChunk,
+                            int64_t vocabChunk) {
+  if (hidden.size() != 2 || weight.size() != 2)
+    return "hidden must be [rows, dim] and weight [vocab, dim], got " + formatShape(hidden) +
+           " and " + formatShape(weight);
+  int64_t rows = hidden[0], dim = hidden[1], vocab = weight[0];
+  if (weight[1] != dim)
+    return "weight " + formatShape(weight) + " must have the hidden dim " + std::to_string(dim) +
+           " ([vocab, dim])";
+  if (labels != Shape{rows})
+    return "labels " + formatShape(labels) + " must be [rows] = [" + std::to_string(rows) + "]";
+  if (bias && *bias != Shape{vocab})
+    return "bias " + formatShape(*bias) + " must be [vocab] = [" + std::to_string(vocab) + "]";
+  if (ignoreIndex < -2147483648LL || ignoreIndex > 2147483647LL)
+    return "ignore_index must be a 32-bit integer, got " + std::to_string(ignoreIndex);
+  constexpr int64_t kMaxChunk = 2147483647;
+  if (rowChunk < 1 || vocabChunk < 1 || rowChunk > kMaxChunk || vocabChunk > kMaxChunk)
+    return "chunks must be in [1, 2147483647], got [" + std::to_string(rowChunk) + ", " +
+           std::to_string(vocabChunk) + "]";
+  int64_t blockRows = std::min(rowChunk, rows), blockCols = std::min(vocabChunk, vocab);
+  if (blockRows > (int64_t(1) << 40) / 4 / blockCols)
+    return "logit block of " + std::to_string(blockRows) + " x " + std::to_string(blockCols) +
+           " floats is larger than the 2^40-byte limit of one buffer";
+  return "";
+}
+
 } // namespace tidemark::builder::detail

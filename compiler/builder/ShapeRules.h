@@ -60,6 +60,24 @@ std::string checkAttention(const Shape &query, const Shape &key, const Shape &va
 /// Softmax cross-entropy: labels shape == logits shape without its last (class) dimension.
 std::string checkSoftmaxCrossEntropy(const Shape &logits, const Shape &labels);
 
+/// Gather: table [rows, dim]; the result is ids.shape + [dim].
+std::string inferGather(const Shape &table, const Shape &ids, Shape *result);
+
+/// RMS norm over [axis, rank): scale has exactly the normalized shape; epsilon positive as f32.
+std::string checkRmsNorm(const Shape &input, const Shape &scale, int64_t axis, double epsilon);
+
+/// Rope: rank 4, rot_dim even in [2, head_dim], base positive and finite, offset in [0, 2^31-1].
+std::string checkRope(const Shape &input, double base, int64_t rotDim, int64_t offset);
+
+/// Dropout: p in [0, 1) after rounding to f32.
+std::string checkDropout(double p);
+
+/// LM head loss: hidden [rows, dim], weight [vocab, dim], labels [rows], bias (if any) [vocab],
+/// ignore_index a 32-bit integer, chunks in [1, 2^31 - 1], one logit block <= 2^40 bytes.
+std::string checkLmHeadLoss(const Shape &hidden, const Shape &weight, const Shape &labels,
+                            const Shape *bias, int64_t ignoreIndex, int64_t rowChunk,
+                            int64_t vocabChunk);
+
 /// Product of the dimensions (1 for a scalar).
 int64_t numElements(const Shape &shape);
 

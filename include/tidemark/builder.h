@@ -78,6 +78,25 @@ struct AttentionOptions {
   int64_t keyChunk = 64;
 };
 
+/// Which dimension of a rank-4 tensor tide.rope reads as the sequence position.
+enum class RopeLayout { BTHD, BHTD };
+
+/// Options of tide.rope (half-split pairing, as Llama and GPT-NeoX).
+struct RopeOptions {
+  RopeLayout layout = RopeLayout::BHTD;
+  double base = 10000.0;
+  int64_t rotDim = 0; ///< 0: the whole head_dim. Otherwise even, in [2, head_dim].
+  int64_t offset = 0; ///< Position of sequence index 0, in [0, 2^31 - 1].
+};
+
+/// Options of tide.lm_head_loss.
+struct LmHeadLossOptions {
+  int64_t ignoreIndex = -100; ///< Rows with this label count neither in the mean nor the grad.
+  int64_t rowChunk = 256;     ///< Rows per logit block, in [1, 2^31 - 1].
+  int64_t vocabChunk = 2048;  ///< Classes per logit block, in [1, 2^31 - 1].
+  Value bias;                 ///< Optional [vocab] bias (invalid: none).
+};
+
 /// Records a tide-dialect function op by op. Movable, not copyable.
 class GraphBuilder {
 public:
@@ -115,6 +134,32 @@ public:
   Value attention(Value query, Value key, Value value, const AttentionOptions &options);
   Value mseLoss(Value prediction, Value target);
   Value softmaxCrossEntropy(Value logits, Value labels);
+
+  // --- Transformer ops (docs/dialect.md; the same rules as their verifiers).
+  Value silu(Value input);
+  Value sigmoid(Value input);
+  Value neg(Value input);
+  Value sqrt(Value input);
+  Value rsqrt(Value input);
+  Value erf(Value input);
+  Value abs(Value input);
+  Value minimum(Value lhs, Value rhs);
+  Value maximum(Value lhs, Value rhs);
+  /// Embedding lookup: table f32 [rows, dim], ids i32 of any shape -> ids.shape + [dim].
+  Value gather(Value table, Value ids);
+  /// y = x * rsqrt(mean(x^2 over [axis, rank)) + epsilon) * scale; scale has the normalized shape.
+  Value rmsNorm(Value input, Value scale, int64_t axis = -1, double epsilon = 1e-6);
+  /// Rotary position embedding of a rank-4 tensor (see RopeOptions).
+  Value rope(Value input, const RopeOptions &options);
+  /// Inverted dropout with probability p in [0, 1) (as f32). Each call gets the next random
+  /// stream (`site` 0, 1, 2, ... in call order), so every dropout draws its own mask.
+  Value dropout(Value input, double p);
+  /// Number of dropout ops so far (the next one's site).
+  int64_t numDropouts() const;
+  /// Fused LM head + cross-entropy: hidden f32 [rows, dim], weight f32 [vocab, dim] (nn.Linear's
+  /// layout: logits = hidden weight^T + bias), labels i32 [rows]; the mean loss over the rows
+  /// whose label is not options.ignoreIndex (a scalar).
+  Value lmHeadLoss(Value hidden, Value weight, Value labels, const LmHeadLossOptions &options);
 
   // --- Checkpoint regions. Ops between beginCheckpoint() and endCheckpoint() form one
   // tide.checkpoint region: it uses values from above directly, and only the values passed to
@@ -204,13 +249,18 @@ struct SelfAttentionConfig {
 Value selfAttention(GraphBuilder &b, Value x, const SelfAttentionConfig &config,
                     const std::string &name);
 
-/// Pre-LN GPT-2 block: h = x + attn(ln1(x)); y = h + mlp(ln2(h)), parameters under `name`
-/// (`ln1`, `attn`, `ln2`, `mlp`).
+/// Pre-LN GPT-2 block: h = x + drop(attn(ln1(x))); y = h + drop(mlp(ln2(h))), parameters under
+/// `name` (`ln1`, `attn`, `ln2`, `mlp`). dropout == 0 emits no tide.dropout.
 Value transformerBlock(GraphBuilder &b, Value x, const SelfAttentionConfig &attention, int64_t dFF,
-                       const std::string &name);
+                       const std::string &name, double dropout = 0.0);
 
-/// A decoder-only GPT, embedding-free: the input `x` [batch, seq, dModel] holds activations
-/// (token plus position embeddings computed by the caller), since the dialect has no gather.
+/// A decoder-only GPT-2 (docs/models.md has every parameter and the exact forward).
+/// vocab > 0: input `tokens` i32 [batch, seq], token embedding `wte` [vocab, dModel] and learned
+/// position embedding `wpe` [seq, dModel], blocks, final layer norm `ln_f` and the fused LM head
+/// + cross-entropy (tide.lm_head_loss) against i32 `labels` [batch * seq] (row b * seq + t is the
+/// target of tokens[b][t]). The head's weight is `head.weight` [vocab, dModel] or, tied, `wte`.
+/// vocab == 0: embedding-free: input `x` f32 [batch, seq, dModel] (activations), loss =
+/// mse(blocks(x), target) with f32 `target` [batch, seq, dModel].
 struct GptConfig {
   int64_t layers = 2;
   int64_t dModel = 64;
@@ -218,12 +268,16 @@ struct GptConfig {
   int64_t dFF = 256;
   int64_t seq = 64;
   int64_t batch = 2;
-  /// 0: loss = mse(blocks(x), target) with target [batch, seq, dModel]. > 0: final layer norm
-  /// `ln_f`, LM head `head.weight` [dModel, vocab] (no bias), softmax cross-entropy against
-  /// i32 `labels` [batch, seq].
   int64_t vocab = 0;
+  /// Dropout probability in [0, 1) after the embeddings, the attention output projection and the
+  /// MLP output (GPT-2/nanoGPT's places; attention-probability dropout is not applied).
+  double dropout = 0.0;
+  bool tieWeights = false;         ///< LM head uses wte (vocab > 0 only).
+  bool inference = false;          ///< Output logits [batch, seq, vocab] (or blocks(x)), no loss.
   bool checkpointPerBlock = false; ///< Each block in its own tide.checkpoint region.
   int64_t attentionChunk = 64;     ///< Query and key chunk of tide.attention.
+  int64_t headRowChunk = 256;      ///< tide.lm_head_loss chunks.
+  int64_t headVocabChunk = 2048;
 };
 GraphBuilder buildGpt(const GptConfig &config);
 
@@ -237,6 +291,7 @@ struct MlpConfig {
   int64_t classes = 10;
   bool gelu = false;               ///< GELU (tanh) instead of ReLU.
   bool checkpointPerLayer = false; ///< Each hidden layer in its own tide.checkpoint region.
+  bool inference = false;          ///< Output the head's logits (or outputs), no loss.
 };
 GraphBuilder buildMlp(const MlpConfig &config);
 

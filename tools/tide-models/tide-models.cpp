@@ -14,6 +14,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -40,8 +41,12 @@ seeded initial parameters as safetensors. Parameters and their layout: docs/mode
 common options:
   --batch B              batch size (gpt: 2, mlp: 32)
   --d-model D            model width / MLP input features (64)
-  --vocab V              gpt: LM-head vocabulary, mlp: classes; 0 = mse head against a target
-                         (gpt: 0, mlp: 10)
+  --vocab V              gpt: token vocabulary (token ids in, fused LM head + cross-entropy
+                         against next-token labels); 0 = embedding-free: activations x in, mse
+                         against a target (0). mlp: classes; 0 = mse head (10)
+  --inference            the inference form: output the logits (gpt, mlp) or the last
+                         activations (gpt --vocab 0, mlp --vocab 0) instead of the loss; no
+                         labels or target input, no dropout
   --checkpoint MODE      per-block (each GPT block / MLP hidden layer in a tide.checkpoint
                          region) or none (none)
   --output FILE.mlir     write the MLIR here instead of stdout
@@ -52,6 +57,10 @@ common options:
 gpt options:
   --layers N (2)  --heads H (4)  --d-ff F (4 * d-model)  --seq T (64)
   --attention-chunk C    query and key chunk of tide.attention, clamped to T (64)
+  --dropout P            dropout in [0, 1) after the embeddings, each attention output
+                         projection and each MLP (0; needs --vocab > 0 for the embedding one)
+  --tie-weights          the LM head uses the token embedding wte (needs --vocab > 0)
+  --head-chunks R,V      row and vocabulary chunk of the fused LM head (256,2048)
 mlp options:
   --hidden W1,W2,...     hidden widths (128)
   --activation relu|gelu (relu)
@@ -63,10 +72,13 @@ struct Options {
   std::map<std::string, std::string> values; ///< "--flag" -> value ("" for switches).
 };
 
-const std::set<std::string> kCommonFlags = {"--batch",  "--d-model", "--vocab", "--checkpoint",
-                                            "--output", "--weights", "--seed",  "--list-params"};
-const std::set<std::string> kGptFlags = {"--layers", "--heads", "--d-ff", "--seq",
-                                         "--attention-chunk"};
+const std::set<std::string> kCommonFlags = {"--batch",      "--d-model",     "--vocab",
+                                            "--checkpoint", "--output",      "--weights",
+                                            "--seed",       "--list-params", "--inference"};
+const std::set<std::string> kSwitches = {"--list-params", "--inference", "--tie-weights"};
+const std::set<std::string> kGptFlags = {"--layers",      "--heads",           "--d-ff",
+                                         "--seq",         "--attention-chunk", "--dropout",
+                                         "--tie-weights", "--head-chunks"};
 const std::set<std::string> kMlpFlags = {"--hidden", "--activation"};
 
 [[noreturn]] void fatal(const std::string &message) {
@@ -105,7 +117,7 @@ Options parseCommandLine(int argc, char **argv) {
       fatal("unknown option '" + flag + "' (see tide-models --help)");
     if (options.values.count(flag))
       fatal("option " + flag + " is given twice");
-    bool isSwitch = flag == "--list-params";
+    bool isSwitch = kSwitches.count(flag) > 0;
     if (isSwitch && equals != std::string::npos)
       fatal("option " + flag + " takes no value");
     if (!isSwitch && equals == std::string::npos) {
@@ -139,6 +151,40 @@ int64_t integerOption(const Options &options, const std::string &flag, int64_t f
   return it == options.values.end() ? fallback : parseInteger(flag, it->second, minimum, maximum);
 }
 
+/// A decimal number in [minimum, maximum) (`rangeText` says so), or a fatal error naming the flag.
+double doubleOption(const Options &options, const std::string &flag, double fallback,
+                    double minimum, double maximum, const char *rangeText) {
+  auto it = options.values.find(flag);
+  if (it == options.values.end())
+    return fallback;
+  const std::string &text = it->second;
+  errno = 0;
+  char *end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno == ERANGE || std::isspace(text[0]) ||
+      !std::isfinite(value))
+    fatal("option " + flag + " expects a number, got '" + text + "'");
+  if (!(value >= minimum && value < maximum))
+    fatal("option " + flag + " must be in " + rangeText + ", got " + text);
+  return value;
+}
+
+bool switchOption(const Options &options, const std::string &flag) {
+  return options.values.count(flag) > 0;
+}
+
+/// "R,V": two positive integers (the LM head's chunks).
+void parseHeadChunks(const Options &options, int64_t *rows, int64_t *classes) {
+  auto it = options.values.find("--head-chunks");
+  if (it == options.values.end())
+    return;
+  size_t comma = it->second.find(',');
+  if (comma == std::string::npos)
+    fatal("option --head-chunks expects ROWS,VOCAB, got '" + it->second + "'");
+  *rows = parseInteger("--head-chunks", it->second.substr(0, comma), 1, 2147483647);
+  *classes = parseInteger("--head-chunks", it->second.substr(comma + 1), 1, 2147483647);
+}
+
 bool perBlockCheckpoints(const Options &options) {
   auto it = options.values.find("--checkpoint");
   if (it == options.values.end() || it->second == "none")
@@ -159,6 +205,12 @@ GraphBuilder buildGptFromOptions(const Options &options) {
   config.vocab = integerOption(options, "--vocab", 0, 0);
   config.attentionChunk = integerOption(options, "--attention-chunk", 64);
   config.checkpointPerBlock = perBlockCheckpoints(options);
+  config.dropout = doubleOption(options, "--dropout", 0.0, 0.0, 1.0, "[0, 1)");
+  config.tieWeights = switchOption(options, "--tie-weights");
+  config.inference = switchOption(options, "--inference");
+  parseHeadChunks(options, &config.headRowChunk, &config.headVocabChunk);
+  if (config.tieWeights && config.vocab == 0)
+    fatal("--tie-weights needs --vocab > 0 (token embeddings)");
   if (config.dModel % config.heads != 0)
     fatal("--d-model " + std::to_string(config.dModel) + " is not divisible by --heads " +
           std::to_string(config.heads));
@@ -183,6 +235,7 @@ GraphBuilder buildMlpFromOptions(const Options &options) {
   config.inFeatures = integerOption(options, "--d-model", 64);
   config.classes = integerOption(options, "--vocab", 10, 0);
   config.checkpointPerLayer = perBlockCheckpoints(options);
+  config.inference = switchOption(options, "--inference");
   if (options.values.count("--hidden"))
     config.hidden = parseWidths(options.values.at("--hidden"));
   auto activation = options.values.find("--activation");

@@ -109,7 +109,7 @@ Status rejectUnknownNames(const WeightsFile &file, const std::vector<TensorInfo>
 } // namespace
 
 Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
-                        std::map<std::string, int64_t> *classes) {
+                        std::map<std::string, int64_t> *classes, std::set<std::string> *id_inputs) {
   std::vector<uint8_t> bytes;
   TIDEMARK_RETURN_IF_ERROR(readPlanFile(plan_path, max_bytes, &bytes));
   LoadedPlan plan;
@@ -123,6 +123,11 @@ Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
     if (!inserted)
       it->second = std::min(it->second, count);
   };
+  auto markIds = [&](int ids_id) {
+    const LoadedTensor &ids = plan.tensors[size_t(ids_id)];
+    if (id_inputs != nullptr && ids.location == TensorLocation::kInput)
+      id_inputs->insert(ids.name);
+  };
   for (const LoadedStep &step : plan.steps) {
     const auto &shape = [&](int operand) -> const kernels::Shape & {
       return plan.tensors[size_t(step.operands[size_t(operand)])].shape;
@@ -135,9 +140,11 @@ Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
       break;
     case KernelId::kGather: // Token ids: the table's rows.
       consider(step.operands[1], shape(0).dims[0]);
+      markIds(step.operands[1]);
       break;
     case KernelId::kGatherGrad:
       consider(step.operands[0], plan.tensors[size_t(step.results[0])].shape.dims[0]);
+      markIds(step.operands[0]);
       break;
     case KernelId::kLmHeadLoss: // Next-token labels: the vocabulary (weight rows).
     case KernelId::kLmHeadLossGrad:

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,12 @@ namespace tiderun {
 // SoftmaxCrossEntropy(Grad) step (classes = the last dimension of its logits). Reads and verifies
 // the plan file (the same checks as Runtime::LoadFromFile, so a corrupt file fails here with the
 // loader's message; a file larger than `max_bytes` is refused unread). O(file size + steps).
+// Also a label set: the ids input of a Gather (classes = the table's rows) and the labels of an
+// LmHeadLoss (the vocabulary). With `id_inputs`, the names of the inputs a Gather(Grad) reads as
+// ids are added to it (so --data can tell token ids from targets).
 Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
-                        std::map<std::string, int64_t> *classes);
+                        std::map<std::string, int64_t> *classes,
+                        std::set<std::string> *id_inputs = nullptr);
 
 // Fills every input in its runtime-owned buffer. With `inputs_file`: the tensor of the same name
 // (dtype and shape must match; a missing input or a file tensor no input has is an error; labels

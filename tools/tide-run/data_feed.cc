@@ -3,6 +3,7 @@
 
 #include "runtime/core/file_io.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,25 +42,37 @@ Status DataFeed::Create(const DataFeedOptions &options, const Runtime &runtime,
   if (options.type != "examples") {
     TokenDataOptions data;
     TIDEMARK_RETURN_IF_ERROR(ParseTokenType(options.type, &data.type));
+    // Tokens: an i32 [batch, seq] input read by a gather (else one that is no loss's labels).
+    // Targets: the labels of the loss, [batch, seq] or flattened [batch * seq] (the same bytes).
     const TensorInfo *tokens = nullptr, *targets = nullptr;
-    for (const TensorInfo &input : inputs) {
-      if (input.dtype != DType::kI32 || input.shape.size() != 2)
-        continue;
-      const bool is_label = label_classes.count(input.name) != 0;
-      if (is_label && targets == nullptr)
-        targets = &input;
-      else if (!is_label && tokens == nullptr)
+    auto isTokenShaped = [](const TensorInfo &input) {
+      return input.dtype == DType::kI32 && input.shape.size() == 2;
+    };
+    for (const TensorInfo &input : inputs)
+      if (tokens == nullptr && isTokenShaped(input) && options.id_inputs.count(input.name))
         tokens = &input;
-    }
-    if (tokens == nullptr || targets == nullptr || tokens->shape != targets->shape)
+    for (const TensorInfo &input : inputs)
+      if (tokens == nullptr && isTokenShaped(input) && !label_classes.count(input.name))
+        tokens = &input;
+    for (const TensorInfo &input : inputs)
+      if (targets == nullptr && &input != tokens && input.dtype == DType::kI32 &&
+          label_classes.count(input.name) && !options.id_inputs.count(input.name))
+        targets = &input;
+    const bool fits = tokens != nullptr && targets != nullptr &&
+                      (targets->shape == tokens->shape ||
+                       targets->shape == std::vector<int64_t>{tokens->shape[0] * tokens->shape[1]});
+    if (!fits)
       return InvalidArgument(
-          "--data with a token file needs a plan with two i32 inputs of one shape [batch, seq]: "
-          "the token ids and the next-token targets of its cross-entropy (this plan has " +
+          "--data with a token file needs a plan with two i32 inputs: the token ids [batch, seq] "
+          "and the next-token targets of its loss ([batch, seq] or [batch * seq]) (this plan has " +
           std::string(tokens ? "token ids " + ShapeText(tokens->shape) : "no token-id input") +
           ", " + std::string(targets ? "targets " + ShapeText(targets->shape) : "no targets") +
           "); models that take activations need --inputs or --seed");
     data.seq_len = tokens->shape[1];
     data.vocab = label_classes.at(targets->name);
+    auto ids = label_classes.find(tokens->name); // The embedding table's rows, if smaller.
+    if (ids != label_classes.end())
+      data.vocab = std::min(data.vocab, ids->second);
     data.eval_fraction = options.eval_fraction;
     TIDEMARK_RETURN_IF_ERROR(TokenDataset::Open(options.path, data, &feed->tokens_));
     feed->input_name_ = tokens->name;

@@ -1,8 +1,10 @@
 // tide-run --data: fills a plan's inputs from a dataset (tidemark/data.h) before every step.
 //
-// Token files (--data-type bytes|u8|u16|u32): the plan needs two i32 inputs of one shape
-// [batch, seq]: the token ids (an i32 input that is not a label set) and the next-token targets
-// (the labels input of its softmax cross-entropy; their class count is the vocabulary). Labelled
+// Token files (--data-type bytes|u8|u16|u32): the plan needs two i32 inputs: the token ids
+// [batch, seq] (an input read by a gather, else an i32 input that is not a label set) and the
+// next-token targets, [batch, seq] or flattened [batch * seq] (the labels input of its softmax
+// cross-entropy or fused LM head loss; their class count, and the gather table's rows, bound the
+// vocabulary). Labelled
 // examples (--data-type examples, a safetensors file with `inputs` and `labels`): an f32 input
 // [batch, ...] with the examples' size per row, and either an i32 label input [batch] or an f32
 // target input [batch, ...] with the labels' size per row.
@@ -15,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "tidemark/data.h"
@@ -29,6 +32,9 @@ struct DataFeedOptions {
   std::string type = "u16"; // bytes, u8, u16, u32 or examples
   double eval_fraction = 0.1;
   uint64_t seed = 0;
+  // Inputs the plan reads as gather ids (from FindLabelClasses): the token-id input is one of
+  // these, and the targets are not.
+  std::set<std::string> id_inputs;
 };
 
 class DataFeed {

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -132,12 +133,14 @@ Status loadAndBind(const Options &options, const std::map<std::string, int64_t> 
 // plan, loads the inference plan and checks that its inputs are the same and that every one of
 // its parameters is a training parameter of the same size.
 Status setUpFeed(const Options &options, const std::map<std::string, int64_t> &label_classes,
-                 Runtime *runtime, Feed *feed, Report *report) {
+                 const std::set<std::string> &id_inputs, Runtime *runtime, Feed *feed,
+                 Report *report) {
   DataFeedOptions data;
   data.path = options.data_path;
   data.type = options.data_type;
   data.eval_fraction = options.eval_fraction;
   data.seed = options.seed;
+  data.id_inputs = id_inputs;
   Status status = DataFeed::Create(data, *runtime, label_classes, &feed->data);
   if (!status.ok())
     return Status(status.code(), "data: " + status.message());
@@ -263,8 +266,9 @@ Status runPlan(const Options &options, Report *report) {
   report->threads = options.threads;
   report->memory_cap_bytes = MemoryCapBytes(options.max_memory_bytes);
   std::map<std::string, int64_t> label_classes;
-  Status status =
-      FindLabelClasses(options.plan_path, MemoryCapBytes(options.max_memory_bytes), &label_classes);
+  std::set<std::string> id_inputs;
+  Status status = FindLabelClasses(options.plan_path, MemoryCapBytes(options.max_memory_bytes),
+                                   &label_classes, &id_inputs);
   if (!status.ok())
     return Status(status.code(),
                   "cannot load plan '" + options.plan_path + "': " + status.message());
@@ -279,7 +283,8 @@ Status runPlan(const Options &options, Report *report) {
   report->peak_reset = ResetPeakResidentSet();
   Feed feed;
   if (!options.data_path.empty())
-    TIDEMARK_RETURN_IF_ERROR(setUpFeed(options, label_classes, runtime.get(), &feed, report));
+    TIDEMARK_RETURN_IF_ERROR(
+        setUpFeed(options, label_classes, id_inputs, runtime.get(), &feed, report));
   TIDEMARK_RETURN_IF_ERROR(runSteps(runtime.get(), options.steps, &feed, report));
   report->after_steps = ReadResidentSet();
   report->stats = runtime->statistics();

@@ -1,4 +1,5 @@
-"""The tide-models MLP and embedding-free GPT in PyTorch, written from docs/models.md.
+"""The tide-models MLP and GPT (token embeddings, or embedding-free) in PyTorch, written from
+docs/models.md.
 
 Parameters are plain leaf tensors named and laid out exactly as Tidemark stores them (linear
 weights [in, out], so y = x @ W + b), so weights move between the two without transposes.
@@ -51,18 +52,24 @@ def gpt_block(x, p, i, heads):
 
 
 def gpt_loss(p, inputs, layers, heads, checkpoint=False):
-    """Embedding-free GPT: blocks, then ln_f, head (no bias) and cross-entropy over B*T rows,
-    or MSE against `target` when the model has no head."""
-    x = torch.from_numpy(inputs["x"])
+    """GPT: token + position embeddings (or, embedding-free, the activations `x`), blocks, then
+    ln_f and the LM head (head.weight [V, D], or wte when tied; no bias) with cross-entropy over
+    the B*T rows, or MSE against `target` when the model has no embeddings."""
+    if "wte" in p:
+        tokens = torch.from_numpy(inputs["tokens"]).long()
+        x = p["wte"][tokens] + p["wpe"]
+    else:
+        x = torch.from_numpy(inputs["x"])
     for i in range(layers):
         if checkpoint:
             import torch.utils.checkpoint as cp
             x = cp.checkpoint(gpt_block, x, p, i, heads, use_reentrant=False)
         else:
             x = gpt_block(x, p, i, heads)
-    if "head.weight" not in p:
+    if "wte" not in p:
         return F.mse_loss(x, torch.from_numpy(inputs["target"]))
-    logits = _layer_norm(x, p, "ln_f") @ p["head.weight"]
+    head = p["head.weight"] if "head.weight" in p else p["wte"]
+    logits = _layer_norm(x, p, "ln_f") @ head.T
     vocab = logits.shape[-1]
     labels = torch.from_numpy(inputs["labels"]).long()
     return F.cross_entropy(logits.reshape(-1, vocab), labels.reshape(-1))

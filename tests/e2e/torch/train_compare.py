@@ -58,7 +58,8 @@ def make_model(args, work):
         shape = ["mlp", "--batch", "16", "--d-model", "32", "--hidden", "64", "--vocab", "10"]
     else:
         shape = ["gpt", "--layers", "2", "--d-model", "64", "--heads", "4", "--seq", "32",
-                 "--batch", "2", "--vocab", "48", "--attention-chunk", "16"]
+                 "--batch", "2", "--vocab", "48", "--attention-chunk", "16", "--tie-weights",
+                 "--head-chunks", "24,20"]
     run([args.tide_models] + shape + ["--output", mlir, "--weights", weights, "--seed", "7"])
     return mlir, weights
 
@@ -69,8 +70,8 @@ def make_inputs(args, work):
         inputs = {"x": rng.standard_normal((16, 32)).astype(np.float32),
                   "labels": rng.integers(0, 10, size=(16,)).astype(np.int32)}
     else:
-        inputs = {"x": rng.standard_normal((2, 32, 64)).astype(np.float32),
-                  "labels": rng.integers(0, 48, size=(2, 32)).astype(np.int32)}
+        inputs = {"tokens": rng.integers(0, 48, size=(2, 32)).astype(np.int32),
+                  "labels": rng.integers(0, 48, size=(2 * 32,)).astype(np.int32)}
     path = os.path.join(work, "inputs.safetensors")
     safetensors_io.write(path, inputs)
     return inputs, path

@@ -303,3 +303,171 @@ TEST(GraphBuilderTest, PrintsFloatAttributesAsRoundTrippingMlirLiterals) {
 
 } // namespace
 } // namespace tidemark::builder
+
+namespace tidemark::builder {
+namespace {
+
+TEST(GraphBuilderTest, TransformerOpsInferShapesAndPrintTheDialectSyntax) {
+  GraphBuilder b("t");
+  Value tokens = b.input("tokens", {2, 3}, ElementType::I32);
+  Value labels = b.input("labels", {6}, ElementType::I32);
+  Value table = b.param("wte", {10, 8}, ParamInit::normal(0.02));
+  Value g = b.param("g", {8}, ParamInit::ones());
+  Value e = b.gather(table, tokens);
+  EXPECT_EQ(b.shape(e), (Shape{2, 3, 8}));
+  Value n = b.rmsNorm(e, g, -1, 1e-5);
+  Value q = b.reshape(n, {2, 3, 2, 4});
+  RopeOptions rope;
+  rope.layout = RopeLayout::BTHD;
+  Value r = b.rope(q, rope);
+  EXPECT_EQ(b.shape(r), (Shape{2, 3, 2, 4}));
+  Value flat = b.reshape(r, {6, 8});
+  Value d0 = b.dropout(flat, 0.1);
+  Value d1 = b.dropout(b.silu(d0), 0.25);
+  EXPECT_EQ(b.numDropouts(), 2);
+  // One op per statement: argument evaluation order is unspecified.
+  Value low = b.minimum(d1, g);
+  Value absG = b.abs(g);
+  Value m = b.maximum(low, b.neg(absG));
+  Value gate = b.sigmoid(m);
+  Value root = b.sqrt(b.abs(m));
+  Value u = b.mul(gate, b.erf(b.rsqrt(root)));
+  LmHeadLossOptions head;
+  head.rowChunk = 4;
+  head.vocabChunk = 4;
+  head.bias = b.param("bias", {10}, ParamInit::zeros());
+  Value loss = b.lmHeadLoss(u, table, labels, head);
+  EXPECT_EQ(b.shape(loss), (Shape{}));
+  b.setOutputs({loss});
+  ASSERT_TRUE(b.status().ok()) << b.status().message();
+  std::string text = b.toMlir();
+  for (const char *line :
+       {"%0 = tide.gather %wte, %tokens : tensor<10x8xf32>, tensor<2x3xi32>",
+        "%1 = tide.rms_norm %0, %g axis = -1 epsilon = 1.0e-05 : tensor<2x3x8xf32>, "
+        "tensor<8xf32>",
+        "%3 = tide.rope %2 bthd base = 1.0e+04 rot_dim = 4 offset = 0 : tensor<2x3x2x4xf32>",
+        "%5 = tide.dropout %4 p = 0.1 site = 0 : tensor<6x8xf32>",
+        "%6 = tide.silu %5 : tensor<6x8xf32>",
+        "%7 = tide.dropout %6 p = 0.25 site = 1 : tensor<6x8xf32>",
+        "%8 = tide.minimum %7, %g : (tensor<6x8xf32>, tensor<8xf32>) -> tensor<6x8xf32>",
+        "%9 = tide.abs %g : tensor<8xf32>", "%10 = tide.neg %9 : tensor<8xf32>",
+        "%11 = tide.maximum %8, %10 : (tensor<6x8xf32>, tensor<8xf32>) -> tensor<6x8xf32>",
+        "%12 = tide.sigmoid %11 : tensor<6x8xf32>", "%13 = tide.abs %11", "%14 = tide.sqrt %13",
+        "%15 = tide.rsqrt %14", "%16 = tide.erf %15", "%17 = tide.mul %12, %16",
+        "tide.lm_head_loss %17, %wte, %labels bias %bias : tensor<10xf32> ignore_index = -100 "
+        "chunks = [4, 4] : tensor<6x8xf32>, tensor<10x8xf32>, tensor<6xi32>"})
+    EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line << "\nin:\n" << text;
+}
+
+TEST(GraphBuilderTest, TransformerOpRulesAreReported) {
+  struct Case {
+    const char *fragment;
+    Value (*build)(GraphBuilder &);
+  };
+  const Case cases[] = {
+      {"tide.gather: table must have rank 2 [rows, dim], got [10]",
+       [](GraphBuilder &b) {
+         return b.gather(b.param("t", {10}, ParamInit::zeros()),
+                         b.input("i", {2}, ElementType::I32));
+       }},
+      {"tide.gather: ids %i must be i32, got tensor<2xf32>",
+       [](GraphBuilder &b) {
+         return b.gather(b.param("t", {10, 4}, ParamInit::zeros()), b.input("i", {2}));
+       }},
+      {"tide.gather: result shape [1, 1, 1, 1, 1, 1, 4]",
+       [](GraphBuilder &b) {
+         return b.gather(b.param("t", {10, 4}, ParamInit::zeros()),
+                         b.input("i", {1, 1, 1, 1, 1, 1}, ElementType::I32));
+       }},
+      {"tide.rms_norm: scale shape [4] must equal the normalized shape [3, 8]",
+       [](GraphBuilder &b) {
+         return b.rmsNorm(b.input("x", {2, 3, 8}), b.param("g", {4}, ParamInit::ones()), 1);
+       }},
+      {"tide.rms_norm: epsilon must be positive and finite (as a 32-bit float), got 0",
+       [](GraphBuilder &b) {
+         return b.rmsNorm(b.input("x", {2, 8}), b.param("g", {8}, ParamInit::ones()), -1, 1e-50);
+       }},
+      {"tide.rope: input must have rank 4",
+       [](GraphBuilder &b) {
+         return b.rope(b.input("x", {2, 3, 8}), RopeOptions{});
+       }},
+      {"tide.rope: rot_dim must be even and in [2, head_dim = 8], got 3",
+       [](GraphBuilder &b) {
+         RopeOptions options;
+         options.rotDim = 3;
+         return b.rope(b.input("x", {1, 2, 3, 8}), options);
+       }},
+      {"tide.rope: base must be positive and finite",
+       [](GraphBuilder &b) {
+         RopeOptions options;
+         options.base = -1.0;
+         return b.rope(b.input("x", {1, 2, 3, 8}), options);
+       }},
+      {"tide.rope: offset must be in [0, 2147483647], got -1",
+       [](GraphBuilder &b) {
+         RopeOptions options;
+         options.offset = -1;
+         return b.rope(b.input("x", {1, 2, 3, 8}), options);
+       }},
+      {"tide.dropout: p must be in [0, 1) (as a 32-bit float), got 1",
+       [](GraphBuilder &b) { return b.dropout(b.input("x", {4}), 1.0); }},
+      {"tide.dropout: p must be in [0, 1)",
+       [](GraphBuilder &b) { return b.dropout(b.input("x", {4}), -0.1); }},
+      {"tide.lm_head_loss: weight [10, 4] must have the hidden dim 8 ([vocab, dim])",
+       [](GraphBuilder &b) {
+         return b.lmHeadLoss(b.input("h", {6, 8}), b.param("w", {10, 4}, ParamInit::zeros()),
+                             b.input("l", {6}, ElementType::I32), LmHeadLossOptions{});
+       }},
+      {"tide.lm_head_loss: labels [2, 3] must be [rows] = [6]",
+       [](GraphBuilder &b) {
+         return b.lmHeadLoss(b.input("h", {6, 8}), b.param("w", {10, 8}, ParamInit::zeros()),
+                             b.input("l", {2, 3}, ElementType::I32), LmHeadLossOptions{});
+       }},
+      {"tide.lm_head_loss: labels %l must be i32",
+       [](GraphBuilder &b) {
+         return b.lmHeadLoss(b.input("h", {6, 8}), b.param("w", {10, 8}, ParamInit::zeros()),
+                             b.input("l", {6}), LmHeadLossOptions{});
+       }},
+      {"tide.lm_head_loss: hidden must be [rows, dim] and weight [vocab, dim], got [2, 3, 8]",
+       [](GraphBuilder &b) {
+         return b.lmHeadLoss(b.input("h", {2, 3, 8}), b.param("w", {10, 8}, ParamInit::zeros()),
+                             b.input("l", {6}, ElementType::I32), LmHeadLossOptions{});
+       }},
+      {"tide.lm_head_loss: bias [8] must be [vocab] = [10]",
+       [](GraphBuilder &b) {
+         LmHeadLossOptions options;
+         options.bias = b.param("bias", {8}, ParamInit::zeros());
+         return b.lmHeadLoss(b.input("h", {6, 8}), b.param("w", {10, 8}, ParamInit::zeros()),
+                             b.input("l", {6}, ElementType::I32), options);
+       }},
+      {"tide.lm_head_loss: chunks must be in [1, 2147483647], got [0, 4]",
+       [](GraphBuilder &b) {
+         LmHeadLossOptions options;
+         options.rowChunk = 0;
+         options.vocabChunk = 4;
+         return b.lmHeadLoss(b.input("h", {6, 8}), b.param("w", {10, 8}, ParamInit::zeros()),
+                             b.input("l", {6}, ElementType::I32), options);
+       }},
+      {"tide.lm_head_loss: ignore_index must be a 32-bit integer",
+       [](GraphBuilder &b) {
+         LmHeadLossOptions options;
+         options.ignoreIndex = int64_t(1) << 40;
+         return b.lmHeadLoss(b.input("h", {6, 8}), b.param("w", {10, 8}, ParamInit::zeros()),
+                             b.input("l", {6}, ElementType::I32), options);
+       }},
+      {"tide.minimum: operand shapes [3] and [4] are not broadcast-compatible",
+       [](GraphBuilder &b) { return b.minimum(b.input("x", {3}), b.input("y", {4})); }},
+      {"tide.silu: operand %i must be f32",
+       [](GraphBuilder &b) { return b.silu(b.input("i", {3}, ElementType::I32)); }},
+  };
+  for (const Case &c : cases) {
+    GraphBuilder b("f");
+    Value v = c.build(b);
+    EXPECT_FALSE(v.valid()) << c.fragment;
+    b.setOutputs({v});
+    expectError(b, c.fragment);
+  }
+}
+
+} // namespace
+} // namespace tidemark::builder

@@ -87,36 +87,110 @@ TEST(ModelsTest, GptHasTheDocumentedParametersAndRegions) {
   GraphBuilder gpt = buildGpt(config);
   ASSERT_TRUE(gpt.status().ok()) << gpt.status().message();
   std::vector<Argument> params = gpt.parameters();
-  ASSERT_EQ(params.size(), 2u * 16 + 3);
+  ASSERT_EQ(params.size(), 2 + 2u * 16 + 3);
+  EXPECT_EQ(params[0].name, "wte");
+  EXPECT_EQ(params[0].shape, (Shape{5, 8}));
+  EXPECT_EQ(params[1].name, "wpe");
+  EXPECT_EQ(params[1].shape, (Shape{4, 8}));
+  EXPECT_EQ(params[1].init.describe(), "normal(0, 0.02)");
   const char *blockNames[] = {"ln1.weight",      "ln1.bias",      "attn.q.weight",  "attn.q.bias",
                               "attn.k.weight",   "attn.k.bias",   "attn.v.weight",  "attn.v.bias",
                               "attn.out.weight", "attn.out.bias", "ln2.weight",     "ln2.bias",
                               "mlp.fc1.weight",  "mlp.fc1.bias",  "mlp.fc2.weight", "mlp.fc2.bias"};
   for (int layer = 0; layer < 2; ++layer)
     for (int i = 0; i < 16; ++i)
-      EXPECT_EQ(params[layer * 16 + i].name,
+      EXPECT_EQ(params[2 + layer * 16 + i].name,
                 "blocks." + std::to_string(layer) + "." + blockNames[i]);
-  EXPECT_EQ(params[2].shape, (Shape{8, 8}));
-  EXPECT_EQ(params[12].shape, (Shape{8, 16}));
-  EXPECT_EQ(params[14].shape, (Shape{16, 8}));
-  EXPECT_EQ(params[32].name, "ln_f.weight");
-  EXPECT_EQ(params[34].name, "head.weight");
-  EXPECT_EQ(params[34].shape, (Shape{8, 5}));
-  EXPECT_EQ(params[0].init.kind, ParamInit::Kind::Ones);
-  EXPECT_EQ(params[1].init.kind, ParamInit::Kind::Zeros);
-  EXPECT_EQ(params[2].init.describe(), "normal(0, 0.02)");
+  EXPECT_EQ(params[4].shape, (Shape{8, 8}));
+  EXPECT_EQ(params[14].shape, (Shape{8, 16}));
+  EXPECT_EQ(params[16].shape, (Shape{16, 8}));
+  EXPECT_EQ(params[34].name, "ln_f.weight");
+  EXPECT_EQ(params[36].name, "head.weight");
+  EXPECT_EQ(params[36].shape, (Shape{5, 8})) << "[vocab, d_model], as tide.lm_head_loss takes it";
+  EXPECT_EQ(params[2].init.kind, ParamInit::Kind::Ones);
+  EXPECT_EQ(params[3].init.kind, ParamInit::Kind::Zeros);
+  EXPECT_EQ(params[4].init.describe(), "normal(0, 0.02)");
   EXPECT_EQ(gpt.numCheckpoints(), 2);
   std::vector<Argument> arguments = gpt.arguments();
+  EXPECT_EQ(arguments[0].name, "tokens");
+  EXPECT_EQ(arguments[0].elementType, ElementType::I32);
+  EXPECT_EQ(arguments[0].shape, (Shape{1, 4}));
   EXPECT_EQ(arguments[1].name, "labels");
   EXPECT_EQ(arguments[1].elementType, ElementType::I32);
-  EXPECT_EQ(arguments[1].shape, (Shape{1, 4}));
+  EXPECT_EQ(arguments[1].shape, (Shape{4})) << "flattened [batch * seq], as lm_head_loss takes it";
   std::string text = gpt.toMlir();
   // head_dim 4: scale 1/2; chunk 64 clamped to the sequence length 4.
   EXPECT_EQ(countOccurrences(text, "causal scale = 0.5 chunks = [4, 4]"), 2);
   EXPECT_EQ(countOccurrences(text, "tide.gelu"), 2);
   EXPECT_EQ(countOccurrences(text, "tide.layer_norm"), 5);
-  EXPECT_EQ(countOccurrences(text, "tide.softmax_cross_entropy"), 1);
+  EXPECT_EQ(countOccurrences(text, "tide.dropout"), 0);
+  EXPECT_EQ(countOccurrences(text, "tide.gather %wte, %tokens : tensor<5x8xf32>, tensor<1x4xi32>"),
+            1);
+  EXPECT_EQ(countOccurrences(text, "tide.add %0, %wpe"), 1) << "positions 0..seq-1 broadcast";
+  EXPECT_EQ(countOccurrences(text, "%head.weight, %labels ignore_index = -100 chunks = [256, "
+                                   "2048] : tensor<4x8xf32>, tensor<5x8xf32>, tensor<4xi32>"),
+            1);
+  EXPECT_EQ(countOccurrences(text, "tide.softmax_cross_entropy"), 0);
   EXPECT_EQ(countOccurrences(text, "tide.yield"), 2);
+}
+
+TEST(ModelsTest, GptTiedWeightsDropoutAndInference) {
+  GptConfig config;
+  config.layers = 2;
+  config.dModel = 8;
+  config.heads = 2;
+  config.dFF = 16;
+  config.seq = 4;
+  config.batch = 2;
+  config.vocab = 5;
+  config.tieWeights = true;
+  config.dropout = 0.1;
+  GraphBuilder gpt = buildGpt(config);
+  ASSERT_TRUE(gpt.status().ok()) << gpt.status().message();
+  std::vector<Argument> params = gpt.parameters();
+  ASSERT_EQ(params.size(), 2 + 2u * 16 + 2) << "no head.weight when tied";
+  EXPECT_EQ(params.back().name, "ln_f.bias");
+  std::string text = gpt.toMlir();
+  EXPECT_EQ(countOccurrences(text, ", %wte, %labels ignore_index"), 1) << "the head uses wte";
+  // Embeddings, then attention output and MLP output of each block: sites 0..4.
+  EXPECT_EQ(gpt.numDropouts(), 1 + 2 * 2);
+  EXPECT_EQ(countOccurrences(text, "tide.dropout %1 p = 0.1 site = 0 : tensor<2x4x8xf32>"), 1);
+  EXPECT_EQ(countOccurrences(text, "site = 4 : tensor<2x4x8xf32>"), 1);
+
+  config.inference = true;
+  GraphBuilder logits = buildGpt(config);
+  ASSERT_TRUE(logits.status().ok()) << logits.status().message();
+  ASSERT_EQ(logits.arguments().size(), 1 + params.size()) << "tokens only, no labels";
+  EXPECT_EQ(logits.arguments()[0].name, "tokens");
+  text = logits.toMlir();
+  EXPECT_EQ(countOccurrences(text, "tide.dropout"), 0) << "inference has no dropout";
+  EXPECT_EQ(countOccurrences(text, "tide.lm_head_loss"), 0);
+  EXPECT_EQ(countOccurrences(text, ", %wte transpose_rhs : (tensor<8x8xf32>, tensor<5x8xf32>) -> "
+                                   "tensor<8x5xf32>"),
+            1);
+  EXPECT_NE(text.find("-> tensor<2x4x5xf32> attributes"), std::string::npos) << text;
+
+  GptConfig plain; // vocab 0: the embedding-free form, mse or (inference) the activations.
+  plain.inference = true;
+  GraphBuilder activations = buildGpt(plain);
+  ASSERT_TRUE(activations.status().ok());
+  EXPECT_EQ(activations.arguments()[0].name, "x");
+  EXPECT_NE(activations.toMlir().find("-> tensor<2x64x64xf32> attributes"), std::string::npos);
+}
+
+TEST(ModelsTest, MlpInferenceOutputsTheLogits) {
+  MlpConfig config;
+  config.batch = 3;
+  config.inFeatures = 4;
+  config.hidden = {6};
+  config.classes = 5;
+  config.inference = true;
+  GraphBuilder mlp = buildMlp(config);
+  ASSERT_TRUE(mlp.status().ok()) << mlp.status().message();
+  ASSERT_EQ(mlp.arguments().size(), 1u + 4u);
+  std::string text = mlp.toMlir();
+  EXPECT_EQ(countOccurrences(text, "softmax_cross_entropy"), 0);
+  EXPECT_NE(text.find("-> tensor<3x5xf32> attributes"), std::string::npos) << text;
 }
 
 TEST(ModelsTest, ConfigurationErrorsAreClear) {
@@ -132,6 +206,23 @@ TEST(ModelsTest, ConfigurationErrorsAreClear) {
   gpt = GptConfig();
   gpt.vocab = -1;
   EXPECT_NE(buildGpt(gpt).status().message().find("vocab must be >= 0"), std::string::npos);
+  for (double p : {1.0, -0.5, 1.5, std::nan("")}) {
+    gpt = GptConfig();
+    gpt.vocab = 8;
+    gpt.dropout = p;
+    EXPECT_NE(buildGpt(gpt).status().message().find("gpt: dropout must be in [0, 1)"),
+              std::string::npos)
+        << p;
+  }
+  gpt = GptConfig();
+  gpt.tieWeights = true;
+  EXPECT_NE(buildGpt(gpt).status().message().find("gpt: tied weights need token embeddings"),
+            std::string::npos);
+  gpt = GptConfig();
+  gpt.vocab = 8;
+  gpt.headVocabChunk = 0;
+  EXPECT_NE(buildGpt(gpt).status().message().find("gpt: LM-head vocab chunk must be >= 1, got 0"),
+            std::string::npos);
   MlpConfig mlp;
   mlp.hidden.clear();
   EXPECT_NE(buildMlp(mlp).status().message().find("mlp: needs at least one hidden layer"),

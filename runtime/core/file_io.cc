@@ -91,9 +91,10 @@ Status OpenRegularFile(const std::string &path, const std::string &what, Regular
 Status ReadFileAt(const RegularFile &file, uint64_t offset, void *buffer, size_t bytes) {
   if (!file.is_open())
     return Internal("ReadFileAt on a file that is not open");
-  const std::string name = file.what_ + " " + quoted(file.path_);
+  // Built only for an error message: a read (one per sampled data window) allocates nothing.
+  auto name = [&file] { return file.what_ + " " + quoted(file.path_); };
   if (offset > file.size_ || bytes > file.size_ - offset)
-    return DataLoss(name + " has " + std::to_string(file.size_) + " bytes, fewer than the " +
+    return DataLoss(name() + " has " + std::to_string(file.size_) + " bytes, fewer than the " +
                     std::to_string(bytes) + " bytes at offset " + std::to_string(offset) +
                     " that are needed");
   auto *cursor = static_cast<uint8_t *>(buffer);
@@ -104,9 +105,9 @@ Status ReadFileAt(const RegularFile &file, uint64_t offset, void *buffer, size_t
     if (got < 0 && errno == EINTR)
       continue;
     if (got < 0)
-      return DataLoss("error reading " + name + ": " + std::strerror(errno));
+      return DataLoss("error reading " + name() + ": " + std::strerror(errno));
     if (got == 0)
-      return DataLoss(name + " shrank while being read: got " + std::to_string(done) + " of " +
+      return DataLoss(name() + " shrank while being read: got " + std::to_string(done) + " of " +
                       std::to_string(bytes) + " bytes at offset " + std::to_string(offset));
     done += static_cast<size_t>(got);
   }

@@ -132,7 +132,10 @@ const char *UsageText() {
          "                       --eval-batches held-out batches, run with --eval-plan\n"
          "  --eval-plan PLAN     the model's inference plan (tidec without --train); gets the\n"
          "                       trained parameters by name before each evaluation\n"
-         "  --eval-batches N     held-out batches per evaluation (default 4)\n";
+         "  --eval-batches N     held-out batches per evaluation (default 4)\n"
+         "  --progress N         every N steps (and after the last) print a progress line on\n"
+         "                       stderr: step, loss, mean loss since the last line, latest\n"
+         "                       held-out loss, elapsed time (default 0: none)\n";
 }
 
 Status ParseOptions(int argc, const char *const *argv, Options *out) {
@@ -198,6 +201,10 @@ Status ParseOptions(int argc, const char *const *argv, Options *out) {
       TIDEMARK_RETURN_IF_ERROR(
           parseInteger(flag, value, flag == "--eval-every" ? 0 : 1, 1000000, &number));
       (flag == "--eval-every" ? options.eval_every : options.eval_batches) = number;
+    } else if (flag == "--progress") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      TIDEMARK_RETURN_IF_ERROR(parseInteger(flag, value, 0, 1000000, &number));
+      options.progress_every = number;
     } else if (flag == "--eval-fraction") {
       TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
       char *end = nullptr;

@@ -32,6 +32,7 @@ struct Options {
   int64_t eval_every = 0;     // 0: no evaluation
   std::string eval_plan_path; // the inference plan evaluation runs (needed with eval_every)
   int64_t eval_batches = 4;
+  int64_t progress_every = 0; // --progress N: a progress line on stderr every N steps (0: none)
   bool help = false;
 };
 

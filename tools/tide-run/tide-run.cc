@@ -65,7 +65,8 @@ struct Feed {
   std::string eval_loss_name;
   std::vector<uint8_t> parameter_copy; // sized once: the largest shared parameter
   int64_t eval_every = 0, eval_batches = 0;
-  uint64_t first_index = 0; // batch index of the first step (the loaded optimizer step count)
+  int64_t progress_every = 0; // --progress
+  uint64_t first_index = 0;   // batch index of the first step (the loaded optimizer step count)
 };
 
 // The output named "loss", else the first f32 output with one element; empty if none.
@@ -221,9 +222,36 @@ double processCpuSeconds() {
   return double(now.tv_sec) + 1e-9 * double(now.tv_nsec);
 }
 
+// --progress: where the last progress line was printed.
+struct Progress {
+  std::chrono::steady_clock::time_point start;
+  int64_t last_printed = 0; // steps covered by the previous line
+};
+
+// One line on stderr (unbuffered, so it shows while the run goes on; no allocation):
+// "step 50/200  loss 2.41  mean 2.57 (steps 1-50)  held-out 2.60 (after 50)  12.3 s".
+void printProgress(const Report &report, int64_t step, int64_t steps, Progress *progress) {
+  double sum = 0.0;
+  for (int64_t i = progress->last_printed; i <= step; ++i)
+    sum += report.losses[size_t(i)];
+  const double mean = sum / double(step + 1 - progress->last_printed);
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - progress->start).count();
+  std::fprintf(stderr,
+               "step %" PRId64 "/%" PRId64 "  loss %.4f  mean %.4f (steps %" PRId64 "-%" PRId64 ")",
+               step + 1, steps, double(report.losses[size_t(step)]), mean,
+               progress->last_printed + 1, step + 1);
+  if (!report.eval_losses.empty())
+    std::fprintf(stderr, "  held-out %.4f (after %" PRId64 ")", report.eval_losses.back().second,
+                 report.eval_losses.back().first);
+  std::fprintf(stderr, "  %.1f s\n", elapsed);
+  progress->last_printed = step + 1;
+}
+
 // Step 4. Storage for losses and times is sized before the loop, so the loop allocates nothing
 // of its own; any count is the runtime's.
 Status runSteps(Runtime *runtime, int64_t steps, Feed *feed, Report *report) {
+  Progress progress{std::chrono::steady_clock::now(), 0};
   report->losses.assign(size_t(steps), std::nanf(""));
   report->step_seconds.assign(size_t(steps), 0.0);
   report->step_cpu_seconds.assign(size_t(steps), 0.0);
@@ -256,6 +284,8 @@ Status runSteps(Runtime *runtime, int64_t steps, Feed *feed, Report *report) {
                                             evaluated.message());
       report->eval_losses.emplace_back(step + 1, loss);
     }
+    if (feed->progress_every > 0 && ((step + 1) % feed->progress_every == 0 || step + 1 == steps))
+      printProgress(*report, step, steps, &progress);
   }
   report->step_allocations = steps > 1 ? HeapAllocations() - allocations_at_step2 : 0;
   return Status::Ok();
@@ -282,6 +312,7 @@ Status runPlan(const Options &options, Report *report) {
   report->after_load = ReadResidentSet();
   report->peak_reset = ResetPeakResidentSet();
   Feed feed;
+  feed.progress_every = options.progress_every;
   if (!options.data_path.empty())
     TIDEMARK_RETURN_IF_ERROR(
         setUpFeed(options, label_classes, id_inputs, runtime.get(), &feed, report));

@@ -212,6 +212,121 @@ GraphBuilder buildGpt(const GptConfig &c) {
   return b;
 }
 
+int64_t defaultLlamaFeedForward(int64_t dModel) { return (8 * dModel / 3 + 7) / 8 * 8; }
+
+static bool checkLlamaConfig(GraphBuilder &b, const LlamaConfig &c) {
+  for (auto [what, value] : {std::pair<const char *, int64_t>{"layers", c.layers},
+                             {"d_model", c.dModel},
+                             {"heads", c.heads},
+                             {"seq", c.seq},
+                             {"batch", c.batch},
+                             {"vocab", c.vocab},
+                             {"attention chunk", c.attentionChunk}})
+    if (!checkPositive(b, "llama", what, value))
+      return false;
+  if (c.dFF < 0 || c.kvHeads < 0)
+    return b.fail("llama: d_ff and kv_heads must be >= 1 (or 0 for the default), got " +
+                  std::to_string(c.dFF) + " and " + std::to_string(c.kvHeads)),
+           false;
+  if (c.dModel % c.heads != 0)
+    return b.fail("llama: d_model " + std::to_string(c.dModel) + " is not divisible by heads " +
+                  std::to_string(c.heads)),
+           false;
+  int64_t kvHeads = c.kvHeads == 0 ? c.heads : c.kvHeads;
+  if (c.heads % kvHeads != 0)
+    return b.fail("llama: heads " + std::to_string(c.heads) + " is not divisible by kv_heads " +
+                  std::to_string(kvHeads) +
+                  " (each key/value head serves heads / kv_heads query "
+                  "heads)"),
+           false;
+  if (kvHeads != c.heads)
+    return b.fail("llama: kv_heads " + std::to_string(kvHeads) + " < heads " +
+                  std::to_string(c.heads) +
+                  " (grouped-query attention) needs tide.attention with fewer key/value heads "
+                  "than query heads, which this build does not have yet"),
+           false;
+  if ((c.dModel / c.heads) % 2 != 0)
+    return b.fail("llama: head_dim " + std::to_string(c.dModel / c.heads) +
+                  " must be even for rotary embeddings"),
+           false;
+  if (!(c.ropeBase > 0.0) || !std::isfinite(c.ropeBase))
+    return b.fail("llama: rope base must be positive and finite"), false;
+  if (!(static_cast<float>(c.normEpsilon) > 0.0f) || !std::isfinite(c.normEpsilon))
+    return b.fail("llama: norm epsilon must be positive and finite"), false;
+  return checkHeadChunks(b, "llama", c.headRowChunk, c.headVocabChunk);
+}
+
+/// A Llama block on x [B, T, D]; parameters under `name`.
+static Value llamaBlock(GraphBuilder &b, Value x, const LlamaConfig &c, int64_t kvHeads,
+                        int64_t dFF, const std::string &name) {
+  ScopeGuard scope(b, name);
+  std::vector<int64_t> shape = b.shape(x);
+  if (!x.valid())
+    return Value{};
+  const int64_t d = shape[2], headDim = d / c.heads;
+  auto norm = [&](Value v, const std::string &normName) {
+    ScopeGuard normScope(b, normName);
+    return b.rmsNorm(v, b.param("weight", {d}, ParamInit::ones()), -1, c.normEpsilon);
+  };
+  Value h = norm(x, "attn_norm");
+  Value attended;
+  {
+    ScopeGuard attnScope(b, "attn");
+    Value q = linear(b, h, c.heads * headDim, "q", /*bias=*/false);
+    Value k = linear(b, h, kvHeads * headDim, "k", /*bias=*/false);
+    Value v = linear(b, h, kvHeads * headDim, "v", /*bias=*/false);
+    RopeOptions rope;
+    rope.layout = RopeLayout::BHTD;
+    rope.base = c.ropeBase;
+    rope.rotDim = headDim;
+    Value queryHeads = b.rope(splitHeads(b, q, c.heads), rope);
+    Value keyHeads = b.rope(splitHeads(b, k, kvHeads), rope);
+    Value valueHeads = splitHeads(b, v, kvHeads);
+    AttentionOptions options;
+    options.causal = true;
+    options.scale = 1.0 / std::sqrt(static_cast<double>(headDim));
+    options.queryChunk = std::min(c.attentionChunk, shape[1]);
+    options.keyChunk = std::min(c.attentionChunk, shape[1]);
+    Value a = b.attention(queryHeads, keyHeads, valueHeads, options);
+    attended = linear(b, mergeHeads(b, a), d, "out", /*bias=*/false);
+  }
+  x = b.add(x, attended);
+  h = norm(x, "mlp_norm");
+  ScopeGuard mlpScope(b, "mlp");
+  Value gate = b.silu(linear(b, h, dFF, "w1", /*bias=*/false));
+  Value up = linear(b, h, dFF, "w3", /*bias=*/false);
+  return b.add(x, linear(b, b.mul(gate, up), d, "w2", /*bias=*/false));
+}
+
+GraphBuilder buildLlama(const LlamaConfig &c) {
+  GraphBuilder b("llama");
+  if (!checkLlamaConfig(b, c))
+    return b;
+  const int64_t kvHeads = c.kvHeads == 0 ? c.heads : c.kvHeads;
+  const int64_t dFF = c.dFF == 0 ? defaultLlamaFeedForward(c.dModel) : c.dFF;
+  Value tokens = b.input("tokens", {c.batch, c.seq}, ElementType::I32);
+  Value labels;
+  if (!c.inference)
+    labels = b.input("labels", {c.batch * c.seq}, ElementType::I32);
+  Value wte = b.param("wte", {c.vocab, c.dModel}, ParamInit::normal(kWeightStd));
+  Value x = b.gather(wte, tokens);
+  for (int64_t layer = 0; layer < c.layers; ++layer) {
+    ScopeGuard scope(b, "blocks");
+    if (c.checkpointPerBlock)
+      b.beginCheckpoint();
+    x = llamaBlock(b, x, c, kvHeads, dFF, std::to_string(layer));
+    if (c.checkpointPerBlock)
+      x = b.endCheckpoint({x})[0];
+  }
+  Value h = b.rmsNorm(x, b.param("norm.weight", {c.dModel}, ParamInit::ones()), -1, c.normEpsilon);
+  Value head = c.tieWeights
+                   ? wte
+                   : b.param("head.weight", {c.vocab, c.dModel}, ParamInit::normal(kWeightStd));
+  b.setOutputs({languageModelHead(b, h, head, Value{}, labels, c.inference, c.headRowChunk,
+                                  c.headVocabChunk)});
+  return b;
+}
+
 static bool checkMlpConfig(GraphBuilder &b, const MlpConfig &c) {
   if (!checkPositive(b, "mlp", "batch", c.batch) ||
       !checkPositive(b, "mlp", "d_model (input features)", c.inFeatures))

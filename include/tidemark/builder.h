@@ -281,6 +281,32 @@ struct GptConfig {
 };
 GraphBuilder buildGpt(const GptConfig &config);
 
+/// A Llama-style decoder (docs/models.md): token embedding `wte` [vocab, dModel], per block
+/// pre-norm RMSNorm, causal attention with rotary position embeddings on q and k (no biases),
+/// a SwiGLU MLP w2(silu(x w1) * (x w3)); final RMSNorm `norm`, fused LM head + cross-entropy
+/// against `labels` i32 [batch * seq] (head `head.weight` [vocab, dModel] or, tied, `wte`).
+struct LlamaConfig {
+  int64_t layers = 2;
+  int64_t dModel = 64;
+  int64_t heads = 4;
+  int64_t kvHeads = 0; ///< Key/value heads (grouped-query attention); 0: = heads.
+  int64_t dFF = 0;     ///< 0: 8 * dModel / 3 rounded up to a multiple of 8.
+  int64_t seq = 64;
+  int64_t batch = 2;
+  int64_t vocab = 256;
+  double ropeBase = 10000.0;
+  double normEpsilon = 1e-6;
+  bool tieWeights = false;
+  bool inference = false; ///< Output logits [batch, seq, vocab], no labels input.
+  bool checkpointPerBlock = false;
+  int64_t attentionChunk = 64;
+  int64_t headRowChunk = 256;
+  int64_t headVocabChunk = 2048;
+};
+GraphBuilder buildLlama(const LlamaConfig &config);
+/// The SwiGLU width buildLlama uses when dFF == 0: 8 * dModel / 3 rounded up to a multiple of 8.
+int64_t defaultLlamaFeedForward(int64_t dModel);
+
 /// A multi-layer perceptron on x [batch, inFeatures]: hidden linears `layers.<i>` with the
 /// activation, then the head `layers.<n>`. classes > 0: softmax cross-entropy against i32
 /// `labels` [batch]; classes == 0: mse against `target` [batch, inFeatures].

@@ -33,22 +33,23 @@ using namespace tidemark::builder;
 
 namespace {
 
-const char *const kUsage = R"(usage: tide-models mlp|gpt [options]
+const char *const kUsage = R"(usage: tide-models gpt|llama|mlp [options]
 
 Emits a tide-dialect model as textual MLIR (stdout unless --output) and, with --weights, its
 seeded initial parameters as safetensors. Parameters and their layout: docs/models.md.
 
 common options:
-  --batch B              batch size (gpt: 2, mlp: 32)
+  --batch B              batch size (gpt, llama: 2, mlp: 32)
   --d-model D            model width / MLP input features (64)
-  --vocab V              gpt: token vocabulary (token ids in, fused LM head + cross-entropy
-                         against next-token labels); 0 = embedding-free: activations x in, mse
-                         against a target (0). mlp: classes; 0 = mse head (10)
-  --inference            the inference form: output the logits (gpt, mlp) or the last
+  --vocab V              gpt, llama: token vocabulary (token ids in, fused LM head +
+                         cross-entropy against next-token labels [batch * seq]); gpt 0 =
+                         embedding-free: activations x in, mse against a target (gpt: 0,
+                         llama: 256, >= 1). mlp: classes; 0 = mse head (10)
+  --inference            the inference form: output the logits (gpt, llama, mlp) or the last
                          activations (gpt --vocab 0, mlp --vocab 0) instead of the loss; no
                          labels or target input, no dropout
-  --checkpoint MODE      per-block (each GPT block / MLP hidden layer in a tide.checkpoint
-                         region) or none (none)
+  --checkpoint MODE      per-block (each transformer block / MLP hidden layer in a
+                         tide.checkpoint region) or none (none)
   --output FILE.mlir     write the MLIR here instead of stdout
   --weights FILE         write the initial weights (safetensors)
   --seed S               seed of the initial weights (0)
@@ -61,10 +62,20 @@ gpt options:
                          projection and each MLP (0; needs --vocab > 0 for the embedding one)
   --tie-weights          the LM head uses the token embedding wte (needs --vocab > 0)
   --head-chunks R,V      row and vocabulary chunk of the fused LM head (256,2048)
+llama options (pre-norm RMSNorm, rotary embeddings, SwiGLU MLP, no biases):
+  --layers N (2)  --heads H (4)  --seq T (64)  --attention-chunk C (64)
+  --kv-heads K           key/value heads, dividing H (H; K < H, grouped-query attention,
+                         needs attention support of fewer key/value heads)
+  --d-ff F               SwiGLU width (8 * d-model / 3 rounded up to a multiple of 8)
+  --rope-base B          rotary embedding base (10000)
+  --tie-weights          the LM head uses the token embedding wte
+  --head-chunks R,V      row and vocabulary chunk of the fused LM head (256,2048)
 mlp options:
   --hidden W1,W2,...     hidden widths (128)
   --activation relu|gelu (relu)
 )";
+
+const char *const kModelNames = "gpt, llama or mlp";
 
 /// Parsed command line.
 struct Options {
@@ -76,10 +87,16 @@ const std::set<std::string> kCommonFlags = {"--batch",      "--d-model",     "--
                                             "--checkpoint", "--output",      "--weights",
                                             "--seed",       "--list-params", "--inference"};
 const std::set<std::string> kSwitches = {"--list-params", "--inference", "--tie-weights"};
-const std::set<std::string> kGptFlags = {"--layers",      "--heads",           "--d-ff",
-                                         "--seq",         "--attention-chunk", "--dropout",
-                                         "--tie-weights", "--head-chunks"};
-const std::set<std::string> kMlpFlags = {"--hidden", "--activation"};
+/// The options of each model beyond the common ones.
+const std::map<std::string, std::set<std::string>> kModelFlags = {
+    {"gpt",
+     {"--layers", "--heads", "--d-ff", "--seq", "--attention-chunk", "--dropout", "--tie-weights",
+      "--head-chunks"}},
+    {"llama",
+     {"--layers", "--heads", "--kv-heads", "--d-ff", "--seq", "--attention-chunk", "--tie-weights",
+      "--head-chunks", "--rope-base"}},
+    {"mlp", {"--hidden", "--activation"}},
+};
 
 [[noreturn]] void fatal(const std::string &message) {
   std::fprintf(stderr, "tide-models: error: %s\n", message.c_str());
@@ -89,17 +106,19 @@ const std::set<std::string> kMlpFlags = {"--hidden", "--activation"};
 /// Splits "--flag=value" / "--flag value"; checks the flag applies to the model.
 Options parseCommandLine(int argc, char **argv) {
   if (argc < 2)
-    fatal(std::string("expected a model name (mlp or gpt)\n") + kUsage);
+    fatal("expected a model name (" + std::string(kModelNames) + ")\n" + kUsage);
   Options options;
   options.model = argv[1];
   if (options.model == "--help" || options.model == "-h") {
     std::fputs(kUsage, stdout);
     std::exit(0);
   }
-  if (options.model != "mlp" && options.model != "gpt")
-    fatal("unknown model '" + options.model + "'; expected mlp or gpt");
-  const std::set<std::string> &modelFlags = options.model == "gpt" ? kGptFlags : kMlpFlags;
-  const std::set<std::string> &otherFlags = options.model == "gpt" ? kMlpFlags : kGptFlags;
+  if (!kModelFlags.count(options.model))
+    fatal("unknown model '" + options.model + "'; expected " + kModelNames);
+  const std::set<std::string> &modelFlags = kModelFlags.at(options.model);
+  std::set<std::string> otherFlags;
+  for (const auto &[model, flags] : kModelFlags)
+    otherFlags.insert(flags.begin(), flags.end());
   for (int i = 2; i < argc; ++i) {
     std::string flag = argv[i], value;
     size_t equals = flag.find('=');
@@ -111,7 +130,7 @@ Options parseCommandLine(int argc, char **argv) {
       std::fputs(kUsage, stdout);
       std::exit(0);
     }
-    if (otherFlags.count(flag))
+    if (otherFlags.count(flag) && !modelFlags.count(flag))
       fatal("option " + flag + " does not apply to model '" + options.model + "'");
     if (!kCommonFlags.count(flag) && !modelFlags.count(flag))
       fatal("unknown option '" + flag + "' (see tide-models --help)");
@@ -217,6 +236,31 @@ GraphBuilder buildGptFromOptions(const Options &options) {
   return buildGpt(config);
 }
 
+GraphBuilder buildLlamaFromOptions(const Options &options) {
+  LlamaConfig config;
+  config.layers = integerOption(options, "--layers", 2);
+  config.dModel = integerOption(options, "--d-model", 64);
+  config.heads = integerOption(options, "--heads", 4);
+  config.kvHeads = integerOption(options, "--kv-heads", config.heads);
+  config.dFF = integerOption(options, "--d-ff", defaultLlamaFeedForward(config.dModel));
+  config.seq = integerOption(options, "--seq", 64);
+  config.batch = integerOption(options, "--batch", 2);
+  config.vocab = integerOption(options, "--vocab", 256);
+  config.attentionChunk = integerOption(options, "--attention-chunk", 64);
+  config.checkpointPerBlock = perBlockCheckpoints(options);
+  config.tieWeights = switchOption(options, "--tie-weights");
+  config.inference = switchOption(options, "--inference");
+  config.ropeBase = doubleOption(options, "--rope-base", 10000.0, 1e-30, 1e30, "(0, 1e30)");
+  parseHeadChunks(options, &config.headRowChunk, &config.headVocabChunk);
+  if (config.dModel % config.heads != 0)
+    fatal("--d-model " + std::to_string(config.dModel) + " is not divisible by --heads " +
+          std::to_string(config.heads));
+  if (config.heads % config.kvHeads != 0)
+    fatal("--heads " + std::to_string(config.heads) + " is not divisible by --kv-heads " +
+          std::to_string(config.kvHeads));
+  return buildLlama(config);
+}
+
 std::vector<int64_t> parseWidths(const std::string &text) {
   std::vector<int64_t> widths;
   size_t start = 0;
@@ -295,8 +339,9 @@ void writeWeights(const Options &options, const GraphBuilder &model, uint64_t se
 
 static int run(int argc, char **argv) {
   Options options = parseCommandLine(argc, argv);
-  GraphBuilder model =
-      options.model == "gpt" ? buildGptFromOptions(options) : buildMlpFromOptions(options);
+  GraphBuilder model = options.model == "gpt"     ? buildGptFromOptions(options)
+                       : options.model == "llama" ? buildLlamaFromOptions(options)
+                                                  : buildMlpFromOptions(options);
   Status status = model.status();
   if (!status.ok())
     fatal(status.message());

@@ -73,3 +73,53 @@ def gpt_loss(p, inputs, layers, heads, checkpoint=False):
     vocab = logits.shape[-1]
     labels = torch.from_numpy(inputs["labels"]).long()
     return F.cross_entropy(logits.reshape(-1, vocab), labels.reshape(-1))
+
+
+def _rms_norm(x, weight, eps=1e-6):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
+
+
+def _rope(x, base=10000.0):
+    """Rotary embedding of x [B, H, T, Dh], half-split pairing (Llama / GPT-NeoX): feature i pairs
+    with i + Dh/2 and rotates by position * base^(-2i/Dh)."""
+    t, d = x.shape[2], x.shape[3]
+    half = d // 2
+    inv = base ** (-2.0 * torch.arange(half, dtype=torch.float64) / d)
+    angles = (torch.arange(t, dtype=torch.float64)[:, None] * inv[None, :]).to(x.dtype)
+    cos, sin = torch.cos(angles), torch.sin(angles)
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
+def llama_loss(p, inputs, layers, heads, kv_heads):
+    """Llama-style decoder: wte[tokens], per block x + out(attn(rope(q), rope(k), v)) on
+    rms_norm(x), then x + w2(silu(w1 h) * w3 h) on rms_norm(x); final rms_norm, LM head
+    (head.weight [V, D] or wte), cross-entropy over the B*T rows. No biases. Query head h reads
+    key/value head h // (heads / kv_heads)."""
+    tokens = torch.from_numpy(inputs["tokens"]).long()
+    x = p["wte"][tokens]
+    b, t, d = x.shape
+    dh = d // heads
+    mask = torch.ones(t, t, dtype=torch.bool).triu(1)
+    for i in range(layers):
+        pre = f"blocks.{i}"
+        h = _rms_norm(x, p[pre + ".attn_norm.weight"])
+
+        def split(name, n):
+            return (h @ p[f"{pre}.attn.{name}.weight"]).view(b, t, n, dh).transpose(1, 2)
+
+        q, k, v = _rope(split("q", heads)), _rope(split("k", kv_heads)), split("v", kv_heads)
+        k = k.repeat_interleave(heads // kv_heads, dim=1)
+        v = v.repeat_interleave(heads // kv_heads, dim=1)
+        scores = ((q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(dh))).masked_fill(mask,
+                                                                                 float("-inf"))
+        a = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(b, t, d)
+        x = x + a @ p[pre + ".attn.out.weight"]
+        h = _rms_norm(x, p[pre + ".mlp_norm.weight"])
+        gate = F.silu(h @ p[pre + ".mlp.w1.weight"])
+        x = x + (gate * (h @ p[pre + ".mlp.w3.weight"])) @ p[pre + ".mlp.w2.weight"]
+    h = _rms_norm(x, p["norm.weight"])
+    head = p["head.weight"] if "head.weight" in p else p["wte"]
+    logits = h @ head.T
+    labels = torch.from_numpy(inputs["labels"]).long()
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))

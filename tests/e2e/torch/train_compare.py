@@ -56,6 +56,10 @@ def make_model(args, work):
     mlir, weights = os.path.join(work, "model.mlir"), os.path.join(work, "init.safetensors")
     if args.model == "mlp":
         shape = ["mlp", "--batch", "16", "--d-model", "32", "--hidden", "64", "--vocab", "10"]
+    elif args.model == "llama":
+        shape = ["llama", "--layers", "2", "--d-model", "64", "--heads", "4", "--seq", "32",
+                 "--batch", "2", "--vocab", "48", "--attention-chunk", "16", "--head-chunks",
+                 "24,20"]
     else:
         shape = ["gpt", "--layers", "2", "--d-model", "64", "--heads", "4", "--seq", "32",
                  "--batch", "2", "--vocab", "48", "--attention-chunk", "16", "--tie-weights",
@@ -135,6 +139,8 @@ def run_torch(args, weights_path, inputs, dtype):
         opt.zero_grad()
         if args.model == "mlp":
             loss = torch_models.mlp_loss(params, inputs, hidden_layers=1)
+        elif args.model == "llama":
+            loss = torch_models.llama_loss(params, inputs, layers=2, heads=4, kv_heads=4)
         else:
             loss = torch_models.gpt_loss(params, inputs, layers=2, heads=4)
         loss.backward()
@@ -226,7 +232,7 @@ def main():
     parser.add_argument("--build-dir", help="build these targets there first")
     parser.add_argument("--build-targets", nargs="*", default=[])
     parser.add_argument("--cmake", default="cmake", help="the cmake that builds them")
-    parser.add_argument("--model", choices=["mlp", "gpt"], required=True)
+    parser.add_argument("--model", choices=["mlp", "gpt", "llama"], required=True)
     parser.add_argument("--optimizer", choices=["sgd", "adam"], required=True)
     parser.add_argument("--plan-maker", choices=["mlp-plan", "tidec"], required=True)
     parser.add_argument("--maker-path", required=True, help="e2e-mlp-plan or tidec binary")

@@ -178,6 +178,96 @@ TEST(ModelsTest, GptTiedWeightsDropoutAndInference) {
   EXPECT_NE(activations.toMlir().find("-> tensor<2x64x64xf32> attributes"), std::string::npos);
 }
 
+TEST(ModelsTest, LlamaHasTheDocumentedParametersAndOps) {
+  LlamaConfig config;
+  config.layers = 2;
+  config.dModel = 16;
+  config.heads = 2;
+  config.seq = 4;
+  config.batch = 2;
+  config.vocab = 11;
+  config.checkpointPerBlock = true;
+  GraphBuilder llama = buildLlama(config);
+  ASSERT_TRUE(llama.status().ok()) << llama.status().message();
+  EXPECT_EQ(defaultLlamaFeedForward(16), 48) << "8 * 16 / 3 = 42.7, rounded up to 48";
+  EXPECT_EQ(defaultLlamaFeedForward(64), 176);
+  std::vector<Argument> params = llama.parameters();
+  ASSERT_EQ(params.size(), 1 + 2u * 9 + 2);
+  EXPECT_EQ(params[0].name, "wte");
+  const char *blockNames[] = {"attn_norm.weight", "attn.q.weight",   "attn.k.weight",
+                              "attn.v.weight",    "attn.out.weight", "mlp_norm.weight",
+                              "mlp.w1.weight",    "mlp.w3.weight",   "mlp.w2.weight"};
+  for (int layer = 0; layer < 2; ++layer)
+    for (int i = 0; i < 9; ++i)
+      EXPECT_EQ(params[1 + layer * 9 + i].name,
+                "blocks." + std::to_string(layer) + "." + blockNames[i]);
+  EXPECT_EQ(params[1].init.kind, ParamInit::Kind::Ones);
+  EXPECT_EQ(params[7].shape, (Shape{16, 48}));
+  EXPECT_EQ(params[9].shape, (Shape{48, 16}));
+  EXPECT_EQ(params[19].name, "norm.weight");
+  EXPECT_EQ(params[20].name, "head.weight");
+  EXPECT_EQ(params[20].shape, (Shape{11, 16}));
+  std::vector<Argument> arguments = llama.arguments();
+  EXPECT_EQ(arguments[0].name, "tokens");
+  EXPECT_EQ(arguments[1].name, "labels");
+  EXPECT_EQ(arguments[1].shape, (Shape{8}));
+  std::string text = llama.toMlir();
+  EXPECT_EQ(countOccurrences(text, "tide.rms_norm"), 5);
+  EXPECT_EQ(countOccurrences(text, "epsilon = 1.0e-06"), 5);
+  EXPECT_EQ(countOccurrences(text, "tide.rope"), 4) << "q and k of each block";
+  EXPECT_EQ(countOccurrences(text, "bhtd base = 1.0e+04 rot_dim = 8 offset = 0"), 4);
+  EXPECT_EQ(countOccurrences(text, "tide.silu"), 2);
+  EXPECT_EQ(countOccurrences(text, "causal scale = 0.35355339059327373 chunks = [4, 4]"), 2);
+  EXPECT_EQ(countOccurrences(text, "tide.layer_norm"), 0);
+  EXPECT_EQ(countOccurrences(text, "tide.gelu"), 0);
+  EXPECT_EQ(countOccurrences(text, "tide.dropout"), 0);
+  EXPECT_EQ(countOccurrences(text, "bias"), 0) << "no biases anywhere";
+  EXPECT_EQ(countOccurrences(text, "tide.checkpoint"), 2);
+  EXPECT_EQ(countOccurrences(text, "%head.weight, %labels ignore_index = -100"), 1);
+
+  config.tieWeights = true;
+  config.inference = true;
+  config.dFF = 20;
+  GraphBuilder logits = buildLlama(config);
+  ASSERT_TRUE(logits.status().ok()) << logits.status().message();
+  EXPECT_EQ(logits.parameters().size(), 1 + 2u * 9 + 1);
+  EXPECT_EQ(logits.parameters()[7].shape, (Shape{16, 20}));
+  text = logits.toMlir();
+  EXPECT_EQ(countOccurrences(text, "%wte transpose_rhs"), 1);
+  EXPECT_NE(text.find("-> tensor<2x4x11xf32> attributes {tide.input_names = [\"tokens\"]"),
+            std::string::npos)
+      << text;
+}
+
+TEST(ModelsTest, LlamaConfigurationErrorsAreClear) {
+  struct Case {
+    const char *fragment;
+    void (*edit)(LlamaConfig &);
+  };
+  const Case cases[] = {
+      {"llama: d_model 10 is not divisible by heads 4", [](LlamaConfig &c) { c.dModel = 10; }},
+      {"llama: heads 4 is not divisible by kv_heads 3", [](LlamaConfig &c) { c.kvHeads = 3; }},
+      {"llama: vocab must be >= 1, got 0", [](LlamaConfig &c) { c.vocab = 0; }},
+      {"llama: layers must be >= 1, got 0", [](LlamaConfig &c) { c.layers = 0; }},
+      {"llama: head_dim 3 must be even for rotary embeddings",
+       [](LlamaConfig &c) {
+         c.dModel = 12;
+         c.heads = 4;
+       }},
+      {"llama: rope base must be positive and finite", [](LlamaConfig &c) { c.ropeBase = 0.0; }},
+      {"llama: d_ff and kv_heads must be >= 1 (or 0 for the default)",
+       [](LlamaConfig &c) { c.dFF = -1; }},
+      {"llama: LM-head row chunk must be >= 1, got 0", [](LlamaConfig &c) { c.headRowChunk = 0; }},
+  };
+  for (const Case &c : cases) {
+    LlamaConfig config;
+    c.edit(config);
+    GraphBuilder b = buildLlama(config);
+    EXPECT_NE(b.status().message().find(c.fragment), std::string::npos)
+        << "got: " << b.status().message() << "\nexpected: " << c.fragment;
+  }
+}
+
 TEST(ModelsTest, MlpInferenceOutputsTheLogits) {
   MlpConfig config;
   config.batch = 3;

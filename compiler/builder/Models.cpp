@@ -82,7 +82,7 @@ Value selfAttention(GraphBuilder &b, Value x, const SelfAttentionConfig &config,
   Value k = linear(b, x, dModel, "k");
   Value v = linear(b, x, dModel, "v");
   AttentionOptions options;
-  options.causal = true;
+  options.causal = config.causal;
   options.scale = 1.0 / std::sqrt(static_cast<double>(headDim));
   options.queryChunk = std::min(config.queryChunk, shape[1]);
   options.keyChunk = std::min(config.keyChunk, shape[1]);
@@ -324,6 +324,91 @@ GraphBuilder buildLlama(const LlamaConfig &c) {
                    : b.param("head.weight", {c.vocab, c.dModel}, ParamInit::normal(kWeightStd));
   b.setOutputs({languageModelHead(b, h, head, Value{}, labels, c.inference, c.headRowChunk,
                                   c.headVocabChunk)});
+  return b;
+}
+
+static bool checkBertConfig(GraphBuilder &b, const BertConfig &c) {
+  for (auto [what, value] : {std::pair<const char *, int64_t>{"layers", c.layers},
+                             {"d_model", c.dModel},
+                             {"heads", c.heads},
+                             {"seq", c.seq},
+                             {"batch", c.batch},
+                             {"vocab", c.vocab},
+                             {"attention chunk", c.attentionChunk}})
+    if (!checkPositive(b, "bert", what, value))
+      return false;
+  if (c.dFF < 0 || c.typeVocab < 0)
+    return b.fail("bert: d_ff and the token-type vocabulary must be >= 0, got " +
+                  std::to_string(c.dFF) + " and " + std::to_string(c.typeVocab)),
+           false;
+  if (c.dModel % c.heads != 0)
+    return b.fail("bert: d_model " + std::to_string(c.dModel) + " is not divisible by heads " +
+                  std::to_string(c.heads)),
+           false;
+  return checkDropoutProbability(b, "bert", c.dropout) &&
+         checkHeadChunks(b, "bert", c.headRowChunk, c.headVocabChunk);
+}
+
+/// A post-LN BERT block: x = LN1(x + drop(attn(x))); y = LN2(x + drop(fc2(gelu(fc1(x))))).
+static Value bertBlock(GraphBuilder &b, Value x, const SelfAttentionConfig &attention, int64_t dFF,
+                       double dropout, const std::string &name) {
+  ScopeGuard scope(b, name);
+  std::vector<int64_t> shape = b.shape(x);
+  if (!x.valid())
+    return Value{};
+  auto drop = [&](Value v) { return dropout > 0.0 ? b.dropout(v, dropout) : v; };
+  x = layerNorm(b, b.add(x, drop(selfAttention(b, x, attention, "attn"))), "ln1");
+  Value m;
+  {
+    ScopeGuard mlp(b, "mlp");
+    Value hidden = b.gelu(linear(b, x, dFF, "fc1"), GeluApproximation::Exact);
+    m = linear(b, hidden, shape[2], "fc2");
+  }
+  return layerNorm(b, b.add(x, drop(m)), "ln2");
+}
+
+GraphBuilder buildBert(const BertConfig &c) {
+  GraphBuilder b("bert");
+  if (!checkBertConfig(b, c))
+    return b;
+  const double dropout = c.inference ? 0.0 : c.dropout;
+  const int64_t dFF = c.dFF == 0 ? 4 * c.dModel : c.dFF;
+  Value tokens = b.input("tokens", {c.batch, c.seq}, ElementType::I32);
+  Value types;
+  if (c.typeVocab > 0)
+    types = b.input("token_types", {c.batch, c.seq}, ElementType::I32);
+  Value labels;
+  if (!c.inference)
+    labels = b.input("labels", {c.batch * c.seq}, ElementType::I32);
+  Value wte = b.param("wte", {c.vocab, c.dModel}, ParamInit::normal(kWeightStd));
+  Value wpe = b.param("wpe", {c.seq, c.dModel}, ParamInit::normal(kWeightStd));
+  Value x = b.add(b.gather(wte, tokens), wpe);
+  if (c.typeVocab > 0)
+    x = b.add(
+        x, b.gather(b.param("wtt", {c.typeVocab, c.dModel}, ParamInit::normal(kWeightStd)), types));
+  x = layerNorm(b, x, "ln_emb");
+  if (dropout > 0.0)
+    x = b.dropout(x, dropout);
+  SelfAttentionConfig attention{c.heads, c.attentionChunk, c.attentionChunk, /*causal=*/false};
+  for (int64_t layer = 0; layer < c.layers; ++layer) {
+    ScopeGuard scope(b, "blocks");
+    if (c.checkpointPerBlock)
+      b.beginCheckpoint();
+    x = bertBlock(b, x, attention, dFF, dropout, std::to_string(layer));
+    if (c.checkpointPerBlock)
+      x = b.endCheckpoint({x})[0];
+  }
+  Value h;
+  {
+    ScopeGuard scope(b, "mlm");
+    h = layerNorm(b, b.gelu(linear(b, x, c.dModel, "dense"), GeluApproximation::Exact), "ln");
+  }
+  Value head = c.tieWeights
+                   ? wte
+                   : b.param("head.weight", {c.vocab, c.dModel}, ParamInit::normal(kWeightStd));
+  Value bias = b.param("head.bias", {c.vocab}, ParamInit::zeros());
+  b.setOutputs(
+      {languageModelHead(b, h, head, bias, labels, c.inference, c.headRowChunk, c.headVocabChunk)});
   return b;
 }
 

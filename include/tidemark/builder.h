@@ -241,11 +241,12 @@ struct SelfAttentionConfig {
   int64_t heads = 1;
   int64_t queryChunk = 64; ///< Clamped to the sequence length.
   int64_t keyChunk = 64;   ///< Clamped to the sequence length.
+  bool causal = true;      ///< false: every query attends every key (an encoder).
 };
 
-/// Causal multi-head self-attention on x [batch, seq, d]: linears `<name>.q`, `.k`, `.v`,
-/// reshape/transpose into [batch, heads, seq, d / heads], tide.attention with scale
-/// 1 / sqrt(d / heads), back to [batch, seq, d], output linear `<name>.out`.
+/// Multi-head self-attention (causal unless config.causal is false) on x [batch, seq, d]: linears
+/// `<name>.q`, `.k`, `.v`, reshape/transpose into [batch, heads, seq, d / heads], tide.attention
+/// with scale 1 / sqrt(d / heads), back to [batch, seq, d], output linear `<name>.out`.
 Value selfAttention(GraphBuilder &b, Value x, const SelfAttentionConfig &config,
                     const std::string &name);
 
@@ -306,6 +307,30 @@ struct LlamaConfig {
 GraphBuilder buildLlama(const LlamaConfig &config);
 /// The SwiGLU width buildLlama uses when dFF == 0: 8 * dModel / 3 rounded up to a multiple of 8.
 int64_t defaultLlamaFeedForward(int64_t dModel);
+
+/// A BERT-style encoder with a masked-LM head (docs/models.md): embeddings wte[tokens] + wpe
+/// (+ wtt[token_types] when typeVocab > 0), layer norm `ln_emb`, post-LN blocks (non-causal
+/// attention, exact-GELU MLP), the MLM transform `mlm.dense` + GELU + `mlm.ln`, and the fused LM
+/// head with bias `head.bias` against `labels` i32 [batch * seq], ignore index -100 (the
+/// unmasked positions). The head weight is `head.weight` [vocab, dModel] or, tied, `wte`.
+struct BertConfig {
+  int64_t layers = 2;
+  int64_t dModel = 64;
+  int64_t heads = 4;
+  int64_t dFF = 0; ///< 0: 4 * dModel.
+  int64_t seq = 64;
+  int64_t batch = 2;
+  int64_t vocab = 256;
+  int64_t typeVocab = 0; ///< > 0: input `token_types` i32 [batch, seq] and embedding `wtt`.
+  double dropout = 0.0;  ///< After the embeddings' norm, each attention output and each MLP.
+  bool tieWeights = false;
+  bool inference = false; ///< Output logits [batch, seq, vocab], no labels input, no dropout.
+  bool checkpointPerBlock = false;
+  int64_t attentionChunk = 64;
+  int64_t headRowChunk = 256;
+  int64_t headVocabChunk = 2048;
+};
+GraphBuilder buildBert(const BertConfig &config);
 
 /// A multi-layer perceptron on x [batch, inFeatures]: hidden linears `layers.<i>` with the
 /// activation, then the head `layers.<n>`. classes > 0: softmax cross-entropy against i32

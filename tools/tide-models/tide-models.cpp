@@ -33,19 +33,20 @@ using namespace tidemark::builder;
 
 namespace {
 
-const char *const kUsage = R"(usage: tide-models gpt|llama|mlp [options]
+const char *const kUsage = R"(usage: tide-models gpt|llama|bert|mlp [options]
 
 Emits a tide-dialect model as textual MLIR (stdout unless --output) and, with --weights, its
 seeded initial parameters as safetensors. Parameters and their layout: docs/models.md.
 
 common options:
-  --batch B              batch size (gpt, llama: 2, mlp: 32)
+  --batch B              batch size (gpt, llama, bert: 2, mlp: 32)
   --d-model D            model width / MLP input features (64)
-  --vocab V              gpt, llama: token vocabulary (token ids in, fused LM head +
-                         cross-entropy against next-token labels [batch * seq]); gpt 0 =
-                         embedding-free: activations x in, mse against a target (gpt: 0,
-                         llama: 256, >= 1). mlp: classes; 0 = mse head (10)
-  --inference            the inference form: output the logits (gpt, llama, mlp) or the last
+  --vocab V              gpt, llama, bert: token vocabulary (token ids in, fused LM head +
+                         cross-entropy against labels [batch * seq]: next tokens, or for bert
+                         the masked tokens with -100 elsewhere); gpt 0 = embedding-free:
+                         activations x in, mse against a target (gpt: 0, llama and bert: 256,
+                         >= 1). mlp: classes; 0 = mse head (10)
+  --inference            the inference form: output the logits (gpt, llama, bert, mlp) or the last
                          activations (gpt --vocab 0, mlp --vocab 0) instead of the loss; no
                          labels or target input, no dropout
   --checkpoint MODE      per-block (each transformer block / MLP hidden layer in a
@@ -70,12 +71,20 @@ llama options (pre-norm RMSNorm, rotary embeddings, SwiGLU MLP, no biases):
   --rope-base B          rotary embedding base (10000)
   --tie-weights          the LM head uses the token embedding wte
   --head-chunks R,V      row and vocabulary chunk of the fused LM head (256,2048)
+bert options (post-LN encoder, non-causal attention, exact GELU, masked-LM head):
+  --layers N (2)  --heads H (4)  --d-ff F (4 * d-model)  --seq T (64)  --attention-chunk C (64)
+  --type-vocab N         token-type (segment) embedding of N types and a token_types input
+                         (0: none)
+  --dropout P            dropout in [0, 1) after the embedding norm, each attention output and
+                         each MLP (0)
+  --tie-weights          the MLM decoder uses the token embedding wte (its bias stays)
+  --head-chunks R,V      row and vocabulary chunk of the fused LM head (256,2048)
 mlp options:
   --hidden W1,W2,...     hidden widths (128)
   --activation relu|gelu (relu)
 )";
 
-const char *const kModelNames = "gpt, llama or mlp";
+const char *const kModelNames = "gpt, llama, bert or mlp";
 
 /// Parsed command line.
 struct Options {
@@ -95,6 +104,9 @@ const std::map<std::string, std::set<std::string>> kModelFlags = {
     {"llama",
      {"--layers", "--heads", "--kv-heads", "--d-ff", "--seq", "--attention-chunk", "--tie-weights",
       "--head-chunks", "--rope-base"}},
+    {"bert",
+     {"--layers", "--heads", "--d-ff", "--seq", "--attention-chunk", "--dropout", "--tie-weights",
+      "--head-chunks", "--type-vocab"}},
     {"mlp", {"--hidden", "--activation"}},
 };
 
@@ -261,6 +273,28 @@ GraphBuilder buildLlamaFromOptions(const Options &options) {
   return buildLlama(config);
 }
 
+GraphBuilder buildBertFromOptions(const Options &options) {
+  BertConfig config;
+  config.layers = integerOption(options, "--layers", 2);
+  config.dModel = integerOption(options, "--d-model", 64);
+  config.heads = integerOption(options, "--heads", 4);
+  config.dFF = integerOption(options, "--d-ff", 4 * config.dModel);
+  config.seq = integerOption(options, "--seq", 64);
+  config.batch = integerOption(options, "--batch", 2);
+  config.vocab = integerOption(options, "--vocab", 256);
+  config.typeVocab = integerOption(options, "--type-vocab", 0, 0);
+  config.attentionChunk = integerOption(options, "--attention-chunk", 64);
+  config.checkpointPerBlock = perBlockCheckpoints(options);
+  config.dropout = doubleOption(options, "--dropout", 0.0, 0.0, 1.0, "[0, 1)");
+  config.tieWeights = switchOption(options, "--tie-weights");
+  config.inference = switchOption(options, "--inference");
+  parseHeadChunks(options, &config.headRowChunk, &config.headVocabChunk);
+  if (config.dModel % config.heads != 0)
+    fatal("--d-model " + std::to_string(config.dModel) + " is not divisible by --heads " +
+          std::to_string(config.heads));
+  return buildBert(config);
+}
+
 std::vector<int64_t> parseWidths(const std::string &text) {
   std::vector<int64_t> widths;
   size_t start = 0;
@@ -341,6 +375,7 @@ static int run(int argc, char **argv) {
   Options options = parseCommandLine(argc, argv);
   GraphBuilder model = options.model == "gpt"     ? buildGptFromOptions(options)
                        : options.model == "llama" ? buildLlamaFromOptions(options)
+                       : options.model == "bert"  ? buildBertFromOptions(options)
                                                   : buildMlpFromOptions(options);
   Status status = model.status();
   if (!status.ok())

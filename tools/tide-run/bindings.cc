@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <set>
+#include <variant>
 
 #include "runtime/core/file_io.h"
 #include "runtime/plan/loaded_plan.h"
@@ -65,17 +68,21 @@ void fillRandom(const TensorInfo &input, int64_t classes, uint64_t seed, void *d
   }
 }
 
-Status checkLabels(const TensorInfo &input, int64_t classes, const int32_t *labels) {
+// `ignore`: a label value accepted besides [0, classes) (an LM head's ignore_index), or none.
+Status checkLabels(const TensorInfo &input, int64_t classes, const int32_t *labels,
+                   std::optional<int64_t> ignore) {
   const size_t count = input.size_bytes / sizeof(int32_t);
   for (size_t i = 0; i < count; ++i)
-    if (labels[i] < 0 || labels[i] >= classes)
+    if ((labels[i] < 0 || labels[i] >= classes) && !(ignore && labels[i] == *ignore))
       return OutOfRange("input '" + input.name + "' element " + std::to_string(i) + " is " +
                         std::to_string(labels[i]) + ", outside the " + std::to_string(classes) +
-                        " classes [0, " + std::to_string(classes) + ")");
+                        " classes [0, " + std::to_string(classes) + ")" +
+                        (ignore ? " and not the ignore index " + std::to_string(*ignore) : ""));
   return Status::Ok();
 }
 
-Status copyFromFile(const TensorInfo &input, const WeightsFile &file, int64_t classes, void *data) {
+Status copyFromFile(const TensorInfo &input, const WeightsFile &file, int64_t classes,
+                    std::optional<int64_t> ignore, void *data) {
   const WeightTensor *tensor = file.Find(input.name);
   if (!tensor)
     return NotFound("the inputs file has no tensor '" + input.name + "' for the plan's input " +
@@ -85,8 +92,8 @@ Status copyFromFile(const TensorInfo &input, const WeightsFile &file, int64_t cl
                            " but the inputs file has " +
                            describe(tensor->name, tensor->dtype, tensor->shape));
   if (classes > 0)
-    TIDEMARK_RETURN_IF_ERROR(
-        checkLabels(input, classes, reinterpret_cast<const int32_t *>(tensor->bytes.data())));
+    TIDEMARK_RETURN_IF_ERROR(checkLabels(
+        input, classes, reinterpret_cast<const int32_t *>(tensor->bytes.data()), ignore));
   std::memcpy(data, tensor->bytes.data(), input.size_bytes);
   return Status::Ok();
 }
@@ -109,7 +116,8 @@ Status rejectUnknownNames(const WeightsFile &file, const std::vector<TensorInfo>
 } // namespace
 
 Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
-                        std::map<std::string, int64_t> *classes, std::set<std::string> *id_inputs) {
+                        std::map<std::string, int64_t> *classes, std::set<std::string> *id_inputs,
+                        std::map<std::string, int64_t> *ignore_indices) {
   std::vector<uint8_t> bytes;
   TIDEMARK_RETURN_IF_ERROR(readPlanFile(plan_path, max_bytes, &bytes));
   LoadedPlan plan;
@@ -123,6 +131,8 @@ Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
     if (!inserted)
       it->second = std::min(it->second, count);
   };
+  std::map<std::string, int64_t> ignore; // LmHeadLoss labels: their ignore_index
+  std::set<std::string> strict;          // read by a step without an ignore index
   auto markIds = [&](int ids_id) {
     const LoadedTensor &ids = plan.tensors[size_t(ids_id)];
     if (id_inputs != nullptr && ids.location == TensorLocation::kInput)
@@ -137,28 +147,42 @@ Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
     case KernelId::kSoftmaxCrossEntropyGrad:
       if (shape(0).rank > 0)
         consider(step.operands[1], shape(0).dims[shape(0).rank - 1]);
+      strict.insert(plan.tensors[size_t(step.operands[1])].name);
       break;
     case KernelId::kGather: // Token ids: the table's rows.
       consider(step.operands[1], shape(0).dims[0]);
       markIds(step.operands[1]);
+      strict.insert(plan.tensors[size_t(step.operands[1])].name);
       break;
     case KernelId::kGatherGrad:
       consider(step.operands[0], plan.tensors[size_t(step.results[0])].shape.dims[0]);
       markIds(step.operands[0]);
+      strict.insert(plan.tensors[size_t(step.operands[0])].name);
       break;
     case KernelId::kLmHeadLoss: // Next-token labels: the vocabulary (weight rows).
     case KernelId::kLmHeadLossGrad:
       consider(step.operands[2], shape(1).dims[0]);
+      if (const auto *a = std::get_if<LmHeadLossAttributes>(&step.attrs)) {
+        const std::string &name = plan.tensors[size_t(step.operands[2])].name;
+        auto [it, inserted] = ignore.emplace(name, a->ignore_index);
+        if (!inserted && it->second != a->ignore_index)
+          strict.insert(name); // Two different ignore indices: accept neither.
+      }
       break;
     default:
       break;
     }
   }
+  if (ignore_indices != nullptr)
+    for (const auto &[name, index] : ignore)
+      if (!strict.count(name) && classes->count(name))
+        ignore_indices->emplace(name, index);
   return Status::Ok();
 }
 
 Status BindInputs(Runtime *runtime, const WeightsFile *inputs_file, uint64_t seed,
-                  const std::map<std::string, int64_t> &label_classes) {
+                  const std::map<std::string, int64_t> &label_classes,
+                  const std::map<std::string, int64_t> *ignore_indices) {
   const std::vector<TensorInfo> inputs = runtime->inputs();
   if (inputs_file)
     TIDEMARK_RETURN_IF_ERROR(rejectUnknownNames(*inputs_file, inputs, "inputs"));
@@ -168,7 +192,10 @@ Status BindInputs(Runtime *runtime, const WeightsFile *inputs_file, uint64_t see
     void *data = nullptr;
     TIDEMARK_RETURN_IF_ERROR(runtime->InputBuffer(input.name, &data));
     if (inputs_file) {
-      TIDEMARK_RETURN_IF_ERROR(copyFromFile(input, *inputs_file, classes, data));
+      std::optional<int64_t> ignore;
+      if (ignore_indices != nullptr && ignore_indices->count(input.name))
+        ignore = ignore_indices->at(input.name);
+      TIDEMARK_RETURN_IF_ERROR(copyFromFile(input, *inputs_file, classes, ignore, data));
       continue;
     }
     if (input.dtype == DType::kI32 && classes <= 0)

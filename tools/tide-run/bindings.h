@@ -23,10 +23,13 @@ namespace tiderun {
 // loader's message; a file larger than `max_bytes` is refused unread). O(file size + steps).
 // Also a label set: the ids input of a Gather (classes = the table's rows) and the labels of an
 // LmHeadLoss (the vocabulary). With `id_inputs`, the names of the inputs a Gather(Grad) reads as
-// ids are added to it (so --data can tell token ids from targets).
+// ids are added to it (so --data can tell token ids from targets). With `ignore_indices`, each
+// input read only as LmHeadLoss(Grad) labels maps to its ignore_index (a label value that is
+// valid although outside [0, classes): the row counts in neither the loss nor the gradient).
 Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
                         std::map<std::string, int64_t> *classes,
-                        std::set<std::string> *id_inputs = nullptr);
+                        std::set<std::string> *id_inputs = nullptr,
+                        std::map<std::string, int64_t> *ignore_indices = nullptr);
 
 // Fills every input in its runtime-owned buffer. With `inputs_file`: the tensor of the same name
 // (dtype and shape must match; a missing input or a file tensor no input has is an error; labels
@@ -34,7 +37,8 @@ Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
 // in [0, classes), from a splitmix64 stream seeded by seed XOR fnv1a64(name); an i32 input that is
 // not a label set is an error (give it with --inputs).
 Status BindInputs(Runtime *runtime, const WeightsFile *inputs_file, uint64_t seed,
-                  const std::map<std::string, int64_t> &label_classes);
+                  const std::map<std::string, int64_t> &label_classes,
+                  const std::map<std::string, int64_t> *ignore_indices = nullptr);
 
 // Overwrites state tensors from `weights`. Every file tensor must name a state tensor with the
 // same dtype and shape; every state tensor must be in the file unless `partial` (those keep the

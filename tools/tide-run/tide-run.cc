@@ -102,6 +102,7 @@ Status readWeightsFile(const std::string &path, const char *what, uint64_t memor
 
 // Step 3: load the plan and bind weights and inputs; the staging files die at the end.
 Status loadAndBind(const Options &options, const std::map<std::string, int64_t> &label_classes,
+                   const std::map<std::string, int64_t> &ignore_indices,
                    std::unique_ptr<Runtime> *runtime, Report *report) {
   WeightsFile weights, inputs;
   const uint64_t cap = MemoryCapBytes(options.max_memory_bytes);
@@ -124,7 +125,7 @@ Status loadAndBind(const Options &options, const std::map<std::string, int64_t> 
   if (!options.data_path.empty())
     return Status::Ok(); // the dataset fills the inputs before every step
   status = BindInputs(runtime->get(), options.inputs_path.empty() ? nullptr : &inputs, options.seed,
-                      label_classes);
+                      label_classes, &ignore_indices);
   if (!status.ok())
     return Status(status.code(), "inputs: " + status.message());
   return Status::Ok();
@@ -297,8 +298,9 @@ Status runPlan(const Options &options, Report *report) {
   report->memory_cap_bytes = MemoryCapBytes(options.max_memory_bytes);
   std::map<std::string, int64_t> label_classes;
   std::set<std::string> id_inputs;
+  std::map<std::string, int64_t> ignore_indices;
   Status status = FindLabelClasses(options.plan_path, MemoryCapBytes(options.max_memory_bytes),
-                                   &label_classes, &id_inputs);
+                                   &label_classes, &id_inputs, &ignore_indices);
   if (!status.ok())
     return Status(status.code(),
                   "cannot load plan '" + options.plan_path + "': " + status.message());
@@ -306,7 +308,7 @@ Status runPlan(const Options &options, Report *report) {
   ResetPeakResidentSet();
   report->before_load = ReadResidentSet();
   std::unique_ptr<Runtime> runtime;
-  TIDEMARK_RETURN_IF_ERROR(loadAndBind(options, label_classes, &runtime, report));
+  TIDEMARK_RETURN_IF_ERROR(loadAndBind(options, label_classes, ignore_indices, &runtime, report));
   report->loss_name = lossOutputName(*runtime);
   malloc_trim(0); // Give the freed staging copies back, so the steps' peak excludes them.
   report->after_load = ReadResidentSet();

@@ -20,8 +20,9 @@ def mlp_loss(p, inputs, hidden_layers):
     return F.cross_entropy(logits, torch.from_numpy(inputs["labels"]).long())
 
 
-def _attention(x, p, prefix, heads):
-    """Causal self-attention, scale 1/sqrt(head_dim), head h = columns [h*Dh, (h+1)*Dh)."""
+def _attention(x, p, prefix, heads, causal=True):
+    """Self-attention (causal unless told), scale 1/sqrt(head_dim), head h = columns
+    [h*Dh, (h+1)*Dh)."""
     b, t, d = x.shape
     dh = d // heads
 
@@ -31,8 +32,9 @@ def _attention(x, p, prefix, heads):
 
     q, k, v = split("q"), split("k"), split("v")
     scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(dh))
-    mask = torch.ones(t, t, dtype=torch.bool).triu(1)
-    scores = scores.masked_fill(mask, float("-inf"))
+    if causal:
+        mask = torch.ones(t, t, dtype=torch.bool).triu(1)
+        scores = scores.masked_fill(mask, float("-inf"))
     a = torch.softmax(scores, dim=-1) @ v
     a = a.transpose(1, 2).reshape(b, t, d)
     return a @ p[f"{prefix}.out.weight"] + p[f"{prefix}.out.bias"]
@@ -123,3 +125,27 @@ def llama_loss(p, inputs, layers, heads, kv_heads):
     logits = h @ head.T
     labels = torch.from_numpy(inputs["labels"]).long()
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+
+
+def bert_loss(p, inputs, layers, heads):
+    """BERT-style encoder: ln_emb(wte[tokens] + wpe (+ wtt[token_types])), post-LN blocks
+    x = ln1(x + attn(x)) (not causal), x = ln2(x + fc2(gelu_exact(fc1(x)))), the MLM transform
+    ln(gelu_exact(dense(x))), logits = h W^T + head.bias (W = head.weight or wte), cross-entropy
+    over the rows whose label is not -100."""
+    tokens = torch.from_numpy(inputs["tokens"]).long()
+    x = p["wte"][tokens] + p["wpe"]
+    if "wtt" in p:
+        x = x + p["wtt"][torch.from_numpy(inputs["token_types"]).long()]
+    x = _layer_norm(x, p, "ln_emb")
+    for i in range(layers):
+        pre = f"blocks.{i}"
+        x = _layer_norm(x + _attention(x, p, pre + ".attn", heads, causal=False), p, pre + ".ln1")
+        h = F.gelu(x @ p[pre + ".mlp.fc1.weight"] + p[pre + ".mlp.fc1.bias"])
+        h = h @ p[pre + ".mlp.fc2.weight"] + p[pre + ".mlp.fc2.bias"]
+        x = _layer_norm(x + h, p, pre + ".ln2")
+    h = _layer_norm(F.gelu(x @ p["mlm.dense.weight"] + p["mlm.dense.bias"]), p, "mlm.ln")
+    head = p["head.weight"] if "head.weight" in p else p["wte"]
+    logits = h @ head.T + p["head.bias"]
+    labels = torch.from_numpy(inputs["labels"]).long()
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                           ignore_index=-100)

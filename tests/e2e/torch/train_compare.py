@@ -56,6 +56,10 @@ def make_model(args, work):
     mlir, weights = os.path.join(work, "model.mlir"), os.path.join(work, "init.safetensors")
     if args.model == "mlp":
         shape = ["mlp", "--batch", "16", "--d-model", "32", "--hidden", "64", "--vocab", "10"]
+    elif args.model == "bert":
+        shape = ["bert", "--layers", "2", "--d-model", "64", "--heads", "4", "--seq", "32",
+                 "--batch", "2", "--vocab", "48", "--attention-chunk", "16", "--type-vocab", "2",
+                 "--tie-weights", "--head-chunks", "24,20"]
     elif args.model == "llama":
         shape = ["llama", "--layers", "2", "--d-model", "64", "--heads", "4", "--seq", "32",
                  "--batch", "2", "--vocab", "48", "--attention-chunk", "16", "--head-chunks",
@@ -73,6 +77,14 @@ def make_inputs(args, work):
     if args.model == "mlp":
         inputs = {"x": rng.standard_normal((16, 32)).astype(np.float32),
                   "labels": rng.integers(0, 10, size=(16,)).astype(np.int32)}
+    elif args.model == "bert":
+        # Masked LM: about 15% of the positions carry the target, the rest the ignore index.
+        targets = rng.integers(0, 48, size=(2 * 32,)).astype(np.int32)
+        masked = rng.random(2 * 32) < 0.15
+        masked[:2] = True  # at least two rows count
+        inputs = {"tokens": rng.integers(0, 48, size=(2, 32)).astype(np.int32),
+                  "token_types": (np.arange(32)[None, :] >= 16).repeat(2, 0).astype(np.int32),
+                  "labels": np.where(masked, targets, -100).astype(np.int32)}
     else:
         inputs = {"tokens": rng.integers(0, 48, size=(2, 32)).astype(np.int32),
                   "labels": rng.integers(0, 48, size=(2 * 32,)).astype(np.int32)}
@@ -139,6 +151,8 @@ def run_torch(args, weights_path, inputs, dtype):
         opt.zero_grad()
         if args.model == "mlp":
             loss = torch_models.mlp_loss(params, inputs, hidden_layers=1)
+        elif args.model == "bert":
+            loss = torch_models.bert_loss(params, inputs, layers=2, heads=4)
         elif args.model == "llama":
             loss = torch_models.llama_loss(params, inputs, layers=2, heads=4, kv_heads=4)
         else:
@@ -232,7 +246,7 @@ def main():
     parser.add_argument("--build-dir", help="build these targets there first")
     parser.add_argument("--build-targets", nargs="*", default=[])
     parser.add_argument("--cmake", default="cmake", help="the cmake that builds them")
-    parser.add_argument("--model", choices=["mlp", "gpt", "llama"], required=True)
+    parser.add_argument("--model", choices=["mlp", "gpt", "llama", "bert"], required=True)
     parser.add_argument("--optimizer", choices=["sgd", "adam"], required=True)
     parser.add_argument("--plan-maker", choices=["mlp-plan", "tidec"], required=True)
     parser.add_argument("--maker-path", required=True, help="e2e-mlp-plan or tidec binary")

@@ -268,6 +268,93 @@ TEST(ModelsTest, LlamaConfigurationErrorsAreClear) {
   }
 }
 
+TEST(ModelsTest, BertHasTheDocumentedParametersAndOps) {
+  BertConfig config;
+  config.layers = 2;
+  config.dModel = 16;
+  config.heads = 2;
+  config.seq = 4;
+  config.batch = 2;
+  config.vocab = 11;
+  config.typeVocab = 2;
+  config.dropout = 0.1;
+  GraphBuilder bert = buildBert(config);
+  ASSERT_TRUE(bert.status().ok()) << bert.status().message();
+  std::vector<Argument> arguments = bert.arguments();
+  EXPECT_EQ(arguments[0].name, "tokens");
+  EXPECT_EQ(arguments[1].name, "token_types");
+  EXPECT_EQ(arguments[1].shape, (Shape{2, 4}));
+  EXPECT_EQ(arguments[2].name, "labels");
+  EXPECT_EQ(arguments[2].shape, (Shape{8}));
+  std::vector<Argument> params = bert.parameters();
+  ASSERT_EQ(params.size(), 5 + 2u * 16 + 6);
+  const char *embeddingNames[] = {"wte", "wpe", "wtt", "ln_emb.weight", "ln_emb.bias"};
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(params[i].name, embeddingNames[i]);
+  EXPECT_EQ(params[2].shape, (Shape{2, 16}));
+  const char *blockNames[] = {"attn.q.weight",  "attn.q.bias",  "attn.k.weight",   "attn.k.bias",
+                              "attn.v.weight",  "attn.v.bias",  "attn.out.weight", "attn.out.bias",
+                              "ln1.weight",     "ln1.bias",     "mlp.fc1.weight",  "mlp.fc1.bias",
+                              "mlp.fc2.weight", "mlp.fc2.bias", "ln2.weight",      "ln2.bias"};
+  for (int layer = 0; layer < 2; ++layer)
+    for (int i = 0; i < 16; ++i)
+      EXPECT_EQ(params[5 + layer * 16 + i].name,
+                "blocks." + std::to_string(layer) + "." + blockNames[i]);
+  EXPECT_EQ(params[15].shape, (Shape{16, 64})) << "d_ff defaults to 4 * d_model";
+  const char *headNames[] = {"mlm.dense.weight", "mlm.dense.bias", "mlm.ln.weight",
+                             "mlm.ln.bias",      "head.weight",    "head.bias"};
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(params[37 + i].name, headNames[i]);
+  EXPECT_EQ(params[41].shape, (Shape{11, 16}));
+  EXPECT_EQ(params[42].init.kind, ParamInit::Kind::Zeros);
+  std::string text = bert.toMlir();
+  EXPECT_EQ(countOccurrences(text, "tide.attention"), 2);
+  EXPECT_EQ(countOccurrences(text, "causal"), 0) << "an encoder attends every position";
+  EXPECT_EQ(countOccurrences(text, "tide.gelu"), 3);
+  EXPECT_EQ(countOccurrences(text, " exact : "), 3) << "BERT's erf GELU";
+  EXPECT_EQ(countOccurrences(text, "tide.layer_norm"), 1 + 2 * 2 + 1);
+  EXPECT_EQ(bert.numDropouts(), 1 + 2 * 2);
+  EXPECT_EQ(countOccurrences(text, "tide.gather %wtt, %token_types"), 1);
+  EXPECT_EQ(countOccurrences(text, "%head.weight, %labels bias %head.bias : tensor<11xf32> "
+                                   "ignore_index = -100"),
+            1);
+
+  config.tieWeights = true;
+  config.inference = true;
+  config.typeVocab = 0;
+  GraphBuilder logits = buildBert(config);
+  ASSERT_TRUE(logits.status().ok()) << logits.status().message();
+  EXPECT_EQ(logits.arguments().size(), 1 + logits.parameters().size()) << "tokens only";
+  EXPECT_EQ(logits.parameters().back().name, "head.bias");
+  text = logits.toMlir();
+  EXPECT_EQ(countOccurrences(text, "tide.dropout"), 0);
+  EXPECT_EQ(countOccurrences(text, "%wte transpose_rhs"), 1);
+  EXPECT_EQ(countOccurrences(text, ", %head.bias : (tensor<8x11xf32>, tensor<11xf32>)"), 1);
+  EXPECT_NE(text.find("-> tensor<2x4x11xf32> attributes"), std::string::npos) << text;
+}
+
+TEST(ModelsTest, BertConfigurationErrorsAreClear) {
+  struct Case {
+    const char *fragment;
+    void (*edit)(BertConfig &);
+  };
+  const Case cases[] = {
+      {"bert: d_model 10 is not divisible by heads 4", [](BertConfig &c) { c.dModel = 10; }},
+      {"bert: vocab must be >= 1, got 0", [](BertConfig &c) { c.vocab = 0; }},
+      {"bert: dropout must be in [0, 1), got 1", [](BertConfig &c) { c.dropout = 1.0; }},
+      {"bert: d_ff and the token-type vocabulary must be >= 0",
+       [](BertConfig &c) { c.typeVocab = -1; }},
+      {"bert: seq must be >= 1, got 0", [](BertConfig &c) { c.seq = 0; }},
+  };
+  for (const Case &c : cases) {
+    BertConfig config;
+    c.edit(config);
+    GraphBuilder b = buildBert(config);
+    EXPECT_NE(b.status().message().find(c.fragment), std::string::npos)
+        << "got: " << b.status().message() << "\nexpected: " << c.fragment;
+  }
+}
+
 TEST(ModelsTest, MlpInferenceOutputsTheLogits) {
   MlpConfig config;
   config.batch = 3;

@@ -46,9 +46,9 @@ common options:
                          the masked tokens with -100 elsewhere); gpt 0 = embedding-free:
                          activations x in, mse against a target (gpt: 0, llama and bert: 256,
                          >= 1). mlp: classes; 0 = mse head (10)
-  --inference            the inference form: output the logits (gpt, llama, bert, mlp) or the last
-                         activations (gpt --vocab 0, mlp --vocab 0) instead of the loss; no
-                         labels or target input, no dropout
+  --inference            the inference form: output the logits (gpt, llama, bert, mlp) or
+                         the last activations (gpt --vocab 0, mlp --vocab 0) instead of the
+                         loss; no labels or target input, no dropout
   --checkpoint MODE      per-block (each transformer block / MLP hidden layer in a
                          tide.checkpoint region) or none (none)
   --output FILE.mlir     write the MLIR here instead of stdout

@@ -202,7 +202,11 @@ def check_runtime_contracts(args, label, report, failures):
           f" + overhead {args.overhead_bytes} B")
     if allocs != 0:
         failures.append(f"{label}: {allocs} heap allocations per step, expected 0")
-    if growth > planned + args.overhead_bytes:
+    if "ASAN_OPTIONS" in os.environ:
+        # AddressSanitizer's shadow memory and quarantine grow the resident set by megabytes that
+        # the plan does not own; the bound is checked in the normal (uninstrumented) suite.
+        print(f"  {label}: peak RSS bound not checked under AddressSanitizer")
+    elif growth > planned + args.overhead_bytes:
         failures.append(f"{label}: peak RSS growth {growth} B > planned {planned} B + fixed "
                         f"overhead {args.overhead_bytes} B")
 

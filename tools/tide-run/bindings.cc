@@ -143,6 +143,13 @@ Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
     case KernelId::kLmHeadLossGrad:
       consider(step.operands[2], shape(1).dims[0]);
       break;
+    case KernelId::kAttention: // Key lengths (the optional last operand): [0, Tk], Tk + 1 values.
+    case KernelId::kAttentionGrad: {
+      const size_t lengths = step.kernel == KernelId::kAttention ? 3 : 6;
+      if (step.operands.size() > lengths)
+        consider(step.operands[lengths], shape(1).dims[2] + 1);
+      break;
+    }
     default:
       break;
     }

@@ -107,7 +107,10 @@ int64_t ReshapeOp::getBytesWritten() { return 0; }
 
 // attention per (batch, head), with P attended pairs: q.k (2D per pair), scale (1), max (1),
 // subtract (1), exp (1), sum (1), p.v (2D per pair), and a final divide per output element:
-// 4*P*D + 5*P + Tq*D.
+// 4*P*D + 5*P + Tq*D. Per query head: grouped-query attention (fewer kv heads) reads less but
+// computes as much. key_lengths are run-time data, so with padding P counts every unpadded pair
+// the masks could allow (an upper bound; the kernels skip padded key chunks). Bytes: the default
+// (whole operands, key_lengths and the smaller k, v included).
 int64_t AttentionOp::getFlops() {
   ArrayRef<int64_t> q = getQuery().getType().getShape();
   int64_t seqK = getKey().getType().getDimSize(2);
@@ -250,7 +253,8 @@ int64_t LayerNormGradOp::getFlops() {
 
 // attention' per (batch, head) with P pairs: scores q.k (2PD), probabilities scale/-lse/exp
 // (3P), dV += p^T dO (2PD), dP = dO v^T (2PD), dS = p (dP - delta) (2P), dQ += dS k (2PD),
-// dK += dS^T q (2PD), and delta = rowsum(dO * O) (2 Tq D): 10PD + 5P + 2TqD.
+// dK += dS^T q (2PD), and delta = rowsum(dO * O) (2 Tq D): 10PD + 5P + 2TqD, per query head
+// (the group sums of dK, dV are part of the accumulations); P as in the forward.
 int64_t AttentionGradOp::getFlops() {
   ArrayRef<int64_t> q = getQuery().getType().getShape();
   int64_t seqK = getKey().getType().getDimSize(2);

@@ -262,7 +262,9 @@ LogicalResult AttentionOp::emitGradient(GradientEmitter &e) {
     return emitOpError("needs its training form (with_lse) to be differentiated");
   auto grad = e.builder().create<AttentionGradOp>(
       getLoc(), getQuery(), getKey(), getValue(), getResult(), getLse(), e.adjoint(getResult()),
-      getCausalAttr(), getScaleAttr(), getQueryChunkAttr(), getKeyChunkAttr());
+      getKeyLengths(), getCausalAttr(), getScaleAttr(), getQueryChunkAttr(), getKeyChunkAttr());
+  // key_lengths is integer data: it has no gradient. dk, dv already sum over the query heads
+  // that share a kv head, so they accumulate like any other operand's gradient.
   e.accumulate(getQuery(), grad.getDQuery());
   e.accumulate(getKey(), grad.getDKey());
   e.accumulate(getValue(), grad.getDValue());

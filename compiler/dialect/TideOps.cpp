@@ -505,8 +505,9 @@ mlir::tide::detail::verifyNormalization(std::optional<Location> loc, StringRef o
 
 LogicalResult mlir::tide::detail::verifyAttentionOperands(std::optional<Location> loc,
                                                           Value queryType, Value keyType,
-                                                          Value valueType, double scale,
-                                                          int64_t queryChunk, int64_t keyChunk) {
+                                                          Value valueType, Value keyLengths,
+                                                          double scale, int64_t queryChunk,
+                                                          int64_t keyChunk) {
   auto query = staticTensor(loc, queryType, "query");
   auto key = staticTensor(loc, keyType, "key");
   auto value = staticTensor(loc, valueType, "value");
@@ -525,9 +526,13 @@ LogicalResult mlir::tide::detail::verifyAttentionOperands(std::optional<Location
   if (k != v)
     return emitOptionalError(loc, "attention key ", formatShape(k), " and value ", formatShape(v),
                              " must have the same shape");
-  if (q[0] != k[0] || q[1] != k[1])
+  if (q[0] != k[0])
     return emitOptionalError(loc, "attention query ", formatShape(q), " and key ", formatShape(k),
-                             " must agree in batch and heads");
+                             " must agree in batch");
+  // Grouped-query attention: every kv head serves heads / kv_heads query heads.
+  if (k[1] >= 1 && q[1] % k[1] != 0)
+    return emitOptionalError(loc, "attention query heads ", q[1],
+                             " are not a multiple of key/value heads ", k[1]);
   if (q[3] != k[3])
     return emitOptionalError(loc, "attention query head_dim ", q[3],
                              " does not match key head_dim ", k[3]);
@@ -535,6 +540,14 @@ LogicalResult mlir::tide::detail::verifyAttentionOperands(std::optional<Location
     if (llvm::is_contained(shape, 0))
       return emitOptionalError(loc, "attention ", name, " ", formatShape(shape),
                                " has a zero dimension; every dimension must be >= 1");
+  if (keyLengths) {
+    auto lengths = staticTensor(loc, keyLengths, "key_lengths");
+    if (failed(lengths))
+      return failure();
+    if (lengths->getShape() != ArrayRef<int64_t>{q[0]})
+      return emitOptionalError(loc, "attention key_lengths ", formatShape(lengths->getShape()),
+                               " must be [batch] = [", q[0], "]");
+  }
   float scale32 = static_cast<float>(scale); // What the runtime stores.
   if (!(scale32 > 0.0f) || !std::isfinite(scale32))
     return emitOptionalError(loc,
@@ -553,7 +566,7 @@ LogicalResult mlir::tide::detail::verifyAttentionOperands(std::optional<Location
 LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
   if (failed(verifyAttentionOperands(loc, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
-                                     adaptor.getScale().convertToDouble(),
+                                     adaptor.getKeyLengths(), adaptor.getScale().convertToDouble(),
                                      adaptor.getQueryChunkAttr().getInt(),
                                      adaptor.getKeyChunkAttr().getInt())))
     return failure();

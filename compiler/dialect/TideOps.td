@@ -404,10 +404,15 @@ def Tide_AttentionOp : Tide_CostOp<"attention",
     [Pure, InferTypeOpAdaptor, Tide_DifferentiableWithTrainingForm]> {
   let summary = "Scaled dot-product attention, executed chunk by chunk";
   let description = [{
-    `result = softmax(scale * query key^T [+ causal mask]) value` for every batch item and head.
+    `result = softmax(scale * query key^T [+ masks]) value` for every batch item and head.
     `query` is [batch, heads, seq_q, head_dim]; `key` and `value` are
-    [batch, heads, seq_k, head_dim]. With `causal`, query position i attends key positions
-    j <= i + (seq_k - seq_q). `scale` is usually 1/sqrt(head_dim). The runtime evaluates it
+    [batch, kv_heads, seq_k, head_dim] with `heads` a multiple of `kv_heads` (grouped-query
+    attention: query head h reads key/value head h / (heads / kv_heads); kv_heads = heads is
+    multi-head, 1 multi-query). With `causal`, query position i attends key positions
+    j <= i + (seq_k - seq_q). With `key_lengths` (i32 [batch], each in [0, seq_k], checked by
+    the runtime and the interpreter when the step runs) the keys j >= key_lengths[b] of batch b
+    are masked for every query (right padding); with both, a query sees the intersection. A row
+    that sees no key gets output 0 (and lse -inf). `scale` is usually 1/sqrt(head_dim). The runtime evaluates it
     FlashAttention-style in blocks of `query_chunk` x `key_chunk` (online softmax), so its extra
     memory does not grow with the sequence length; both chunk sizes must be positive and need
     not divide the sequence lengths. With `with_lse` (what tide-autodiff asks for) the op also
@@ -417,14 +422,18 @@ def Tide_AttentionOp : Tide_CostOp<"attention",
     ```mlir
     %o = tide.attention %q, %k, %v causal scale = 0.125 chunks = [64, 64]
         : tensor<2x4x128x64xf32>, tensor<2x4x128x64xf32>, tensor<2x4x128x64xf32>
+    // Grouped-query (8 query heads over 2 kv heads) with a key-padding mask.
+    %g = tide.attention %q8, %k2, %v2 key_lengths %len : tensor<2xi32> scale = 0.125
+        chunks = [64, 64] : tensor<2x8x128x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x128x64xf32>
     ```
   }];
   let arguments = (ins Tide_FloatTensor:$query, Tide_FloatTensor:$key, Tide_FloatTensor:$value,
-                       UnitAttr:$causal, F64Attr:$scale,
+                       Optional<Tide_I32Tensor>:$key_lengths, UnitAttr:$causal, F64Attr:$scale,
                        I64Attr:$query_chunk, I64Attr:$key_chunk, UnitAttr:$with_lse);
   let results = (outs Tide_FloatTensor:$result, Optional<Tide_FloatTensor>:$lse);
   let assemblyFormat = [{
-    $query `,` $key `,` $value (`causal` $causal^)? `scale` `=` $scale
+    $query `,` $key `,` $value (`key_lengths` $key_lengths^ `:` type($key_lengths))?
+    (`causal` $causal^)? `scale` `=` $scale
     `chunks` `=` `[` $query_chunk `,` $key_chunk `]` (`with_lse` $with_lse^)? attr-dict `:`
     type($query) `,` type($key) `,` type($value)
   }];

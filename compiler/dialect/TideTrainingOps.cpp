@@ -175,7 +175,7 @@ LogicalResult LayerNormGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
 LogicalResult AttentionGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                                 Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
   if (failed(verifyAttentionOperands(loc, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
-                                     adaptor.getScale().convertToDouble(),
+                                     adaptor.getKeyLengths(), adaptor.getScale().convertToDouble(),
                                      adaptor.getQueryChunkAttr().getInt(),
                                      adaptor.getKeyChunkAttr().getInt())))
     return failure();

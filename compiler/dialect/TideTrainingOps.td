@@ -240,21 +240,28 @@ def Tide_AttentionGradOp : Tide_CostOp<"attention_grad", [Pure, InferTypeOpAdapt
     saved by `tide.attention ... with_lse`) and the output gradient, computes
     `(d_query, d_key, d_value)` without materializing the score matrix: each
     `query_chunk x key_chunk` block of probabilities is recomputed as `exp(scale q k^T - lse)`.
-    Attributes match the forward op's.
+    Attributes and the optional `key_lengths` match the forward op's. With grouped-query heads
+    `d_key` and `d_value` are [batch, kv_heads, seq_k, head_dim]: the gradients of the query
+    heads that share a key/value head are summed, in increasing head order (deterministic).
+    Padded keys (j >= key_lengths[b]) get zero gradient.
 
     ```mlir
     %dq, %dk, %dv = tide.attention_grad %q, %k, %v, %o, %lse, %do causal scale = 0.125
         chunks = [64, 64] : tensor<2x4x128x64xf32>, tensor<2x4x128x64xf32>, tensor<2x4x128xf32>
+    %dq8, %dk2, %dv2 = tide.attention_grad %q8, %k2, %v2, %o8, %lse8, %do8
+        key_lengths %len : tensor<2xi32> scale = 0.125 chunks = [64, 64]
+        : tensor<2x8x128x64xf32>, tensor<2x2x128x64xf32>, tensor<2x8x128xf32>
     ```
   }];
   let arguments = (ins Tide_FloatTensor:$query, Tide_FloatTensor:$key, Tide_FloatTensor:$value,
                        Tide_FloatTensor:$output, Tide_FloatTensor:$lse, Tide_FloatTensor:$grad,
-                       UnitAttr:$causal, F64Attr:$scale, I64Attr:$query_chunk,
+                       Optional<Tide_I32Tensor>:$key_lengths, UnitAttr:$causal, F64Attr:$scale, I64Attr:$query_chunk,
                        I64Attr:$key_chunk);
   let results = (outs Tide_FloatTensor:$d_query, Tide_FloatTensor:$d_key,
                       Tide_FloatTensor:$d_value);
   let assemblyFormat = [{
-    $query `,` $key `,` $value `,` $output `,` $lse `,` $grad (`causal` $causal^)?
+    $query `,` $key `,` $value `,` $output `,` $lse `,` $grad
+    (`key_lengths` $key_lengths^ `:` type($key_lengths))? (`causal` $causal^)?
     `scale` `=` $scale `chunks` `=` `[` $query_chunk `,` $key_chunk `]` attr-dict `:`
     type($query) `,` type($key) `,` type($lse)
   }];

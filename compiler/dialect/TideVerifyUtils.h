@@ -57,10 +57,12 @@ FailureOr<int64_t> verifyNormalization(std::optional<Location> loc, StringRef op
                                        RankedTensorType input, int64_t axis,
                                        ArrayRef<std::pair<StringRef, RankedTensorType>> params);
 
-/// Checks the operands and attributes of tide.attention / tide.attention_grad.
+/// Checks the operands and attributes of tide.attention / tide.attention_grad: query
+/// [B, H, Tq, D], key = value [B, KVH, Tk, D] with H a multiple of KVH, the optional
+/// key_lengths (null when absent) [B], the scale and the chunk sizes.
 LogicalResult verifyAttentionOperands(std::optional<Location> loc, Value query, Value key,
-                                      Value value, double scale, int64_t queryChunk,
-                                      int64_t keyChunk);
+                                      Value value, Value keyLengths, double scale,
+                                      int64_t queryChunk, int64_t keyChunk);
 
 /// Checks clamp's bounds: both finite as f32 and min <= max after rounding to f32.
 LogicalResult checkClampBounds(std::optional<Location> loc, StringRef opName, double min,

@@ -252,22 +252,47 @@ OpResults mlir::tide::interp::evaluate(ReshapeOp op, const OpInputs &in) {
 // Attention
 //===----------------------------------------------------------------------===//
 
+FailureOr<SmallVector<int64_t>>
+mlir::tide::interp::attentionKeyLengths(Operation *op, const OpInputs &in, unsigned operand,
+                                        int64_t batch, int64_t seqK) {
+  SmallVector<int64_t> lengths(batch, seqK);
+  if (op->getNumOperands() <= operand)
+    return lengths;
+  const Tensor &given = in[operand];
+  for (int64_t b = 0; b < batch; ++b) {
+    double length = given[b];
+    if (!(length >= 0.0 && length <= static_cast<double>(seqK)))
+      return op->emitError("key_lengths[") << b << "] = " << length << " is outside [0, " << seqK
+                                           << "] (the key sequence length)";
+    lengths[b] = static_cast<int64_t>(length);
+  }
+  return lengths;
+}
+
 OpResults mlir::tide::interp::evaluate(AttentionOp op, const OpInputs &in) {
   const Tensor &query = in[0], &key = in[1], &value = in[2];
-  int64_t pairs = query.shape[0] * query.shape[1];
+  int64_t batch = query.shape[0], heads = query.shape[1], kvHeads = key.shape[1];
+  int64_t pairs = batch * heads, group = heads / kvHeads;
   int64_t seqQ = query.shape[2], seqK = key.shape[2], headDim = query.shape[3];
   double scale = op.getScale().convertToDouble();
+  auto keyLengths = attentionKeyLengths(op, in, /*operand=*/3, batch, seqK);
+  if (failed(keyLengths))
+    return failure();
   Tensor out(query.shape);
   Tensor lse(ArrayRef<int64_t>(query.shape).take_front(3));
   std::vector<double> scores(seqK);
   for (int64_t bh = 0; bh < pairs; ++bh)
     for (int64_t i = 0; i < seqQ; ++i) {
       int64_t queryRow = bh * seqQ + i;
+      // Query head h of batch b reads kv head h / group of the same batch item.
+      int64_t b = bh / heads, kvPair = b * kvHeads + (bh % heads) / group;
       double maximum = -std::numeric_limits<double>::infinity();
       for (int64_t j = 0; j < seqK; ++j) {
-        bool visible = !op.getCausal() || causallyVisible(i, j, seqQ, seqK);
-        scores[j] = visible ? attentionScore(query, key, queryRow, bh * seqK + j, headDim, scale)
-                            : -std::numeric_limits<double>::infinity();
+        bool visible =
+            j < (*keyLengths)[b] && (!op.getCausal() || causallyVisible(i, j, seqQ, seqK));
+        scores[j] = visible
+                        ? attentionScore(query, key, queryRow, kvPair * seqK + j, headDim, scale)
+                        : -std::numeric_limits<double>::infinity();
         maximum = std::max(maximum, scores[j]);
       }
       // A fully masked row: output 0 and lse -inf (no key contributes).
@@ -282,7 +307,7 @@ OpResults mlir::tide::interp::evaluate(AttentionOp op, const OpInputs &in) {
       for (int64_t j = 0; j < seqK; ++j) {
         double probability = std::exp(scores[j] - lse[queryRow]);
         for (int64_t d = 0; d < headDim; ++d)
-          out[queryRow * headDim + d] += probability * value[(bh * seqK + j) * headDim + d];
+          out[queryRow * headDim + d] += probability * value[(kvPair * seqK + j) * headDim + d];
       }
     }
   SmallVector<Tensor> results;

@@ -146,6 +146,12 @@ inline bool causallyVisible(int64_t i, int64_t j, int64_t seqQ, int64_t seqK) {
   return j <= i + (seqK - seqQ);
 }
 
+/// The visible key count of every batch item of an attention op: key_lengths[b] (operand
+/// `operand`, when the op has it) or seqK. A length outside [0, seqK] is an error on `op` that
+/// names the batch item and the value.
+FailureOr<SmallVector<int64_t>> attentionKeyLengths(Operation *op, const OpInputs &in,
+                                                    unsigned operand, int64_t batch, int64_t seqK);
+
 } // namespace mlir::tide::interp
 
 #endif // TIDEMARK_COMPILER_INTERP_OPSEMANTICS_H

@@ -38,6 +38,16 @@ static int64_t classCountOf(Value labels) {
       consider(head.getWeight().getType(), 0);
     if (auto grad = dyn_cast<LmHeadLossGradOp>(user); grad && grad.getLabels() == labels)
       consider(grad.getWeight().getType(), 0);
+    // Attention key lengths take the seq_k + 1 values [0, seq_k].
+    auto keyLengthCount = [&](Value key, Value lengths) {
+      if (lengths == labels)
+        classes = std::min(classes == 0 ? INT64_MAX : classes,
+                           cast<RankedTensorType>(key.getType()).getDimSize(2) + 1);
+    };
+    if (auto attention = dyn_cast<AttentionOp>(user))
+      keyLengthCount(attention.getKey(), attention.getKeyLengths());
+    if (auto grad = dyn_cast<AttentionGradOp>(user))
+      keyLengthCount(grad.getKey(), grad.getKeyLengths());
   }
   return classes;
 }
@@ -66,8 +76,9 @@ mlir::tide::interp::makeRandomArguments(func::FuncOp function, uint64_t seed, do
       if (classes <= 0)
         return function.emitError("integer argument #")
                << argument.getArgNumber()
-               << " is not read as labels or ids by a tide.softmax_cross_entropy, "
-                  "tide.lm_head_loss or tide.gather op, so its valid values are unknown";
+               << " is not read as labels, ids or key lengths by a tide.softmax_cross_entropy, "
+                  "tide.lm_head_loss, tide.gather or tide.attention op, so its valid values are "
+                  "unknown";
       for (double &value : tensor.data)
         value = std::floor(unitUniform(generator) * static_cast<double>(classes));
     } else if (isSecondMoment(argument)) {

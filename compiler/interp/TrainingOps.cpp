@@ -107,13 +107,19 @@ OpResults mlir::tide::interp::evaluate(LayerNormGradOp, const OpInputs &in) {
 OpResults mlir::tide::interp::evaluate(AttentionGradOp op, const OpInputs &in) {
   const Tensor &query = in[0], &key = in[1], &value = in[2], &output = in[3], &lse = in[4],
                &grad = in[5];
-  int64_t pairs = query.shape[0] * query.shape[1];
+  int64_t batch = query.shape[0], heads = query.shape[1], kvHeads = key.shape[1];
+  int64_t pairs = batch * heads, group = heads / kvHeads;
   int64_t seqQ = query.shape[2], seqK = key.shape[2], headDim = query.shape[3];
   double scale = op.getScale().convertToDouble();
+  auto keyLengths = attentionKeyLengths(op, in, /*operand=*/6, batch, seqK);
+  if (failed(keyLengths))
+    return failure();
+  // dK, dV of a kv head sum the contributions of its group's query heads (in head order).
   Tensor dQuery(query.shape), dKey(key.shape), dValue(value.shape);
   for (int64_t bh = 0; bh < pairs; ++bh)
     for (int64_t i = 0; i < seqQ; ++i) {
       int64_t queryRow = bh * seqQ + i;
+      int64_t b = bh / heads, kvPair = b * kvHeads + (bh % heads) / group;
       // A fully masked row has no probabilities and contributes nothing.
       if (lse[queryRow] == -std::numeric_limits<double>::infinity())
         continue;
@@ -121,10 +127,10 @@ OpResults mlir::tide::interp::evaluate(AttentionGradOp op, const OpInputs &in) {
       double rowDot = 0.0;
       for (int64_t d = 0; d < headDim; ++d)
         rowDot += grad[queryRow * headDim + d] * output[queryRow * headDim + d];
-      for (int64_t j = 0; j < seqK; ++j) {
+      for (int64_t j = 0; j < (*keyLengths)[b]; ++j) {
         if (op.getCausal() && !causallyVisible(i, j, seqQ, seqK))
           continue;
-        int64_t keyRow = bh * seqK + j;
+        int64_t keyRow = kvPair * seqK + j;
         double p =
             std::exp(attentionScore(query, key, queryRow, keyRow, headDim, scale) - lse[queryRow]);
         double dp = 0.0;

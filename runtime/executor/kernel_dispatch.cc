@@ -79,6 +79,7 @@ kernels::AttentionParams attentionParams(const LoadedPlan &plan, const LoadedSte
   p.scale = AttentionScale(attrs, p.head_dim);
   p.q_chunk = attrs.q_chunk;
   p.k_chunk = attrs.k_chunk;
+  p.kv_heads = k.dims[1]; // Grouped-query attention: k, v are [B, KVH, Tk, D].
   return p;
 }
 
@@ -389,13 +390,24 @@ Status runLmHeadLoss(const StepTensors &t, const KernelContext &ctx) {
                 "labels " + DescribeTensor(t.plan, t.step.operands[2]) + ": " + status.message());
 }
 
+// Attention / AttentionGrad, with the optional key_lengths (i32 [B]) as the last operand. A
+// length outside [0, Tk] fails before anything is written, naming the tensor.
 Status runAttention(const StepTensors &t, const KernelContext &ctx) {
-  const kernels::AttentionParams p = attentionParams(t.plan, t.step);
-  if (t.step.kernel == KernelId::kAttention)
-    return kernels::AttentionForward(p, t.in(0), t.in(1), t.in(2), t.out(0), t.out(1), ctx.scratch,
-                                     ctx.pool);
-  return kernels::AttentionBackward(p, t.in(0), t.in(1), t.in(2), t.in(3), t.in(4), t.in(5),
-                                    t.out(0), t.out(1), t.out(2), ctx.scratch, ctx.pool);
+  kernels::AttentionParams p = attentionParams(t.plan, t.step);
+  const bool grad = t.step.kernel == KernelId::kAttentionGrad;
+  const size_t lengths_operand = grad ? 6 : 3;
+  if (t.step.operands.size() > lengths_operand)
+    p.key_lengths = reinterpret_cast<const int32_t *>(t.operands[lengths_operand]);
+  Status status =
+      grad ? kernels::AttentionBackward(p, t.in(0), t.in(1), t.in(2), t.in(3), t.in(4), t.in(5),
+                                        t.out(0), t.out(1), t.out(2), ctx.scratch, ctx.pool)
+           : kernels::AttentionForward(p, t.in(0), t.in(1), t.in(2), t.out(0), t.out(1),
+                                       ctx.scratch, ctx.pool);
+  if (status.ok() || p.key_lengths == nullptr)
+    return status;
+  return Status(status.code(), "key_lengths " +
+                                   DescribeTensor(t.plan, t.step.operands[lengths_operand]) + ": " +
+                                   status.message());
 }
 
 } // namespace

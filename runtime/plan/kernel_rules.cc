@@ -87,10 +87,10 @@ Signature signatureOf(KernelId kernel) {
     return {2, 3, 1, 2, kSgd, true};
   case KernelId::kAdamUpdate:
     return {4, 4, 3, 3, kAdam, true};
-  case KernelId::kAttention:
-    return {3, 3, 2, 2, kAttention, false};
-  case KernelId::kAttentionGrad:
-    return {6, 6, 3, 3, kAttention, false};
+  case KernelId::kAttention: // q, k, v[, key_lengths]
+    return {3, 4, 2, 2, kAttention, false};
+  case KernelId::kAttentionGrad: // q, k, v, out, lse, d_out[, key_lengths]
+    return {6, 7, 3, 3, kAttention, false};
   case KernelId::kFill:
     return {0, 0, 1, 1, kFill, false};
   case KernelId::kNeg:
@@ -241,6 +241,10 @@ bool isIndexOperand(KernelId kernel, int i) {
   case KernelId::kLmHeadLoss:
   case KernelId::kLmHeadLossGrad:
     return i == 2;
+  case KernelId::kAttention: // key_lengths
+    return i == 3;
+  case KernelId::kAttentionGrad:
+    return i == 6;
   default:
     return false;
   }
@@ -481,11 +485,21 @@ Status checkAttention(const StepCheck &c, bool grad) {
   const Shape &q = c.in(0), &k = c.in(1);
   if (q.rank != 4 || k.rank != 4)
     return c.fail("q and k must be [B, H, T, D], got " + shapeText(q) + " and " + shapeText(k));
-  if (q.dims[0] != k.dims[0] || q.dims[1] != k.dims[1] || q.dims[3] != k.dims[3])
-    return c.fail("q " + shapeText(q) + " and k " + shapeText(k) + " disagree on B, H or D");
+  if (q.dims[0] != k.dims[0] || q.dims[3] != k.dims[3])
+    return c.fail("q " + shapeText(q) + " and k " + shapeText(k) + " disagree on B or D");
   for (int i = 0; i < 4; ++i)
     if (q.dims[i] < 1 || k.dims[i] < 1)
       return c.fail("attention dimensions must be >= 1");
+  // Grouped-query attention: k and v have KVH heads, a divisor of q's H.
+  if (q.dims[1] % k.dims[1] != 0)
+    return c.fail("q heads " + std::to_string(q.dims[1]) + " are not a multiple of k/v heads " +
+                  std::to_string(k.dims[1]));
+  // Key padding: the optional last operand, i32 [B]. Its values are data, checked when the step
+  // runs (ValidateAttentionParams: each in [0, Tk]).
+  const int key_lengths_operand = grad ? 6 : 3;
+  if (c.numOperands() > key_lengths_operand)
+    TIDEMARK_RETURN_IF_ERROR(
+        c.requireShape("key_lengths", c.in(key_lengths_operand), Shape{q.dims[0]}));
   if (attrs.q_chunk < 1 || attrs.k_chunk < 1)
     return c.fail("chunk sizes must be positive, got q_chunk " + std::to_string(attrs.q_chunk) +
                   " and k_chunk " + std::to_string(attrs.k_chunk));
@@ -502,6 +516,7 @@ Status checkAttention(const StepCheck &c, bool grad) {
   params.scale = AttentionScale(attrs, params.head_dim);
   params.q_chunk = attrs.q_chunk;
   params.k_chunk = attrs.k_chunk;
+  params.kv_heads = k.dims[1];
   Status kernel_check = kernels::ValidateAttentionParams(params);
   if (!kernel_check.ok())
     return c.fail(kernel_check.message());

@@ -17,3 +17,6 @@ path = os.pathsep.join(tool_dirs + [config.environment.get("PATH", os.environ.ge
 config.environment["PATH"] = path
 config.substitutions.append(("%examples", os.path.join(config.tidemark_source_dir, "examples")))
 config.substitutions.append(("%testdata", os.path.join(config.tidemark_source_dir, "tests", "data")))
+# Tests that cannot run under a sanitizer say `UNSUPPORTED: asan` (the reason next to it).
+if "address" in config.tidemark_sanitizers:
+    config.available_features.add("asan")

@@ -169,6 +169,13 @@ Status FindLabelClasses(const std::string &plan_path, uint64_t max_bytes,
           strict.insert(name); // Two different ignore indices: accept neither.
       }
       break;
+    case KernelId::kAttention: // Key lengths (the optional last operand): [0, Tk], Tk + 1 values.
+    case KernelId::kAttentionGrad: {
+      const size_t lengths = step.kernel == KernelId::kAttention ? 3 : 6;
+      if (step.operands.size() > lengths)
+        consider(step.operands[lengths], shape(1).dims[2] + 1);
+      break;
+    }
     default:
       break;
     }

@@ -149,3 +149,26 @@ def bert_loss(p, inputs, layers, heads):
     labels = torch.from_numpy(inputs["labels"]).long()
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
                            ignore_index=-100)
+def gqa_loss(p, inputs, heads=4, kv_heads=2):
+    """tests/e2e/torch/gqa_attention.mlir: grouped-query causal attention with key padding.
+    kv head g serves query heads [g * heads/kv_heads, (g+1) * heads/kv_heads) (repeat_interleave);
+    query i of batch b sees key j iff j <= i and j < key_lengths[b]. torch 1.13 has no
+    F.scaled_dot_product_attention, so the same attn_mask goes through masked_fill + softmax."""
+    x = torch.from_numpy(inputs["x"])
+    b, t, d = x.shape
+    dh = d // heads
+
+    def heads_of(w, n):
+        return (x @ w).view(b, t, n, dh).transpose(1, 2)
+
+    q = heads_of(p["wq"], heads)
+    k = heads_of(p["wk"], kv_heads).repeat_interleave(heads // kv_heads, dim=1)
+    v = heads_of(p["wv"], kv_heads).repeat_interleave(heads // kv_heads, dim=1)
+    lengths = torch.from_numpy(inputs["key_lengths"]).long()
+    j = torch.arange(t)
+    allowed = (j[None, :] <= j[:, None])[None, :, :] & (j[None, None, :] < lengths[:, None, None])
+    scores = (q @ k.transpose(-2, -1)) * 0.5
+    scores = scores.masked_fill(~allowed[:, None, :, :], float("-inf"))
+    a = torch.softmax(scores, dim=-1) @ v
+    y = a.transpose(1, 2).reshape(b, t, d) @ p["wo"]
+    return F.mse_loss(y, torch.from_numpy(inputs["target"]))

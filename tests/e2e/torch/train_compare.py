@@ -52,8 +52,17 @@ def run(cmd):
     return result.stdout
 
 
+GQA_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gqa_attention.mlir")
+
+
 def make_model(args, work):
     mlir, weights = os.path.join(work, "model.mlir"), os.path.join(work, "init.safetensors")
+    if args.model == "gqa":  # A fixed model file; its weights drawn here.
+        rng = np.random.default_rng(7)
+        shapes = {"wq": (16, 16), "wk": (16, 8), "wv": (16, 8), "wo": (16, 16)}
+        safetensors_io.write(weights, {name: (rng.standard_normal(shape) * 0.5).astype(np.float32)
+                                       for name, shape in shapes.items()})
+        return GQA_MODEL, weights
     if args.model == "mlp":
         shape = ["mlp", "--batch", "16", "--d-model", "32", "--hidden", "64", "--vocab", "10"]
     elif args.model == "bert":
@@ -85,6 +94,10 @@ def make_inputs(args, work):
         inputs = {"tokens": rng.integers(0, 48, size=(2, 32)).astype(np.int32),
                   "token_types": (np.arange(32)[None, :] >= 16).repeat(2, 0).astype(np.int32),
                   "labels": np.where(masked, targets, -100).astype(np.int32)}
+    elif args.model == "gqa":  # Item 0 padded to 5 of its 8 keys, item 1 to 7.
+        inputs = {"x": rng.standard_normal((2, 8, 16)).astype(np.float32),
+                  "key_lengths": np.array([5, 7], dtype=np.int32),
+                  "target": rng.standard_normal((2, 8, 16)).astype(np.float32)}
     else:
         inputs = {"tokens": rng.integers(0, 48, size=(2, 32)).astype(np.int32),
                   "labels": rng.integers(0, 48, size=(2 * 32,)).astype(np.int32)}
@@ -155,6 +168,8 @@ def run_torch(args, weights_path, inputs, dtype):
             loss = torch_models.bert_loss(params, inputs, layers=2, heads=4)
         elif args.model == "llama":
             loss = torch_models.llama_loss(params, inputs, layers=2, heads=4, kv_heads=4)
+        elif args.model == "gqa":
+            loss = torch_models.gqa_loss(params, inputs)
         else:
             loss = torch_models.gpt_loss(params, inputs, layers=2, heads=4)
         loss.backward()
@@ -223,7 +238,11 @@ def check_runtime_contracts(args, label, report, failures):
           f" + overhead {args.overhead_bytes} B")
     if allocs != 0:
         failures.append(f"{label}: {allocs} heap allocations per step, expected 0")
-    if growth > planned + args.overhead_bytes:
+    if "ASAN_OPTIONS" in os.environ:
+        # AddressSanitizer's shadow memory and quarantine grow the resident set by megabytes that
+        # the plan does not own; the bound is checked in the normal (uninstrumented) suite.
+        print(f"  {label}: peak RSS bound not checked under AddressSanitizer")
+    elif growth > planned + args.overhead_bytes:
         failures.append(f"{label}: peak RSS growth {growth} B > planned {planned} B + fixed "
                         f"overhead {args.overhead_bytes} B")
 
@@ -246,7 +265,8 @@ def main():
     parser.add_argument("--build-dir", help="build these targets there first")
     parser.add_argument("--build-targets", nargs="*", default=[])
     parser.add_argument("--cmake", default="cmake", help="the cmake that builds them")
-    parser.add_argument("--model", choices=["mlp", "gpt", "llama", "bert"], required=True)
+    parser.add_argument("--model", choices=["mlp", "gpt", "gqa", "llama", "bert"],
+                        required=True)
     parser.add_argument("--optimizer", choices=["sgd", "adam"], required=True)
     parser.add_argument("--plan-maker", choices=["mlp-plan", "tidec"], required=True)
     parser.add_argument("--maker-path", required=True, help="e2e-mlp-plan or tidec binary")

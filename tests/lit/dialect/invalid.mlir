@@ -291,9 +291,50 @@ func.func @attention_kv(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: 
 
 // -----
 
-func.func @attention_heads(%q: tensor<1x2x8x16xf32>, %k: tensor<1x3x8x16xf32>) {
-  // expected-error @+1 {{attention query [1, 2, 8, 16] and key [1, 3, 8, 16] must agree in batch and heads}}
-  %0 = tide.attention %q, %k, %k scale = 0.25 chunks = [8, 8] : tensor<1x2x8x16xf32>, tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32>
+func.func @attention_heads(%q: tensor<1x8x8x16xf32>, %k: tensor<1x3x8x16xf32>) {
+  // Grouped-query attention needs kv heads that divide the query heads (8 = 3 * 2 + 2).
+  // expected-error @+1 {{attention query heads 8 are not a multiple of key/value heads 3}}
+  %0 = tide.attention %q, %k, %k scale = 0.25 chunks = [8, 8] : tensor<1x8x8x16xf32>, tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_more_kv_heads(%q: tensor<1x2x8x16xf32>, %k: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{attention query heads 2 are not a multiple of key/value heads 4}}
+  %0 = tide.attention %q, %k, %k scale = 0.25 chunks = [8, 8] : tensor<1x2x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_batch(%q: tensor<1x2x8x16xf32>, %k: tensor<2x2x8x16xf32>) {
+  // expected-error @+1 {{attention query [1, 2, 8, 16] and key [2, 2, 8, 16] must agree in batch}}
+  %0 = tide.attention %q, %k, %k scale = 0.25 chunks = [8, 8] : tensor<1x2x8x16xf32>, tensor<2x2x8x16xf32>, tensor<2x2x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key_lengths_shape(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x8x16xf32>, %len: tensor<4xi32>) {
+  // expected-error @+1 {{attention key_lengths [4] must be [batch] = [2]}}
+  %0 = tide.attention %q, %k, %k key_lengths %len : tensor<4xi32> scale = 0.25 chunks = [8, 8] : tensor<2x4x8x16xf32>, tensor<2x2x8x16xf32>, tensor<2x2x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key_lengths_rank(%q: tensor<2x4x8x16xf32>, %len: tensor<2x1xi32>) {
+  // expected-error @+1 {{attention key_lengths [2, 1] must be [batch] = [2]}}
+  %0 = tide.attention %q, %q, %q key_lengths %len : tensor<2x1xi32> causal scale = 0.25 chunks = [8, 8] : tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key_lengths_type(%q: tensor<2x4x8x16xf32>, %len: tensor<2xi64>) {
+  // expected-error @+1 {{operand #3 must be ranked tensor of 32-bit signless integer values}}
+  %0 = tide.attention %q, %q, %q key_lengths %len : tensor<2xi64> scale = 0.25 chunks = [8, 8] : tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>
   return
 }
 

@@ -123,6 +123,21 @@ func.func @attention(%q: tensor<2x4x32x16xf32>, %k: tensor<2x4x48x16xf32>) {
 
 // -----
 
+// Grouped-query attention (4 query heads over 2 and 1 kv heads) and key padding.
+// CHECK-LABEL: func @attention_gqa_padding
+func.func @attention_gqa_padding(%q: tensor<2x4x32x16xf32>, %k2: tensor<2x2x48x16xf32>,
+                                 %k1: tensor<2x1x48x16xf32>, %len: tensor<2xi32>) {
+  // CHECK: tide.attention %{{.*}}, %{{.*}}, %{{.*}} scale = 2.500000e-01 chunks = [8, 8] : tensor<2x4x32x16xf32>, tensor<2x2x48x16xf32>, tensor<2x2x48x16xf32>
+  %0 = tide.attention %q, %k2, %k2 scale = 0.25 chunks = [8, 8] : tensor<2x4x32x16xf32>, tensor<2x2x48x16xf32>, tensor<2x2x48x16xf32>
+  // CHECK: tide.attention %{{.*}}, %{{.*}}, %{{.*}} key_lengths %{{.*}} : tensor<2xi32> scale = 2.500000e-01 chunks = [8, 8] : tensor<2x4x32x16xf32>, tensor<2x2x48x16xf32>, tensor<2x2x48x16xf32>
+  %1 = tide.attention %q, %k2, %k2 key_lengths %len : tensor<2xi32> scale = 0.25 chunks = [8, 8] : tensor<2x4x32x16xf32>, tensor<2x2x48x16xf32>, tensor<2x2x48x16xf32>
+  // CHECK: tide.attention %{{.*}}, %{{.*}}, %{{.*}} key_lengths %{{.*}} : tensor<2xi32> causal scale = 2.500000e-01 chunks = [8, 8] with_lse : tensor<2x4x32x16xf32>, tensor<2x1x48x16xf32>, tensor<2x1x48x16xf32>
+  %2:2 = tide.attention %q, %k1, %k1 key_lengths %len : tensor<2xi32> causal scale = 0.25 chunks = [8, 8] with_lse : tensor<2x4x32x16xf32>, tensor<2x1x48x16xf32>, tensor<2x1x48x16xf32>
+  return
+}
+
+// -----
+
 // CHECK-LABEL: func @losses
 func.func @losses(%y: tensor<8x4xf32>, %logits: tensor<2x8x10xf32>, %l32: tensor<2x8xi32>,
                   %l64: tensor<2x8xi64>) -> (tensor<f32>, tensor<f32>, tensor<f32>) {

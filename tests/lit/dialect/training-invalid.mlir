@@ -50,6 +50,22 @@ func.func @attention_grad_chunks(%q: tensor<1x2x8x4xf32>, %lse: tensor<1x2x8xf32
 
 // -----
 
+func.func @attention_grad_heads(%q: tensor<1x6x8x4xf32>, %k: tensor<1x4x8x4xf32>, %lse: tensor<1x6x8xf32>) {
+  // expected-error @+1 {{attention query heads 6 are not a multiple of key/value heads 4}}
+  %0:3 = tide.attention_grad %q, %k, %k, %q, %lse, %q scale = 0.5 chunks = [4, 4] : tensor<1x6x8x4xf32>, tensor<1x4x8x4xf32>, tensor<1x6x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_key_lengths(%q: tensor<2x2x8x4xf32>, %lse: tensor<2x2x8xf32>, %len: tensor<3xi32>) {
+  // expected-error @+1 {{attention key_lengths [3] must be [batch] = [2]}}
+  %0:3 = tide.attention_grad %q, %q, %q, %q, %lse, %q key_lengths %len : tensor<3xi32> scale = 0.5 chunks = [4, 4] : tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<2x2x8xf32>
+  return
+}
+
+// -----
+
 func.func @mse_grad_seed(%y: tensor<8xf32>, %g: tensor<f16>) {
   // expected-error @+1 {{grad 'tensor<f16>' must have the type of the loss 'tensor<f32>'}}
   %0 = tide.mse_loss_grad %y, %y, %g : tensor<8xf32>, tensor<f16>

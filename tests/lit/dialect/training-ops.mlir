@@ -42,6 +42,18 @@ func.func @attention_training(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x6x4xf32>) 
 
 // -----
 
+// Grouped-query (2 query heads, 1 kv head) with key padding: d_key, d_value have the kv heads.
+// CHECK-LABEL: func @attention_gqa_training
+func.func @attention_gqa_training(%q: tensor<1x2x8x4xf32>, %k: tensor<1x1x6x4xf32>, %len: tensor<1xi32>) -> (tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>) {
+  // CHECK: %[[O:.*]], %[[LSE:.*]] = tide.attention %{{.*}}, %{{.*}}, %{{.*}} key_lengths %{{.*}} : tensor<1xi32> causal scale = 5.000000e-01 chunks = [4, 3] with_lse : tensor<1x2x8x4xf32>, tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>
+  %o, %lse = tide.attention %q, %k, %k key_lengths %len : tensor<1xi32> causal scale = 0.5 chunks = [4, 3] with_lse : tensor<1x2x8x4xf32>, tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>
+  // CHECK: %{{.*}}, %{{.*}}, %{{.*}} = tide.attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %[[O]], %[[LSE]], %[[O]] key_lengths %{{.*}} : tensor<1xi32> causal scale = 5.000000e-01 chunks = [4, 3] : tensor<1x2x8x4xf32>, tensor<1x1x6x4xf32>, tensor<1x2x8xf32>
+  %dq, %dk, %dv = tide.attention_grad %q, %k, %k, %o, %lse, %o key_lengths %len : tensor<1xi32> causal scale = 0.5 chunks = [4, 3] : tensor<1x2x8x4xf32>, tensor<1x1x6x4xf32>, tensor<1x2x8xf32>
+  return %dk, %dv : tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func @losses
 func.func @losses(%y: tensor<8x4xf32>, %logits: tensor<6x10xf32>, %labels: tensor<6xi32>) {
   // CHECK: %[[ONE:.*]] = tide.fill 1.000000e+00 : tensor<f32>

@@ -82,8 +82,10 @@ protected:
   /// The whole check on the function of `original` and of its differentiated copy `training`.
   /// The arguments in `zeroGradients` must have a zero gradient (by a symmetry of the model);
   /// every other parameter must have a gradient of a checkable size.
+  /// `setArguments`, when given, edits the random arguments first (e.g. fixes key lengths).
   void checkGradients(ModuleOp original, ModuleOp training, uint64_t seed, double range,
-                      double step, ArrayRef<int64_t> zeroGradients = {});
+                      double step, ArrayRef<int64_t> zeroGradients = {},
+                      llvm::function_ref<void(SmallVectorImpl<Tensor> &)> setArguments = {});
 
   MLIRContext context;
 };
@@ -96,12 +98,15 @@ int64_t gradientOf(func::FuncOp function, unsigned index) {
   return attr ? attr.getInt() : -1;
 }
 
-void AutodiffGradientTest::checkGradients(ModuleOp originalModule, ModuleOp trainingModule,
-                                          uint64_t seed, double range, double step,
-                                          ArrayRef<int64_t> zeroGradients) {
+void AutodiffGradientTest::checkGradients(
+    ModuleOp originalModule, ModuleOp trainingModule, uint64_t seed, double range, double step,
+    ArrayRef<int64_t> zeroGradients,
+    llvm::function_ref<void(SmallVectorImpl<Tensor> &)> setArguments) {
   func::FuncOp original = onlyFunction(originalModule), training = onlyFunction(trainingModule);
   auto args = makeRandomArguments(original, seed, range);
   ASSERT_TRUE(succeeded(args));
+  if (setArguments)
+    setArguments(*args);
   auto loss = evaluateLoss(original, *args);
   auto results = interpret(training, *args);
   ASSERT_TRUE(succeeded(loss) && succeeded(results));
@@ -199,6 +204,70 @@ func.func @every_op(%x: tensor<2x3x4xf32>, %t: tensor<2x4x3xf32>, %labels: tenso
   return %l : tensor<f32>
 }
 )mlir";
+
+// Grouped-query attention with key padding: 4 query heads over 2 kv heads (group 2), 5 queries
+// over 6 keys, batch item 0 padded to 3 keys and item 1 unpadded, once causal (query i sees
+// j <= min(i + 1, len - 1): item 0's queries 2..4 see keys 0..2) and once not, plus a
+// multi-query attention (1 kv head) whose item 0 has no visible key at all (length 0: output 0,
+// zero gradients). The padded keys 3..5 of item 0 and every key of the length-0 item get a zero
+// gradient in k and v; both sides must agree element by element.
+constexpr const char *kGroupedPaddedAttention = R"mlir(
+func.func @gqa(%lengths: tensor<2xi32>, %lengths0: tensor<2xi32>,
+               %q: tensor<2x4x5x4xf32> {tide.param}, %k: tensor<2x2x6x4xf32> {tide.param},
+               %v: tensor<2x2x6x4xf32> {tide.param}, %k1: tensor<2x1x6x4xf32> {tide.param})
+    -> tensor<f32> {
+  %a = tide.attention %q, %k, %v key_lengths %lengths : tensor<2xi32> causal scale = 0.5
+      chunks = [2, 4] : tensor<2x4x5x4xf32>, tensor<2x2x6x4xf32>, tensor<2x2x6x4xf32>
+  %b = tide.attention %q, %k, %v key_lengths %lengths : tensor<2xi32> scale = 0.5
+      chunks = [3, 2] : tensor<2x4x5x4xf32>, tensor<2x2x6x4xf32>, tensor<2x2x6x4xf32>
+  %c = tide.attention %q, %k1, %k1 key_lengths %lengths0 : tensor<2xi32> causal scale = 0.5
+      chunks = [4, 4] : tensor<2x4x5x4xf32>, tensor<2x1x6x4xf32>, tensor<2x1x6x4xf32>
+  %ab = tide.mul %a, %b : (tensor<2x4x5x4xf32>, tensor<2x4x5x4xf32>) -> tensor<2x4x5x4xf32>
+  %abc = tide.add %ab, %c : (tensor<2x4x5x4xf32>, tensor<2x4x5x4xf32>) -> tensor<2x4x5x4xf32>
+  %t = tide.tanh %abc : tensor<2x4x5x4xf32>
+  %s = tide.reduce_sum %t axes = [0, 1, 2, 3] : tensor<2x4x5x4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+)mlir";
+
+TEST_F(AutodiffGradientTest, GroupedQueryAttentionWithKeyPadding) {
+  auto original = parseText(kGroupedPaddedAttention);
+  auto training = parseText(kGroupedPaddedAttention);
+  ASSERT_TRUE(original && training);
+  ASSERT_TRUE(succeeded(differentiate(*training)));
+  auto setLengths = [](SmallVectorImpl<Tensor> &args) {
+    args[0] = Tensor({2}, {3.0, 6.0});
+    args[1] = Tensor({2}, {0.0, 4.0});
+  };
+  checkGradients(*original, *training, /*seed=*/11, /*range=*/1.0, kSmoothStep, {}, setLengths);
+
+  // The padded keys and values get exactly zero gradient, and the interpreter rejects a length
+  // outside [0, seq_k] instead of reading past the keys.
+  func::FuncOp function = onlyFunction(*training);
+  auto args = makeRandomArguments(function, 11, 1.0);
+  ASSERT_TRUE(succeeded(args));
+  setLengths(*args);
+  auto results = interpret(function, *args);
+  ASSERT_TRUE(succeeded(results));
+  for (unsigned index = 1; index < results->size(); ++index) {
+    int64_t arg = gradientOf(function, index);
+    if (arg != 3 && arg != 4)
+      continue;
+    const Tensor &grad = (*results)[index];
+    double padded = 0.0, kept = 0.0;
+    for (int64_t h = 0; h < 2; ++h)
+      for (int64_t j = 0; j < 6; ++j)
+        for (int64_t d = 0; d < 4; ++d) {
+          double g = std::fabs(grad[((0 * 2 + h) * 6 + j) * 4 + d]);
+          (j >= 3 ? padded : kept) = std::max(j >= 3 ? padded : kept, g);
+        }
+    EXPECT_EQ(padded, 0.0) << "argument #" << arg;
+    EXPECT_GT(kept, 1e-3) << "argument #" << arg;
+  }
+  (*args)[0] = Tensor({2}, {3.0, 7.0});
+  ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
+  EXPECT_TRUE(failed(interpret(function, *args)));
+}
 
 TEST_F(AutodiffGradientTest, EveryDifferentiableOp) {
   auto original = parseText(kEveryOp);

@@ -345,3 +345,56 @@ TEST_F(ModelOpsPlanTest, BadIdsAndLabelsAreReportedAtRunTime) {
 }
 
 } // namespace
+
+namespace {
+
+// Grouped-query attention (4 query heads over 2 kv heads, then multi-query over 1) with key
+// padding, causal and not, inside a checkpoint region so `regions` recomputes the attentions
+// (and their key_lengths operand stays live until the recomputation reads it).
+constexpr const char *kGroupedAttention = R"mlir(
+func.func @gqa(%x: tensor<2x4x6x8xf32>, %lengths: tensor<2xi32>, %t: tensor<2x4x6x8xf32>,
+               %wq: tensor<8x8xf32> {tide.param}, %k: tensor<2x2x12x8xf32> {tide.param},
+               %v: tensor<2x2x12x8xf32> {tide.param}, %k1: tensor<2x1x7x8xf32> {tide.param})
+    -> tensor<f32> {
+  %c = tide.checkpoint -> (tensor<2x4x6x8xf32>) {
+    %q = tide.matmul %x, %wq : (tensor<2x4x6x8xf32>, tensor<8x8xf32>) -> tensor<2x4x6x8xf32>
+    %a = tide.attention %q, %k, %v key_lengths %lengths : tensor<2xi32> causal
+        scale = 0.35 chunks = [4, 5] : tensor<2x4x6x8xf32>, tensor<2x2x12x8xf32>, tensor<2x2x12x8xf32>
+    %b = tide.attention %a, %k1, %k1 key_lengths %lengths : tensor<2xi32>
+        scale = 0.35 chunks = [3, 3] : tensor<2x4x6x8xf32>, tensor<2x1x7x8xf32>, tensor<2x1x7x8xf32>
+    tide.yield %b : tensor<2x4x6x8xf32>
+  }
+  %l = tide.mse_loss %c, %t : tensor<2x4x6x8xf32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_F(ModelOpsPlanTest, GroupedQueryPaddedAttentionMatchesInterpreter) {
+  std::vector<std::vector<float>> none = runAndCompare(kGroupedAttention, 9);
+  std::vector<std::vector<float>> regions = runAndCompare(kGroupedAttention, 9, "regions");
+  // Recomputation never changes results.
+  EXPECT_EQ(none, regions);
+}
+
+// A key length outside [0, seq_k] fails the step naming the tensor, before the kernel reads.
+TEST_F(ModelOpsPlanTest, BadKeyLengthIsReportedAtRunTime) {
+  func::FuncOp func = compile(kGroupedAttention, "tide-autodiff{optimizer=sgd lr=0.1},tide-remat{"
+                                                 "policy=none},tide-schedule,tide-assign-arena");
+  ASSERT_TRUE(func);
+  std::unique_ptr<tidemark::Runtime> runtime = writeAndLoad(func);
+  ASSERT_TRUE(runtime);
+  for (double bad : {13.0, -1.0}) {
+    std::vector<Tensor> args = arguments(func, 5);
+    args[1][1] = bad; // seq_k is 12 for the first attention.
+    bind(*runtime, func, args);
+    tidemark::Status status = runtime->Run();
+    ASSERT_FALSE(status.ok());
+    EXPECT_NE(status.message().find("key_lengths tensor"), std::string::npos) << status.ToString();
+    EXPECT_NE(
+        status.message().find("key length of batch 1 is " + std::to_string(static_cast<int>(bad))),
+        std::string::npos)
+        << status.ToString();
+  }
+}
+
+} // namespace

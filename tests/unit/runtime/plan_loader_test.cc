@@ -184,7 +184,30 @@ TEST(PlanLoaderTest, RejectsBadShapes) {
   int out = attention.AddOutput("out", {1, 2, 8, 4});
   int lse = attention.AddOutput("lse", {1, 2, 8});
   attention.AddStep(KernelId::kAttention, {q, k, v}, {out, lse});
-  expectRejected(attention.Finish(), StatusCode::kInvalidArgument, "disagree on B, H or D");
+  expectRejected(attention.Finish(), StatusCode::kInvalidArgument,
+                 "q heads 2 are not a multiple of k/v heads 3");
+
+  // Grouped-query attention (4 query heads over 2 kv heads) with key lengths i32 [B]: accepted;
+  // key lengths of the wrong shape or dtype are not.
+  for (int variant = 0; variant < 3; ++variant) {
+    PlanBuilder gqa;
+    q = gqa.AddInput("q", {2, 4, 8, 4});
+    k = gqa.AddInput("k", {2, 2, 8, 4});
+    v = gqa.AddInput("v", {2, 2, 8, 4});
+    int lengths = variant == 1   ? gqa.AddInput("key_lengths", {3}, DType::kI32)
+                  : variant == 2 ? gqa.AddInput("key_lengths", {2})
+                                 : gqa.AddInput("key_lengths", {2}, DType::kI32);
+    out = gqa.AddOutput("out", {2, 4, 8, 4});
+    lse = gqa.AddOutput("lse", {2, 4, 8});
+    gqa.AddStep(KernelId::kAttention, {q, k, v, lengths}, {out, lse});
+    if (variant == 0) {
+      Status status = load(gqa.Finish());
+      EXPECT_TRUE(status.ok()) << status.ToString();
+    } else {
+      expectRejected(gqa.Finish(), StatusCode::kInvalidArgument,
+                     variant == 1 ? "key_lengths" : "operand 3 is f32, expected i32");
+    }
+  }
 
   PlanBuilder dtype;
   a = dtype.AddInput("a", {4}, DType::kI32);

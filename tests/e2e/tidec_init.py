@@ -9,6 +9,7 @@
    layer's weights move. The explicit `--init=zeros` plan, for contrast, only learns the label
    frequencies through the last bias (its first layer gets no gradient and stays exactly zero):
    the failure the default no longer has.
+   `tidec --max-batch` writes the same state for the batch it finds.
 3. A parameter with neither tide.init nor --weights is refused, with its name and the fixes, and
    no plan file is written.
 
@@ -91,6 +92,15 @@ def main():
         print(f"{name}: the tidec plans' initial state is bit-identical to tide-models --weights "
               f"--seed {seed} ({len(reference)} tensors); 3 SGD steps identical, losses "
               f"{outputs['init'][0]}")
+    # --max-batch: the probes skip the values; the plan it writes for the batch found has them.
+    mlp_cmd = " ".join([args.tide_models, *models["mlp"]]).replace("--batch 4", "--batch {}")
+    out = run([args.tidec, "--max-batch", "--model-cmd", mlp_cmd, "--budget=8K", "--seed", "9",
+               "--max-batch-limit=256", "-o", work("mlp.maxbatch.tplan")]).stdout
+    run([args.tide_run, work("mlp.maxbatch.tplan"), "--save-weights", work("mlp.maxbatch.st")])
+    if safetensors_io.raw_bytes(work("mlp.maxbatch.st")) != \
+            safetensors_io.raw_bytes(work("mlp.infer.safetensors")):
+        raise SystemExit("the --max-batch plan's initial state differs from tide-models --weights")
+    print("--max-batch plan:", re.search(r"max batch +\d+", out).group(0), "with the same state")
     # A different seed gives different values (the seed reaches the generator).
     run([args.tidec, work("mlp.mlir"), "-o", work("mlp.seed10.tplan"), "--seed", "10"])
     run([args.tide_run, work("mlp.seed10.tplan"), "--save-weights", work("mlp.seed10.st")])

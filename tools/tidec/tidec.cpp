@@ -353,10 +353,22 @@ int main(int argc, char **argv) {
   if (std::string error = readWeights(&weightsFile, &writerOptions); !error.empty())
     return fail(error);
   writerOptions.producer = "tidec --max-batch --model-cmd " + modelCmd;
+  // The probes only plan: they neither draw (tide.init) nor copy (--weights) the initial values,
+  // O(parameters) each; the batch found is compiled once more with them, and any problem with
+  // them (a parameter without a value, weights that do not match) is reported then.
+  tide::PlanWriterOptions probeOptions = writerOptions;
+  probeOptions.weights = nullptr;
+  probeOptions.initialValues = tide::InitialValues::Zeros;
   tidec::CompileResult best;
   int64_t batch = 0;
-  if (int status = runMaxBatch(writerOptions, &best, &batch))
+  if (int status = runMaxBatch(probeOptions, &best, &batch))
     return status;
+  std::string why;
+  if (!planBatch(batch, writerOptions, &best, &why))
+    return fail("batch " + std::to_string(batch) +
+                " fits, but its plan with the initial values "
+                "failed: " +
+                why);
   if (!outputFile.empty() && outputFile != "-") {
     if (std::string error = writeAtomically(
             outputFile,

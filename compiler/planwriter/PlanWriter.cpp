@@ -259,6 +259,11 @@ std::optional<std::pair<KernelId, tidemark::StepAttributes>> kernelWithAttribute
         attrs.site = static_cast<uint32_t>(dropout.getSiteAttr().getInt());
         return std::make_pair(KernelId::kDropout, tidemark::StepAttributes(attrs));
       })
+      .Case<SplitOp>([](SplitOp split) -> Result {
+        tidemark::ConcatAttributes attrs; // Split shares Concat's attribute table.
+        attrs.axis = static_cast<int>(split.getNormalizedAxis());
+        return std::make_pair(KernelId::kSplit, tidemark::StepAttributes(attrs));
+      })
       .Case<LmHeadLossGradOp>([](LmHeadLossGradOp head) -> Result {
         return std::make_pair(KernelId::kLmHeadLossGrad,
                               tidemark::StepAttributes(lmHeadLossAttributes(head)));

@@ -3,8 +3,10 @@
 // query heads and 2 key/value heads of head_dim 4, causal attention masks keys at or past
 // key_lengths[b], the heads are merged, projected by wo, and compared with `target` (MSE).
 func.func @gqa(%x: tensor<2x8x16xf32>, %key_lengths: tensor<2xi32>, %target: tensor<2x8x16xf32>,
-               %wq: tensor<16x16xf32> {tide.param}, %wk: tensor<16x8xf32> {tide.param},
-               %wv: tensor<16x8xf32> {tide.param}, %wo: tensor<16x16xf32> {tide.param})
+               %wq: tensor<16x16xf32> {tide.param, tide.init = "normal(0, 0.5)"},
+               %wk: tensor<16x8xf32> {tide.param, tide.init = "normal(0, 0.5)"},
+               %wv: tensor<16x8xf32> {tide.param, tide.init = "normal(0, 0.5)"},
+               %wo: tensor<16x16xf32> {tide.param, tide.init = "normal(0, 0.5)"})
     -> tensor<f32> attributes {tide.input_names = ["x", "key_lengths", "target"],
                                tide.param_names = ["wq", "wk", "wv", "wo"]} {
   %q0 = tide.matmul %x, %wq : (tensor<2x8x16xf32>, tensor<16x16xf32>) -> tensor<2x8x16xf32>

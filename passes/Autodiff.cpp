@@ -19,6 +19,8 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 
+#include <cmath>
+
 #define DEBUG_TYPE "tide-autodiff"
 
 namespace mlir::tide {
@@ -36,6 +38,11 @@ struct OptimizerConfig {
   enum class Kind { Sgd, Adam, None } kind = Kind::Sgd;
   double learningRate = 0.01, momentum = 0.0, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
   double weightDecay = 0.0;
+  bool decoupled = false;    // adamw
+  double clipGradNorm = 0.0; // 0: off
+  bool cosine = false;
+  int64_t warmupSteps = 0, totalSteps = 0;
+  double minLr = 0.0;
 };
 
 } // namespace
@@ -83,13 +90,14 @@ FailureOr<OptimizerConfig> AutodiffPass::parseOptions(func::FuncOp func) {
   OptimizerConfig config;
   if (optimizer == "sgd")
     config.kind = OptimizerConfig::Kind::Sgd;
-  else if (optimizer == "adam")
+  else if (optimizer == "adam" || optimizer == "adamw")
     config.kind = OptimizerConfig::Kind::Adam;
   else if (optimizer == "none")
     config.kind = OptimizerConfig::Kind::None;
   else
     return func.emitError() << "tide-autodiff: unknown optimizer '" << std::string(optimizer)
-                            << "'; expected sgd, adam or none";
+                            << "'; expected sgd, adam, adamw or none";
+  config.decoupled = optimizer == "adamw";
   config.learningRate = learningRate;
   config.momentum = momentum;
   config.beta1 = beta1;
@@ -104,6 +112,27 @@ FailureOr<OptimizerConfig> AutodiffPass::parseOptions(func::FuncOp func) {
   if (config.kind == OptimizerConfig::Kind::Adam &&
       (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0) || !(epsilon > 0.0)))
     return func.emitError() << "tide-autodiff: adam needs betas in [0, 1) and epsilon > 0";
+  config.clipGradNorm = clipGradNorm;
+  if (!(clipGradNorm >= 0.0) || !std::isfinite(static_cast<double>(clipGradNorm)))
+    return func.emitError() << "tide-autodiff: clip-grad-norm must be finite and > 0 (0: off), got "
+                            << static_cast<double>(clipGradNorm);
+  if (lrSchedule == "cosine") {
+    config.cosine = true;
+    config.warmupSteps = warmupSteps;
+    config.totalSteps = totalSteps;
+    config.minLr = minLr;
+    if (warmupSteps < 0 || totalSteps <= warmupSteps)
+      return func.emitError() << "tide-autodiff: the cosine schedule needs 0 <= warmup-steps < "
+                                 "total-steps, got "
+                              << static_cast<int64_t>(warmupSteps) << " and "
+                              << static_cast<int64_t>(totalSteps);
+    if (!(minLr >= 0.0 && minLr <= learningRate))
+      return func.emitError() << "tide-autodiff: min-lr must be in [0, lr], got "
+                              << static_cast<double>(minLr);
+  } else if (lrSchedule != "constant") {
+    return func.emitError() << "tide-autodiff: unknown lr-schedule '" << std::string(lrSchedule)
+                            << "'; expected constant or cosine";
+  }
   return config;
 }
 
@@ -179,13 +208,21 @@ void emitUpdate(OpBuilder &b, func::FuncOp func, unsigned paramIndex, Value grad
   Value param = func.getArgument(paramIndex);
   Location loc = param.getLoc();
   auto f64 = [&](double value) { return b.getF64FloatAttr(value); };
+  IntegerAttr warmup, total;
+  FloatAttr minLr;
+  if (config.cosine) {
+    warmup = b.getI64IntegerAttr(config.warmupSteps);
+    total = b.getI64IntegerAttr(config.totalSteps);
+    minLr = f64(config.minLr);
+  }
   switch (config.kind) {
   case OptimizerConfig::Kind::None:
     results.push_back({grad, paramIndex});
     return;
   case OptimizerConfig::Kind::Sgd: {
-    auto update = b.create<SgdUpdateOp>(loc, param, grad, state.velocity, f64(config.learningRate),
-                                        f64(config.momentum), f64(config.weightDecay));
+    auto update =
+        b.create<SgdUpdateOp>(loc, param, grad, state.velocity, f64(config.learningRate),
+                              f64(config.momentum), f64(config.weightDecay), warmup, total, minLr);
     results.push_back({update.getNewParam(), paramIndex});
     if (state.velocity)
       results.push_back({update.getNewVelocity(), state.velocity.getArgNumber()});
@@ -194,12 +231,31 @@ void emitUpdate(OpBuilder &b, func::FuncOp func, unsigned paramIndex, Value grad
   case OptimizerConfig::Kind::Adam: {
     auto update = b.create<AdamUpdateOp>(
         loc, param, grad, state.m, state.v, f64(config.learningRate), f64(config.beta1),
-        f64(config.beta2), f64(config.epsilon), f64(config.weightDecay));
+        f64(config.beta2), f64(config.epsilon), f64(config.weightDecay),
+        config.decoupled ? b.getUnitAttr() : UnitAttr(), warmup, total, minLr);
     results.push_back({update.getNewParam(), paramIndex});
     results.push_back({update.getNewM(), state.m.getArgNumber()});
     results.push_back({update.getNewV(), state.v.getArgNumber()});
     return;
   }
+  }
+}
+
+/// Clipping by global norm: sum_squares over every gradient in parameter order (a chain of 0-d
+/// values), clip_coefficient, then each gradient times the factor and its update.
+void emitClippedUpdates(OpBuilder &b, func::FuncOp func,
+                        MutableArrayRef<std::pair<unsigned, Value>> gradients,
+                        DenseMap<unsigned, ParamState> &states, const OptimizerConfig &config,
+                        SmallVectorImpl<StepResult> &results) {
+  llvm::stable_sort(gradients, [](auto &x, auto &y) { return x.first < y.first; });
+  Location loc = func.getLoc();
+  Value squares;
+  for (auto &[index, grad] : gradients)
+    squares = b.create<SumSquaresOp>(loc, grad, squares);
+  Value factor = b.create<ClipCoefficientOp>(loc, squares, b.getF64FloatAttr(config.clipGradNorm));
+  for (auto &[index, grad] : gradients) {
+    Value clipped = b.create<MulOp>(loc, grad.getType(), grad, factor);
+    emitUpdate(b, func, index, clipped, states[index], config, results);
   }
 }
 
@@ -246,6 +302,10 @@ void AutodiffPass::runOnOperation() {
   OpBuilder b(*ret);
   GradientEmitter emitter(b, needsGrad);
   SmallVector<StepResult> results;
+  // With clipping every update waits for the global norm: the complete gradients are collected
+  // (parameter index, gradient) and updated after the backward.
+  bool clip = config->clipGradNorm > 0.0 && config->kind != OptimizerConfig::Kind::None;
+  SmallVector<std::pair<unsigned, Value>> completeGradients;
   auto updateIfComplete = [&](Value arg) {
     if (--pendingUses[arg] != 0)
       return;
@@ -253,7 +313,10 @@ void AutodiffPass::runOnOperation() {
     Value grad = emitter.adjoint(arg);
     if (!grad)
       grad = b.create<FillOp>(arg.getLoc(), arg.getType(), b.getF64FloatAttr(0.0));
-    emitUpdate(b, func, index, grad, states[index], *config, results);
+    if (clip)
+      completeGradients.push_back({index, grad});
+    else
+      emitUpdate(b, func, index, grad, states[index], *config, results);
   };
   if (!needsGrad.contains(loss))
     return (void)(ret->emitError() << "tide-autodiff: the loss does not depend on any tide.param "
@@ -272,6 +335,8 @@ void AutodiffPass::runOnOperation() {
       pendingUses[func.getArgument(index)] = 1;
       updateIfComplete(func.getArgument(index));
     }
+  if (clip)
+    emitClippedUpdates(b, func, completeGradients, states, *config, results);
 
   // The new signature: the loss, then every update (or gradient) in argument order.
   llvm::stable_sort(

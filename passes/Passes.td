@@ -52,11 +52,20 @@ def Autodiff : Pass<"tide-autodiff", "::mlir::func::FuncOp"> {
        differentiated), its optimizer update is emitted, so each gradient dies right away.
 
     `optimizer=sgd` (momentum > 0 adds a velocity argument per parameter) and `optimizer=adam`
-    (adds `m` and `v` arguments) return the loss followed by the updated parameters and states;
+    or `adamw` (decoupled weight decay; both add `m` and `v` arguments) return the loss followed
+    by the updated parameters and states;
     each such result has `tide.updates = <argument index>`, each new argument
     `tide.state = "<kind>"` and `tide.state_of = <parameter index>`. `optimizer=none` returns the
     loss followed by each parameter's gradient (`tide.grad_of = <argument index>`), which is what
     gradient checks use.
+
+    `clip-grad-norm=X` (X > 0) clips by the global norm over every parameter's gradient
+    (PyTorch's clip_grad_norm_): the updates then wait for the whole backward; a chain of
+    `tide.sum_squares` (one per gradient, in parameter order) feeds `tide.clip_coefficient`,
+    and each gradient is multiplied by the factor (`tide.mul`) before its update. Every
+    intermediate is a planned value. `lr-schedule=cosine` with `warmup-steps`, `total-steps`
+    and `min-lr` puts the warm-up + cosine schedule on every update op (its formula is in
+    `tide.sgd_update`'s description); the runtime's update counter drives it.
 
     ```mlir
     // Before
@@ -90,7 +99,19 @@ def Autodiff : Pass<"tide-autodiff", "::mlir::func::FuncOp"> {
     Option<"beta2", "beta2", "double", /*default=*/"0.999", "Adam beta2">,
     Option<"epsilon", "epsilon", "double", /*default=*/"1e-8", "Adam epsilon">,
     Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
-           "L2 weight decay added to every gradient (PyTorch's weight_decay)">,
+           "L2 weight decay added to every gradient (PyTorch's weight_decay); with adamw the "
+           "decoupled decay p *= 1 - lr * weight_decay">,
+    Option<"clipGradNorm", "clip-grad-norm", "double", /*default=*/"0.0",
+           "Clip the gradients by their global norm over every parameter to at most this "
+           "(clip_grad_norm_); 0: no clipping">,
+    Option<"lrSchedule", "lr-schedule", "std::string", /*default=*/"\"constant\"",
+           "constant, or cosine (linear warm-up, then cosine decay to min-lr)">,
+    Option<"warmupSteps", "warmup-steps", "int64_t", /*default=*/"0",
+           "Warm-up updates of the cosine schedule">,
+    Option<"totalSteps", "total-steps", "int64_t", /*default=*/"0",
+           "Update at which the cosine schedule reaches min-lr (> warmup-steps)">,
+    Option<"minLr", "min-lr", "double", /*default=*/"0.0",
+           "Final learning rate of the cosine schedule (in [0, lr])">,
   ];
 }
 

@@ -291,6 +291,14 @@ int64_t SgdUpdateOp::getFlops() {
   return perElement * numElements(getParam());
 }
 
+// sum_squares: a multiply and an add per element, plus the accumulator's add.
+int64_t SumSquaresOp::getFlops() {
+  return 2 * numElements(getInput()) + (getAccumulator() ? 1 : 0);
+}
+
+// clip_coefficient: sqrt, + 1e-6, divide, min.
+int64_t ClipCoefficientOp::getFlops() { return 4; }
+
 // Adam per element: m' (3), v' (4), bias corrections (2), sqrt + epsilon (2), divide (1),
 // times lr (1), subtract (1) = 14; weight decay adds 2.
 int64_t AdamUpdateOp::getFlops() {

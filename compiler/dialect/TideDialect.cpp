@@ -225,8 +225,8 @@ LogicalResult TideDialect::verifyOperationAttribute(Operation *op, NamedAttribut
     return verifyNameList(op, attribute);
   if (name == "tide.optimizer") {
     auto text = dyn_cast<StringAttr>(value);
-    return expect(text && llvm::is_contained({"sgd", "adam", "none"}, text.getValue()),
-                  "\"sgd\", \"adam\" or \"none\"");
+    return expect(text && llvm::is_contained({"sgd", "adam", "adamw", "none"}, text.getValue()),
+                  "\"sgd\", \"adam\", \"adamw\" or \"none\"");
   }
   if (name == "tide.arena" || name == "tide.remat" || name == "tide.schedule")
     return expect(isa<DictionaryAttr>(value), "a dictionary");

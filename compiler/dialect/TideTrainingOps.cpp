@@ -48,6 +48,27 @@ LogicalResult checkHyperParameter(std::optional<Location> loc, StringRef name, d
                            " and finite (as a 32-bit float), got ", value);
 }
 
+/// The optional warm-up + cosine schedule of an optimizer update: all three attributes or none,
+/// 0 <= warmup < total, and 0 <= min_lr <= lr (min_lr finite as a 32-bit float).
+LogicalResult checkLrSchedule(std::optional<Location> loc, double learningRate, IntegerAttr warmup,
+                              IntegerAttr total, FloatAttr minLr) {
+  if (!warmup && !total && !minLr)
+    return success();
+  if (!warmup || !total || !minLr)
+    return emitOptionalError(loc, "a cosine lr schedule needs warmup_steps, total_steps and "
+                                  "min_lr together");
+  int64_t w = warmup.getInt(), t = total.getInt();
+  if (w < 0 || t <= w)
+    return emitOptionalError(loc, "lr schedule needs 0 <= warmup steps < total steps, got warmup ",
+                             w, " and total ", t);
+  double minimum = minLr.getValueAsDouble();
+  float minimum32 = static_cast<float>(minimum);
+  if (!std::isfinite(minimum32) || minimum32 < 0.0f || minimum32 > static_cast<float>(learningRate))
+    return emitOptionalError(loc, "lr schedule min_lr must be in [0, lr = ", learningRate,
+                             "], got ", minimum);
+  return success();
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -306,6 +327,10 @@ LogicalResult SgdUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   if (static_cast<float>(adaptor.getMomentum().convertToDouble()) > 1.0f)
     return emitOptionalError(loc, "momentum must be at most 1, got ",
                              adaptor.getMomentum().convertToDouble());
+  if (failed(checkLrSchedule(loc, adaptor.getLearningRate().convertToDouble(),
+                             adaptor.getWarmupStepsAttr(), adaptor.getTotalStepsAttr(),
+                             adaptor.getMinLrAttr())))
+    return failure();
   bool hasVelocity = static_cast<bool>(adaptor.getVelocity());
   bool hasMomentum = adaptor.getMomentum().convertToDouble() != 0.0;
   if (hasVelocity != hasMomentum)
@@ -339,6 +364,38 @@ LogicalResult AdamUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Locati
   if (!(beta1f >= 0.0f && beta1f < 1.0f) || !(beta2f >= 0.0f && beta2f < 1.0f))
     return emitOptionalError(loc, "adam betas must be in [0, 1) (as 32-bit floats), got [", beta1,
                              ", ", beta2, "]");
+  if (failed(checkLrSchedule(loc, adaptor.getLearningRate().convertToDouble(),
+                             adaptor.getWarmupStepsAttr(), adaptor.getTotalStepsAttr(),
+                             adaptor.getMinLrAttr())))
+    return failure();
   inferred.append({*param, *param, *param});
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient clipping
+//===----------------------------------------------------------------------===//
+
+LogicalResult SumSquaresOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto input = staticTensor(loc, adaptor.getInput(), "input");
+  if (failed(input))
+    return failure();
+  auto scalar = RankedTensorType::get({}, input->getElementType());
+  if (adaptor.getAccumulator() &&
+      failed(sameTypeAs(loc, adaptor.getAccumulator().getType(), "accumulator", scalar,
+                        "the 0-d sum of the input's element type")))
+    return failure();
+  inferred.push_back(scalar);
+  return success();
+}
+
+LogicalResult ClipCoefficientOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                  Adaptor adaptor,
+                                                  SmallVectorImpl<Type> &inferred) {
+  if (failed(checkHyperParameter(loc, "clip max_norm", adaptor.getMaxNorm().convertToDouble(),
+                                 /*positive=*/true)))
+    return failure();
+  inferred.push_back(adaptor.getSumOfSquares().getType());
   return success();
 }

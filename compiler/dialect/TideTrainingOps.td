@@ -416,20 +416,32 @@ def Tide_SgdUpdateOp : Tide_CostOp<"sgd_update",
     (the PyTorch convention). The results take the place of their operands in the persistent state
     (the function result's `tide.updates` attribute names the argument it overwrites).
 
+    With `cosine warmup = W total = T min_lr = M` the learning rate follows a warm-up + cosine
+    schedule over the update number t (0-based: the updates already applied, kept by the
+    runtime): `lr (t + 1) / W` for t < W, then
+    `M + (lr - M) (1 + cos(pi (t - W) / (T - W))) / 2` for W <= t < T, then M. It needs
+    `0 <= W < T` and `0 <= M <= lr`; without it the rate is the constant `lr`.
+
     ```mlir
     %w1 = tide.sgd_update %w, %dw lr = 0.01 momentum = 0.0 weight_decay = 0.0 : tensor<16x4xf32>
     %w2, %v2 = tide.sgd_update %w, %dw velocity %v : tensor<16x4xf32> lr = 0.01 momentum = 0.9
         weight_decay = 0.0 : tensor<16x4xf32>
+    %w3 = tide.sgd_update %w, %dw lr = 0.1 momentum = 0.0 weight_decay = 0.0
+        cosine warmup = 100 total = 2000 min_lr = 0.01 : tensor<16x4xf32>
     ```
   }];
   let arguments = (ins Tide_FloatTensor:$param, Tide_FloatTensor:$grad,
                        Optional<Tide_FloatTensor>:$velocity, F64Attr:$learning_rate,
-                       F64Attr:$momentum, F64Attr:$weight_decay);
+                       F64Attr:$momentum, F64Attr:$weight_decay,
+                       OptionalAttr<I64Attr>:$warmup_steps, OptionalAttr<I64Attr>:$total_steps,
+                       OptionalAttr<F64Attr>:$min_lr);
   let results = (outs Tide_FloatTensor:$new_param, Optional<Tide_FloatTensor>:$new_velocity);
   let assemblyFormat = [{
     $param `,` $grad (`velocity` $velocity^ `:` type($velocity))? `lr` `=` $learning_rate
     `momentum` `=` $momentum
-    `weight_decay` `=` $weight_decay attr-dict `:` type($param)
+    `weight_decay` `=` $weight_decay
+    (`cosine` `warmup` `=` $warmup_steps^ `total` `=` $total_steps `min_lr` `=` $min_lr)?
+    attr-dict `:` type($param)
   }];
 }
 
@@ -440,21 +452,84 @@ def Tide_AdamUpdateOp : Tide_CostOp<"adam_update",
     With t the 1-based step number (kept by the runtime) and `g = grad + weight_decay * param`:
     `m' = beta1 m + (1 - beta1) g`, `v' = beta2 v + (1 - beta2) g^2`,
     `param' = param - lr * (m' / (1 - beta1^t)) / (sqrt(v' / (1 - beta2^t)) + epsilon)`
-    (PyTorch's Adam). The three results overwrite their operands in the persistent state.
+    (PyTorch's Adam). With `decoupled` (AdamW, PyTorch's torch.optim.AdamW) the weight decay is
+    not added to the gradient (`g = grad`); instead `param` is first multiplied by
+    `1 - lr * weight_decay` (with the scheduled lr). The three results overwrite their operands
+    in the persistent state.
+
+    With `cosine warmup = W total = T min_lr = M` the learning rate follows a warm-up + cosine
+    schedule over the update number t (0-based: the updates already applied, kept by the
+    runtime): `lr (t + 1) / W` for t < W, then
+    `M + (lr - M) (1 + cos(pi (t - W) / (T - W))) / 2` for W <= t < T, then M. It needs
+    `0 <= W < T` and `0 <= M <= lr`; without it the rate is the constant `lr`.
 
     ```mlir
     %w1, %m1, %v1 = tide.adam_update %w, %dw, %m, %v lr = 1.0e-03 betas = [0.9, 0.999]
         epsilon = 1.0e-08 weight_decay = 0.0 : tensor<16x4xf32>
+    %w2, %m2, %v2 = tide.adam_update %w, %dw, %m, %v lr = 1.0e-03 betas = [0.9, 0.999]
+        epsilon = 1.0e-08 weight_decay = 0.1 decoupled cosine warmup = 10 total = 100
+        min_lr = 1.0e-04 : tensor<16x4xf32>
     ```
   }];
   let arguments = (ins Tide_FloatTensor:$param, Tide_FloatTensor:$grad, Tide_FloatTensor:$m,
                        Tide_FloatTensor:$v, F64Attr:$learning_rate, F64Attr:$beta1,
-                       F64Attr:$beta2, F64Attr:$epsilon, F64Attr:$weight_decay);
+                       F64Attr:$beta2, F64Attr:$epsilon, F64Attr:$weight_decay,
+                       UnitAttr:$decoupled, OptionalAttr<I64Attr>:$warmup_steps,
+                       OptionalAttr<I64Attr>:$total_steps, OptionalAttr<F64Attr>:$min_lr);
   let results = (outs Tide_FloatTensor:$new_param, Tide_FloatTensor:$new_m,
                       Tide_FloatTensor:$new_v);
   let assemblyFormat = [{
     $param `,` $grad `,` $m `,` $v `lr` `=` $learning_rate `betas` `=` `[` $beta1 `,` $beta2 `]`
-    `epsilon` `=` $epsilon `weight_decay` `=` $weight_decay attr-dict `:` type($param)
+    `epsilon` `=` $epsilon `weight_decay` `=` $weight_decay (`decoupled` $decoupled^)?
+    (`cosine` `warmup` `=` $warmup_steps^ `total` `=` $total_steps `min_lr` `=` $min_lr)?
+    attr-dict `:` type($param)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient clipping by global norm
+//===----------------------------------------------------------------------===//
+
+def Tide_SumSquaresOp : Tide_CostOp<"sum_squares", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Running sum of squares of gradient tensors (the global norm of clipping)";
+  let description = [{
+    `result = accumulator + sum(input^2)` as a 0-d tensor of the input's element type (without
+    `accumulator`: `sum(input^2)`). The runtime sums each tensor in double (deterministically for
+    any thread count) and rounds once, to the element type, when it adds the accumulator.
+    tide-autodiff chains one per parameter gradient, in parameter order, to get the squared
+    global norm that `tide.clip_coefficient` turns into the clipping factor; every link is a
+    4-byte value planned in the arena like any other.
+
+    ```mlir
+    %s0 = tide.sum_squares %dw0 : tensor<16x4xf32>
+    %s1 = tide.sum_squares %dw1 plus %s0 : tensor<f32> : tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, Optional<Tide_ScalarFloatTensor>:$accumulator);
+  let results = (outs Tide_ScalarFloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`plus` $accumulator^ `:` type($accumulator))? attr-dict `:` type($input)
+  }];
+}
+
+def Tide_ClipCoefficientOp : Tide_CostOp<"clip_coefficient", [Pure, InferTypeOpAdaptor]> {
+  let summary = "The global-norm clipping factor: min(1, max_norm / (norm + 1e-6))";
+  let description = [{
+    From the sum of squares `s` of every gradient (0-d), `result = min(1, max_norm / (sqrt(s) +
+    1e-6))`: PyTorch's `torch.nn.utils.clip_grad_norm_` (norm type 2). Each gradient is then
+    multiplied by it (`tide.mul`, broadcasting the 0-d factor) before its optimizer update.
+    `max_norm` must be positive and finite (as a 32-bit float). A NaN or infinite norm gives a
+    NaN or 0 factor, so the step's parameters show it (as PyTorch without error_if_nonfinite).
+
+    ```mlir
+    %c = tide.clip_coefficient %s max_norm = 1.0 : tensor<f32>
+    %dw0c = tide.mul %dw0, %c : (tensor<16x4xf32>, tensor<f32>) -> tensor<16x4xf32>
+    ```
+  }];
+  let arguments = (ins Tide_ScalarFloatTensor:$sum_of_squares, F64Attr:$max_norm);
+  let results = (outs Tide_ScalarFloatTensor:$result);
+  let assemblyFormat = [{
+    $sum_of_squares `max_norm` `=` $max_norm attr-dict `:` type($sum_of_squares)
   }];
 }
 

@@ -125,6 +125,7 @@ static OpResults dispatch(Operation *op, const OpInputs &in) {
             DropoutGradOp, LmHeadLossOp, LmHeadLossGradOp>(
           [&](auto typed) { return evaluate(typed, in); })
       .Case<SplitOp>([&](auto typed) { return evaluate(typed, in); })
+      .Case<SumSquaresOp, ClipCoefficientOp>([&](auto typed) { return evaluate(typed, in); })
       .Default([](Operation *other) -> OpResults {
         return other->emitError("the tide interpreter has no semantics for '")
                << other->getName() << "'";

@@ -111,6 +111,8 @@ OpResults evaluate(ScaleOp op, const OpInputs &in);
 OpResults evaluate(FillOp op, const OpInputs &in);
 OpResults evaluate(SgdUpdateOp op, const OpInputs &in);
 OpResults evaluate(AdamUpdateOp op, const OpInputs &in);
+OpResults evaluate(SumSquaresOp op, const OpInputs &in);
+OpResults evaluate(ClipCoefficientOp op, const OpInputs &in);
 
 // Shared by the forward and gradient semantics (ForwardOps.cpp).
 

@@ -225,9 +225,28 @@ OpResults mlir::tide::interp::evaluate(FillOp op, const OpInputs &) {
 // Optimizer updates
 //===----------------------------------------------------------------------===//
 
+/// The learning rate of update `step` (1-based) under the op's optional warm-up + cosine schedule
+/// (the formula of tide.sgd_update's description; t = step - 1 updates already applied).
+template <typename UpdateOp> static double scheduledLearningRate(UpdateOp op, int64_t step) {
+  double lr = op.getLearningRate().convertToDouble();
+  if (!op.getWarmupStepsAttr() || !op.getTotalStepsAttr() || !op.getMinLrAttr())
+    return lr;
+  int64_t t = step - 1, warmup = op.getWarmupStepsAttr().getInt();
+  int64_t total = op.getTotalStepsAttr().getInt();
+  double minLr = op.getMinLrAttr().getValueAsDouble();
+  if (t < warmup)
+    return lr * static_cast<double>(t + 1) / static_cast<double>(warmup);
+  if (t >= total)
+    return minLr;
+  double progress = static_cast<double>(t - warmup) / static_cast<double>(total - warmup);
+  return minLr + (lr - minLr) * 0.5 * (1.0 + std::cos(M_PI * progress));
+}
+
 OpResults mlir::tide::interp::evaluate(SgdUpdateOp op, const OpInputs &in) {
   const Tensor &param = in[0], &grad = in[1];
-  double lr = op.getLearningRate().convertToDouble();
+  if (in.options.step < 1)
+    return op.emitError("the update step must be >= 1 (1-based), got ") << in.options.step;
+  double lr = scheduledLearningRate(op, in.options.step);
   double momentum = op.getMomentum().convertToDouble();
   double weightDecay = op.getWeightDecay().convertToDouble();
   bool hasVelocity = static_cast<bool>(op.getVelocity());
@@ -252,23 +271,41 @@ OpResults mlir::tide::interp::evaluate(AdamUpdateOp op, const OpInputs &in) {
   if (step < 1)
     return op.emitError("adam step must be >= 1 (1-based), got ") << step;
   const Tensor &param = in[0], &grad = in[1], &m = in[2], &v = in[3];
-  double lr = op.getLearningRate().convertToDouble();
+  double lr = scheduledLearningRate(op, step);
   double beta1 = op.getBeta1().convertToDouble(), beta2 = op.getBeta2().convertToDouble();
   double epsilon = op.getEpsilon().convertToDouble();
   double weightDecay = op.getWeightDecay().convertToDouble();
   double correction1 = 1.0 - std::pow(beta1, static_cast<double>(step));
   double correction2 = 1.0 - std::pow(beta2, static_cast<double>(step));
   Tensor newParam(param.shape), newM(param.shape), newV(param.shape);
+  bool decoupled = op.getDecoupled(); // AdamW: p *= 1 - lr wd, the gradient left alone.
   for (int64_t i = 0; i < param.numElements(); ++i) {
-    double g = grad[i] + weightDecay * param[i];
+    double p = decoupled ? param[i] * (1.0 - lr * weightDecay) : param[i];
+    double g = decoupled ? grad[i] : grad[i] + weightDecay * param[i];
     newM[i] = beta1 * m[i] + (1.0 - beta1) * g;
     newV[i] = beta2 * v[i] + (1.0 - beta2) * g * g;
-    newParam[i] =
-        param[i] - lr * (newM[i] / correction1) / (std::sqrt(newV[i] / correction2) + epsilon);
+    newParam[i] = p - lr * (newM[i] / correction1) / (std::sqrt(newV[i] / correction2) + epsilon);
   }
   SmallVector<Tensor> results;
   results.push_back(std::move(newParam));
   results.push_back(std::move(newM));
   results.push_back(std::move(newV));
   return results;
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient clipping
+//===----------------------------------------------------------------------===//
+
+OpResults mlir::tide::interp::evaluate(SumSquaresOp op, const OpInputs &in) {
+  double sum = op.getAccumulator() ? in[1][0] : 0.0;
+  for (double x : in[0].data)
+    sum += x * x;
+  return singleResult(Tensor::scalar(sum));
+}
+
+OpResults mlir::tide::interp::evaluate(ClipCoefficientOp op, const OpInputs &in) {
+  double coefficient = op.getMaxNorm().convertToDouble() / (std::sqrt(in[0][0]) + 1e-6);
+  return singleResult(
+      Tensor::scalar(std::isnan(coefficient) ? coefficient : std::min(coefficient, 1.0)));
 }

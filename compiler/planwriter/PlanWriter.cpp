@@ -136,6 +136,7 @@ std::optional<KernelId> directKernel(Operation *op) {
       .Case<ErfGradOp>([](auto) { return KernelId::kErfGrad; })
       .Case<GatherOp>([](auto) { return KernelId::kGather; })
       .Case<GatherGradOp>([](auto) { return KernelId::kGatherGrad; })
+      .Case<SumSquaresOp>([](auto) { return KernelId::kSumSquares; })
       .Default([](Operation *) { return std::nullopt; });
 }
 
@@ -147,6 +148,19 @@ std::string stringOr(Attribute attr, std::string fallback) {
 }
 
 float floatAttr(FloatAttr attr) { return static_cast<float>(attr.getValueAsDouble()); }
+
+/// The optional warm-up + cosine schedule of an sgd_update / adam_update (the verifier requires
+/// all three attributes or none).
+template <typename UpdateOp> tidemark::LrScheduleAttributes lrSchedule(UpdateOp op) {
+  tidemark::LrScheduleAttributes schedule;
+  if (!op.getWarmupStepsAttr() || !op.getTotalStepsAttr() || !op.getMinLrAttr())
+    return schedule;
+  schedule.cosine = true;
+  schedule.warmup_steps = op.getWarmupStepsAttr().getInt();
+  schedule.total_steps = op.getTotalStepsAttr().getInt();
+  schedule.min_lr = floatAttr(op.getMinLrAttr());
+  return schedule;
+}
 
 template <typename AttentionLike>
 tidemark::AttentionAttributes attentionAttributes(AttentionLike a) {
@@ -267,6 +281,11 @@ std::optional<std::pair<KernelId, tidemark::StepAttributes>> kernelWithAttribute
       .Case<LmHeadLossGradOp>([](LmHeadLossGradOp head) -> Result {
         return std::make_pair(KernelId::kLmHeadLossGrad,
                               tidemark::StepAttributes(lmHeadLossAttributes(head)));
+      })
+      .Case<ClipCoefficientOp>([](ClipCoefficientOp c) -> Result {
+        return std::make_pair(
+            KernelId::kClipCoefficient,
+            tidemark::StepAttributes(tidemark::ClipAttributes{floatAttr(c.getMaxNormAttr())}));
       })
       .Default([](Operation *) { return std::nullopt; });
 }
@@ -752,6 +771,7 @@ LogicalResult PlanEmitter::addSgdUpdate(SgdUpdateOp op) {
   attrs.learning_rate = floatAttr(op.getLearningRateAttr());
   attrs.momentum = floatAttr(op.getMomentumAttr());
   attrs.weight_decay = floatAttr(op.getWeightDecayAttr());
+  attrs.schedule = lrSchedule(op);
   builder.AddStep(KernelId::kSgdUpdate, ids(op->getOperands()), ids(op->getResults()), attrs,
                   describe(op));
   return success();
@@ -762,12 +782,14 @@ LogicalResult PlanEmitter::addAdamUpdate(AdamUpdateOp op) {
       failed(requireInPlace(op, op.getM(), op.getNewM())) ||
       failed(requireInPlace(op, op.getV(), op.getNewV())))
     return failure();
-  tidemark::AdamAttributes attrs; // The dialect's Adam adds weight decay to the gradient.
+  tidemark::AdamAttributes attrs; // L2 weight decay, or decoupled (AdamW) with `decoupled`.
   attrs.learning_rate = floatAttr(op.getLearningRateAttr());
   attrs.beta1 = floatAttr(op.getBeta1Attr());
   attrs.beta2 = floatAttr(op.getBeta2Attr());
   attrs.epsilon = floatAttr(op.getEpsilonAttr());
   attrs.weight_decay = floatAttr(op.getWeightDecayAttr());
+  attrs.decoupled_weight_decay = op.getDecoupled();
+  attrs.schedule = lrSchedule(op);
   builder.AddStep(KernelId::kAdamUpdate, ids(op->getOperands()), ids(op->getResults()), attrs,
                   describe(op));
   return success();

@@ -98,10 +98,12 @@ enum class KernelId : uint16_t {
   kLmHeadLoss,
   kLmHeadLossGrad,
   kSplit,
+  kSumSquares,
+  kClipCoefficient,
 };
 
 // The last kernel id of this format version.
-constexpr KernelId kLastKernelId = KernelId::kSplit;
+constexpr KernelId kLastKernelId = KernelId::kClipCoefficient;
 
 // The kernel's name as written in plan.fbs ("MatMul"), or "unknown".
 const char *KernelIdName(KernelId kernel);
@@ -139,10 +141,18 @@ struct ReduceAttributes {
 struct TransposeAttributes {
   std::vector<int> perm;
 };
+// A learning-rate schedule (plan.fbs SgdAttrs): constant, or warm-up + cosine to min_lr.
+struct LrScheduleAttributes {
+  bool cosine = false;
+  int64_t warmup_steps = 0;
+  int64_t total_steps = 0;
+  float min_lr = 0.0f;
+};
 struct SgdAttributes {
   float learning_rate = 0.01f;
   float momentum = 0.0f;
   float weight_decay = 0.0f;
+  LrScheduleAttributes schedule;
 };
 struct AdamAttributes {
   float learning_rate = 1e-3f;
@@ -151,6 +161,10 @@ struct AdamAttributes {
   float epsilon = 1e-8f;
   float weight_decay = 0.0f;
   bool decoupled_weight_decay = false; // true: AdamW.
+  LrScheduleAttributes schedule;
+};
+struct ClipAttributes {
+  float max_norm = 1.0f;
 };
 struct AttentionAttributes {
   bool causal = false;
@@ -200,7 +214,7 @@ using StepAttributes =
                  TransposeAttributes, SgdAttributes, AdamAttributes, AttentionAttributes,
                  FillAttributes, BinaryGradAttributes, SoftmaxAttributes, UnaryAttributes,
                  SliceAttributes, PadAttributes, ConcatAttributes, RopeAttributes,
-                 DropoutAttributes, LmHeadLossAttributes>;
+                 DropoutAttributes, LmHeadLossAttributes, ClipAttributes>;
 
 // The planner's statistics (plan.fbs `PlanStats`), reported by the runtime, never trusted by it.
 struct PlanStatistics {

@@ -17,6 +17,7 @@
 #include "runtime/kernels/rms_norm.h"
 #include "runtime/kernels/rope.h"
 #include "runtime/kernels/softmax.h"
+#include "runtime/kernels/training_schedule.h"
 #include "runtime/kernels/transpose.h"
 #include "runtime/plan/kernel_rules.h"
 
@@ -253,12 +254,18 @@ Status runLoss(const StepTensors &t, const KernelContext &ctx) {
 }
 
 // Optimizers update their results in place: results alias operands (verified).
+// The learning rate of update `step_number` (1-based) under the step's schedule (verified).
+float scheduledRate(float base, const LrScheduleAttributes &schedule, uint64_t step_number) {
+  const int64_t completed = static_cast<int64_t>(step_number) - 1;
+  return static_cast<float>(kernels::LearningRateAt(ToLrSchedule(schedule, base), base, completed));
+}
+
 Status runOptimizer(const StepTensors &t, const KernelContext &ctx) {
   const int64_t n = t.inShape(0).NumElements();
   if (t.step.kernel == KernelId::kSgdUpdate) {
     const SgdAttributes &a = std::get<SgdAttributes>(t.step.attrs);
     kernels::SgdOptions options;
-    options.learning_rate = a.learning_rate;
+    options.learning_rate = scheduledRate(a.learning_rate, a.schedule, ctx.step_number);
     options.momentum = a.momentum;
     options.weight_decay = a.weight_decay;
     float *velocity = t.step.results.size() > 1 ? t.out(1) : nullptr;
@@ -266,7 +273,7 @@ Status runOptimizer(const StepTensors &t, const KernelContext &ctx) {
   }
   const AdamAttributes &a = std::get<AdamAttributes>(t.step.attrs);
   kernels::AdamOptions options;
-  options.learning_rate = a.learning_rate;
+  options.learning_rate = scheduledRate(a.learning_rate, a.schedule, ctx.step_number);
   options.beta1 = a.beta1;
   options.beta2 = a.beta2;
   options.epsilon = a.epsilon;
@@ -559,6 +566,17 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
     return runLmHeadLoss(t, ctx);
   case KernelId::kSplit:
     return runSplit(t, ctx);
+  case KernelId::kSumSquares: {
+    // The sum in double (deterministic for any thread count), rounded once, plus the accumulator.
+    const double sum = kernels::SumOfSquares(t.in(0), t.inShape(0).NumElements(), ctx.pool);
+    const double acc = t.step.operands.size() > 1 ? static_cast<double>(t.in(1)[0]) : 0.0;
+    t.out(0)[0] = static_cast<float>(acc + sum);
+    return Status::Ok();
+  }
+  case KernelId::kClipCoefficient:
+    t.out(0)[0] = kernels::ClipCoefficient(static_cast<double>(t.in(0)[0]),
+                                           std::get<ClipAttributes>(step.attrs).max_norm);
+    return Status::Ok();
   default:
     break;
   }

@@ -31,7 +31,8 @@ struct Signature {
 
 constexpr int kNoAttrs = 0, kMatMul = 1, kLayerNorm = 2, kReduce = 3, kTranspose = 4, kSgd = 5,
               kAdam = 6, kAttention = 7, kFill = 8, kBinaryGrad = 9, kSoftmax = 10, kUnary = 11,
-              kSlice = 12, kPad = 13, kConcat = 14, kRope = 15, kDropout = 16, kLmHeadLoss = 17;
+              kSlice = 12, kPad = 13, kConcat = 14, kRope = 15, kDropout = 16, kLmHeadLoss = 17,
+              kClip = 18;
 
 Signature signatureOf(KernelId kernel) {
   switch (kernel) {
@@ -145,6 +146,10 @@ Signature signatureOf(KernelId kernel) {
     return {5, 6, 2, 3, kLmHeadLoss, true};
   case KernelId::kSplit:
     return {1, 1, 1, kMaxStepResults, kConcat, true};
+  case KernelId::kSumSquares: // x[, acc] -> acc + sum(x^2)
+    return {1, 2, 1, 1, kNoAttrs, false};
+  case KernelId::kClipCoefficient:
+    return {1, 1, 1, 1, kClip, true};
   }
   return {0, 0, 0, 0, kNoAttrs, false};
 }
@@ -451,6 +456,21 @@ Status checkCrossEntropy(const StepCheck &c, bool grad) {
   return Status::Ok();
 }
 
+// SumSquares (x[, acc [1]]) -> acc [1]; ClipCoefficient (squares [1]) -> coefficient [1].
+Status checkSumSquares(const StepCheck &c) {
+  if (c.numOperands() == 2)
+    TIDEMARK_RETURN_IF_ERROR(requireScalar(c, "accumulator (operand 1)", c.in(1)));
+  return requireScalar(c, "sum of squares (result 0)", c.out(0));
+}
+
+Status checkClipCoefficient(const StepCheck &c) {
+  const float max_norm = std::get<ClipAttributes>(c.step().attrs).max_norm;
+  if (!(max_norm > 0.0f) || !std::isfinite(max_norm))
+    return c.fail("clip max_norm must be positive and finite, got " + std::to_string(max_norm));
+  TIDEMARK_RETURN_IF_ERROR(requireScalar(c, "sum of squares (operand 0)", c.in(0)));
+  return requireScalar(c, "coefficient (result 0)", c.out(0));
+}
+
 Status checkOptimizer(const StepCheck &c, bool adam) {
   if (!adam && c.numOperands() != c.numResults() + 1)
     return c.fail("SGD takes (param, grad[, velocity]) -> (param[, velocity])");
@@ -462,6 +482,14 @@ Status checkOptimizer(const StepCheck &c, bool adam) {
                   : std::get<SgdAttributes>(c.step().attrs).learning_rate;
   if (!std::isfinite(lr) || lr < 0.0f)
     return c.fail("learning rate must be finite and >= 0");
+  const LrScheduleAttributes &schedule = adam ? std::get<AdamAttributes>(c.step().attrs).schedule
+                                              : std::get<SgdAttributes>(c.step().attrs).schedule;
+  if (schedule.cosine &&
+      !(std::isfinite(schedule.min_lr) && schedule.min_lr >= 0.0f && schedule.min_lr <= lr))
+    return c.fail("lr schedule: min_lr must be finite and in [0, learning rate]");
+  Status valid = kernels::ValidateLrSchedule(ToLrSchedule(schedule, lr));
+  if (!valid.ok())
+    return c.fail(valid.message());
   if (adam) {
     const AdamAttributes &a = std::get<AdamAttributes>(c.step().attrs);
     if (!(a.beta1 >= 0.0f && a.beta1 < 1.0f && a.beta2 >= 0.0f && a.beta2 < 1.0f &&
@@ -806,6 +834,10 @@ Status checkShapes(const StepCheck &c) {
     return checkLmHeadLoss(c, /*grad=*/true);
   case KernelId::kSplit:
     return checkSplit(c);
+  case KernelId::kSumSquares:
+    return checkSumSquares(c);
+  case KernelId::kClipCoefficient:
+    return checkClipCoefficient(c);
   default: // Unary ops, their gradients, softmax and its gradient: every shape equal.
     return checkAllSameShape(c);
   }
@@ -846,6 +878,19 @@ bool SoftmaxAxis(const StepAttributes &attrs, int rank, int *axis) {
     return false;
   *axis = value < 0 ? value + rank : value;
   return true;
+}
+
+kernels::LrSchedule ToLrSchedule(const LrScheduleAttributes &attrs, float base) {
+  kernels::LrSchedule schedule;
+  if (!attrs.cosine)
+    return schedule;
+  schedule.kind = kernels::LrSchedule::Kind::kWarmupCosine;
+  schedule.warmup_steps = attrs.warmup_steps;
+  schedule.total_steps = attrs.total_steps;
+  schedule.min_ratio = base > 0.0f            ? static_cast<double>(attrs.min_lr) / base
+                       : attrs.min_lr == 0.0f ? 0.0
+                                              : -1.0; // Rejected by ValidateLrSchedule.
+  return schedule;
 }
 
 float AttentionScale(const AttentionAttributes &attrs, int64_t head_dim) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "runtime/kernels/shape.h"
+#include "runtime/kernels/training_schedule.h"
 #include "runtime/plan/loaded_plan.h"
 #include "tidemark/status.h"
 
@@ -29,6 +30,10 @@ bool SoftmaxAxis(const StepAttributes &attrs, int rank, int *axis);
 
 // The softmax scale attention uses: the attribute, or 1/sqrt(head_dim) when it is 0.
 float AttentionScale(const AttentionAttributes &attrs, int64_t head_dim);
+
+// The optimizer's learning-rate schedule for base rate `base` (min_lr becomes the ratio
+// min_lr / base; 0 when base is 0).
+kernels::LrSchedule ToLrSchedule(const LrScheduleAttributes &attrs, float base);
 
 } // namespace tidemark
 

@@ -195,11 +195,16 @@ std::pair<fb::Attrs, flatbuffers::Offset<void>> serializeAttrs(Fbb &fbb,
             fb::CreateTransposeAttrs(fbb, fbb.CreateVector(a->perm)).Union()};
   if (auto *a = std::get_if<SgdAttributes>(&attrs))
     return {fb::Attrs::SgdAttrs,
-            fb::CreateSgdAttrs(fbb, a->learning_rate, a->momentum, a->weight_decay).Union()};
+            fb::CreateSgdAttrs(fbb, a->learning_rate, a->momentum, a->weight_decay,
+                               a->schedule.cosine, a->schedule.warmup_steps,
+                               a->schedule.total_steps, a->schedule.min_lr)
+                .Union()};
   if (auto *a = std::get_if<AdamAttributes>(&attrs))
     return {fb::Attrs::AdamAttrs,
             fb::CreateAdamAttrs(fbb, a->learning_rate, a->beta1, a->beta2, a->epsilon,
-                                a->weight_decay, a->decoupled_weight_decay)
+                                a->weight_decay, a->decoupled_weight_decay, a->schedule.cosine,
+                                a->schedule.warmup_steps, a->schedule.total_steps,
+                                a->schedule.min_lr)
                 .Union()};
   if (auto *a = std::get_if<AttentionAttributes>(&attrs))
     return {fb::Attrs::AttentionAttrs,
@@ -228,6 +233,8 @@ std::pair<fb::Attrs, flatbuffers::Offset<void>> serializeAttrs(Fbb &fbb,
   if (auto *a = std::get_if<LmHeadLossAttributes>(&attrs))
     return {fb::Attrs::LmHeadLossAttrs,
             fb::CreateLmHeadLossAttrs(fbb, a->ignore_index, a->row_chunk, a->vocab_chunk).Union()};
+  if (auto *a = std::get_if<ClipAttributes>(&attrs))
+    return {fb::Attrs::ClipAttrs, fb::CreateClipAttrs(fbb, a->max_norm).Union()};
   return {fb::Attrs::NONE, 0};
 }
 

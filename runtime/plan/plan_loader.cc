@@ -183,13 +183,21 @@ Status decodeAttrs(const fb::Step &s, const std::string &what, CopyBudget *budge
   }
   case fb::Attrs::SgdAttrs: {
     const auto *a = s.attrs_as_SgdAttrs();
-    *out = SgdAttributes{a->learning_rate(), a->momentum(), a->weight_decay()};
+    *out = SgdAttributes{
+        a->learning_rate(), a->momentum(), a->weight_decay(),
+        LrScheduleAttributes{a->cosine(), a->warmup_steps(), a->total_steps(), a->min_lr()}};
     return Status::Ok();
   }
   case fb::Attrs::AdamAttrs: {
     const auto *a = s.attrs_as_AdamAttrs();
-    *out = AdamAttributes{a->learning_rate(), a->beta1(),        a->beta2(),
-                          a->epsilon(),       a->weight_decay(), a->decoupled_weight_decay()};
+    *out = AdamAttributes{
+        a->learning_rate(),
+        a->beta1(),
+        a->beta2(),
+        a->epsilon(),
+        a->weight_decay(),
+        a->decoupled_weight_decay(),
+        LrScheduleAttributes{a->cosine(), a->warmup_steps(), a->total_steps(), a->min_lr()}};
     return Status::Ok();
   }
   case fb::Attrs::AttentionAttrs: {
@@ -240,6 +248,9 @@ Status decodeAttrs(const fb::Step &s, const std::string &what, CopyBudget *budge
     *out = LmHeadLossAttributes{a->ignore_index(), a->row_chunk(), a->vocab_chunk()};
     return Status::Ok();
   }
+  case fb::Attrs::ClipAttrs:
+    *out = ClipAttributes{s.attrs_as_ClipAttrs()->max_norm()};
+    return Status::Ok();
   default: // NONE and unknown types were handled above.
     return Internal(what + ": unhandled attribute type " + fb::EnumNameAttrs(type));
   }

@@ -181,12 +181,17 @@ void addPreparation(OpPassManager &pm, const PipelineOptions &o) {
   }
   tide::AutodiffOptions autodiff;
   autodiff.optimizer = o.train;
-  autodiff.learningRate = o.learningRate.value_or(o.train == "adam" ? 1e-3 : 0.01);
+  autodiff.learningRate = o.learningRate.value_or(o.train == "sgd" ? 0.01 : 1e-3);
   autodiff.momentum = o.momentum;
   autodiff.beta1 = o.beta1;
   autodiff.beta2 = o.beta2;
   autodiff.epsilon = o.epsilon;
   autodiff.weightDecay = o.weightDecay;
+  autodiff.clipGradNorm = o.clipGradNorm.value_or(0.0);
+  autodiff.lrSchedule = o.lrSchedule;
+  autodiff.warmupSteps = o.warmupSteps;
+  autodiff.totalSteps = o.totalSteps;
+  autodiff.minLr = o.minLr;
   pm.addNestedPass<func::FuncOp>(tide::createAutodiff(autodiff));
 }
 
@@ -269,9 +274,31 @@ std::optional<int64_t> parseBytes(const std::string &text) {
   return static_cast<int64_t>(value * scale);
 }
 
+/// The learning-rate schedule options (with --train).
+std::string validateSchedule(const PipelineOptions &o) {
+  if (o.lrSchedule != "constant" && o.lrSchedule != "cosine")
+    return "unknown --lr-schedule value '" + o.lrSchedule + "': expected constant or cosine";
+  if (o.lrSchedule == "constant") {
+    if (o.warmupSteps != 0 || o.totalSteps != 0 || o.minLr != 0.0)
+      return "--warmup-steps, --total-steps and --min-lr need --lr-schedule=cosine";
+    return "";
+  }
+  if (o.warmupSteps < 0)
+    return "--warmup-steps must be >= 0";
+  if (o.totalSteps <= o.warmupSteps)
+    return "--total-steps (" + std::to_string(o.totalSteps) +
+           ") must be greater than --warmup-steps (" + std::to_string(o.warmupSteps) + ")";
+  double lr = o.learningRate.value_or(o.train == "sgd" ? 0.01 : 1e-3);
+  if (!(o.minLr >= 0 && o.minLr <= lr) || !std::isfinite(o.minLr))
+    return "--min-lr must be in [0, --lr]";
+  return "";
+}
+
 std::string validateOptions(const PipelineOptions &o) {
-  if (!o.train.empty() && o.train != "sgd" && o.train != "adam")
-    return "unknown --train value '" + o.train + "': expected sgd or adam";
+  if (!o.train.empty() && o.train != "sgd" && o.train != "adam" && o.train != "adamw")
+    return "unknown --train value '" + o.train + "': expected sgd, adam or adamw";
+  if (o.train.empty() && (o.clipGradNorm || o.lrSchedule != "constant"))
+    return "--clip-grad-norm and --lr-schedule need --train";
   const std::string &b = o.budget;
   if (!b.empty() && b != "auto") {
     if (b.back() == '%') {
@@ -306,8 +333,37 @@ std::string validateOptions(const PipelineOptions &o) {
       return "--epsilon must be positive";
     if (!(o.weightDecay >= 0) || !std::isfinite(o.weightDecay))
       return "--weight-decay must be >= 0";
+    if (o.clipGradNorm && !(*o.clipGradNorm > 0 && std::isfinite(*o.clipGradNorm) &&
+                            static_cast<float>(*o.clipGradNorm) > 0.0f &&
+                            std::isfinite(static_cast<float>(*o.clipGradNorm))))
+      return "--clip-grad-norm must be positive and finite (as a 32-bit float)";
+    if (std::string error = validateSchedule(o); !error.empty())
+      return error;
   }
   return "";
+}
+
+std::string describeOptimizer(const PipelineOptions &o) {
+  if (o.train.empty())
+    return "";
+  auto num = [](double value) {
+    std::ostringstream os; // %g: 0.001, 1e-08
+    os << value;
+    return os.str();
+  };
+  std::string text =
+      o.train + " lr " + num(o.learningRate.value_or(o.train == "sgd" ? 0.01 : 1e-3));
+  if (o.train == "sgd")
+    text += " momentum " + num(o.momentum);
+  else
+    text += " betas " + num(o.beta1) + " " + num(o.beta2) + " eps " + num(o.epsilon);
+  text += " weight decay " + num(o.weightDecay) + (o.train == "adamw" ? " (decoupled)" : " (L2)");
+  text += o.clipGradNorm ? ", clip grad norm " + num(*o.clipGradNorm) : ", no clipping";
+  text += ", lr schedule " + o.lrSchedule;
+  if (o.lrSchedule == "cosine")
+    text += " (warmup " + std::to_string(o.warmupSteps) + ", total " +
+            std::to_string(o.totalSteps) + ", min lr " + num(o.minLr) + ")";
+  return text;
 }
 
 LogicalResult compileModule(ModuleOp module, const PipelineOptions &o,
@@ -318,6 +374,7 @@ LogicalResult compileModule(ModuleOp module, const PipelineOptions &o,
     return failure();
   if (o.attentionChunk > 0)
     rechunkAttention(func, o.attentionChunk);
+  r->optimizer = describeOptimizer(o);
 
   PassManager prepare(module.getContext());
   prepare.addInstrumentation(std::make_unique<PassTimer>(&r->passSeconds));

@@ -27,9 +27,13 @@
 namespace tidec {
 
 struct PipelineOptions {
-  std::string train;                  ///< "", "sgd" or "adam".
-  std::optional<double> learningRate; ///< Unset: SGD 0.01, Adam 1e-3.
+  std::string train;                  ///< "", "sgd", "adam" or "adamw".
+  std::optional<double> learningRate; ///< Unset: SGD 0.01, Adam(W) 1e-3.
   double momentum = 0.0, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0.0;
+  std::optional<double> clipGradNorm;  ///< Set: clip by global norm to this (> 0).
+  std::string lrSchedule = "constant"; ///< constant or cosine.
+  int64_t warmupSteps = 0, totalSteps = 0;
+  double minLr = 0.0;
   std::string budget;         ///< "", "BYTES" (K/M/G suffixes), "NN%" or "auto".
   std::string remat = "none"; ///< none, regions, segments=N or budget.
   int64_t attentionChunk = 0; ///< > 0: query and key chunk of every attention.
@@ -40,12 +44,19 @@ struct PipelineOptions {
 /// Checks option values that need no model; returns an error message or "".
 std::string validateOptions(const PipelineOptions &options);
 
+/// One line for the report: the optimizer and its hyper-parameters, the clipping and the
+/// learning-rate schedule, e.g. "adamw lr 0.001 betas 0.9 0.999 eps 1e-08 weight decay 0.1
+/// (decoupled), clip grad norm 1, lr schedule cosine (warmup 10, total 100, min lr 0.0001)";
+/// "" for inference.
+std::string describeOptimizer(const PipelineOptions &options);
+
 /// Results of one compilation.
 struct CompileResult {
   std::vector<uint8_t> plan;
   mlir::tide::PlanSummary summary;
   std::optional<int64_t> budgetBytes; ///< The arena budget, when one was given.
   std::string rematPolicy;            ///< As passed to tide-remat.
+  std::string optimizer;              ///< describeOptimizer's line ("" for inference).
   int64_t forwardFlops = 0, totalFlops = 0, extraFlops = 0;
   int64_t valuesKept = 0, opsRecomputed = 0;
   int64_t loadBytes = 0; ///< The planner's LOAD (tide.arena load).

@@ -55,6 +55,8 @@ std::string formatTextReport(const CompileResult &r, const ReportContext &c) {
     os << " -> " << c.output << " (" << r.plan.size() << " plan bytes)";
   os << "\n  training " << (c.train.empty() ? "none (inference)" : c.train) << ", remat "
      << r.rematPolicy << ", " << s.numPlanSteps << " kernel steps\n";
+  if (!r.optimizer.empty())
+    os << "  optimizer " << r.optimizer << "\n";
   if (c.maxBatch)
     os << "  max batch       " << *c.maxBatch << "\n";
   bytesLine(os, "state", s.stateBytes, "  parameters + optimizer state");
@@ -91,6 +93,7 @@ std::string formatJsonReport(const CompileResult &r, const ReportContext &c) {
     j.attribute("plan_bytes", static_cast<int64_t>(r.plan.size()));
     j.attribute("training", c.train.empty() ? "none" : c.train);
     j.attribute("remat", r.rematPolicy);
+    j.attribute("optimizer", r.optimizer);
     if (c.maxBatch)
       j.attribute("max_batch", *c.maxBatch);
     j.attribute("budget_bytes", r.budgetBytes ? llvm::json::Value(*r.budgetBytes) : nullptr);

@@ -43,16 +43,29 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"), cl::ini
                                cl::cat(category));
 cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout; mlir only)"),
                                 cl::value_desc("file"), cl::init(""), cl::cat(category));
-cl::opt<std::string> train("train", cl::desc("Compile a training step: sgd or adam"), cl::init(""),
-                           cl::cat(category));
+cl::opt<std::string> train("train", cl::desc("Compile a training step: sgd, adam or adamw"),
+                           cl::init(""), cl::cat(category));
 cl::opt<double> learningRate("lr", cl::desc("Learning rate (default: SGD 0.01, Adam 0.001)"),
                              cl::init(0.0), cl::cat(category));
 cl::opt<double> momentum("momentum", cl::desc("SGD momentum"), cl::init(0.0), cl::cat(category));
 cl::opt<double> beta1("beta1", cl::desc("Adam beta1"), cl::init(0.9), cl::cat(category));
 cl::opt<double> beta2("beta2", cl::desc("Adam beta2"), cl::init(0.999), cl::cat(category));
 cl::opt<double> epsilon("epsilon", cl::desc("Adam epsilon"), cl::init(1e-8), cl::cat(category));
-cl::opt<double> weightDecay("weight-decay", cl::desc("L2 weight decay"), cl::init(0.0),
-                            cl::cat(category));
+cl::opt<double> weightDecay("weight-decay",
+                            cl::desc("Weight decay (L2 for sgd and adam, decoupled for adamw)"),
+                            cl::init(0.0), cl::cat(category));
+cl::opt<double> clipGradNorm("clip-grad-norm",
+                             cl::desc("Clip the gradients to this global norm (> 0)"),
+                             cl::init(0.0), cl::cat(category));
+cl::opt<std::string> lrSchedule("lr-schedule", cl::desc("constant or cosine (warm-up + cosine)"),
+                                cl::init("constant"), cl::cat(category));
+cl::opt<int64_t> warmupSteps("warmup-steps", cl::desc("Warm-up updates of the cosine schedule"),
+                             cl::init(0), cl::cat(category));
+cl::opt<int64_t> totalSteps("total-steps",
+                            cl::desc("Update at which the cosine schedule reaches --min-lr"),
+                            cl::init(0), cl::cat(category));
+cl::opt<double> minLr("min-lr", cl::desc("Final learning rate of the cosine schedule"),
+                      cl::init(0.0), cl::cat(category));
 cl::opt<std::string> budget("budget",
                             cl::desc("Arena budget: BYTES (K/M/G suffixes), NN% of the "
                                      "remat=none arena, or auto (half of MemAvailable minus "
@@ -135,6 +148,12 @@ tidec::PipelineOptions pipelineOptions() {
   o.beta2 = beta2;
   o.epsilon = epsilon;
   o.weightDecay = weightDecay;
+  if (clipGradNorm.getNumOccurrences())
+    o.clipGradNorm = clipGradNorm.getValue();
+  o.lrSchedule = lrSchedule;
+  o.warmupSteps = warmupSteps;
+  o.totalSteps = totalSteps;
+  o.minLr = minLr;
   o.budget = budget;
   o.remat = remat;
   o.attentionChunk = attentionChunk;

@@ -20,6 +20,7 @@ Exit 0: all pass; 1: a check failed; 77: skipped (/usr/bin/python3 cannot import
 """
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -43,6 +44,50 @@ import safetensors_io  # noqa: E402
 import torch_models  # noqa: E402
 
 HYPER = {"sgd": {"lr": 0.1}, "adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8}}
+# Clipping and schedules (tidec only). The clip norms are below the models' gradient norms (the
+# run fails unless PyTorch's clip_grad_norm_ really scaled step 1), and the cosine schedule's
+# 4 steps visit the warm-up (t = 0, 1) and the decay (t = 2, 3) branches.
+HYPER["adamw-clip-cosine"] = {"lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.1,
+                              "clip": 0.05, "warmup": 2, "total": 5, "min_lr": 1e-3}
+HYPER["sgd-momentum-clip"] = {"lr": 0.1, "momentum": 0.9, "clip": 0.05}
+
+
+def tidec_flags(optimizer):
+    h = HYPER[optimizer]
+    if optimizer in ("sgd", "adam"):
+        return [f"--train={optimizer}", f"--lr={h['lr']}"]
+    if optimizer == "sgd-momentum-clip":
+        return ["--train=sgd", f"--lr={h['lr']}", f"--momentum={h['momentum']}",
+                f"--clip-grad-norm={h['clip']}"]
+    return ["--train=adamw", f"--lr={h['lr']}", f"--weight-decay={h['weight_decay']}",
+            f"--clip-grad-norm={h['clip']}", "--lr-schedule=cosine",
+            f"--warmup-steps={h['warmup']}", f"--total-steps={h['total']}",
+            f"--min-lr={h['min_lr']}"]
+
+
+def cosine_lr(h, t):
+    """docs/tidec.md's schedule for update t (0-based): linear warm-up, cosine decay to min_lr."""
+    if t < h["warmup"]:
+        return h["lr"] * (t + 1) / h["warmup"]
+    if t >= h["total"]:
+        return h["min_lr"]
+    progress = (t - h["warmup"]) / (h["total"] - h["warmup"])
+    return h["min_lr"] + (h["lr"] - h["min_lr"]) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def torch_optimizer(optimizer, params):
+    """(optimizer, LambdaLR scheduler or None, clip max_norm or None) as PyTorch runs them."""
+    h = HYPER[optimizer]
+    if optimizer == "sgd":
+        return torch.optim.SGD(params, lr=h["lr"]), None, None
+    if optimizer == "adam":
+        return torch.optim.Adam(params, **h), None, None
+    if optimizer == "sgd-momentum-clip":
+        return torch.optim.SGD(params, lr=h["lr"], momentum=h["momentum"]), None, h["clip"]
+    opt = torch.optim.AdamW(params, lr=h["lr"], betas=h["betas"], eps=h["eps"],
+                            weight_decay=h["weight_decay"])
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: cosine_lr(h, t) / h["lr"])
+    return opt, schedule, h["clip"]
 
 
 def run(cmd):
@@ -118,8 +163,7 @@ def make_plans(args, mlir, work):
                  "-o", plan])
             plans.append((f"packing {packing}", plan))
     else:
-        tidec = [args.maker_path, mlir, f"--train={args.optimizer}",
-                 f"--lr={HYPER[args.optimizer]['lr']}"]
+        tidec = [args.maker_path, mlir] + tidec_flags(args.optimizer)
         plan = os.path.join(work, "none.tplan")
         run(tidec + ["-o", plan, "--remat=none"])
         plans.append(("remat none", plan))
@@ -155,12 +199,9 @@ def run_torch(args, weights_path, inputs, dtype):
               for name, value in init.items()}
     inputs = {name: value.astype(dtype) if value.dtype.kind == "f" else value
               for name, value in inputs.items()}
-    if args.optimizer == "sgd":
-        opt = torch.optim.SGD(params.values(), lr=HYPER["sgd"]["lr"])
-    else:
-        opt = torch.optim.Adam(params.values(), **HYPER["adam"])
+    opt, schedule, clip = torch_optimizer(args.optimizer, list(params.values()))
     losses = []
-    for _ in range(args.steps):
+    for step in range(args.steps):
         opt.zero_grad()
         if args.model == "mlp":
             loss = torch_models.mlp_loss(params, inputs, hidden_layers=1)
@@ -173,7 +214,16 @@ def run_torch(args, weights_path, inputs, dtype):
         else:
             loss = torch_models.gpt_loss(params, inputs, layers=2, heads=4)
         loss.backward()
+        if clip is not None:
+            norm = float(torch.nn.utils.clip_grad_norm_(list(params.values()), clip))
+            if step == 0 and dtype == np.float32:
+                print(f"  PyTorch step 1 gradient norm {norm:.4g}, clipped to {clip}")
+                if not norm > clip:
+                    sys.exit(f"FAIL: the step 1 gradient norm {norm} does not exceed the clip "
+                             f"norm {clip}: the test would not exercise clipping")
         opt.step()
+        if schedule is not None:
+            schedule.step()
         losses.append(float(loss))
     return losses, {name: p.detach().numpy() for name, p in params.items()}, init
 
@@ -267,19 +317,24 @@ def main():
     parser.add_argument("--cmake", default="cmake", help="the cmake that builds them")
     parser.add_argument("--model", choices=["mlp", "gpt", "gqa", "llama", "bert"],
                         required=True)
-    parser.add_argument("--optimizer", choices=["sgd", "adam"], required=True)
+    parser.add_argument("--optimizer", choices=sorted(HYPER), required=True)
     parser.add_argument("--plan-maker", choices=["mlp-plan", "tidec"], required=True)
     parser.add_argument("--maker-path", required=True, help="e2e-mlp-plan or tidec binary")
     parser.add_argument("--tide-run", required=True)
     parser.add_argument("--tide-models", required=True)
     parser.add_argument("--workdir", required=True)
-    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=None,
+                        help="default 3 (4 for adamw-clip-cosine: both schedule branches)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--budgets", type=int, nargs="+", default=[50, 60, 70, 80, 90, 100],
                         help="tidec --budget percentages to try, tightest first")
     parser.add_argument("--overhead-bytes", type=int, default=8 << 20,
                         help="fixed RSS overhead allowed above the planned bytes (docs/tide-run.md)")
     args = parser.parse_args()
+    if args.steps is None:
+        args.steps = 4 if args.optimizer == "adamw-clip-cosine" else 3
+    if args.plan_maker == "mlp-plan" and args.optimizer not in ("sgd", "adam"):
+        parser.error("the hand-built plan has sgd and adam only; use --plan-maker tidec")
     if args.build_dir and args.build_targets:
         run([args.cmake, "--build", args.build_dir, "--target"] + args.build_targets)
     os.makedirs(args.workdir, exist_ok=True)

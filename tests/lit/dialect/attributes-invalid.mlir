@@ -100,7 +100,7 @@ func.func @unknown_result_attr(%w: tensor<4xf32>) -> (tensor<4xf32> {tide.update
 
 // -----
 
-// expected-error @+1 {{'tide.optimizer' must be "sgd", "adam" or "none", got 1 : i64}}
+// expected-error @+1 {{'tide.optimizer' must be "sgd", "adam", "adamw" or "none", got 1 : i64}}
 func.func @optimizer(%x: tensor<4xf32>) -> tensor<4xf32> attributes {tide.optimizer = 1} {
   %y = tide.relu %x : tensor<4xf32>
   return %y : tensor<4xf32>

@@ -167,3 +167,43 @@ func.func @adam_state_types(%w: tensor<4xf32>, %m: tensor<5xf32>) {
   %0:3 = "tide.adam_update"(%w, %w, %m, %w) {learning_rate = 0.1 : f64, beta1 = 0.9 : f64, beta2 = 0.999 : f64, epsilon = 1.0e-8 : f64, weight_decay = 0.0 : f64} : (tensor<4xf32>, tensor<4xf32>, tensor<5xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
   return
 }
+
+// -----
+
+func.func @schedule_warmup(%w: tensor<4xf32>) {
+  // expected-error @+1 {{lr schedule needs 0 <= warmup steps < total steps, got warmup 5 and total 5}}
+  %0 = tide.sgd_update %w, %w lr = 0.1 momentum = 0.0 weight_decay = 0.0 cosine warmup = 5 total = 5 min_lr = 0.0 : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_min_lr(%w: tensor<4xf32>) {
+  // expected-error @+1 {{lr schedule min_lr must be in [0, lr = 1.000000e-03], got 1.000000e-02}}
+  %0:3 = tide.adam_update %w, %w, %w, %w lr = 1.0e-03 betas = [0.9, 0.999] epsilon = 1.0e-08 weight_decay = 0.0 decoupled cosine warmup = 0 total = 10 min_lr = 1.0e-02 : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @schedule_partial(%w: tensor<4xf32>) {
+  // expected-error @+1 {{a cosine lr schedule needs warmup_steps, total_steps and min_lr together}}
+  %0 = "tide.sgd_update"(%w, %w) {learning_rate = 0.1 : f64, momentum = 0.0 : f64, weight_decay = 0.0 : f64, warmup_steps = 2 : i64} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @clip_max_norm(%s: tensor<f32>) {
+  // expected-error @+1 {{clip max_norm must be positive and finite (as a 32-bit float), got 0.000000e+00}}
+  %0 = tide.clip_coefficient %s max_norm = 0.0 : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @sum_squares_accumulator(%g: tensor<4xf32>, %acc: tensor<f16>) {
+  // expected-error @+1 {{accumulator 'tensor<f16>' must have the type of the 0-d sum of the input's element type 'tensor<f32>'}}
+  %0 = tide.sum_squares %g plus %acc : tensor<f16> : tensor<4xf32>
+  return
+}

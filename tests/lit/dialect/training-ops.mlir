@@ -94,3 +94,24 @@ func.func @optimizers(%w: tensor<16x4xf32>, %dw: tensor<16x4xf32>, %v: tensor<16
   %3, %4, %5 = tide.adam_update %w, %dw, %v, %v lr = 1.0e-03 betas = [0.9, 0.999] epsilon = 1.0e-08 weight_decay = 0.0 : tensor<16x4xf32>
   return
 }
+
+// -----
+
+// AdamW (decoupled weight decay), the warm-up + cosine schedule, and global-norm clipping.
+// CHECK-LABEL: func @adamw_clip_schedule
+func.func @adamw_clip_schedule(%w: tensor<16x4xf32>, %b: tensor<4xf32>, %dw: tensor<16x4xf32>, %db: tensor<4xf32>) {
+  // CHECK: %[[S0:.*]] = tide.sum_squares %{{.*}} : tensor<16x4xf32>
+  %s0 = tide.sum_squares %dw : tensor<16x4xf32>
+  // CHECK: %[[S1:.*]] = tide.sum_squares %{{.*}} plus %[[S0]] : tensor<f32> : tensor<4xf32>
+  %s1 = tide.sum_squares %db plus %s0 : tensor<f32> : tensor<4xf32>
+  // CHECK: tide.clip_coefficient %[[S1]] max_norm = 1.000000e+00 : tensor<f32>
+  %c = tide.clip_coefficient %s1 max_norm = 1.0 : tensor<f32>
+  %g = tide.mul %dw, %c : (tensor<16x4xf32>, tensor<f32>) -> tensor<16x4xf32>
+  // CHECK: tide.adam_update %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} lr = 1.000000e-03 betas = [9.000000e-01, 0.99899999999999999] epsilon = 1.000000e-08 weight_decay = 1.000000e-01 decoupled cosine warmup = 10 total = 100 min_lr = 1.000000e-04 : tensor<16x4xf32>
+  %w1:3 = tide.adam_update %w, %g, %w, %w lr = 1.0e-03 betas = [0.9, 0.999] epsilon = 1.0e-08 weight_decay = 0.1 decoupled cosine warmup = 10 total = 100 min_lr = 1.0e-04 : tensor<16x4xf32>
+  // CHECK: tide.adam_update %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} lr = 1.000000e-03 betas = [9.000000e-01, 0.99899999999999999] epsilon = 1.000000e-08 weight_decay = 1.000000e-01 decoupled : tensor<16x4xf32>
+  %w2:3 = tide.adam_update %w, %g, %w, %w lr = 1.0e-03 betas = [0.9, 0.999] epsilon = 1.0e-08 weight_decay = 0.1 decoupled : tensor<16x4xf32>
+  // CHECK: tide.sgd_update %{{.*}}, %{{.*}} velocity %{{.*}} : tensor<4xf32> lr = 1.000000e-01 momentum = 9.000000e-01 weight_decay = 0.000000e+00 cosine warmup = 0 total = 5 min_lr = 0.000000e+00 : tensor<4xf32>
+  %b1:2 = tide.sgd_update %b, %db velocity %b : tensor<4xf32> lr = 0.1 momentum = 0.9 weight_decay = 0.0 cosine warmup = 0 total = 5 min_lr = 0.0 : tensor<4xf32>
+  return
+}

@@ -1,7 +1,7 @@
 // RUN: tide-opt %s -split-input-file -tide-autodiff -verify-diagnostics
 // RUN: not tide-opt %s -split-input-file -tide-autodiff="optimizer=rmsprop" 2>&1 | FileCheck %s --check-prefix=OPT
 
-// OPT: tide-autodiff: unknown optimizer 'rmsprop'; expected sgd, adam or none
+// OPT: tide-autodiff: unknown optimizer 'rmsprop'; expected sgd, adam, adamw or none
 
 func.func @not_scalar(%w: tensor<4xf32> {tide.param}) -> tensor<4xf32> {
   %r = tide.relu %w : tensor<4xf32>

@@ -400,3 +400,61 @@ TEST_F(ModelOpsPlanTest, BadKeyLengthIsReportedAtRunTime) {
 }
 
 } // namespace
+
+namespace {
+
+// An MLP trained with AdamW, global-norm clipping and the warm-up + cosine schedule for four
+// steps on the runtime and on the interpreter (which carries the state from step to step through
+// `tide.updates`): every loss and the final state agree. The schedule (warm-up 2, total 4) gives
+// t = 0: lr / 2, t = 1: lr, t = 2: lr (cos 0), t = 3: (lr + min_lr) / 2; the clip norm 0.05 is
+// below the gradient norm, so every step is clipped.
+constexpr const char *kClippedMlp = R"mlir(
+func.func @mlp(%x: tensor<6x5xf32>, %t: tensor<6x3xf32>, %w: tensor<5x3xf32> {tide.param},
+               %b: tensor<3xf32> {tide.param}) -> tensor<f32> {
+  %y0 = tide.matmul %x, %w : (tensor<6x5xf32>, tensor<5x3xf32>) -> tensor<6x3xf32>
+  %y1 = tide.add %y0, %b : (tensor<6x3xf32>, tensor<3xf32>) -> tensor<6x3xf32>
+  %y = tide.tanh %y1 : tensor<6x3xf32>
+  %l = tide.mse_loss %y, %t : tensor<6x3xf32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+} // namespace
+
+TEST_F(ModelOpsPlanTest, ClippedScheduledAdamWMatchesInterpreterOverSteps) {
+  for (const char *optimizer : {"adamw weight-decay=0.2", "sgd momentum=0.9"}) {
+    SCOPED_TRACE(optimizer);
+    func::FuncOp func = compile(kClippedMlp, std::string("tide-autodiff{optimizer=") + optimizer +
+                                                 " lr=0.05 clip-grad-norm=0.05 lr-schedule=cosine "
+                                                 "warmup-steps=2 total-steps=4 min-lr=0.01},"
+                                                 "tide-remat{policy=none},tide-schedule,"
+                                                 "tide-assign-arena");
+    ASSERT_TRUE(func);
+    std::unique_ptr<tidemark::Runtime> runtime = writeAndLoad(func);
+    ASSERT_TRUE(runtime);
+    std::vector<Tensor> args = arguments(func, 21);
+    bind(*runtime, func, args);
+    for (int step = 1; step <= 4; ++step) {
+      std::vector<std::vector<float>> actual = runOnce(*runtime);
+      tide::interp::InterpreterOptions options = interpreterOptions();
+      options.step = step;
+      auto expected = tide::interp::interpret(func, args, options);
+      ASSERT_TRUE(succeeded(expected));
+      EXPECT_NEAR(actual[0][0], (*expected)[0][0], 1e-6 + 2e-4 * std::fabs((*expected)[0][0]))
+          << "step " << step;
+      // Carry every updated state tensor into the next step's arguments; compare it with the
+      // runtime's state (listed in argument order, like the results).
+      for (unsigned r = 1; r < func.getNumResults(); ++r) {
+        auto updates = func.getResultAttrOfType<IntegerAttr>(r, "tide.updates");
+        ASSERT_TRUE(updates);
+        const Tensor &want = (*expected)[r];
+        for (size_t i = 0; i < want.data.size(); ++i)
+          EXPECT_NEAR(actual[r][i], want.data[i], 1e-6 + 2e-4 * std::fabs(want.data[i]))
+              << "step " << step << " result " << r << " element " << i;
+        args[updates.getInt()] = want;
+        for (double &x : args[updates.getInt()].data)
+          x = static_cast<float>(x);
+      }
+    }
+  }
+}

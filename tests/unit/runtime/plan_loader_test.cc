@@ -434,5 +434,51 @@ TEST(PlanLoaderTest, LongViewChainsVerifyInLinearTime) {
   std::printf("50000-deep view chain, 50001 steps: verified in %.3f s\n", seconds);
 }
 
+// Clipping kernels and the optimizer's lr schedule are checked on load.
+TEST(PlanLoaderTest, RejectsBadClippingAndSchedules) {
+  for (int variant = 0; variant < 4; ++variant) {
+    PlanBuilder builder;
+    int g = builder.AddInput("g", {4, 3});
+    int acc = builder.AddInput("acc", {});
+    int squares = builder.AddOutput("squares", variant == 1 ? std::vector<int64_t>{2}
+                                                            : std::vector<int64_t>{});
+    int factor = builder.AddOutput("factor", {});
+    builder.AddStep(KernelId::kSumSquares, {g, acc}, {squares});
+    if (variant == 3)
+      builder.AddStep(KernelId::kClipCoefficient, {squares}, {factor});
+    else
+      builder.AddStep(KernelId::kClipCoefficient, {squares}, {factor},
+                      ClipAttributes{variant == 2 ? 0.0f : 1.0f});
+    const char *expected[] = {"", "sum of squares (result 0) must hold one element",
+                              "clip max_norm must be positive and finite",
+                              "needs its attribute table"};
+    if (variant == 0) {
+      Status status = load(builder.Finish());
+      EXPECT_TRUE(status.ok()) << status.ToString();
+    } else {
+      expectRejected(builder.Finish(), StatusCode::kInvalidArgument, expected[variant]);
+    }
+  }
+
+  for (int variant = 0; variant < 3; ++variant) {
+    PlanBuilder builder;
+    builder.SetState(64);
+    int w = builder.AddStateTensor("w", {4}, 0);
+    int dw = builder.AddInput("dw", {4});
+    SgdAttributes attrs{0.1f, 0.0f, 0.0f};
+    attrs.schedule =
+        LrScheduleAttributes{true, 2, variant == 1 ? 2 : 10, variant == 2 ? 0.5f : 0.01f};
+    builder.AddStep(KernelId::kSgdUpdate, {w, dw}, {w}, attrs);
+    if (variant == 0) {
+      Status status = load(builder.Finish());
+      EXPECT_TRUE(status.ok()) << status.ToString();
+    } else {
+      expectRejected(builder.Finish(), StatusCode::kInvalidArgument,
+                     variant == 1 ? "need 0 <= warmup steps < total steps"
+                                  : "min_lr must be finite and in [0, learning rate]");
+    }
+  }
+}
+
 } // namespace
 } // namespace tidemark

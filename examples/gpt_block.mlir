@@ -1,16 +1,25 @@
 // One pre-LN transformer block (GPT-2 layout) and a regression loss:
 //   h = x + Attention(LayerNorm1(x)),  y = h + MLP(LayerNorm2(h)),  loss = mse(y, target)
 // batch 2, sequence 16, d_model 32, 4 heads of dimension 8, d_ff 128, causal attention evaluated
-// in 8 x 8 chunks, GELU (tanh form) in the MLP.
+// in 8 x 8 chunks, GELU (tanh form) in the MLP. Initialisation (`tide.init`): layer-norm gains
+// ones, weights normal(0, 0.02), biases and layer-norm shifts zeros.
 func.func @gpt_block(%x: tensor<2x16x32xf32>, %target: tensor<2x16x32xf32>,
-                     %ln1_g: tensor<32xf32> {tide.param}, %ln1_b: tensor<32xf32> {tide.param},
-                     %wq: tensor<32x32xf32> {tide.param}, %bq: tensor<32xf32> {tide.param},
-                     %wk: tensor<32x32xf32> {tide.param}, %bk: tensor<32xf32> {tide.param},
-                     %wv: tensor<32x32xf32> {tide.param}, %bv: tensor<32xf32> {tide.param},
-                     %wo: tensor<32x32xf32> {tide.param}, %bo: tensor<32xf32> {tide.param},
-                     %ln2_g: tensor<32xf32> {tide.param}, %ln2_b: tensor<32xf32> {tide.param},
-                     %w1: tensor<32x128xf32> {tide.param}, %b1: tensor<128xf32> {tide.param},
-                     %w2: tensor<128x32xf32> {tide.param}, %b2: tensor<32xf32> {tide.param})
+                     %ln1_g: tensor<32xf32> {tide.param, tide.init = "ones"},
+                     %ln1_b: tensor<32xf32> {tide.param, tide.init = "zeros"},
+                     %wq: tensor<32x32xf32> {tide.param, tide.init = "normal(0, 0.02)"},
+                     %bq: tensor<32xf32> {tide.param, tide.init = "zeros"},
+                     %wk: tensor<32x32xf32> {tide.param, tide.init = "normal(0, 0.02)"},
+                     %bk: tensor<32xf32> {tide.param, tide.init = "zeros"},
+                     %wv: tensor<32x32xf32> {tide.param, tide.init = "normal(0, 0.02)"},
+                     %bv: tensor<32xf32> {tide.param, tide.init = "zeros"},
+                     %wo: tensor<32x32xf32> {tide.param, tide.init = "normal(0, 0.02)"},
+                     %bo: tensor<32xf32> {tide.param, tide.init = "zeros"},
+                     %ln2_g: tensor<32xf32> {tide.param, tide.init = "ones"},
+                     %ln2_b: tensor<32xf32> {tide.param, tide.init = "zeros"},
+                     %w1: tensor<32x128xf32> {tide.param, tide.init = "normal(0, 0.02)"},
+                     %b1: tensor<128xf32> {tide.param, tide.init = "zeros"},
+                     %w2: tensor<128x32xf32> {tide.param, tide.init = "normal(0, 0.02)"},
+                     %b2: tensor<32xf32> {tide.param, tide.init = "zeros"})
     -> tensor<f32> {
   // Attention sub-block.
   %h = tide.layer_norm %x, %ln1_g, %ln1_b axis = -1 epsilon = 1.0e-05

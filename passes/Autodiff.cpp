@@ -56,11 +56,15 @@ void mlir::tide::useTrainingForms(Block &block, DenseSet<Value> *needsGrad) {
 namespace {
 
 /// Emits the gradient of `op` through its TideGradientOpInterface rule (when its first result
-/// has an adjoint), or fails on an op without one.
+/// has an adjoint, or any result for a rule that differentiatesEveryResult), or fails on an op
+/// without one.
 LogicalResult backprop(GradientEmitter &emitter, Operation *op) {
-  if (op->getNumResults() == 0 || !emitter.adjoint(op->getResult(0)))
-    return success(); // The first result does not reach the loss.
+  if (llvm::none_of(op->getResults(), [&](Value r) { return emitter.adjoint(r); }))
+    return success(); // No result reaches the loss.
   auto differentiable = dyn_cast<TideGradientOpInterface>(op);
+  if (!emitter.adjoint(op->getResult(0)) &&
+      !(differentiable && differentiable.differentiatesEveryResult()))
+    return success(); // Only a statistic or secondary result is read: not differentiated.
   if (!differentiable)
     return op->emitOpError("has no gradient rule (TideGradientOpInterface); it lies on a path "
                            "from a tide.param argument to the loss");

@@ -79,7 +79,10 @@ std::string ParamInit::describe() const {
   case Kind::Ones:
     return "ones";
   case Kind::Normal:
-    return "normal(0, " + formatFloat(std) + ")";
+    return "normal(" + (mean == 0.0 ? std::string("0") : formatFloat(mean)) + ", " +
+           formatFloat(std) + ")";
+  case Kind::Uniform:
+    return "uniform(" + formatFloat(low) + ", " + formatFloat(high) + ")";
   }
   return "unknown";
 }
@@ -200,8 +203,8 @@ Value GraphBuilder::input(const std::string &name, std::vector<int64_t> shape,
 Value GraphBuilder::param(const std::string &name, std::vector<int64_t> shape, ParamInit init) {
   std::string path = impl->scopePath();
   std::string fullName = path.empty() ? name : path + "." + name;
-  if (init.kind == ParamInit::Kind::Normal && !(init.std >= 0.0 && init.std < 1e30)) {
-    impl->fail("parameter '" + fullName + "': normal initialisation needs a finite std >= 0");
+  if (std::string why = init.check(); !why.empty()) {
+    impl->fail("parameter '" + fullName + "': " + why);
     return Value{};
   }
   return impl->addArgument({fullName, ElementType::F32, std::move(shape), true, init});
@@ -645,9 +648,10 @@ std::string GraphBuilder::Impl::signatureText() const {
   std::string text = "func.func @" + functionName + "(";
   int count = 0;
   auto argumentLine = [&](const Argument &argument) {
-    text += std::string(count++ ? ",\n" : "\n") + "    %" + argument.name + ": " +
-            tensorType(argument.shape, argument.elementType) +
-            (argument.isParam ? " {tide.param}" : "");
+    text +=
+        std::string(count++ ? ",\n" : "\n") + "    %" + argument.name + ": " +
+        tensorType(argument.shape, argument.elementType) +
+        (argument.isParam ? " {tide.param, tide.init = \"" + argument.init.describe() + "\"}" : "");
   };
   for (const Argument &argument : inputs)
     argumentLine(argument);

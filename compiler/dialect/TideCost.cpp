@@ -297,3 +297,6 @@ int64_t AdamUpdateOp::getFlops() {
   int64_t perElement = getWeightDecay().convertToDouble() != 0.0 ? 16 : 14;
   return perElement * numElements(getParam());
 }
+
+// split: one box copy per result, no arithmetic.
+int64_t SplitOp::getFlops() { return 0; }

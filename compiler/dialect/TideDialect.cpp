@@ -1,6 +1,7 @@
 //===- TideDialect.cpp - tide dialect registration and attributes ---------===//
 //
-// Registers the tide ops and attributes and verifies the `tide.param` argument attribute.
+// Registers the tide ops and attributes and verifies the `tide.param` / `tide.init` argument
+// attributes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -8,6 +9,7 @@
 #include "compiler/dialect/TideLimits.h"
 #include "compiler/dialect/TideOps.h"
 #include "compiler/dialect/TideVerifyUtils.h"
+#include "tidemark/builder.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -57,14 +59,47 @@ static LogicalResult verifyStateArgAttribute(Operation *op, unsigned argIndex,
   return success();
 }
 
+/// Checks `tide.init = "<initialisation>"` (the builder's ParamInit syntax, parsed by the
+/// builder's own parser so the dialect and tidec accept exactly the same texts): on a func.func
+/// argument that is a tide.param. The error points at the argument when it has a location.
+static LogicalResult verifyInitArgAttribute(Operation *op, unsigned regionIndex, unsigned argIndex,
+                                            NamedAttribute attribute) {
+  Location loc = op->getLoc();
+  Region &region = op->getRegion(regionIndex);
+  if (!region.empty())
+    loc = region.getArgument(argIndex).getLoc();
+  auto func = dyn_cast<func::FuncOp>(op);
+  if (!func)
+    return emitError(loc) << "'" << TideDialect::kInitAttrName
+                          << "' may only mark arguments of a func.func, not of '" << op->getName()
+                          << "'";
+  if (!func.getArgAttr(argIndex, TideDialect::kParamAttrName))
+    return emitError(loc) << "'" << TideDialect::kInitAttrName << "' on argument #" << argIndex
+                          << ", which is not a parameter: only tide.param arguments have an "
+                             "initialisation";
+  auto text = dyn_cast<StringAttr>(attribute.getValue());
+  if (!text)
+    return emitError(loc) << "'" << TideDialect::kInitAttrName << "' on argument #" << argIndex
+                          << " must be a string such as \"normal(0, 0.02)\", got "
+                          << attribute.getValue();
+  tidemark::builder::ParamInit init;
+  std::string error;
+  if (!tidemark::builder::ParamInit::parse(text.str(), &init, &error))
+    return emitError(loc) << "'" << TideDialect::kInitAttrName << "' on argument #" << argIndex
+                          << ": " << error;
+  return success();
+}
+
 LogicalResult TideDialect::verifyRegionArgAttribute(Operation *op, unsigned regionIndex,
                                                     unsigned argIndex, NamedAttribute attribute) {
   if (attribute.getName() == "tide.state" || attribute.getName() == "tide.state_of")
     return verifyStateArgAttribute(op, argIndex, attribute);
+  if (attribute.getName() == kInitAttrName)
+    return verifyInitArgAttribute(op, regionIndex, argIndex, attribute);
   if (attribute.getName() != kParamAttrName)
     return op->emitError() << "unknown tide argument attribute '" << attribute.getName().getValue()
                            << "' on argument #" << argIndex << "; expected '" << kParamAttrName
-                           << "', 'tide.state' or 'tide.state_of'";
+                           << "', '" << kInitAttrName << "', 'tide.state' or 'tide.state_of'";
   if (!isa<UnitAttr>(attribute.getValue()))
     return op->emitError() << "'" << kParamAttrName << "' on argument #" << argIndex
                            << " must be a unit attribute, got " << attribute.getValue();

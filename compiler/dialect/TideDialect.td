@@ -61,7 +61,18 @@ def Tide_Dialect : Dialect {
     additionally rejects a name that collides with a name it derives (`loss`, `output<i>`,
     `<param>.sgd_velocity`, `<param>.adam_m`, `<param>.adam_v`).
 
-    **Other `tide.*` attributes.** On arguments: `tide.param` (unit), `tide.state`
+    **Initialisation.** A `tide.param` argument may carry `tide.init`, a string saying how
+    its initial values are drawn: `"zeros"`, `"ones"`, `"normal(MEAN, STD)"` or
+    `"uniform(LOW, HIGH)"` (spaces optional; numbers as C `strtod` reads them, finite, of
+    magnitude at most 1e30, `STD >= 0`, `LOW <= HIGH`), for example
+    `%w: tensor<64x128xf32> {tide.param, tide.init = "normal(0, 0.02)"}`. The builder
+    (`tide-models`) writes it on every parameter; `tidec` draws a plan's initial state from it
+    when no `--weights` are given, with the same seeded generator as `tide-models --weights`
+    (docs/models.md, "Initialisation, exactly"). The verifier rejects, at the argument, an
+    unknown kind, a malformed or out-of-range number (a negative or NaN std, `LOW > HIGH`), a
+    non-string value, and `tide.init` on an argument without `tide.param`.
+
+    **Other `tide.*` attributes.** On arguments: `tide.param` (unit), `tide.init` (see above), `tide.state`
     (`"sgd_velocity"`, `"adam_m"`, `"adam_v"`), `tide.state_of` (index of a parameter argument).
     On results: `tide.updates` / `tide.grad_of` (index of an argument). On ops and functions the
     attributes the passes write are type-checked when present: `tide.optimizer` (`"sgd"`,
@@ -76,6 +87,9 @@ def Tide_Dialect : Dialect {
   let extraClassDeclaration = [{
     /// Name of the unit argument attribute that marks a trainable parameter.
     static constexpr ::llvm::StringLiteral kParamAttrName = "tide.param";
+    /// Name of the string argument attribute with a parameter's initialisation
+    /// ("zeros", "ones", "normal(MEAN, STD)", "uniform(LOW, HIGH)").
+    static constexpr ::llvm::StringLiteral kInitAttrName = "tide.init";
   }];
 }
 

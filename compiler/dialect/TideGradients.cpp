@@ -473,3 +473,26 @@ Operation *LmHeadLossOp::buildTrainingForm() {
                                     getHidden().getType().getElementType());
   return rebuildWithFlag(*this, getWithLseAttrName(), {rows});
 }
+
+//===----------------------------------------------------------------------===//
+// Split, where, reduce_max and cast
+//===----------------------------------------------------------------------===//
+
+// split's backward concatenates the results' gradients; a result that does not reach the loss
+// (no adjoint, possibly no use at all) contributes zeros of its shape.
+LogicalResult SplitOp::emitGradient(GradientEmitter &e) {
+  if (!e.needsGradient(getInput()))
+    return success();
+  OpBuilder &b = e.builder();
+  SmallVector<Value> pieces;
+  for (Value result : getResults()) {
+    Value grad = e.adjoint(result);
+    pieces.push_back(
+        grad ? grad
+             : b.create<FillOp>(getLoc(), result.getType(), b.getF64FloatAttr(0.0)).getResult());
+  }
+  e.accumulate(getInput(), b.create<ConcatOp>(getLoc(), pieces, getAxisAttr()));
+  return success();
+}
+
+bool SplitOp::differentiatesEveryResult() { return true; }

@@ -49,7 +49,7 @@ def TideGradientOpInterface : OpInterface<"TideGradientOpInterface"> {
   let methods = [
     InterfaceMethod<[{
         Emits the gradient of the op's operands from the adjoints of its results. Called only
-        when result 0 has an adjoint; fails with a diagnostic on the op when it cannot be
+        when result 0 has an adjoint (any result: see differentiatesEveryResult); fails with a diagnostic on the op when it cannot be
         differentiated in its current form.
       }],
       "::mlir::LogicalResult", "emitGradient", (ins "::mlir::tide::GradientEmitter &":$emitter)>,
@@ -59,6 +59,13 @@ def TideGradientOpInterface : OpInterface<"TideGradientOpInterface"> {
         results) and returns the new op; otherwise returns nullptr and changes nothing.
       }],
       "::mlir::Operation *", "buildTrainingForm", (ins), [{}], [{ return nullptr; }]>,
+    InterfaceMethod<[{
+        Whether emitGradient handles adjoints on any of its results (tide.split): the driver
+        then calls it when any result has an adjoint, and the rule reads a null adjoint for a
+        result that does not reach the loss. By default the rule is called only when result 0
+        has an adjoint.
+      }],
+      "bool", "differentiatesEveryResult", (ins), [{}], [{ return false; }]>,
   ];
 }
 

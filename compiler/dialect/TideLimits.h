@@ -26,6 +26,8 @@ constexpr int64_t kMaxLmHeadChunk = 2147483647;
 constexpr int64_t kMaxRopeOffset = 2147483647;
 /// Largest tide.dropout site: the 32-bit value word of its Philox counter.
 constexpr int64_t kMaxDropoutSite = 4294967295;
+/// Most results of one tide.split: the runtime's Split step writes at most 32 tensors.
+constexpr int64_t kMaxSplitResults = 32;
 /// Deepest bracket nesting ( ( [ { < ) the front end lets through to MLIR's recursive parser.
 constexpr unsigned kMaxNestingDepth = 256;
 /// Largest input file the tools read (1 GiB of text).

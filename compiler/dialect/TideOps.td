@@ -378,6 +378,32 @@ def Tide_PadOp : Tide_CostOp<"pad", [Pure, InferTypeOpAdaptor, Tide_Differentiab
   }];
 }
 
+def Tide_SplitOp : Tide_CostOp<"split", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<TideGradientOpInterface, ["differentiatesEveryResult"]>]> {
+  let summary = "Splits a tensor into consecutive pieces along one axis (the inverse of concat)";
+  let description = [{
+    Result i is the slice of `input` along `axis` (negative counts from the end) that starts at
+    `sizes[0] + ... + sizes[i-1]` and has `sizes[i]` entries; every other dimension is the
+    input's. `sizes` has one positive entry per result, at most 32 of them (what one runtime
+    step writes), and they add up to the input's dimension. The backward concatenates the
+    results' gradients, with zeros for a result that does not reach the loss.
+
+    ```mlir
+    %q, %k, %v = tide.split %qkv axis = -1 sizes = [64, 64, 64]
+        : tensor<4x128x192xf32> -> tensor<4x128x64xf32>, tensor<4x128x64xf32>, tensor<4x128x64xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, I64Attr:$axis, DenseI64ArrayAttr:$sizes);
+  let results = (outs Variadic<Tide_FloatTensor>:$results);
+  let assemblyFormat = [{
+    $input `axis` `=` $axis `sizes` `=` $sizes attr-dict `:` type($input) `->` type($results)
+  }];
+  let extraClassDeclaration = [{
+    /// The axis in [0, rank).
+    int64_t getNormalizedAxis();
+  }];
+}
+
 def Tide_GatherOp : Tide_CostOp<"gather", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Embedding lookup: the rows of a table named by i32 ids";
   let description = [{

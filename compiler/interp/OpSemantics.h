@@ -93,6 +93,9 @@ OpResults evaluate(DropoutGradOp op, const OpInputs &in);
 OpResults evaluate(LmHeadLossOp op, const OpInputs &in);
 OpResults evaluate(LmHeadLossGradOp op, const OpInputs &in);
 
+// Split, where, reduce_max and cast, with their gradients (SelectOps.cpp).
+OpResults evaluate(SplitOp op, const OpInputs &in);
+
 // Gradient, helper and optimizer ops (TrainingOps.cpp).
 OpResults evaluate(ReluGradOp op, const OpInputs &in);
 OpResults evaluate(TanhGradOp op, const OpInputs &in);

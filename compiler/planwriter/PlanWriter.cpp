@@ -14,6 +14,7 @@
 #include "runtime/kernels/rope.h"
 #include "runtime/kernels/shape.h"
 #include "runtime/plan/loaded_plan.h"
+#include "tidemark/builder.h"
 #include "tidemark/plan_builder.h"
 #include "tidemark/safetensors.h"
 
@@ -59,6 +60,9 @@ constexpr int64_t kStateAlignment = 64;
 /// Inline constant data the writer accepts in total: FlatBuffers (the plan format) caps a buffer
 /// at 2 GiB, and the rest of the plan needs room too.
 constexpr int64_t kMaxConstantBytes = int64_t{1} << 30;
+/// Initial state values (--weights or tide.init) the writer puts inline as StateInit blocks; with
+/// the constants they stay below the 2 GiB FlatBuffers cap, leaving room for the rest.
+constexpr int64_t kMaxStateInitBytes = int64_t{1} << 30;
 /// The runtime allocates each input and output buffer rounded up to 64 bytes; so do the sums.
 constexpr int64_t kIoAlignment = 64;
 
@@ -255,6 +259,11 @@ std::optional<std::pair<KernelId, tidemark::StepAttributes>> kernelWithAttribute
         attrs.site = static_cast<uint32_t>(dropout.getSiteAttr().getInt());
         return std::make_pair(KernelId::kDropout, tidemark::StepAttributes(attrs));
       })
+      .Case<SplitOp>([](SplitOp split) -> Result {
+        tidemark::ConcatAttributes attrs; // Split shares Concat's attribute table.
+        attrs.axis = static_cast<int>(split.getNormalizedAxis());
+        return std::make_pair(KernelId::kSplit, tidemark::StepAttributes(attrs));
+      })
       .Case<LmHeadLossGradOp>([](LmHeadLossGradOp head) -> Result {
         return std::make_pair(KernelId::kLmHeadLossGrad,
                               tidemark::StepAttributes(lmHeadLossAttributes(head)));
@@ -294,6 +303,8 @@ private:
   LogicalResult checkUpdatesComeLast();
   void assignIntervals();
   LogicalResult applyWeights();
+  LogicalResult applyModelInit();
+  LogicalResult addInitBytes(int64_t bytes, const std::string &source);
   LogicalResult verifyWithRuntime(const std::vector<uint8_t> &bytes);
   void summarize(PlanSummary *summary);
   llvm::SetVector<Operation *> forwardOps(PlanSummary *summary);
@@ -329,6 +340,7 @@ private:
   std::map<std::string, std::string> boundNames; ///< Binding name -> what it names.
   int64_t stateBytes = 0;
   int64_t constantBytes = 0;
+  int64_t stateInitBytes = 0; ///< Inline StateInit bytes so far.
   int64_t ioBytes = 0;
   int64_t scratchBytes = 0; ///< The runtime's kernel scratch on options.scratchThreads threads.
   bool training = false;
@@ -816,9 +828,77 @@ void PlanEmitter::assignIntervals() {
   builder.AssignLiveIntervalsFromSteps(); // The views: their own first and last steps.
 }
 
+/// Counts `bytes` more of inline initial state; fails (before anything is copied) past the cap.
+LogicalResult PlanEmitter::addInitBytes(int64_t bytes, const std::string &source) {
+  stateInitBytes += bytes;
+  if (stateInitBytes <= kMaxStateInitBytes)
+    return success();
+  return func.emitError() << "the parameters' initial values (" << source << ") need more than "
+                          << kMaxStateInitBytes
+                          << " bytes, more than a plan holds inline (the plan format is capped at "
+                             "2 GiB); compile with --init=zeros and load the values at run time "
+                             "with tide-run --weights FILE (tide-models --weights FILE --seed S "
+                             "writes them)";
+}
+
+/// Initial values from each parameter's tide.init (docs/tidec.md, "Initial parameter values").
+/// Zeros are not written (the state region starts at zero). O(parameter elements).
+LogicalResult PlanEmitter::applyModelInit() {
+  std::vector<unsigned> missing;
+  struct Pending {
+    unsigned arg;
+    tidemark::builder::Argument parameter;
+  };
+  std::vector<Pending> pending;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    if (argumentNames[i].empty())
+      continue; // An input or an optimizer state (starts at zero).
+    auto text = func.getArgAttrOfType<StringAttr>(i, TideDialect::kInitAttrName);
+    if (!text) {
+      missing.push_back(i);
+      continue;
+    }
+    tidemark::builder::Argument parameter;
+    parameter.name = argumentNames[i];
+    parameter.shape = shapeOf(func.getArgument(i));
+    parameter.isParam = true;
+    std::string error;
+    if (!tidemark::builder::ParamInit::parse(text.str(), &parameter.init, &error))
+      return func.emitError() << "parameter '" << parameter.name << "': " << error;
+    const tidemark::TensorSpec &spec = builder.tensor(tensorOf.lookup(func.getArgument(i)));
+    if (spec.dtype != tidemark::DType::kF32)
+      return func.emitError() << "parameter '" << parameter.name
+                              << "': tide.init draws f32 values, but the parameter is "
+                              << tidemark::DTypeName(spec.dtype) << "; give --weights";
+    if (parameter.init.kind == tidemark::builder::ParamInit::Kind::Zeros)
+      continue;
+    if (failed(addInitBytes(bytesOf(func.getArgument(i)), "from tide.init")))
+      return failure();
+    pending.push_back({i, std::move(parameter)});
+  }
+  if (!missing.empty()) {
+    InFlightDiagnostic diag = func.emitError()
+                              << missing.size() << " parameter(s) have no initial value: ";
+    for (size_t k = 0; k < missing.size() && k < 20; ++k)
+      diag << (k ? ", " : "") << "'" << argumentNames[missing[k]] << "' (argument #" << missing[k]
+           << ")";
+    if (missing.size() > 20)
+      diag << ", ... (" << missing.size() - 20 << " more)";
+    diag << "; give --weights FILE.safetensors (tide-models --weights writes one), add "
+            "tide.init = \"normal(0, 0.02)\" (or \"zeros\", \"ones\", \"uniform(LOW, HIGH)\") "
+            "to each parameter, or pass --init=zeros to start every parameter at zero";
+    return failure();
+  }
+  for (const Pending &p : pending) {
+    std::vector<float> values = tidemark::builder::initialValues(p.parameter, options.seed);
+    builder.SetStateTensorValues(tensorOf.lookup(func.getArgument(p.arg)), values);
+  }
+  return success();
+}
+
 LogicalResult PlanEmitter::applyWeights() {
   if (!options.weights)
-    return success();
+    return options.initialValues == InitialValues::FromModel ? applyModelInit() : success();
   std::string missing, mismatched;
   bool anyMissing = false;
   for (int tensor : stateTensors) {
@@ -845,6 +925,8 @@ LogicalResult PlanEmitter::applyWeights() {
                     text(spec.shape);
       continue;
     }
+    if (failed(addInitBytes(static_cast<int64_t>(weight->bytes.size()), "from --weights")))
+      return failure();
     builder.AddStateInit(spec.offset, weight->bytes.data(), weight->bytes.size());
   }
   if (missing.empty() && mismatched.empty())

@@ -77,13 +77,27 @@ struct PlanSummary {
   int64_t numInputs = 0, numOutputs = 0, numStateTensors = 0;
 };
 
+/// Where the parameters' initial values come from when PlanWriterOptions::weights is null.
+enum class InitialValues {
+  /// From each parameter's `tide.init` attribute, drawn with the builder's seeded generator
+  /// (tidemark::builder::initialValues, keyed by PlanWriterOptions::seed and the parameter's
+  /// name); a parameter without `tide.init` is an error that names it.
+  FromModel,
+  /// Every parameter starts at zero (an explicit opt-out: the values come at run time).
+  Zeros,
+};
+
 struct PlanWriterOptions {
   std::string producer = "tidec";
-  /// Initial values of parameters (and optionally optimizer states), matched by name.
+  /// Initial values of parameters (and optionally optimizer states), matched by name. When set,
+  /// every parameter must be in the file (tide.init is not consulted).
   const tidemark::WeightsFile *weights = nullptr;
+  /// Used only when `weights` is null.
+  InitialValues initialValues = InitialValues::FromModel;
   /// Threads for which the summary's kernel scratch is computed (scratch grows with threads).
   int scratchThreads = 1;
-  /// The plan's seed: the key of every tide.dropout's Philox stream (with the step and the site).
+  /// The plan's seed: the key of every tide.dropout's Philox stream (with the step and the site)
+  /// and, with InitialValues::FromModel, of the parameters' initial values.
   uint64_t seed = 0;
 };
 

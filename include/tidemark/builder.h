@@ -18,9 +18,10 @@
 // message, so one check of status() at the end suffices. Nothing throws.
 //
 // The emitted function: arguments are the inputs (in creation order) followed by the parameters
-// (in creation order), each parameter marked `{tide.param}`. Because argument names do not
-// survive parsing, the function also carries `tide.param_names` (the parameters' names, in
-// argument order) and `tide.input_names` (the inputs' names, in argument order).
+// (in creation order), each parameter marked `{tide.param, tide.init = "<its ParamInit>"}`. Because
+// argument names do not survive parsing, the function also carries `tide.param_names` (the
+// parameters' names, in argument order) and `tide.input_names` (the inputs' names, in argument
+// order).
 //
 // Thread-safety: a GraphBuilder is a plain value; use one from one thread at a time. A moved-from
 // GraphBuilder may only be destroyed or assigned to.
@@ -40,17 +41,29 @@ namespace builder {
 /// Element types the builder knows: f32 activations and parameters, i32 class labels.
 enum class ElementType { F32, I32 };
 
-/// How a parameter is initialised by initialValues(): all zeros, all ones, or normal(0, std).
+/// How a parameter is initialised by initialValues(): all zeros, all ones, normal(mean, std) or
+/// uniform on [low, high]. The emitted MLIR carries it as the argument attribute
+/// `tide.init = "<describe()>"`, which tidec reads to build a plan's initial state.
 struct ParamInit {
-  enum class Kind { Zeros, Ones, Normal };
+  enum class Kind { Zeros, Ones, Normal, Uniform };
   Kind kind = Kind::Zeros;
-  double std = 0.0;
+  double std = 0.0;             ///< Normal: the standard deviation (>= 0).
+  double mean = 0.0;            ///< Normal: the mean.
+  double low = 0.0, high = 0.0; ///< Uniform: the bounds, low <= high.
 
   static ParamInit zeros() { return {Kind::Zeros, 0.0}; }
   static ParamInit ones() { return {Kind::Ones, 0.0}; }
   static ParamInit normal(double std) { return {Kind::Normal, std}; }
-  /// "zeros", "ones" or "normal(0, <std>)".
+  static ParamInit normal(double mean, double std) { return {Kind::Normal, std, mean}; }
+  static ParamInit uniform(double low, double high) { return {Kind::Uniform, 0.0, 0.0, low, high}; }
+  /// "zeros", "ones", "normal(<mean>, <std>)" or "uniform(<low>, <high>)": the `tide.init`
+  /// attribute's text; each number is the shortest decimal that reads back exactly.
   std::string describe() const;
+  /// "" when the numbers are usable (finite, |x| <= 1e30, std >= 0, low <= high), else why not.
+  std::string check() const;
+  /// Parses describe()'s syntax (spaces allowed around tokens); numbers as strtod reads them.
+  /// On failure returns false and sets *error to a message naming what is wrong.
+  static bool parse(const std::string &text, ParamInit *init, std::string *error);
 };
 
 /// A handle to a tensor of one GraphBuilder. Invalid (id < 0) when the op that made it failed.

@@ -97,10 +97,11 @@ enum class KernelId : uint16_t {
   kDropout,
   kLmHeadLoss,
   kLmHeadLossGrad,
+  kSplit,
 };
 
 // The last kernel id of this format version.
-constexpr KernelId kLastKernelId = KernelId::kLmHeadLossGrad;
+constexpr KernelId kLastKernelId = KernelId::kSplit;
 
 // The kernel's name as written in plan.fbs ("MatMul"), or "unknown".
 const char *KernelIdName(KernelId kernel);

@@ -322,6 +322,20 @@ Status runBoxCopy(const StepTensors &t, const KernelContext &ctx) {
   }
 }
 
+// Split: result i is the box of the operand at offset_i along the axis (one CopyBox each).
+Status runSplit(const StepTensors &t, const KernelContext &ctx) {
+  const int64_t zero[kernels::kMaxRank] = {0, 0, 0, 0, 0, 0};
+  const int axis = std::get<ConcatAttributes>(t.step.attrs).axis;
+  int64_t start[kernels::kMaxRank] = {0, 0, 0, 0, 0, 0};
+  for (size_t i = 0; i < t.step.results.size(); ++i) {
+    const Shape &out = t.outShape(static_cast<int>(i));
+    TIDEMARK_RETURN_IF_ERROR(kernels::CopyBox(
+        t.inShape(0), t.in(0), start, out, t.out(static_cast<int>(i)), zero, out.dims, ctx.pool));
+    start[axis] += out.dims[axis];
+  }
+  return Status::Ok();
+}
+
 // Gather / GatherGrad: an id out of range fails naming the ids tensor, its position and value.
 Status runGather(const StepTensors &t, const KernelContext &ctx) {
   const bool grad = t.step.kernel == KernelId::kGatherGrad;
@@ -543,6 +557,8 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
   case KernelId::kLmHeadLoss:
   case KernelId::kLmHeadLossGrad:
     return runLmHeadLoss(t, ctx);
+  case KernelId::kSplit:
+    return runSplit(t, ctx);
   default:
     break;
   }

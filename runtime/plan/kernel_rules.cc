@@ -143,6 +143,8 @@ Signature signatureOf(KernelId kernel) {
     return {3, 4, 2, 2, kLmHeadLoss, true};
   case KernelId::kLmHeadLossGrad:
     return {5, 6, 2, 3, kLmHeadLoss, true};
+  case KernelId::kSplit:
+    return {1, 1, 1, kMaxStepResults, kConcat, true};
   }
   return {0, 0, 0, 0, kNoAttrs, false};
 }
@@ -694,6 +696,32 @@ Status checkLmHeadLoss(const StepCheck &c, bool grad) {
   return c.numResults() == 3 ? c.requireShape("d_bias", c.out(2), vocab) : Status::Ok();
 }
 
+// Split: every result has the operand's rank and dims except along `axis`, whose sizes add up
+// to the operand's (each >= 1).
+Status checkSplit(const StepCheck &c) {
+  const int axis = std::get<ConcatAttributes>(c.step().attrs).axis;
+  const Shape &x = c.in(0);
+  if (axis < 0 || axis >= x.rank)
+    return c.fail("split axis " + std::to_string(axis) + " is outside [0, " +
+                  std::to_string(x.rank) + ")");
+  int64_t total = 0;
+  for (int i = 0; i < c.numResults(); ++i) {
+    const Shape &out = c.out(i);
+    bool fits = out.rank == x.rank && out.dims[axis] >= 1;
+    for (int a = 0; fits && a < x.rank; ++a)
+      fits = a == axis || out.dims[a] == x.dims[a];
+    if (!fits)
+      return c.fail("split result " + std::to_string(i) + " " + shapeText(out) +
+                    " does not match the operand " + shapeText(x) + " off axis " +
+                    std::to_string(axis) + " (or is empty along it)");
+    total += out.dims[axis]; // Each <= 2^40 (decoder), at most 32 results: no overflow.
+  }
+  if (total != x.dims[axis])
+    return c.fail("split results add up to " + std::to_string(total) + " along axis " +
+                  std::to_string(axis) + ", the operand has " + std::to_string(x.dims[axis]));
+  return Status::Ok();
+}
+
 Status checkShapes(const StepCheck &c) {
   switch (c.step().kernel) {
   case KernelId::kMatMul:
@@ -776,6 +804,8 @@ Status checkShapes(const StepCheck &c) {
     return checkLmHeadLoss(c, /*grad=*/false);
   case KernelId::kLmHeadLossGrad:
     return checkLmHeadLoss(c, /*grad=*/true);
+  case KernelId::kSplit:
+    return checkSplit(c);
   default: // Unary ops, their gradients, softmax and its gradient: every shape equal.
     return checkAllSameShape(c);
   }

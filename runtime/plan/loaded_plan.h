@@ -79,10 +79,10 @@ constexpr uint64_t kMaxRegionBytes = uint64_t{1} << 40;
 // Largest plan: FlatBuffers addresses a buffer with 32-bit signed offsets (2 GiB - 1 bytes).
 constexpr uint64_t kMaxPlanBytes = (uint64_t{1} << 31) - 1;
 
-// Most operands / results a step may list (Concat, the widest kernel, takes up to 32 operands;
-// AttentionGrad has 6 and 3); the decoder refuses longer lists before copying them.
+// Most operands / results a step may list (Concat, the widest kernel, takes up to 32 operands,
+// Split writes up to 32 results); the decoder refuses longer lists before copying them.
 constexpr int kMaxStepOperands = 32;
-constexpr int kMaxStepResults = 4;
+constexpr int kMaxStepResults = 32;
 
 // Pass 1. `data` must stay alive as long as `out` is used (constant and state-init data point
 // into it). On error `out` is unspecified. Memory and time are O(size): every list or string the

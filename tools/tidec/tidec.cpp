@@ -76,8 +76,13 @@ cl::opt<std::string> timeline("timeline", cl::desc("Also draw the arena as an SV
 cl::opt<std::string> weights("weights", cl::desc("Initial parameter values (safetensors)"),
                              cl::init(""), cl::cat(category));
 cl::opt<uint64_t> seed("seed",
-                       cl::desc("The plan's seed: the key of every tide.dropout's random stream"),
+                       cl::desc("The plan's seed: the key of every tide.dropout's random stream "
+                                "and of the tide.init initial values"),
                        cl::init(0), cl::cat(category));
+cl::opt<std::string> initMode("init",
+                              cl::desc("Initial parameters without --weights: model (each "
+                                       "parameter's tide.init) or zeros"),
+                              cl::init("model"), cl::cat(category));
 cl::opt<bool> maxBatch("max-batch",
                        cl::desc("Find the largest batch whose plan fits --budget (needs "
                                 "--model-cmd)"),
@@ -146,6 +151,10 @@ std::string validateToolOptions() {
     return "--run-threads must be in [1, 1024]";
   if (maxBatchLimit < 1)
     return "--max-batch-limit must be at least 1";
+  if (initMode != "model" && initMode != "zeros")
+    return "unknown --init value '" + initMode + "': expected model or zeros";
+  if (initMode == "zeros" && !weights.empty())
+    return "--init=zeros and --weights exclude each other";
   if (maxBatch) {
     if (modelCmd.empty() || modelCmd.find("{}") == std::string::npos)
       return "--max-batch needs --model-cmd with '{}' where the batch size goes";
@@ -272,6 +281,8 @@ int emitReportAndTimeline(const tidec::CompileResult &result, const tidec::Repor
 std::string readWeights(tidemark::WeightsFile *file, tide::PlanWriterOptions *options) {
   options->scratchThreads = threads;
   options->seed = seed;
+  options->initialValues =
+      initMode == "zeros" ? tide::InitialValues::Zeros : tide::InitialValues::FromModel;
   if (weights.empty())
     return "";
   tidemark::Status status = tidemark::ReadSafetensors(weights, file);
@@ -342,10 +353,22 @@ int main(int argc, char **argv) {
   if (std::string error = readWeights(&weightsFile, &writerOptions); !error.empty())
     return fail(error);
   writerOptions.producer = "tidec --max-batch --model-cmd " + modelCmd;
+  // The probes only plan: they neither draw (tide.init) nor copy (--weights) the initial values,
+  // O(parameters) each; the batch found is compiled once more with them, and any problem with
+  // them (a parameter without a value, weights that do not match) is reported then.
+  tide::PlanWriterOptions probeOptions = writerOptions;
+  probeOptions.weights = nullptr;
+  probeOptions.initialValues = tide::InitialValues::Zeros;
   tidec::CompileResult best;
   int64_t batch = 0;
-  if (int status = runMaxBatch(writerOptions, &best, &batch))
+  if (int status = runMaxBatch(probeOptions, &best, &batch))
     return status;
+  std::string why;
+  if (!planBatch(batch, writerOptions, &best, &why))
+    return fail("batch " + std::to_string(batch) +
+                " fits, but its plan with the initial values "
+                "failed: " +
+                why);
   if (!outputFile.empty() && outputFile != "-") {
     if (std::string error = writeAtomically(
             outputFile,

@@ -7,7 +7,8 @@
 // remat, schedule, arena assignment, the plan writer and the runtime's own verification of the
 // plan. The options (inference / SGD / Adam, remat policy, attention chunk) are chosen from a
 // hash of the input. Models with a constant of more than 2^20 elements are parsed only (the plan
-// writer would copy the data).
+// writer would copy the data); models whose tide.init parameters hold more than 2^20 elements
+// are compiled with every parameter starting at zero (InitialValues::Zeros) for the same reason.
 //
 // Findings besides sanitizer reports (each aborts with a message):
 //   - the parser or the pipeline fails without emitting an error diagnostic;
@@ -87,6 +88,17 @@ bool hasLargeConstant(ModuleOp module) {
   return large;
 }
 
+/// Elements of the parameters a plan would get tide.init values for (the writer draws them all).
+int64_t initialisedParameterElements(ModuleOp module) {
+  int64_t elements = 0;
+  for (func::FuncOp func : module.getOps<func::FuncOp>())
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (func.getArgAttr(i, tide::TideDialect::kInitAttrName))
+        if (auto type = dyn_cast<ShapedType>(func.getArgument(i).getType()))
+          elements += type.hasStaticShape() ? type.getNumElements() : 0;
+  return elements;
+}
+
 bool hasOneFunctionBody(ModuleOp module) {
   int bodies = 0;
   for (func::FuncOp func : module.getOps<func::FuncOp>())
@@ -127,6 +139,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tidec::CompileResult result;
   std::string error;
   tide::PlanWriterOptions writerOptions;
+  // tidec's default (initial values from tide.init; a parameter without one is an error) unless
+  // drawing them would copy large data, as with constants; then every parameter starts at zero.
+  if (initialisedParameterElements(*module) > kMaxConstantElements)
+    writerOptions.initialValues = tide::InitialValues::Zeros;
   const tidec::PipelineOptions options = optionsFor(hashOf(data, size));
   if (failed(tidec::compileModule(*module, options, writerOptions, &result, &error))) {
     if (errors == 0)

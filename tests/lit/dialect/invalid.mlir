@@ -468,7 +468,7 @@ func.func @param_integer(%w: tensor<8xi32> {tide.param}) {
 
 // -----
 
-// expected-error @+1 {{unknown tide argument attribute 'tide.parameter' on argument #0; expected 'tide.param', 'tide.state' or 'tide.state_of'}}
+// expected-error @+1 {{unknown tide argument attribute 'tide.parameter' on argument #0; expected 'tide.param', 'tide.init', 'tide.state' or 'tide.state_of'}}
 func.func @param_misspelled(%w: tensor<8xf32> {tide.parameter}) {
   return
 }

@@ -265,10 +265,10 @@ TEST(GraphBuilderTest, EmitsExactTextWithACheckpointRegion) {
   ASSERT_TRUE(b.status().ok()) << b.status().message();
   EXPECT_EQ(b.numCheckpoints(), 1);
   const char *expected =
-      R"(func.func @tiny(
+      R"mlir(func.func @tiny(
     %x: tensor<2x3xf32>,
     %t: tensor<2x1xf32>,
-    %w: tensor<3x3xf32> {tide.param})
+    %w: tensor<3x3xf32> {tide.param, tide.init = "normal(0, 0.02)"})
     -> tensor<f32> attributes {tide.input_names = ["x", "t"], tide.param_names = ["w"]} {
   %0:2 = tide.checkpoint -> (tensor<2x3xf32>, tensor<2x3xf32>) {
     %1 = tide.matmul %x, %w transpose_rhs : (tensor<2x3xf32>, tensor<3x3xf32>) -> tensor<2x3xf32>
@@ -281,7 +281,7 @@ TEST(GraphBuilderTest, EmitsExactTextWithACheckpointRegion) {
   %6 = tide.mse_loss %5, %t : tensor<2x1xf32>
   return %6 : tensor<f32>
 }
-)";
+)mlir";
   EXPECT_EQ(b.toMlir(), expected);
 }
 

@@ -29,13 +29,13 @@ TEST(ModelsTest, TinyMlpMatchesHandWrittenText) {
   config.classes = 2;
   GraphBuilder mlp = buildMlp(config);
   ASSERT_TRUE(mlp.status().ok()) << mlp.status().message();
-  const char *expected = R"(func.func @mlp(
+  const char *expected = R"mlir(func.func @mlp(
     %x: tensor<2x3xf32>,
     %labels: tensor<2xi32>,
-    %layers.0.weight: tensor<3x4xf32> {tide.param},
-    %layers.0.bias: tensor<4xf32> {tide.param},
-    %layers.1.weight: tensor<4x2xf32> {tide.param},
-    %layers.1.bias: tensor<2xf32> {tide.param})
+    %layers.0.weight: tensor<3x4xf32> {tide.param, tide.init = "normal(0, 0.02)"},
+    %layers.0.bias: tensor<4xf32> {tide.param, tide.init = "zeros"},
+    %layers.1.weight: tensor<4x2xf32> {tide.param, tide.init = "normal(0, 0.02)"},
+    %layers.1.bias: tensor<2xf32> {tide.param, tide.init = "zeros"})
     -> tensor<f32> attributes {tide.input_names = ["x", "labels"], tide.param_names = ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]} {
   %0 = tide.matmul %x, %layers.0.weight : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
   %1 = tide.add %0, %layers.0.bias : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
@@ -45,7 +45,7 @@ TEST(ModelsTest, TinyMlpMatchesHandWrittenText) {
   %5 = tide.softmax_cross_entropy %4, %labels : tensor<2x2xf32>, tensor<2xi32>
   return %5 : tensor<f32>
 }
-)";
+)mlir";
   EXPECT_EQ(mlp.toMlir(), expected);
 }
 
@@ -493,6 +493,81 @@ TEST(ParamInitTest, StreamsDependOnSeedAndNameOnly) {
   Argument zeros{"b", ElementType::F32, {2}, true, ParamInit::zeros()};
   EXPECT_EQ(initialValues(ones, 9), (std::vector<float>{1, 1, 1}));
   EXPECT_EQ(initialValues(zeros, 9), (std::vector<float>{0, 0}));
+}
+
+TEST(ParamInitTest, DescribeAndParseRoundTripExactly) {
+  for (ParamInit init : {ParamInit::zeros(), ParamInit::ones(), ParamInit::normal(0.02),
+                         ParamInit::normal(-1.5, 0.1), ParamInit::normal(1.0 / 3.0),
+                         ParamInit::uniform(-0.125, 0.3), ParamInit::uniform(2.0, 2.0)}) {
+    ParamInit parsed;
+    std::string error;
+    ASSERT_TRUE(ParamInit::parse(init.describe(), &parsed, &error)) << init.describe() << error;
+    EXPECT_EQ(parsed.kind, init.kind) << init.describe();
+    EXPECT_EQ(parsed.describe(), init.describe());
+    EXPECT_EQ(parsed.std, init.std);
+    EXPECT_EQ(parsed.mean, init.mean);
+    EXPECT_EQ(parsed.low, init.low);
+    EXPECT_EQ(parsed.high, init.high);
+  }
+  EXPECT_EQ(ParamInit::normal(0.02).describe(), "normal(0, 0.02)");
+  EXPECT_EQ(ParamInit::uniform(-1, 1).describe(), "uniform(-1.0, 1.0)");
+  ParamInit parsed;
+  std::string error;
+  ASSERT_TRUE(ParamInit::parse("  normal( 0 ,2e-2 )  ", &parsed, &error)) << error;
+  EXPECT_EQ(parsed.std, 0.02);
+}
+
+TEST(ParamInitTest, ParseNamesWhatIsWrong) {
+  auto errorOf = [](const std::string &text) {
+    ParamInit init;
+    std::string error;
+    EXPECT_FALSE(ParamInit::parse(text, &init, &error)) << text;
+    return error;
+  };
+  EXPECT_NE(errorOf("xavier").find("unknown initialisation 'xavier'; expected \"zeros\""),
+            std::string::npos);
+  EXPECT_NE(errorOf("").find("unknown initialisation ''"), std::string::npos);
+  EXPECT_NE(errorOf("normal(0.02)").find("normal takes two numbers, normal(MEAN, STD)"),
+            std::string::npos);
+  EXPECT_NE(errorOf("normal(0, -1)").find("needs a finite std >= 0"), std::string::npos);
+  EXPECT_NE(errorOf("normal(0, nan)").find("needs a finite std >= 0"), std::string::npos);
+  EXPECT_NE(errorOf("normal(0, 1e31)").find("at most 1e30"), std::string::npos);
+  EXPECT_NE(errorOf("normal(0, 1e999)").find("normal takes two numbers"), std::string::npos);
+  EXPECT_NE(errorOf("uniform(1, 0)").find("needs low <= high"), std::string::npos);
+  EXPECT_NE(errorOf("uniform(0, inf)").find("finite bounds"), std::string::npos);
+  EXPECT_NE(errorOf("zeros()").find("unexpected text after"), std::string::npos);
+  EXPECT_NE(errorOf("ones x").find("unexpected text after"), std::string::npos);
+}
+
+TEST(ParamInitTest, MeanAndUniformValues) {
+  // A zero mean adds nothing: normal(0, s) is the documented stream, unchanged.
+  Argument plain{"w", ElementType::F32, {1001}, true, ParamInit::normal(0.5)};
+  Argument shifted = plain;
+  shifted.init = ParamInit::normal(3.0, 0.5);
+  std::vector<float> a = initialValues(plain, 2), b = initialValues(shifted, 2);
+  // The mean is added in double before rounding to f32: within an f32 rounding of 3 + a[i].
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_FLOAT_EQ(b[i], 3.0f + a[i]) << i;
+  Argument u{"u", ElementType::F32, {20000}, true, ParamInit::uniform(-0.25, 0.75)};
+  std::vector<float> values = initialValues(u, 4);
+  double sum = 0;
+  for (float v : values) {
+    ASSERT_GE(v, -0.25f);
+    ASSERT_LE(v, 0.75f);
+    sum += v;
+  }
+  // Mean 0.25, standard error 1 / sqrt(12 * 20000) = 0.002.
+  EXPECT_NEAR(sum / values.size(), 0.25, 0.01);
+  EXPECT_EQ(initialValues(u, 4), values);
+  EXPECT_NE(initialValues(u, 5), values);
+}
+
+TEST(ParamInitTest, BuilderRejectsUnusableInitialisations) {
+  GraphBuilder b("f");
+  b.param("w", {2}, ParamInit::uniform(1.0, -1.0));
+  EXPECT_NE(b.status().message().find("parameter 'w': uniform initialisation needs low <= high"),
+            std::string::npos)
+      << b.status().message();
 }
 
 } // namespace

@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -132,11 +133,19 @@ protected:
           << what << " element " << i;
   }
 
+  /// Writer options for a test that writes every state tensor itself (bind) before running: the
+  /// plan's initial values are overwritten, so they start at zero (no tide.init needed).
+  static tide::PlanWriterOptions boundState() {
+    tide::PlanWriterOptions options;
+    options.initialValues = tide::InitialValues::Zeros;
+    return options;
+  }
+
   /// Runs one step of `func`'s plan and of the interpreter; compares loss and updated state.
   void runAndCompare(func::FuncOp func, uint32_t seed) {
     std::vector<uint8_t> plan;
     tide::PlanSummary summary;
-    ASSERT_TRUE(succeeded(tide::writePlan(func, {}, &plan, &summary)));
+    ASSERT_TRUE(succeeded(tide::writePlan(func, boundState(), &plan, &summary)));
     std::unique_ptr<tidemark::Runtime> runtime = load(plan);
     ASSERT_TRUE(runtime);
     std::vector<tide::interp::Tensor> args = arguments(func, seed);
@@ -356,6 +365,81 @@ TEST_F(PlanWriterRunTest, WeightsAreEmbeddedAndMismatchesListed) {
   EXPECT_EQ(values, std::vector<float>(128, -1.0f));
 }
 
+TEST_F(PlanWriterRunTest, InitialStateIsDrawnFromTideInitWithTheBuildersGenerator) {
+  // examples/mlp.mlir: weights normal(0, 0.02), biases zeros. Without --weights the plan's state
+  // holds exactly what tide-models --weights writes for the same seed (initialValues, keyed by
+  // the seed and the parameter's name), the optimizer state zeros.
+  func::FuncOp func = compile(readFile(TIDEMARK_SOURCE_DIR "/examples/mlp.mlir"),
+                              std::string("tide-autodiff{optimizer=adam},") + kPlan);
+  ASSERT_TRUE(func);
+  auto stateOf = [&](uint64_t seed, const std::string &name, size_t count) {
+    tide::PlanWriterOptions options;
+    options.seed = seed;
+    std::vector<uint8_t> plan;
+    EXPECT_TRUE(succeeded(tide::writePlan(func, options, &plan, nullptr)));
+    std::unique_ptr<tidemark::Runtime> runtime = load(plan);
+    std::vector<float> values(count, -7.0f);
+    EXPECT_TRUE(runtime && runtime->ReadParameter(name, values.data(), count * 4).ok()) << name;
+    return values;
+  };
+  namespace b = tidemark::builder;
+  for (uint64_t seed : {uint64_t{0}, uint64_t{5}}) {
+    b::Argument w1{"param0", b::ElementType::F32, {64, 128}, true, b::ParamInit::normal(0.02)};
+    b::Argument w2{"param2", b::ElementType::F32, {128, 10}, true, b::ParamInit::normal(0.02)};
+    std::vector<float> expected1 = b::initialValues(w1, seed);
+    std::vector<float> expected2 = b::initialValues(w2, seed);
+    std::vector<float> actual1 = stateOf(seed, "param0", 64 * 128);
+    std::vector<float> actual2 = stateOf(seed, "param2", 128 * 10);
+    ASSERT_EQ(actual1.size(), expected1.size());
+    EXPECT_EQ(std::memcmp(actual1.data(), expected1.data(), actual1.size() * 4), 0);
+    EXPECT_EQ(std::memcmp(actual2.data(), expected2.data(), actual2.size() * 4), 0);
+    EXPECT_NE(actual1, std::vector<float>(64 * 128, 0.0f));
+    EXPECT_EQ(stateOf(seed, "param1", 128), std::vector<float>(128, 0.0f));
+    EXPECT_EQ(stateOf(seed, "param3", 10), std::vector<float>(10, 0.0f));
+    EXPECT_EQ(stateOf(seed, "param0.adam_m", 64 * 128), std::vector<float>(64 * 128, 0.0f));
+    EXPECT_EQ(stateOf(seed, "param2.adam_v", 128 * 10), std::vector<float>(128 * 10, 0.0f));
+  }
+  EXPECT_NE(stateOf(0, "param0", 64 * 128), stateOf(5, "param0", 64 * 128));
+}
+
+TEST_F(PlanWriterRunTest, ParameterWithoutInitialValueIsRefusedUnlessZerosAreAsked) {
+  func::FuncOp func = compile(R"mlir(
+func.func @f(%x: tensor<4x8xf32>, %w: tensor<8x8xf32> {tide.param},
+             %g: tensor<8xf32> {tide.param, tide.init = "ones"},
+             %u: tensor<8xf32> {tide.param}) -> tensor<f32>
+    attributes {tide.input_names = ["x"], tide.param_names = ["w", "g", "u"]} {
+  %y = tide.matmul %x, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %z = tide.mul %y, %g : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %v = tide.add %z, %u : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %l = tide.reduce_sum %v axes = [0, 1] : tensor<4x8xf32> -> tensor<f32>
+  return %l : tensor<f32>
+})mlir",
+                              std::string("tide-autodiff{optimizer=sgd},") + kPlan);
+  ASSERT_TRUE(func);
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+    diagnostics += d.str();
+    return success();
+  });
+  std::vector<uint8_t> plan;
+  EXPECT_TRUE(failed(tide::writePlan(func, {}, &plan, nullptr)));
+  EXPECT_NE(diagnostics.find("2 parameter(s) have no initial value: 'w' (argument #1), 'u' "
+                             "(argument #3); give --weights FILE.safetensors"),
+            std::string::npos)
+      << diagnostics;
+  EXPECT_NE(diagnostics.find("add tide.init = \"normal(0, 0.02)\""), std::string::npos);
+  // The explicit opt-out: every parameter starts at zero, tide.init included.
+  tide::PlanWriterOptions zeros;
+  zeros.initialValues = tide::InitialValues::Zeros;
+  diagnostics.clear();
+  ASSERT_TRUE(succeeded(tide::writePlan(func, zeros, &plan, nullptr))) << diagnostics;
+  std::unique_ptr<tidemark::Runtime> runtime = load(plan);
+  ASSERT_TRUE(runtime);
+  std::vector<float> g(8, -1.0f);
+  ASSERT_TRUE(runtime->ReadParameter("g", g.data(), 32).ok());
+  EXPECT_EQ(g, std::vector<float>(8, 0.0f));
+}
+
 TEST_F(PlanWriterRunTest, UnplannedFunctionIsRejected) {
   func::FuncOp func =
       compile(readFile(TIDEMARK_SOURCE_DIR "/examples/mlp.mlir"), "tide-autodiff{optimizer=sgd}");
@@ -388,7 +472,7 @@ func.func @f(%x: tensor<4x8xf32>, %w: tensor<8x8xf32> {tide.param})
   ASSERT_TRUE(func);
   std::vector<uint8_t> plan;
   tide::PlanSummary summary;
-  ASSERT_TRUE(succeeded(tide::writePlan(func, {}, &plan, &summary)));
+  ASSERT_TRUE(succeeded(tide::writePlan(func, boundState(), &plan, &summary)));
   EXPECT_EQ(summary.numPlanSteps, 4); // Reshape (copy), Copy, MatMul, Tanh.
   std::unique_ptr<tidemark::Runtime> runtime = load(plan);
   ASSERT_TRUE(runtime);

@@ -1,8 +1,9 @@
 // A tiny Llama-style step: token embeddings (gather), rms_norm, rope, dropout and a linear layer in
 // one checkpoint region, then the fused LM head loss tied to the embedding table.
 func.func @llama_tiny(%ids: tensor<2x3xi32>, %labels: tensor<6xi32>,
-                      %wte: tensor<16x8xf32> {tide.param}, %g: tensor<8xf32> {tide.param},
-                      %w: tensor<8x8xf32> {tide.param}) -> tensor<f32> {
+                      %wte: tensor<16x8xf32> {tide.param, tide.init = "normal(0, 0.02)"},
+                      %g: tensor<8xf32> {tide.param, tide.init = "ones"},
+                      %w: tensor<8x8xf32> {tide.param, tide.init = "normal(0, 0.02)"}) -> tensor<f32> {
   %c = tide.checkpoint -> (tensor<6x8xf32>) {
     %e = tide.gather %wte, %ids : tensor<16x8xf32>, tensor<2x3xi32>
     %n = tide.rms_norm %e, %g axis = -1 epsilon = 1.0e-05 : tensor<2x3x8xf32>, tensor<8xf32>

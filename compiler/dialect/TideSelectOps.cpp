@@ -1,0 +1,65 @@
+//===- TideSelectOps.cpp - Verification of split, where, reduce_max, cast -===//
+//
+// Shape inference (which is also verification, see TideOps.cpp) of tide.split, and of the other
+// selection ops added with it. Every limit is a constant of TideLimits.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/dialect/TideLimits.h"
+#include "compiler/dialect/TideOps.h"
+#include "compiler/dialect/TideVerifyUtils.h"
+
+using namespace mlir;
+using namespace mlir::tide;
+using namespace mlir::tide::detail;
+
+//===----------------------------------------------------------------------===//
+// SplitOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SplitOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  auto input = staticTensor(loc, adaptor.getInput(), "input");
+  if (failed(input))
+    return failure();
+  if (input->getRank() == 0)
+    return emitOptionalError(loc, "split input must have rank >= 1");
+  auto axis = normalizeAxis(loc, adaptor.getAxisAttr().getInt(), input->getRank(), "split axis");
+  if (failed(axis))
+    return failure();
+  ArrayRef<int64_t> sizes = adaptor.getSizes();
+  if (sizes.empty() || static_cast<int64_t>(sizes.size()) > kMaxSplitResults)
+    return emitOptionalError(loc, "split needs 1 to ", kMaxSplitResults, " sizes, got ",
+                             sizes.size());
+  int64_t extent = input->getDimSize(*axis), total = 0;
+  for (auto [index, size] : llvm::enumerate(sizes)) {
+    if (size < 1)
+      return emitOptionalError(loc, "split size #", index, " must be positive, got ", size);
+    if (size > extent - total)
+      return emitOptionalError(loc, "split sizes ", formatShape(sizes), " exceed dimension ", *axis,
+                               " of the input (size ", extent, ")");
+    total += size;
+    SmallVector<int64_t> shape(input->getShape());
+    shape[*axis] = size;
+    inferred.push_back(RankedTensorType::get(shape, input->getElementType()));
+  }
+  if (total != extent)
+    return emitOptionalError(loc, "split sizes ", formatShape(sizes), " add up to ", total,
+                             " but dimension ", *axis, " of the input has size ", extent);
+  return success();
+}
+
+int64_t SplitOp::getNormalizedAxis() {
+  int64_t rank = getInput().getType().getRank();
+  int64_t axis = getAxisAttr().getInt();
+  return axis < 0 ? axis + rank : axis;
+}
+
+//===----------------------------------------------------------------------===//
+// Verifiers by inference
+//===----------------------------------------------------------------------===//
+
+#define TIDE_VERIFY_BY_INFERENCE(OpT)                                                              \
+  LogicalResult OpT::verify() { return verifyByInference(*this); }
+TIDE_VERIFY_BY_INFERENCE(SplitOp)
+#undef TIDE_VERIFY_BY_INFERENCE

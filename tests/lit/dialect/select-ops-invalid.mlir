@@ -1,0 +1,74 @@
+// Every verifier rule of tide.split, tide.where, tide.reduce_max and tide.cast (and the gradient
+// op of reduce_max): one malformed use per case, each with its located message.
+// RUN: tide-opt %s -split-input-file -verify-diagnostics
+
+func.func @split_sum(%x: tensor<2x12xf32>) {
+  // expected-error @+1 {{split sizes [4, 4, 3] add up to 11 but dimension 1 of the input has size 12}}
+  %a, %b, %c = tide.split %x axis = 1 sizes = [4, 4, 3] : tensor<2x12xf32> -> tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @split_exceeds(%x: tensor<2x12xf32>) {
+  // expected-error @+1 {{split sizes [8, 8] exceed dimension 1 of the input (size 12)}}
+  %a, %b = tide.split %x axis = 1 sizes = [8, 8] : tensor<2x12xf32> -> tensor<2x8xf32>, tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @split_zero(%x: tensor<2x12xf32>) {
+  // expected-error @+1 {{split size #1 must be positive, got 0}}
+  %a, %b = tide.split %x axis = 1 sizes = [12, 0] : tensor<2x12xf32> -> tensor<2x12xf32>, tensor<2x0xf32>
+  return
+}
+
+// -----
+
+func.func @split_negative(%x: tensor<2x12xf32>) {
+  // expected-error @+1 {{split size #0 must be positive, got -4}}
+  %a, %b = tide.split %x axis = 1 sizes = [-4, 16] : tensor<2x12xf32> -> tensor<2x4xf32>, tensor<2x16xf32>
+  return
+}
+
+// -----
+
+func.func @split_axis(%x: tensor<2x12xf32>) {
+  // expected-error @+1 {{split axis 2 is out of range for a tensor of rank 2 (expected an axis in [-2, 2))}}
+  %a = tide.split %x axis = 2 sizes = [12] : tensor<2x12xf32> -> tensor<2x12xf32>
+  return
+}
+
+// -----
+
+func.func @split_empty(%x: tensor<2x12xf32>) {
+  // expected-error @+1 {{split needs 1 to 32 sizes, got 0}}
+  "tide.split"(%x) {axis = 1 : i64, sizes = array<i64>} : (tensor<2x12xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @split_rank0(%x: tensor<f32>) {
+  // expected-error @+1 {{split input must have rank >= 1}}
+  %a = tide.split %x axis = 0 sizes = [1] : tensor<f32> -> tensor<1xf32>
+  return
+}
+
+// -----
+
+func.func @split_result_type(%x: tensor<2x12xf32>) {
+  // expected-error @+2 {{'tide.split' op inferred type(s) 'tensor<2x4xf32>', 'tensor<2x8xf32>' are incompatible with return type(s) of operation 'tensor<2x8xf32>', 'tensor<2x4xf32>'}}
+  // expected-error @+1 {{'tide.split' op failed to infer returned types}}
+  %a, %b = tide.split %x axis = 1 sizes = [4, 8] : tensor<2x12xf32> -> tensor<2x8xf32>, tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @split_too_many(%x: tensor<33xf32>) {
+  // expected-error @+1 {{split needs 1 to 32 sizes, got 33}}
+  %r:33 = tide.split %x axis = 0 sizes = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1] : tensor<33xf32> -> tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>
+  return
+}

@@ -1,0 +1,17 @@
+// Round trip of tide.split, tide.where, tide.reduce_max and tide.cast (and the gradient op of
+// reduce_max): the custom form parses, prints, and parses again to the same text; the generic
+// form too.
+// RUN: tide-opt %s -split-input-file | tide-opt -split-input-file | FileCheck %s
+// RUN: tide-opt %s -split-input-file -mlir-print-op-generic | tide-opt -split-input-file | FileCheck %s
+
+// CHECK-LABEL: func @split
+func.func @split(%x: tensor<2x12xf32>) {
+  // CHECK: %{{.*}}:3 = tide.split %{{.*}} axis = -1 sizes = [4, 4, 4] : tensor<2x12xf32> -> tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  %q, %k, %v = tide.split %x axis = -1 sizes = [4, 4, 4]
+      : tensor<2x12xf32> -> tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  // CHECK: tide.split %{{.*}} axis = 0 sizes = [1, 1] : tensor<2x12xf32> -> tensor<1x12xf32>, tensor<1x12xf32>
+  %a, %b = tide.split %x axis = 0 sizes = [1, 1] : tensor<2x12xf32> -> tensor<1x12xf32>, tensor<1x12xf32>
+  // CHECK: tide.split %{{.*}} axis = 1 sizes = [12] : tensor<2x12xf32> -> tensor<2x12xf32>
+  %c = tide.split %x axis = 1 sizes = [12] : tensor<2x12xf32> -> tensor<2x12xf32>
+  return
+}

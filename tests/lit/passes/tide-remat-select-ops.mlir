@@ -1,0 +1,57 @@
+// Rematerialization and liveness of graphs with tide.split (a q/k/v split of one projection,
+// the v piece unused).
+// RUN: tide-opt %s -tide-autodiff=optimizer=sgd -tide-remat="policy=regions print-stats=true" 2>%t.regions | FileCheck %s --check-prefix=REGIONS
+// RUN: FileCheck %s --check-prefix=REGIONS-LOG < %t.regions
+// RUN: tide-opt %s -tide-autodiff=optimizer=sgd -tide-remat="policy=none print-stats=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
+// RUN: tide-opt %s -tide-autodiff=optimizer=sgd -tide-remat="policy=regions" -tide-schedule -tide-buffer-liveness="print=true" -tide-assign-arena -o /dev/null 2>&1 | FileCheck %s --check-prefix=LIVE
+
+// Test 1 (regions): the backward of the region reads q and k (the mul's gradient) and q * k
+// (tanh_grad's input). The region is recomputed from its inputs: the matmul (2 * 2 * 12 * 4 =
+// 192 FLOPs), the split (0: data movement) and the mul (8): 3 ops, 200 extra FLOPs. The split's
+// backward concatenates dq, dk and, for the unused v, a tide.fill of zeros of its [2, 4] shape.
+// REGIONS-LABEL: func.func @qkv
+// REGIONS:      %[[P:.*]] = tide.matmul %arg0, %arg2 {tide.checkpoint_region = 0 : i64}
+// REGIONS-NEXT: tide.split %[[P]] axis = 1 sizes = [4, 4, 4] {tide.checkpoint_region = 0 : i64}
+// REGIONS:      %[[P2:.*]] = tide.matmul %arg0, %arg2 {tide.checkpoint_region = 0 : i64, tide.recomputed}
+// REGIONS-NEXT: %[[S2:.*]]:3 = tide.split %[[P2]] axis = 1 sizes = [4, 4, 4] {tide.checkpoint_region = 0 : i64, tide.recomputed}
+// REGIONS-NEXT: tide.mul %[[S2]]#0, %[[S2]]#1 {tide.checkpoint_region = 0 : i64, tide.recomputed}
+// REGIONS:      %[[DK:.*]] = tide.mul %{{.*}}, %[[S2]]#1 :
+// REGIONS-NEXT: %[[DQ:.*]] = tide.mul %{{.*}}, %[[S2]]#0 :
+// REGIONS-NEXT: %[[DV:.*]] = tide.fill 0.000000e+00 : tensor<2x4xf32>
+// REGIONS-NEXT: %[[DP:.*]] = tide.concat %[[DK]], %[[DQ]], %[[DV]] axis = 1 : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32> -> tensor<2x12xf32>
+// REGIONS-NEXT: tide.matmul %arg0, %[[DP]] transpose_lhs
+// REGIONS-LOG:  tide-remat @qkv policy regions
+// REGIONS-LOG:  ops recomputed: 3, extra FLOPs: 200
+// REGIONS-LOG:  arena (greedy-size): 416 -> 352 B
+// NONE:         tide-remat @qkv policy none
+// NONE:         values kept: 4 (128 B)
+// NONE:         ops recomputed: 0, extra FLOPs: 0
+
+// Test 2 (liveness of the regions plan): each split result is its own 32 B buffer (2 x 4
+// floats), written by the one Split step; the unused v (%1#2, %8#2) lives only at that step,
+// [s, s + 1). The forward mul and tanh run in place over q, and the 96 B projection dies at the
+// split. LOAD is 288 B: at the backward matmul, dP (96 B) and dW (192 B).
+// LIVE-LABEL:   tide-buffer-liveness @qkv: 24 values, 17 steps, 14 arena buffers, LOAD 288 B
+// LIVE:         %1#0: tide.split 32 B, group [[Q:[0-9]+]]
+// LIVE-NEXT:    %1#1: tide.split 32 B, group {{[0-9]+}}
+// LIVE-NEXT:    %1#2: tide.split 32 B, group [[V:[0-9]+]]
+// LIVE-NEXT:    %2: tide.mul 32 B, group [[Q]], in place over %1#0
+// LIVE-NEXT:    %3: tide.tanh 32 B, group [[Q]], in place over %2
+// LIVE:         %13: tide.fill 32 B
+// LIVE-NEXT:    %14: tide.concat 96 B
+// LIVE:         group 3: [0, 2) 96 B: %0
+// LIVE:         group [[V]]: [1, 2) 32 B: %1#2
+// LIVE:         [8, 9) 32 B: %8#2
+func.func @qkv(%x: tensor<2x4xf32>, %t: tensor<2x4xf32>, %w: tensor<4x12xf32> {tide.param})
+    -> tensor<f32> {
+  %h = tide.checkpoint -> (tensor<2x4xf32>) {
+    %p = tide.matmul %x, %w : (tensor<2x4xf32>, tensor<4x12xf32>) -> tensor<2x12xf32>
+    %q, %k, %v = tide.split %p axis = 1 sizes = [4, 4, 4]
+        : tensor<2x12xf32> -> tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+    %qk = tide.mul %q, %k : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+    %g = tide.tanh %qk : tensor<2x4xf32>
+    tide.yield %g : tensor<2x4xf32>
+  }
+  %l = tide.mse_loss %h, %t : tensor<2x4xf32>
+  return %l : tensor<f32>
+}

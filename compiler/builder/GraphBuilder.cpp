@@ -380,14 +380,25 @@ Value GraphBuilder::attention(Value query, Value key, Value value,
   const std::string op = "tide.attention";
   if (!impl->usable(op, {query, key, value}) || !impl->allFloat(op, {query, key, value}))
     return Value{};
+  Value lengths = options.keyLengths;
+  if (lengths.valid() && !impl->usable(op, {lengths}))
+    return Value{};
+  if (lengths.valid() && impl->values[lengths.id].elementType != ElementType::I32)
+    return impl->fail(impl->opPrefix(op) + "key_lengths " + impl->ssa(lengths) +
+                      " must be i32, got " + impl->typeText(lengths.id)),
+           Value{};
   const auto &v = impl->values;
   std::string error = detail::checkAttention(v[query.id].shape, v[key.id].shape, v[value.id].shape,
-                                             options.scale, options.queryChunk, options.keyChunk);
+                                             options.scale, options.queryChunk, options.keyChunk,
+                                             lengths.valid() ? &v[lengths.id].shape : nullptr);
   if (!error.empty())
     return impl->fail(impl->opPrefix(op) + error), Value{};
+  std::string mask = lengths.valid()
+                         ? " key_lengths " + v[lengths.id].ssa + " : " + impl->typeText(lengths.id)
+                         : "";
   return impl->define(v[query.id].shape, ElementType::F32,
                       op + " " + v[query.id].ssa + ", " + v[key.id].ssa + ", " + v[value.id].ssa +
-                          (options.causal ? " causal" : "") +
+                          mask + (options.causal ? " causal" : "") +
                           " scale = " + formatFloat(options.scale) + " chunks = [" +
                           std::to_string(options.queryChunk) + ", " +
                           std::to_string(options.keyChunk) + "] : " + impl->typeText(query.id) +

@@ -83,6 +83,7 @@ Value selfAttention(GraphBuilder &b, Value x, const SelfAttentionConfig &config,
   Value v = linear(b, x, dModel, "v");
   AttentionOptions options;
   options.causal = config.causal;
+  options.keyLengths = config.keyLengths;
   options.scale = 1.0 / std::sqrt(static_cast<double>(headDim));
   options.queryChunk = std::min(config.queryChunk, shape[1]);
   options.keyChunk = std::min(config.keyChunk, shape[1]);
@@ -239,12 +240,6 @@ static bool checkLlamaConfig(GraphBuilder &b, const LlamaConfig &c) {
                   " (each key/value head serves heads / kv_heads query "
                   "heads)"),
            false;
-  if (kvHeads != c.heads)
-    return b.fail("llama: kv_heads " + std::to_string(kvHeads) + " < heads " +
-                  std::to_string(c.heads) +
-                  " (grouped-query attention) needs tide.attention with fewer key/value heads "
-                  "than query heads, which this build does not have yet"),
-           false;
   if ((c.dModel / c.heads) % 2 != 0)
     return b.fail("llama: head_dim " + std::to_string(c.dModel / c.heads) +
                   " must be even for rotary embeddings"),
@@ -377,6 +372,9 @@ GraphBuilder buildBert(const BertConfig &c) {
   Value types;
   if (c.typeVocab > 0)
     types = b.input("token_types", {c.batch, c.seq}, ElementType::I32);
+  Value lengths;
+  if (c.paddingMask)
+    lengths = b.input("lengths", {c.batch}, ElementType::I32);
   Value labels;
   if (!c.inference)
     labels = b.input("labels", {c.batch * c.seq}, ElementType::I32);
@@ -389,7 +387,8 @@ GraphBuilder buildBert(const BertConfig &c) {
   x = layerNorm(b, x, "ln_emb");
   if (dropout > 0.0)
     x = b.dropout(x, dropout);
-  SelfAttentionConfig attention{c.heads, c.attentionChunk, c.attentionChunk, /*causal=*/false};
+  SelfAttentionConfig attention{c.heads, c.attentionChunk, c.attentionChunk, /*causal=*/false,
+                                lengths};
   for (int64_t layer = 0; layer < c.layers; ++layer) {
     ScopeGuard scope(b, "blocks");
     if (c.checkpointPerBlock)

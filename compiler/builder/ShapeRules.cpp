@@ -173,7 +173,7 @@ std::string checkReshape(const Shape &input, const Shape &target) {
 }
 
 std::string checkAttention(const Shape &query, const Shape &key, const Shape &value, double scale,
-                           int64_t queryChunk, int64_t keyChunk) {
+                           int64_t queryChunk, int64_t keyChunk, const Shape *keyLengths) {
   const std::pair<const char *, const Shape *> operands[] = {
       {"query", &query}, {"key", &key}, {"value", &value}};
   for (const auto &[name, shape] : operands)
@@ -183,12 +183,17 @@ std::string checkAttention(const Shape &query, const Shape &key, const Shape &va
   if (key != value)
     return "key " + formatShape(key) + " and value " + formatShape(value) +
            " must have the same shape";
-  if (query[0] != key[0] || query[1] != key[1])
-    return "query " + formatShape(query) + " and key " + formatShape(key) +
-           " must agree in batch and heads";
+  if (query[0] != key[0])
+    return "query " + formatShape(query) + " and key " + formatShape(key) + " must agree in batch";
+  if (key[1] >= 1 && query[1] % key[1] != 0)
+    return "query heads " + std::to_string(query[1]) + " are not a multiple of key/value heads " +
+           std::to_string(key[1]);
   if (query[3] != key[3])
     return "query head_dim " + std::to_string(query[3]) + " does not match key head_dim " +
            std::to_string(key[3]);
+  if (keyLengths && *keyLengths != Shape{query[0]})
+    return "key_lengths " + formatShape(*keyLengths) + " must be [batch] = [" +
+           std::to_string(query[0]) + "]";
   if (!(scale > 0.0) || !std::isfinite(scale))
     return "scale must be positive and finite, got " + std::to_string(scale);
   if (queryChunk <= 0 || keyChunk <= 0)

@@ -52,10 +52,11 @@ std::string inferTranspose(const Shape &input, const std::vector<int64_t> &permu
 /// A reshape keeps the element count.
 std::string checkReshape(const Shape &input, const Shape &target);
 
-/// Attention operands: rank 4, key == value shape, batch/heads/head_dim agree, scale > 0 and
-/// finite, positive chunks.
+/// Attention operands: rank 4, key == value shape, batch and head_dim agree, query heads a
+/// multiple of key/value heads, key lengths (if any) [batch], scale > 0 and finite, positive
+/// chunks.
 std::string checkAttention(const Shape &query, const Shape &key, const Shape &value, double scale,
-                           int64_t queryChunk, int64_t keyChunk);
+                           int64_t queryChunk, int64_t keyChunk, const Shape *keyLengths = nullptr);
 
 /// Softmax cross-entropy: labels shape == logits shape without its last (class) dimension.
 std::string checkSoftmaxCrossEntropy(const Shape &logits, const Shape &labels);

@@ -89,6 +89,9 @@ struct AttentionOptions {
   double scale = 1.0; ///< Usually 1 / sqrt(head_dim); positive and finite.
   int64_t queryChunk = 64;
   int64_t keyChunk = 64;
+  /// Optional i32 [batch] key lengths (a key-padding mask: keys j >= keyLengths[b] of batch b are
+  /// masked for every query). Invalid: none.
+  Value keyLengths;
 };
 
 /// Which dimension of a rank-4 tensor tide.rope reads as the sequence position.
@@ -144,6 +147,8 @@ public:
   Value reduceMean(Value input, std::vector<int64_t> axes, bool keepDims = false);
   Value transpose(Value input, std::vector<int64_t> permutation);
   Value reshape(Value input, std::vector<int64_t> shape);
+  /// query [B, H, Tq, Dh]; key and value [B, KVH, Tk, Dh] with H a multiple of KVH (grouped-query
+  /// attention: query head h reads key/value head h / (H / KVH)).
   Value attention(Value query, Value key, Value value, const AttentionOptions &options);
   Value mseLoss(Value prediction, Value target);
   Value softmaxCrossEntropy(Value logits, Value labels);
@@ -255,6 +260,7 @@ struct SelfAttentionConfig {
   int64_t queryChunk = 64; ///< Clamped to the sequence length.
   int64_t keyChunk = 64;   ///< Clamped to the sequence length.
   bool causal = true;      ///< false: every query attends every key (an encoder).
+  Value keyLengths;        ///< Optional i32 [batch]: a key-padding mask (AttentionOptions).
 };
 
 /// Multi-head self-attention (causal unless config.causal is false) on x [batch, seq, d]: linears
@@ -335,7 +341,10 @@ struct BertConfig {
   int64_t batch = 2;
   int64_t vocab = 256;
   int64_t typeVocab = 0; ///< > 0: input `token_types` i32 [batch, seq] and embedding `wtt`.
-  double dropout = 0.0;  ///< After the embeddings' norm, each attention output and each MLP.
+  /// Input `lengths` i32 [batch] (each in [0, seq]): keys at positions >= lengths[b] are masked
+  /// in every attention (right padding).
+  bool paddingMask = false;
+  double dropout = 0.0; ///< After the embeddings' norm, each attention output and each MLP.
   bool tieWeights = false;
   bool inference = false; ///< Output logits [batch, seq, vocab], no labels input, no dropout.
   bool checkpointPerBlock = false;

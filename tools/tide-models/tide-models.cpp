@@ -65,8 +65,8 @@ gpt options:
   --head-chunks R,V      row and vocabulary chunk of the fused LM head (256,2048)
 llama options (pre-norm RMSNorm, rotary embeddings, SwiGLU MLP, no biases):
   --layers N (2)  --heads H (4)  --seq T (64)  --attention-chunk C (64)
-  --kv-heads K           key/value heads, dividing H (H; K < H, grouped-query attention,
-                         needs attention support of fewer key/value heads)
+  --kv-heads K           key/value heads, dividing H (H; K < H: grouped-query attention,
+                         query head h reads key/value head h / (H / K))
   --d-ff F               SwiGLU width (8 * d-model / 3 rounded up to a multiple of 8)
   --rope-base B          rotary embedding base (10000)
   --tie-weights          the LM head uses the token embedding wte
@@ -75,6 +75,8 @@ bert options (post-LN encoder, non-causal attention, exact GELU, masked-LM head)
   --layers N (2)  --heads H (4)  --d-ff F (4 * d-model)  --seq T (64)  --attention-chunk C (64)
   --type-vocab N         token-type (segment) embedding of N types and a token_types input
                          (0: none)
+  --padding-mask         an input lengths i32 [batch]: keys at positions >= lengths[b] are
+                         masked in every attention (right padding)
   --dropout P            dropout in [0, 1) after the embedding norm, each attention output and
                          each MLP (0)
   --tie-weights          the MLM decoder uses the token embedding wte (its bias stays)
@@ -95,7 +97,8 @@ struct Options {
 const std::set<std::string> kCommonFlags = {"--batch",      "--d-model",     "--vocab",
                                             "--checkpoint", "--output",      "--weights",
                                             "--seed",       "--list-params", "--inference"};
-const std::set<std::string> kSwitches = {"--list-params", "--inference", "--tie-weights"};
+const std::set<std::string> kSwitches = {"--list-params", "--inference", "--tie-weights",
+                                         "--padding-mask"};
 /// The options of each model beyond the common ones.
 const std::map<std::string, std::set<std::string>> kModelFlags = {
     {"gpt",
@@ -106,7 +109,7 @@ const std::map<std::string, std::set<std::string>> kModelFlags = {
       "--head-chunks", "--rope-base"}},
     {"bert",
      {"--layers", "--heads", "--d-ff", "--seq", "--attention-chunk", "--dropout", "--tie-weights",
-      "--head-chunks", "--type-vocab"}},
+      "--head-chunks", "--type-vocab", "--padding-mask"}},
     {"mlp", {"--hidden", "--activation"}},
 };
 
@@ -283,6 +286,7 @@ GraphBuilder buildBertFromOptions(const Options &options) {
   config.batch = integerOption(options, "--batch", 2);
   config.vocab = integerOption(options, "--vocab", 256);
   config.typeVocab = integerOption(options, "--type-vocab", 0, 0);
+  config.paddingMask = switchOption(options, "--padding-mask");
   config.attentionChunk = integerOption(options, "--attention-chunk", 64);
   config.checkpointPerBlock = perBlockCheckpoints(options);
   config.dropout = doubleOption(options, "--dropout", 0.0, 0.0, 1.0, "[0, 1)");

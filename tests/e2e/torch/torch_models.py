@@ -20,9 +20,9 @@ def mlp_loss(p, inputs, hidden_layers):
     return F.cross_entropy(logits, torch.from_numpy(inputs["labels"]).long())
 
 
-def _attention(x, p, prefix, heads, causal=True):
+def _attention(x, p, prefix, heads, causal=True, key_lengths=None):
     """Self-attention (causal unless told), scale 1/sqrt(head_dim), head h = columns
-    [h*Dh, (h+1)*Dh)."""
+    [h*Dh, (h+1)*Dh); with key_lengths [B], key j of batch b is masked iff j >= key_lengths[b]."""
     b, t, d = x.shape
     dh = d // heads
 
@@ -35,6 +35,9 @@ def _attention(x, p, prefix, heads, causal=True):
     if causal:
         mask = torch.ones(t, t, dtype=torch.bool).triu(1)
         scores = scores.masked_fill(mask, float("-inf"))
+    if key_lengths is not None:
+        padded = torch.arange(t)[None, :] >= key_lengths[:, None]  # [B, Tk]
+        scores = scores.masked_fill(padded[:, None, None, :], float("-inf"))
     a = torch.softmax(scores, dim=-1) @ v
     a = a.transpose(1, 2).reshape(b, t, d)
     return a @ p[f"{prefix}.out.weight"] + p[f"{prefix}.out.bias"]
@@ -131,15 +134,17 @@ def bert_loss(p, inputs, layers, heads):
     """BERT-style encoder: ln_emb(wte[tokens] + wpe (+ wtt[token_types])), post-LN blocks
     x = ln1(x + attn(x)) (not causal), x = ln2(x + fc2(gelu_exact(fc1(x)))), the MLM transform
     ln(gelu_exact(dense(x))), logits = h W^T + head.bias (W = head.weight or wte), cross-entropy
-    over the rows whose label is not -100."""
+    over the rows whose label is not -100. With inputs["lengths"], the key-padding mask."""
     tokens = torch.from_numpy(inputs["tokens"]).long()
     x = p["wte"][tokens] + p["wpe"]
     if "wtt" in p:
         x = x + p["wtt"][torch.from_numpy(inputs["token_types"]).long()]
     x = _layer_norm(x, p, "ln_emb")
+    lengths = torch.from_numpy(inputs["lengths"]).long() if "lengths" in inputs else None
     for i in range(layers):
         pre = f"blocks.{i}"
-        x = _layer_norm(x + _attention(x, p, pre + ".attn", heads, causal=False), p, pre + ".ln1")
+        a = _attention(x, p, pre + ".attn", heads, causal=False, key_lengths=lengths)
+        x = _layer_norm(x + a, p, pre + ".ln1")
         h = F.gelu(x @ p[pre + ".mlp.fc1.weight"] + p[pre + ".mlp.fc1.bias"])
         h = h @ p[pre + ".mlp.fc2.weight"] + p[pre + ".mlp.fc2.bias"]
         x = _layer_norm(x + h, p, pre + ".ln2")

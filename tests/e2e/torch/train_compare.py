@@ -113,11 +113,11 @@ def make_model(args, work):
     elif args.model == "bert":
         shape = ["bert", "--layers", "2", "--d-model", "64", "--heads", "4", "--seq", "32",
                  "--batch", "2", "--vocab", "48", "--attention-chunk", "16", "--type-vocab", "2",
-                 "--tie-weights", "--head-chunks", "24,20"]
-    elif args.model == "llama":
-        shape = ["llama", "--layers", "2", "--d-model", "64", "--heads", "4", "--seq", "32",
-                 "--batch", "2", "--vocab", "48", "--attention-chunk", "16", "--head-chunks",
-                 "24,20"]
+                 "--tie-weights", "--head-chunks", "24,20", "--padding-mask"]
+    elif args.model == "llama":  # Grouped-query: 4 query heads over 2 key/value heads.
+        shape = ["llama", "--layers", "2", "--d-model", "64", "--heads", "4", "--kv-heads", "2",
+                 "--seq", "32", "--batch", "2", "--vocab", "48", "--attention-chunk", "16",
+                 "--head-chunks", "24,20"]
     else:
         shape = ["gpt", "--layers", "2", "--d-model", "64", "--heads", "4", "--seq", "32",
                  "--batch", "2", "--vocab", "48", "--attention-chunk", "16", "--tie-weights",
@@ -132,12 +132,16 @@ def make_inputs(args, work):
         inputs = {"x": rng.standard_normal((16, 32)).astype(np.float32),
                   "labels": rng.integers(0, 10, size=(16,)).astype(np.int32)}
     elif args.model == "bert":
-        # Masked LM: about 15% of the positions carry the target, the rest the ignore index.
+        # Masked LM: about 15% of the positions carry the target, the rest the ignore index;
+        # item 0 is padded after 20 of its 32 tokens (keys masked, labels ignored), item 1 full.
+        lengths = np.array([20, 32], dtype=np.int32)
         targets = rng.integers(0, 48, size=(2 * 32,)).astype(np.int32)
         masked = rng.random(2 * 32) < 0.15
         masked[:2] = True  # at least two rows count
+        masked[20:32] = False
         inputs = {"tokens": rng.integers(0, 48, size=(2, 32)).astype(np.int32),
                   "token_types": (np.arange(32)[None, :] >= 16).repeat(2, 0).astype(np.int32),
+                  "lengths": lengths,
                   "labels": np.where(masked, targets, -100).astype(np.int32)}
     elif args.model == "gqa":  # Item 0 padded to 5 of its 8 keys, item 1 to 7.
         inputs = {"x": rng.standard_normal((2, 8, 16)).astype(np.float32),
@@ -208,7 +212,7 @@ def run_torch(args, weights_path, inputs, dtype):
         elif args.model == "bert":
             loss = torch_models.bert_loss(params, inputs, layers=2, heads=4)
         elif args.model == "llama":
-            loss = torch_models.llama_loss(params, inputs, layers=2, heads=4, kv_heads=4)
+            loss = torch_models.llama_loss(params, inputs, layers=2, heads=4, kv_heads=2)
         elif args.model == "gqa":
             loss = torch_models.gqa_loss(params, inputs)
         else:

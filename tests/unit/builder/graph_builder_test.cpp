@@ -359,6 +359,28 @@ TEST(GraphBuilderTest, TransformerOpsInferShapesAndPrintTheDialectSyntax) {
     EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line << "\nin:\n" << text;
 }
 
+TEST(GraphBuilderTest, AttentionTakesGroupedKeyValueHeadsAndKeyLengths) {
+  GraphBuilder b("a");
+  Value q = b.input("q", {2, 8, 5, 4});
+  Value kv = b.input("kv", {2, 2, 7, 4});
+  Value lengths = b.input("lengths", {2}, ElementType::I32);
+  AttentionOptions options;
+  options.causal = false;
+  options.scale = 0.5;
+  options.queryChunk = 3;
+  options.keyChunk = 3;
+  options.keyLengths = lengths;
+  Value a = b.attention(q, kv, kv, options);
+  EXPECT_EQ(b.shape(a), (Shape{2, 8, 5, 4}));
+  b.setOutputs({a});
+  ASSERT_TRUE(b.status().ok()) << b.status().message();
+  EXPECT_NE(b.toMlir().find("%0 = tide.attention %q, %kv, %kv key_lengths %lengths : "
+                            "tensor<2xi32> scale = 0.5 chunks = [3, 3] : tensor<2x8x5x4xf32>, "
+                            "tensor<2x2x7x4xf32>, tensor<2x2x7x4xf32>"),
+            std::string::npos)
+      << b.toMlir();
+}
+
 TEST(GraphBuilderTest, TransformerOpRulesAreReported) {
   struct Case {
     const char *fragment;
@@ -454,6 +476,26 @@ TEST(GraphBuilderTest, TransformerOpRulesAreReported) {
          options.ignoreIndex = int64_t(1) << 40;
          return b.lmHeadLoss(b.input("h", {6, 8}), b.param("w", {10, 8}, ParamInit::zeros()),
                              b.input("l", {6}, ElementType::I32), options);
+       }},
+      {"tide.attention: query heads 4 are not a multiple of key/value heads 3",
+       [](GraphBuilder &b) {
+         Value q = b.input("q", {1, 4, 2, 8});
+         Value kv = b.input("kv", {1, 3, 2, 8});
+         return b.attention(q, kv, kv, AttentionOptions{});
+       }},
+      {"tide.attention: key_lengths [3] must be [batch] = [2]",
+       [](GraphBuilder &b) {
+         Value q = b.input("q", {2, 4, 2, 8});
+         AttentionOptions options;
+         options.keyLengths = b.input("l", {3}, ElementType::I32);
+         return b.attention(q, q, q, options);
+       }},
+      {"tide.attention: key_lengths %l must be i32, got tensor<2xf32>",
+       [](GraphBuilder &b) {
+         Value q = b.input("q", {2, 4, 2, 8});
+         AttentionOptions options;
+         options.keyLengths = b.input("l", {2});
+         return b.attention(q, q, q, options);
        }},
       {"tide.minimum: operand shapes [3] and [4] are not broadcast-compatible",
        [](GraphBuilder &b) { return b.minimum(b.input("x", {3}), b.input("y", {4})); }},

@@ -239,6 +239,31 @@ TEST(ModelsTest, LlamaHasTheDocumentedParametersAndOps) {
       << text;
 }
 
+TEST(ModelsTest, LlamaGroupedQueryAttention) {
+  LlamaConfig config;
+  config.layers = 1;
+  config.dModel = 16;
+  config.heads = 4;
+  config.kvHeads = 1; // Multi-query: one key/value head of head_dim 4.
+  config.seq = 4;
+  config.vocab = 11;
+  GraphBuilder llama = buildLlama(config);
+  ASSERT_TRUE(llama.status().ok()) << llama.status().message();
+  std::vector<Argument> params = llama.parameters();
+  EXPECT_EQ(params[2].name, "blocks.0.attn.q.weight");
+  EXPECT_EQ(params[2].shape, (Shape{16, 16}));
+  EXPECT_EQ(params[3].shape, (Shape{16, 4})) << "k: [D, kv_heads * head_dim]";
+  EXPECT_EQ(params[4].shape, (Shape{16, 4}));
+  std::string text = llama.toMlir();
+  EXPECT_EQ(countOccurrences(text, "tide.rope %9 bhtd base = 1.0e+04 rot_dim = 4 offset = 0 : "
+                                   "tensor<2x1x4x4xf32>"),
+            1)
+      << text;
+  EXPECT_EQ(countOccurrences(text, "causal scale = 0.5 chunks = [4, 4] : tensor<2x4x4x4xf32>, "
+                                   "tensor<2x1x4x4xf32>, tensor<2x1x4x4xf32>"),
+            1);
+}
+
 TEST(ModelsTest, LlamaConfigurationErrorsAreClear) {
   struct Case {
     const char *fragment;
@@ -315,6 +340,7 @@ TEST(ModelsTest, BertHasTheDocumentedParametersAndOps) {
   EXPECT_EQ(countOccurrences(text, "tide.layer_norm"), 1 + 2 * 2 + 1);
   EXPECT_EQ(bert.numDropouts(), 1 + 2 * 2);
   EXPECT_EQ(countOccurrences(text, "tide.gather %wtt, %token_types"), 1);
+  EXPECT_EQ(countOccurrences(text, "key_lengths"), 0) << "no padding mask unless asked";
   EXPECT_EQ(countOccurrences(text, "%head.weight, %labels bias %head.bias : tensor<11xf32> "
                                    "ignore_index = -100"),
             1);
@@ -331,6 +357,25 @@ TEST(ModelsTest, BertHasTheDocumentedParametersAndOps) {
   EXPECT_EQ(countOccurrences(text, "%wte transpose_rhs"), 1);
   EXPECT_EQ(countOccurrences(text, ", %head.bias : (tensor<8x11xf32>, tensor<11xf32>)"), 1);
   EXPECT_NE(text.find("-> tensor<2x4x11xf32> attributes"), std::string::npos) << text;
+}
+
+TEST(ModelsTest, BertPaddingMaskMasksEveryAttention) {
+  BertConfig config;
+  config.layers = 2;
+  config.dModel = 16;
+  config.heads = 2;
+  config.seq = 4;
+  config.batch = 3;
+  config.vocab = 11;
+  config.paddingMask = true;
+  GraphBuilder bert = buildBert(config);
+  ASSERT_TRUE(bert.status().ok()) << bert.status().message();
+  std::vector<Argument> arguments = bert.arguments();
+  EXPECT_EQ(arguments[1].name, "lengths");
+  EXPECT_EQ(arguments[1].elementType, ElementType::I32);
+  EXPECT_EQ(arguments[1].shape, (Shape{3}));
+  EXPECT_EQ(arguments[2].name, "labels");
+  EXPECT_EQ(countOccurrences(bert.toMlir(), "key_lengths %lengths : tensor<3xi32> scale"), 2);
 }
 
 TEST(ModelsTest, BertConfigurationErrorsAreClear) {

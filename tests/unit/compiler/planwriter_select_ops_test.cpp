@@ -64,7 +64,8 @@ protected:
     tide::PlanSummary summary;
     tide::PlanWriterOptions options;
     options.seed = kSeed;
-    // bind() writes every state tensor before a step, so the plan's initial values are zeros.
+    // The test binds every state tensor before a step, so the plan's initial values are zeros
+    // (its model has no tide.init).
     options.initialValues = tide::InitialValues::Zeros;
     EXPECT_TRUE(succeeded(tide::writePlan(func, options, &plan, &summary)));
     std::unique_ptr<tidemark::Runtime> runtime;

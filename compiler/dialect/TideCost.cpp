@@ -296,3 +296,6 @@ int64_t AdamUpdateOp::getFlops() {
 
 // split: one box copy per result, no arithmetic.
 int64_t SplitOp::getFlops() { return 0; }
+
+// where: one select (a compare of the condition with 0) per output element.
+int64_t WhereOp::getFlops() { return numElements(getResult()); }

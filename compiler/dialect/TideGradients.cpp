@@ -494,3 +494,18 @@ LogicalResult SplitOp::emitGradient(GradientEmitter &e) {
 }
 
 bool SplitOp::differentiatesEveryResult() { return true; }
+
+// where's backward routes dY by the same condition: where(c, dY, 0) to lhs and where(c, 0, dY)
+// to rhs (a 0-d zero broadcasts), each summed to its operand's shape by accumulate; the i32
+// condition gets no gradient.
+LogicalResult WhereOp::emitGradient(GradientEmitter &e) {
+  OpBuilder &b = e.builder();
+  Value dy = e.adjoint(getResult());
+  auto scalar = RankedTensorType::get({}, getResult().getType().getElementType());
+  Value zero = b.create<FillOp>(getLoc(), scalar, b.getF64FloatAttr(0.0));
+  if (e.needsGradient(getLhs()))
+    e.accumulate(getLhs(), b.create<WhereOp>(getLoc(), getCondition(), dy, zero));
+  if (e.needsGradient(getRhs()))
+    e.accumulate(getRhs(), b.create<WhereOp>(getLoc(), getCondition(), zero, dy));
+  return success();
+}

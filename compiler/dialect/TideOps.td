@@ -404,6 +404,28 @@ def Tide_SplitOp : Tide_CostOp<"split", [Pure, InferTypeOpAdaptor,
   }];
 }
 
+def Tide_WhereOp : Tide_CostOp<"where", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
+  let summary = "Elementwise select: lhs where the i32 condition is nonzero, else rhs";
+  let description = [{
+    `result = condition != 0 ? lhs : rhs` elementwise. The three operand shapes broadcast
+    together with NumPy rules (as the binary ops); `lhs` and `rhs` have the same floating-point
+    element type, `condition` is an i32 mask (any nonzero value selects `lhs`: the runtime's
+    element types are f32 and i32, so masks are i32). The gradient of `lhs` is `dY` where the
+    condition holds and 0 elsewhere, that of `rhs` the complement, each summed to its operand's
+    shape; the condition gets none.
+
+    ```mlir
+    %y = tide.where %mask, %x, %fill
+        : (tensor<4x1x128xi32>, tensor<4x8x128xf32>, tensor<f32>) -> tensor<4x8x128xf32>
+    ```
+  }];
+  let arguments = (ins Tide_I32Tensor:$condition, Tide_FloatTensor:$lhs, Tide_FloatTensor:$rhs);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def Tide_GatherOp : Tide_CostOp<"gather", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Embedding lookup: the rows of a table named by i32 ids";
   let description = [{

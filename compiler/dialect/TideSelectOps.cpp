@@ -56,10 +56,34 @@ int64_t SplitOp::getNormalizedAxis() {
 }
 
 //===----------------------------------------------------------------------===//
+// WhereOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult WhereOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  auto condition = staticTensor(loc, adaptor.getCondition(), "condition");
+  auto lhs = staticTensor(loc, adaptor.getLhs(), "lhs");
+  auto rhs = staticTensor(loc, adaptor.getRhs(), "rhs");
+  if (failed(condition) || failed(lhs) || failed(rhs) ||
+      failed(sameElementType(loc, *lhs, "lhs", *rhs, "rhs")))
+    return failure();
+  auto values = broadcastShapes(loc, lhs->getShape(), rhs->getShape(), "where lhs and rhs shapes");
+  if (failed(values))
+    return failure();
+  auto shape =
+      broadcastShapes(loc, condition->getShape(), *values, "where condition shape and value shape");
+  if (failed(shape))
+    return failure();
+  inferred.push_back(RankedTensorType::get(*shape, lhs->getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Verifiers by inference
 //===----------------------------------------------------------------------===//
 
 #define TIDE_VERIFY_BY_INFERENCE(OpT)                                                              \
   LogicalResult OpT::verify() { return verifyByInference(*this); }
 TIDE_VERIFY_BY_INFERENCE(SplitOp)
+TIDE_VERIFY_BY_INFERENCE(WhereOp)
 #undef TIDE_VERIFY_BY_INFERENCE

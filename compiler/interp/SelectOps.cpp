@@ -38,3 +38,20 @@ OpResults mlir::tide::interp::evaluate(SplitOp op, const OpInputs &in) {
   }
   return results;
 }
+
+//===----------------------------------------------------------------------===//
+// where
+//===----------------------------------------------------------------------===//
+
+OpResults mlir::tide::interp::evaluate(WhereOp op, const OpInputs &in) {
+  ArrayRef<int64_t> shape = shapeOf(op.getResult());
+  auto condStrides = broadcastStrides(in[0].shape, shape);
+  auto lhsStrides = broadcastStrides(in[1].shape, shape);
+  auto rhsStrides = broadcastStrides(in[2].shape, shape);
+  Tensor out(shape);
+  forEachIndex(shape, [&](ArrayRef<int64_t> index, int64_t linear) {
+    out[linear] = in[0][dotOffset(index, condStrides)] != 0.0 ? in[1][dotOffset(index, lhsStrides)]
+                                                              : in[2][dotOffset(index, rhsStrides)];
+  });
+  return singleResult(std::move(out));
+}

@@ -132,6 +132,7 @@ std::optional<KernelId> directKernel(Operation *op) {
       .Case<ErfGradOp>([](auto) { return KernelId::kErfGrad; })
       .Case<GatherOp>([](auto) { return KernelId::kGather; })
       .Case<GatherGradOp>([](auto) { return KernelId::kGatherGrad; })
+      .Case<WhereOp>([](auto) { return KernelId::kWhere; })
       .Default([](Operation *) { return std::nullopt; });
 }
 

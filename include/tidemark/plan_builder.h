@@ -98,10 +98,11 @@ enum class KernelId : uint16_t {
   kLmHeadLoss,
   kLmHeadLossGrad,
   kSplit,
+  kWhere,
 };
 
 // The last kernel id of this format version.
-constexpr KernelId kLastKernelId = KernelId::kSplit;
+constexpr KernelId kLastKernelId = KernelId::kWhere;
 
 // The kernel's name as written in plan.fbs ("MatMul"), or "unknown".
 const char *KernelIdName(KernelId kernel);

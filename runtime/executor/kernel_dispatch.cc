@@ -18,6 +18,7 @@
 #include "runtime/kernels/rope.h"
 #include "runtime/kernels/softmax.h"
 #include "runtime/kernels/transpose.h"
+#include "runtime/kernels/where.h"
 #include "runtime/plan/kernel_rules.h"
 
 namespace tidemark {
@@ -547,6 +548,10 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
     return runLmHeadLoss(t, ctx);
   case KernelId::kSplit:
     return runSplit(t, ctx);
+  case KernelId::kWhere:
+    return kernels::Where(t.inShape(0), reinterpret_cast<const int32_t *>(t.operands[0]),
+                          t.inShape(1), t.in(1), t.inShape(2), t.in(2), t.outShape(0), t.out(0),
+                          ctx.pool);
   default:
     break;
   }

@@ -9,6 +9,7 @@
 #include "runtime/kernels/elementwise.h"
 #include "runtime/kernels/lm_head_loss.h"
 #include "runtime/kernels/rope.h"
+#include "runtime/kernels/where.h"
 
 namespace tidemark {
 namespace {
@@ -145,6 +146,8 @@ Signature signatureOf(KernelId kernel) {
     return {5, 6, 2, 3, kLmHeadLoss, true};
   case KernelId::kSplit:
     return {1, 1, 1, kMaxStepResults, kConcat, true};
+  case KernelId::kWhere:
+    return {3, 3, 1, 1, kNoAttrs, false};
   }
   return {0, 0, 0, 0, kNoAttrs, false};
 }
@@ -239,6 +242,7 @@ bool isIndexOperand(KernelId kernel, int i) {
   case KernelId::kGather:
     return i == 1;
   case KernelId::kGatherGrad:
+  case KernelId::kWhere: // the mask
     return i == 0;
   case KernelId::kLmHeadLoss:
   case KernelId::kLmHeadLossGrad:
@@ -707,6 +711,15 @@ Status checkSplit(const StepCheck &c) {
   return Status::Ok();
 }
 
+// Where (cond i32, a, b) -> out: out is the broadcast shape of all three.
+Status checkWhere(const StepCheck &c) {
+  Shape expected;
+  Status shape = kernels::WhereShape(c.in(0), c.in(1), c.in(2), &expected);
+  if (!shape.ok())
+    return c.fail(shape.message());
+  return c.requireShape("result", c.out(0), expected);
+}
+
 Status checkShapes(const StepCheck &c) {
   switch (c.step().kernel) {
   case KernelId::kMatMul:
@@ -791,6 +804,8 @@ Status checkShapes(const StepCheck &c) {
     return checkLmHeadLoss(c, /*grad=*/true);
   case KernelId::kSplit:
     return checkSplit(c);
+  case KernelId::kWhere:
+    return checkWhere(c);
   default: // Unary ops, their gradients, softmax and its gradient: every shape equal.
     return checkAllSameShape(c);
   }

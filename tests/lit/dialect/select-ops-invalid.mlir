@@ -72,3 +72,43 @@ func.func @split_too_many(%x: tensor<33xf32>) {
   %r:33 = tide.split %x axis = 0 sizes = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1] : tensor<33xf32> -> tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>
   return
 }
+
+// -----
+
+func.func @where_values(%m: tensor<4xi32>, %x: tensor<4xf32>, %y: tensor<3xf32>) {
+  // expected-error @+1 {{where lhs and rhs shapes [4] and [3] are not broadcast-compatible (trailing dimensions must be equal or 1)}}
+  %0 = tide.where %m, %x, %y : (tensor<4xi32>, tensor<4xf32>, tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @where_condition(%m: tensor<3xi32>, %x: tensor<2x4xf32>, %y: tensor<4xf32>) {
+  // expected-error @+1 {{where condition shape and value shape [3] and [2, 4] are not broadcast-compatible (trailing dimensions must be equal or 1)}}
+  %0 = tide.where %m, %x, %y : (tensor<3xi32>, tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @where_element_types(%m: tensor<4xi32>, %x: tensor<4xf32>, %y: tensor<4xf16>) {
+  // expected-error @+1 {{lhs and rhs must have the same element type, got 'f32' and 'f16'}}
+  %0 = tide.where %m, %x, %y : (tensor<4xi32>, tensor<4xf32>, tensor<4xf16>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @where_float_mask(%m: tensor<4xf32>, %x: tensor<4xf32>) {
+  // expected-error @+1 {{'tide.where' op operand #0 must be ranked tensor of 32-bit signless integer values, but got 'tensor<4xf32>'}}
+  %0 = tide.where %m, %x, %x : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @where_i64_mask(%m: tensor<4xi64>, %x: tensor<4xf32>) {
+  // expected-error @+1 {{'tide.where' op operand #0 must be ranked tensor of 32-bit signless integer values, but got 'tensor<4xi64>'}}
+  %0 = tide.where %m, %x, %x : (tensor<4xi64>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}

@@ -15,3 +15,15 @@ func.func @split(%x: tensor<2x12xf32>) {
   %c = tide.split %x axis = 1 sizes = [12] : tensor<2x12xf32> -> tensor<2x12xf32>
   return
 }
+
+// -----
+
+// CHECK-LABEL: func @where
+func.func @where(%m: tensor<4x1x8xi32>, %x: tensor<4x3x8xf32>, %y: tensor<f32>, %row: tensor<8xf32>) {
+  // CHECK: tide.where %{{.*}}, %{{.*}}, %{{.*}} : (tensor<4x1x8xi32>, tensor<4x3x8xf32>, tensor<f32>) -> tensor<4x3x8xf32>
+  %0 = tide.where %m, %x, %y : (tensor<4x1x8xi32>, tensor<4x3x8xf32>, tensor<f32>) -> tensor<4x3x8xf32>
+  // The result may be larger than every value operand: the mask broadcasts them.
+  // CHECK: tide.where %{{.*}}, %{{.*}}, %{{.*}} : (tensor<4x1x8xi32>, tensor<8xf32>, tensor<f32>) -> tensor<4x1x8xf32>
+  %1 = tide.where %m, %row, %y : (tensor<4x1x8xi32>, tensor<8xf32>, tensor<f32>) -> tensor<4x1x8xf32>
+  return
+}

@@ -1,9 +1,10 @@
-// Rematerialization and liveness of graphs with tide.split (a q/k/v split of one projection,
-// the v piece unused).
-// RUN: tide-opt %s -tide-autodiff=optimizer=sgd -tide-remat="policy=regions print-stats=true" 2>%t.regions | FileCheck %s --check-prefix=REGIONS
+// Rematerialization and liveness of graphs with the selection ops: tide.split (a q/k/v split of
+// one projection, the v piece unused) and tide.where (a broadcast mask). Two functions, so the
+// passes run without threads: their reports come out in function order.
+// RUN: tide-opt %s -mlir-disable-threading -tide-autodiff=optimizer=sgd -tide-remat="policy=regions print-stats=true" 2>%t.regions | FileCheck %s --check-prefix=REGIONS
 // RUN: FileCheck %s --check-prefix=REGIONS-LOG < %t.regions
-// RUN: tide-opt %s -tide-autodiff=optimizer=sgd -tide-remat="policy=none print-stats=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
-// RUN: tide-opt %s -tide-autodiff=optimizer=sgd -tide-remat="policy=regions" -tide-schedule -tide-buffer-liveness="print=true" -tide-assign-arena -o /dev/null 2>&1 | FileCheck %s --check-prefix=LIVE
+// RUN: tide-opt %s -mlir-disable-threading -tide-autodiff=optimizer=sgd -tide-remat="policy=none print-stats=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
+// RUN: tide-opt %s -mlir-disable-threading -tide-autodiff=optimizer=sgd -tide-remat="policy=regions" -tide-schedule -tide-buffer-liveness="print=true" -tide-assign-arena -o /dev/null 2>&1 | FileCheck %s --check-prefix=LIVE
 
 // Test 1 (regions): the backward of the region reads q and k (the mul's gradient) and q * k
 // (tanh_grad's input). The region is recomputed from its inputs: the matmul (2 * 2 * 12 * 4 =
@@ -53,5 +54,45 @@ func.func @qkv(%x: tensor<2x4xf32>, %t: tensor<2x4xf32>, %w: tensor<4x12xf32> {t
     tide.yield %g : tensor<2x4xf32>
   }
   %l = tide.mse_loss %h, %t : tensor<2x4xf32>
+  return %l : tensor<f32>
+}
+
+// Test 3 (regions, where): a padding-style mask [2, 1, 4] broadcast over [2, 3, 4] scores, the
+// "else" side a [3, 1] parameter. tanh_grad reads the where's output inside the region, so the
+// mul (24) and the where (24 selects) are recomputed: 2 ops, 48 extra FLOPs. The where's
+// backward reads only the mask (an input) and dY, so it keeps nothing: dA = where(m, dY, 0) and
+// dB = where(m, 0, dY) with one 0-d zero (4 B), each summed to its parameter's shape.
+// REGIONS-LABEL: func.func @masked
+// REGIONS:      %[[S2:.*]] = tide.mul %arg1, %arg3 {tide.checkpoint_region = 0 : i64, tide.recomputed}
+// REGIONS-NEXT: %[[W2:.*]] = tide.where %arg0, %[[S2]], %arg4 {tide.checkpoint_region = 0 : i64, tide.recomputed}
+// REGIONS-NEXT: %[[DW:.*]] = tide.tanh_grad %[[W2]], %{{.*}} : tensor<2x3x4xf32>
+// REGIONS-NEXT: %[[ZERO:.*]] = tide.fill 0.000000e+00 : tensor<f32>
+// REGIONS-NEXT: %[[DS:.*]] = tide.where %arg0, %[[DW]], %[[ZERO]] : (tensor<2x1x4xi32>, tensor<2x3x4xf32>, tensor<f32>) -> tensor<2x3x4xf32>
+// REGIONS-NEXT: %[[DB:.*]] = tide.where %arg0, %[[ZERO]], %[[DW]] : (tensor<2x1x4xi32>, tensor<f32>, tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// REGIONS-NEXT: tide.reduce_to_shape %[[DB]] : tensor<2x3x4xf32> -> tensor<3x1xf32>
+// REGIONS-LOG:  tide-remat @masked policy regions
+// REGIONS-LOG:  ops recomputed: 2, extra FLOPs: 48
+// NONE:         tide-remat @masked policy none
+// NONE:         ops recomputed: 0, extra FLOPs: 0
+
+// Test 4 (liveness, where): every where result is a 96 B buffer ([2, 3, 4] floats); the forward
+// tanh runs in place over the where's output, and the two masked gradients live side by side
+// ([10, 16) and [11, 13)). The 0-d zero is one 4 B buffer shared by both. LOAD 292 B.
+// LIVE-LABEL:   tide-buffer-liveness @masked: 22 values, 17 steps, 11 arena buffers, LOAD 292 B
+// LIVE:         %1: tide.where 96 B, group [[W:[0-9]+]]
+// LIVE-NEXT:    %2: tide.tanh 96 B, group [[W]], in place over %1
+// LIVE:         %9: tide.fill 4 B, group [[Z:[0-9]+]]
+// LIVE-NEXT:    %10: tide.where 96 B
+// LIVE-NEXT:    %11: tide.where 96 B
+// LIVE:         group [[Z]]: [9, 12) 4 B: %9
+func.func @masked(%m: tensor<2x1x4xi32>, %x: tensor<2x3x4xf32>, %t: tensor<2x3x4xf32>,
+                  %a: tensor<4xf32> {tide.param}, %b: tensor<3x1xf32> {tide.param}) -> tensor<f32> {
+  %h = tide.checkpoint -> (tensor<2x3x4xf32>) {
+    %s = tide.mul %x, %a : (tensor<2x3x4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+    %w = tide.where %m, %s, %b : (tensor<2x1x4xi32>, tensor<2x3x4xf32>, tensor<3x1xf32>) -> tensor<2x3x4xf32>
+    %g = tide.tanh %w : tensor<2x3x4xf32>
+    tide.yield %g : tensor<2x3x4xf32>
+  }
+  %l = tide.mse_loss %h, %t : tensor<2x3x4xf32>
   return %l : tensor<f32>
 }

@@ -195,4 +195,19 @@ TEST_F(SelectOpsPlanTest, SplitMatchesInterpreter) {
   EXPECT_EQ(none, regions) << "rematerialization changes no value";
 }
 
+// where with a broadcast mask input (random 0 / 1 values, as tide-run draws them) and both value
+// operands parameters of other shapes: the forward select and the two masked, reduced gradients.
+constexpr const char *kWhere = R"mlir(
+func.func @where(%m: tensor<3x1x6xi32>, %x: tensor<3x4x6xf32>, %t: tensor<3x4x6xf32>,
+                 %a: tensor<6xf32> {tide.param}, %b: tensor<4x1xf32> {tide.param}) -> tensor<f32> {
+  %s = tide.mul %x, %a : (tensor<3x4x6xf32>, tensor<6xf32>) -> tensor<3x4x6xf32>
+  %w = tide.where %m, %s, %b : (tensor<3x1x6xi32>, tensor<3x4x6xf32>, tensor<4x1xf32>) -> tensor<3x4x6xf32>
+  %g = tide.tanh %w : tensor<3x4x6xf32>
+  %l = tide.mse_loss %g, %t : tensor<3x4x6xf32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_F(SelectOpsPlanTest, WhereMatchesInterpreter) { runAndCompare(kWhere, 12, "none", 0.5); }
+
 } // namespace

@@ -172,4 +172,59 @@ TEST_F(SelectOpsTest, SplitGradientMatchesFiniteDifferences) {
   EXPECT_NE(gradients[0][7 + 2], 0.0); // Row 1 reaches it through %r1.
 }
 
+//===----------------------------------------------------------------------===//
+// where
+//===----------------------------------------------------------------------===//
+
+constexpr const char *kWhereValues = R"mlir(
+func.func @where(%m: tensor<2x1xi32>, %x: tensor<2x3xf32>, %y: tensor<3xf32>) -> tensor<2x3xf32> {
+  %w = tide.where %m, %x, %y : (tensor<2x1xi32>, tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return %w : tensor<2x3xf32>
+}
+)mlir";
+
+TEST_F(SelectOpsTest, WhereSemantics) {
+  // Row 0's mask is -3 (nonzero: true), row 1's is 0: row 0 from x, row 1 from y broadcast.
+  SmallVector<Tensor> results =
+      run(kWhereValues,
+          {Tensor({2, 1}, {-3, 0}), Tensor({2, 3}, {1, 2, 3, 4, 5, 6}), Tensor({3}, {7, 8, 9})});
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].data, (std::vector<double>{1, 2, 3, 7, 8, 9}));
+  auto module = parse(kWhereValues);
+  ASSERT_TRUE(module);
+  auto where = *onlyFunction(*module).getOps<tide::WhereOp>().begin();
+  auto cost = cast<tide::TideCostOpInterface>(where.getOperation());
+  EXPECT_EQ(cost.getFlops(), 6);                   // one select per output
+  EXPECT_EQ(cost.getBytesRead(), (2 + 6 + 3) * 4); // mask, x, y
+  EXPECT_EQ(cost.getBytesWritten(), 6 * 4);
+}
+
+// Both value operands are parameters and broadcast ([4] against [3, 4], and a [3, 1] column);
+// the mask is an input (no gradient) broadcast along the rows. Each gradient is dY where its side
+// was selected, summed to its shape.
+constexpr const char *kWhereGradient = R"mlir(
+func.func @where(%m: tensor<3x4xi32>, %a: tensor<4xf32> {tide.param}, %b: tensor<3x1xf32> {tide.param},
+                 %t: tensor<3x4xf32>) -> tensor<f32> {
+  %e = tide.exp %a : tensor<4xf32>
+  %w = tide.where %m, %e, %b : (tensor<3x4xi32>, tensor<4xf32>, tensor<3x1xf32>) -> tensor<3x4xf32>
+  %y = tide.mul %w, %w : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %l = tide.mse_loss %y, %t : tensor<3x4xf32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_F(SelectOpsTest, WhereGradientMatchesFiniteDifferences) {
+  bool mixed = false;
+  SmallVector<Tensor> gradients = check(kWhereGradient, 41, [&](SmallVector<Tensor> &args) {
+    // A mask with both values in every row and column, and column 3 never selected from a.
+    args[0] = Tensor({3, 4}, {1, 0, 5, 0, 0, 1, 1, 0, 1, 1, 0, 0});
+    mixed = true;
+  });
+  ASSERT_TRUE(mixed);
+  ASSERT_EQ(gradients.size(), 2u);
+  EXPECT_EQ(gradients[0][3], 0.0) << "a[3] is never selected";
+  EXPECT_NE(gradients[0][0], 0.0);
+  EXPECT_NE(gradients[1][0], 0.0);
+}
+
 } // namespace

@@ -90,5 +90,28 @@ TEST(PlanSelectKernelsTest, SplitIsConcatInReverse) {
   expectRejected(widest.step(KernelId::kSplit, ConcatAttributes{0}), "result list");
 }
 
+TEST(PlanSelectKernelsTest, WhereTakesAnI32MaskAndBroadcasts) {
+  expectLoads(
+      OneStep().in({3, 1}, DType::kI32).in({3, 4}).in({4}).out({3, 4}).step(KernelId::kWhere));
+  expectLoads(OneStep().in({}, DType::kI32).in({2}).in({}).out({2}).step(KernelId::kWhere));
+  expectRejected(OneStep().in({3, 4}).in({3, 4}).in({3, 4}).out({3, 4}).step(KernelId::kWhere),
+                 "operand 0 is f32, expected i32");
+  expectRejected(OneStep()
+                     .in({3, 4}, DType::kI32)
+                     .in({3, 4}, DType::kI32)
+                     .in({3, 4})
+                     .out({3, 4})
+                     .step(KernelId::kWhere),
+                 "operand 1 is i32, expected f32");
+  expectRejected(
+      OneStep().in({5}, DType::kI32).in({3, 4}).in({4}).out({3, 4}).step(KernelId::kWhere),
+      "condition does not broadcast");
+  expectRejected(
+      OneStep().in({3, 1}, DType::kI32).in({3, 4}).in({4}).out({3, 1}).step(KernelId::kWhere),
+      "result has shape [3,1], expected [3,4]");
+  expectRejected(OneStep().in({4}, DType::kI32).in({4}).out({4}).step(KernelId::kWhere),
+                 "expected 3 operands");
+}
+
 } // namespace
 } // namespace tidemark

@@ -509,3 +509,12 @@ LogicalResult WhereOp::emitGradient(GradientEmitter &e) {
     e.accumulate(getRhs(), b.create<WhereOp>(getLoc(), getCondition(), zero, dy));
   return success();
 }
+
+// reduce_max's backward puts dY at the first maximum of each line (reduce_max_grad re-finds it
+// from the saved input, so nothing else is stored).
+LogicalResult ReduceMaxOp::emitGradient(GradientEmitter &e) {
+  e.accumulate(getInput(),
+               e.builder().create<ReduceMaxGradOp>(getLoc(), getInput(), e.adjoint(getResult()),
+                                                   getAxisAttr(), getKeepDimsAttr()));
+  return success();
+}

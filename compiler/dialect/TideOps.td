@@ -277,6 +277,32 @@ class Tide_ReduceOp<string mnemonic, string what> :
 def Tide_ReduceSumOp : Tide_ReduceOp<"reduce_sum", "sum">;
 def Tide_ReduceMeanOp : Tide_ReduceOp<"reduce_mean", "mean">;
 
+def Tide_ReduceMaxOp : Tide_CostOp<"reduce_max", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
+  let summary = "The maximum over one axis";
+  let description = [{
+    The maximum of `input` along `axis` (in [-rank, rank); negative counts from the end), whose
+    size must be at least 1. With `keep_dims` the reduced dimension stays as a 1, otherwise it is
+    removed (reduce_sum's convention; a rank-1 input gives a 0-d tensor). NaN propagates: a line
+    holding a NaN gives NaN. The gradient is deterministic: the whole of it goes to the FIRST
+    index attaining the maximum (the first NaN in a line with one), through
+    `tide.reduce_max_grad`. PyTorch's `amax` splits it evenly among tied elements instead; on
+    inputs without ties the two agree.
+
+    ```mlir
+    %m = tide.reduce_max %x axis = -1 keep_dims : tensor<4x8xf32> -> tensor<4x1xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, I64Attr:$axis, UnitAttr:$keep_dims);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axis` `=` $axis (`keep_dims` $keep_dims^)? attr-dict `:` type($input) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// The reduced axis in [0, rank).
+    int64_t getNormalizedAxis();
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Data movement and views
 //===----------------------------------------------------------------------===//

@@ -79,6 +79,64 @@ LogicalResult WhereOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
 }
 
 //===----------------------------------------------------------------------===//
+// ReduceMaxOp and ReduceMaxGradOp
+//===----------------------------------------------------------------------===//
+
+/// The input and the reduced type of reduce_max / reduce_max_grad, after checking the axis
+/// (in range, over a dimension of size >= 1).
+static FailureOr<RankedTensorType> reduceMaxType(std::optional<Location> loc, StringRef opName,
+                                                 Value inputValue, int64_t axisValue,
+                                                 bool keepDims) {
+  auto input = staticTensor(loc, inputValue, "input");
+  if (failed(input))
+    return failure();
+  if (input->getRank() == 0)
+    return emitOptionalError(loc, opName, " input must have rank >= 1");
+  auto axis = normalizeAxis(loc, axisValue, input->getRank(), opName.str() + " axis");
+  if (failed(axis))
+    return failure();
+  if (input->getDimSize(*axis) < 1)
+    return emitOptionalError(loc, opName, " over dimension ", *axis, " of ", *input,
+                             ": the maximum of no elements is undefined");
+  SmallVector<int64_t> shape;
+  for (auto [dim, size] : llvm::enumerate(input->getShape()))
+    if (static_cast<int64_t>(dim) != *axis)
+      shape.push_back(size);
+    else if (keepDims)
+      shape.push_back(1);
+  return RankedTensorType::get(shape, input->getElementType());
+}
+
+LogicalResult ReduceMaxOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto reduced = reduceMaxType(loc, "reduce_max", adaptor.getInput(),
+                               adaptor.getAxisAttr().getInt(), adaptor.getKeepDims());
+  if (failed(reduced))
+    return failure();
+  inferred.push_back(*reduced);
+  return success();
+}
+
+int64_t ReduceMaxOp::getNormalizedAxis() {
+  int64_t rank = getInput().getType().getRank();
+  int64_t axis = getAxisAttr().getInt();
+  return axis < 0 ? axis + rank : axis;
+}
+
+LogicalResult ReduceMaxGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto reduced = reduceMaxType(loc, "reduce_max_grad", adaptor.getInput(),
+                               adaptor.getAxisAttr().getInt(), adaptor.getKeepDims());
+  if (failed(reduced))
+    return failure();
+  if (adaptor.getGrad().getType() != *reduced)
+    return emitOptionalError(loc, "reduce_max_grad grad ", adaptor.getGrad().getType(),
+                             " must have the reduced type ", *reduced);
+  inferred.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Verifiers by inference
 //===----------------------------------------------------------------------===//
 
@@ -86,4 +144,6 @@ LogicalResult WhereOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
   LogicalResult OpT::verify() { return verifyByInference(*this); }
 TIDE_VERIFY_BY_INFERENCE(SplitOp)
 TIDE_VERIFY_BY_INFERENCE(WhereOp)
+TIDE_VERIFY_BY_INFERENCE(ReduceMaxOp)
+TIDE_VERIFY_BY_INFERENCE(ReduceMaxGradOp)
 #undef TIDE_VERIFY_BY_INFERENCE

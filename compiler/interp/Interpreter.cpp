@@ -124,7 +124,8 @@ static OpResults dispatch(Operation *op, const OpInputs &in) {
             RmsNormGradOp, SliceOp, ConcatOp, PadOp, GatherOp, GatherGradOp, RopeOp, DropoutOp,
             DropoutGradOp, LmHeadLossOp, LmHeadLossGradOp>(
           [&](auto typed) { return evaluate(typed, in); })
-      .Case<SplitOp, WhereOp>([&](auto typed) { return evaluate(typed, in); })
+      .Case<SplitOp, WhereOp, ReduceMaxOp, ReduceMaxGradOp>(
+          [&](auto typed) { return evaluate(typed, in); })
       .Default([](Operation *other) -> OpResults {
         return other->emitError("the tide interpreter has no semantics for '")
                << other->getName() << "'";

@@ -55,3 +55,46 @@ OpResults mlir::tide::interp::evaluate(WhereOp op, const OpInputs &in) {
   });
   return singleResult(std::move(out));
 }
+
+//===----------------------------------------------------------------------===//
+// reduce_max
+//===----------------------------------------------------------------------===//
+
+/// The first index of line `base + i * stride` (i < length) attaining its maximum: the first NaN
+/// if there is one, else the first element no other element exceeds.
+static int64_t firstMaximum(const Tensor &input, int64_t base, int64_t stride, int64_t length) {
+  int64_t best = 0;
+  for (int64_t i = 0; i < length; ++i) {
+    double value = input[base + i * stride];
+    if (std::isnan(value))
+      return i;
+    if (value > input[base + best * stride])
+      best = i;
+  }
+  return best;
+}
+
+// Lines along the axis, in row-major order of the other dimensions: line n is result element n
+// (keep_dims only inserts a 1, which does not change the order).
+OpResults mlir::tide::interp::evaluate(ReduceMaxOp op, const OpInputs &in) {
+  const Tensor &input = in[0];
+  Tensor out(shapeOf(op.getResult()));
+  int64_t line = 0;
+  forEachLine(input.shape, op.getNormalizedAxis(), [&](int64_t base, int64_t stride, int64_t n) {
+    out[line++] = input[base + firstMaximum(input, base, stride, n) * stride];
+  });
+  return singleResult(std::move(out));
+}
+
+OpResults mlir::tide::interp::evaluate(ReduceMaxGradOp op, const OpInputs &in) {
+  const Tensor &input = in[0], &grad = in[1];
+  int64_t rank = static_cast<int64_t>(input.shape.size());
+  int64_t axis =
+      op.getAxisAttr().getInt() < 0 ? op.getAxisAttr().getInt() + rank : op.getAxisAttr().getInt();
+  Tensor out(input.shape);
+  int64_t line = 0;
+  forEachLine(input.shape, axis, [&](int64_t base, int64_t stride, int64_t n) {
+    out[base + firstMaximum(input, base, stride, n) * stride] = grad[line++];
+  });
+  return singleResult(std::move(out));
+}

@@ -202,6 +202,13 @@ std::optional<std::pair<KernelId, tidemark::StepAttributes>> kernelWithAttribute
       .Case<ReduceMeanOp>([&](ReduceMeanOp r) {
         return reduce(KernelId::kReduceMean, r.getNormalizedAxes(), r.getKeepDims());
       })
+      .Case<ReduceMaxOp>([&](ReduceMaxOp r) {
+        return reduce(KernelId::kReduceMax, {r.getNormalizedAxis()}, r.getKeepDims());
+      })
+      .Case<ReduceMaxGradOp>([&](ReduceMaxGradOp r) {
+        int64_t rank = r.getInput().getType().getRank(), axis = r.getAxisAttr().getInt();
+        return reduce(KernelId::kReduceMaxGrad, {axis < 0 ? axis + rank : axis}, r.getKeepDims());
+      })
       .Case<TransposeOp>([](TransposeOp t) -> Result {
         tidemark::TransposeAttributes attrs;
         for (int64_t axis : t.getPermutation())

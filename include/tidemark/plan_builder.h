@@ -99,10 +99,12 @@ enum class KernelId : uint16_t {
   kLmHeadLossGrad,
   kSplit,
   kWhere,
+  kReduceMax,
+  kReduceMaxGrad,
 };
 
 // The last kernel id of this format version.
-constexpr KernelId kLastKernelId = KernelId::kWhere;
+constexpr KernelId kLastKernelId = KernelId::kReduceMaxGrad;
 
 // The kernel's name as written in plan.fbs ("MatMul"), or "unknown".
 const char *KernelIdName(KernelId kernel);

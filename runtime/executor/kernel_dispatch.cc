@@ -14,6 +14,7 @@
 #include "runtime/kernels/loss.h"
 #include "runtime/kernels/optimizer.h"
 #include "runtime/kernels/reduce.h"
+#include "runtime/kernels/reduce_max.h"
 #include "runtime/kernels/rms_norm.h"
 #include "runtime/kernels/rope.h"
 #include "runtime/kernels/softmax.h"
@@ -336,6 +337,18 @@ Status runSplit(const StepTensors &t, const KernelContext &ctx) {
   return Status::Ok();
 }
 
+// ReduceMax / ReduceMaxGrad over the one axis of ReduceAttrs, as [outer, len, inner].
+Status runReduceMax(const StepTensors &t, const KernelContext &ctx) {
+  const Shape &x = t.inShape(0);
+  const int axis = std::get<ReduceAttributes>(t.step.attrs).axes[0];
+  kernels::ReduceMaxShape shape;
+  for (int i = 0; i < x.rank; ++i)
+    (i < axis ? shape.outer : i > axis ? shape.inner : shape.len) *= x.dims[i];
+  if (t.step.kernel == KernelId::kReduceMax)
+    return kernels::ReduceMax(shape, t.in(0), t.out(0), ctx.pool);
+  return kernels::ReduceMaxGrad(shape, t.in(0), t.in(1), t.out(0), ctx.pool);
+}
+
 // Gather / GatherGrad: an id out of range fails naming the ids tensor, its position and value.
 Status runGather(const StepTensors &t, const KernelContext &ctx) {
   const bool grad = t.step.kernel == KernelId::kGatherGrad;
@@ -548,6 +561,9 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
     return runLmHeadLoss(t, ctx);
   case KernelId::kSplit:
     return runSplit(t, ctx);
+  case KernelId::kReduceMax:
+  case KernelId::kReduceMaxGrad:
+    return runReduceMax(t, ctx);
   case KernelId::kWhere:
     return kernels::Where(t.inShape(0), reinterpret_cast<const int32_t *>(t.operands[0]),
                           t.inShape(1), t.in(1), t.inShape(2), t.in(2), t.outShape(0), t.out(0),

@@ -148,6 +148,10 @@ Signature signatureOf(KernelId kernel) {
     return {1, 1, 1, kMaxStepResults, kConcat, true};
   case KernelId::kWhere:
     return {3, 3, 1, 1, kNoAttrs, false};
+  case KernelId::kReduceMax:
+    return {1, 1, 1, 1, kReduce, true};
+  case KernelId::kReduceMaxGrad:
+    return {2, 2, 1, 1, kReduce, true};
   }
   return {0, 0, 0, 0, kNoAttrs, false};
 }
@@ -720,6 +724,28 @@ Status checkWhere(const StepCheck &c) {
   return c.requireShape("result", c.out(0), expected);
 }
 
+// ReduceMax (x) -> y; ReduceMaxGrad (x, dy) -> dx: exactly one axis, of size >= 1; y / dy have
+// x's shape without it (kept as 1 with keep_dims), dx has x's shape.
+Status checkReduceMax(const StepCheck &c, bool grad) {
+  const ReduceAttributes &attrs = std::get<ReduceAttributes>(c.step().attrs);
+  const Shape &x = c.in(0);
+  if (attrs.axes.size() != 1 || attrs.axes[0] < 0 || attrs.axes[0] >= x.rank)
+    return c.fail("reduce max takes exactly one axis in [0, " + std::to_string(x.rank) + ")");
+  const int axis = attrs.axes[0];
+  if (x.dims[axis] < 1)
+    return c.fail("reduce max over an empty axis " + std::to_string(axis) + " of " + shapeText(x));
+  Shape reduced;
+  for (int i = 0; i < x.rank; ++i)
+    if (i != axis)
+      reduced.dims[reduced.rank++] = x.dims[i];
+    else if (attrs.keep_dims)
+      reduced.dims[reduced.rank++] = 1;
+  if (!grad)
+    return c.requireShape("result", c.out(0), reduced);
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("dy (operand 1)", c.in(1), reduced));
+  return c.requireShape("dx", c.out(0), x);
+}
+
 Status checkShapes(const StepCheck &c) {
   switch (c.step().kernel) {
   case KernelId::kMatMul:
@@ -806,6 +832,10 @@ Status checkShapes(const StepCheck &c) {
     return checkSplit(c);
   case KernelId::kWhere:
     return checkWhere(c);
+  case KernelId::kReduceMax:
+    return checkReduceMax(c, /*grad=*/false);
+  case KernelId::kReduceMaxGrad:
+    return checkReduceMax(c, /*grad=*/true);
   default: // Unary ops, their gradients, softmax and its gradient: every shape equal.
     return checkAllSameShape(c);
   }

@@ -112,3 +112,44 @@ func.func @where_i64_mask(%m: tensor<4xi64>, %x: tensor<4xf32>) {
   %0 = tide.where %m, %x, %x : (tensor<4xi64>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @reduce_max_axis(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{reduce_max axis -3 is out of range for a tensor of rank 2 (expected an axis in [-2, 2))}}
+  %0 = tide.reduce_max %x axis = -3 : tensor<4x8xf32> -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_max_empty(%x: tensor<4x0xf32>) {
+  // expected-error @+1 {{reduce_max over dimension 1 of 'tensor<4x0xf32>': the maximum of no elements is undefined}}
+  %0 = tide.reduce_max %x axis = 1 : tensor<4x0xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_max_rank0(%x: tensor<f32>) {
+  // expected-error @+1 {{reduce_max input must have rank >= 1}}
+  %0 = tide.reduce_max %x axis = 0 : tensor<f32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @reduce_max_keep_dims(%x: tensor<4x8xf32>) {
+  // expected-error @+2 {{'tide.reduce_max' op inferred type(s) 'tensor<4x1xf32>' are incompatible with return type(s) of operation 'tensor<4xf32>'}}
+  // expected-error @+1 {{'tide.reduce_max' op failed to infer returned types}}
+  %0 = tide.reduce_max %x axis = 1 keep_dims : tensor<4x8xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_max_grad_type(%x: tensor<4x8xf32>, %d: tensor<4xf32>) {
+  // expected-error @+1 {{reduce_max_grad grad 'tensor<4xf32>' must have the reduced type 'tensor<4x1xf32>'}}
+  %0 = tide.reduce_max_grad %x, %d axis = 1 keep_dims : tensor<4x8xf32>, tensor<4xf32>
+  return
+}

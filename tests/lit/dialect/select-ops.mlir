@@ -27,3 +27,18 @@ func.func @where(%m: tensor<4x1x8xi32>, %x: tensor<4x3x8xf32>, %y: tensor<f32>, 
   %1 = tide.where %m, %row, %y : (tensor<4x1x8xi32>, tensor<8xf32>, tensor<f32>) -> tensor<4x1x8xf32>
   return
 }
+
+// -----
+
+// CHECK-LABEL: func @reduce_max
+func.func @reduce_max(%x: tensor<4x8xf32>, %d: tensor<4x1xf32>, %v: tensor<8xf32>) {
+  // CHECK: tide.reduce_max %{{.*}} axis = -1 keep_dims : tensor<4x8xf32> -> tensor<4x1xf32>
+  %0 = tide.reduce_max %x axis = -1 keep_dims : tensor<4x8xf32> -> tensor<4x1xf32>
+  // CHECK: tide.reduce_max %{{.*}} axis = 0 : tensor<4x8xf32> -> tensor<8xf32>
+  %1 = tide.reduce_max %x axis = 0 : tensor<4x8xf32> -> tensor<8xf32>
+  // CHECK: tide.reduce_max %{{.*}} axis = 0 : tensor<8xf32> -> tensor<f32>
+  %2 = tide.reduce_max %v axis = 0 : tensor<8xf32> -> tensor<f32>
+  // CHECK: tide.reduce_max_grad %{{.*}}, %{{.*}} axis = 1 keep_dims : tensor<4x8xf32>, tensor<4x1xf32>
+  %3 = tide.reduce_max_grad %x, %d axis = 1 keep_dims : tensor<4x8xf32>, tensor<4x1xf32>
+  return
+}

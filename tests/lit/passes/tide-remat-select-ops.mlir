@@ -1,6 +1,7 @@
 // Rematerialization and liveness of graphs with the selection ops: tide.split (a q/k/v split of
-// one projection, the v piece unused) and tide.where (a broadcast mask). Two functions, so the
-// passes run without threads: their reports come out in function order.
+// one projection, the v piece unused), tide.where (a broadcast mask) and tide.reduce_max (a
+// max-subtraction). Several functions, so the passes run without threads: their reports come out
+// in function order.
 // RUN: tide-opt %s -mlir-disable-threading -tide-autodiff=optimizer=sgd -tide-remat="policy=regions print-stats=true" 2>%t.regions | FileCheck %s --check-prefix=REGIONS
 // RUN: FileCheck %s --check-prefix=REGIONS-LOG < %t.regions
 // RUN: tide-opt %s -mlir-disable-threading -tide-autodiff=optimizer=sgd -tide-remat="policy=none print-stats=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
@@ -94,5 +95,45 @@ func.func @masked(%m: tensor<2x1x4xi32>, %x: tensor<2x3x4xf32>, %t: tensor<2x3x4
     tide.yield %g : tensor<2x3x4xf32>
   }
   %l = tide.mse_loss %h, %t : tensor<2x3x4xf32>
+  return %l : tensor<f32>
+}
+
+// Test 5 (regions, reduce_max): the max-subtraction of a stable softmax. reduce_max_grad re-finds
+// each row's first maximum in the forward INPUT (the projection %p), and exp's backward reads its
+// output (the region's result, kept anyway): so the region recomputes only the matmul
+// (2 * 3 * 6 * 6 = 216 FLOPs), right before reduce_max_grad; the max itself (3 floats) is not
+// needed by the backward at all. The gradient of the max's output (-sum of d(exp) per row)
+// reaches reduce_max_grad through reduce_to_shape and is added to the direct path.
+// REGIONS-LABEL: func.func @maxnorm
+// REGIONS:      tide.reduce_max %{{.*}} axis = 1 keep_dims {tide.checkpoint_region = 0 : i64} : tensor<3x6xf32> -> tensor<3x1xf32>
+// REGIONS:      %[[DM:.*]] = tide.reduce_to_shape %{{.*}} : tensor<3x6xf32> -> tensor<3x1xf32>
+// REGIONS-NEXT: %[[P2:.*]] = tide.matmul %arg0, %arg2 {tide.checkpoint_region = 0 : i64, tide.recomputed}
+// REGIONS-NEXT: %[[DP:.*]] = tide.reduce_max_grad %[[P2]], %[[DM]] axis = 1 keep_dims : tensor<3x6xf32>, tensor<3x1xf32>
+// REGIONS-NEXT: tide.add %{{.*}}, %[[DP]]
+// REGIONS-LOG:  tide-remat @maxnorm policy regions
+// REGIONS-LOG:  ops recomputed: 1, extra FLOPs: 216
+// NONE:         tide-remat @maxnorm policy none
+// NONE:         ops recomputed: 0, extra FLOPs: 0
+
+// Test 6 (liveness, reduce_max): the row maxima are one 12 B buffer (3 floats) living from the
+// max to the subtraction, [1, 3); the sub and exp run in place over the projection; the
+// recomputed projection (72 B) dies at reduce_max_grad, [10, 12). LOAD 228 B.
+// LIVE-LABEL:   tide-buffer-liveness @maxnorm: 18 values, 15 steps, 9 arena buffers, LOAD 228 B
+// LIVE:         %1: tide.reduce_max 12 B, group [[M:[0-9]+]]
+// LIVE-NEXT:    %2: tide.sub 72 B, group [[P:[0-9]+]], in place over %0
+// LIVE-NEXT:    %3: tide.exp 72 B, group [[P]], in place over %2
+// LIVE:         %11: tide.reduce_max_grad 72 B
+// LIVE:         group [[M]]: [1, 3) 12 B: %1
+// LIVE:         [10, 12) 72 B: %10
+func.func @maxnorm(%x: tensor<3x6xf32>, %t: tensor<3x6xf32>, %w: tensor<6x6xf32> {tide.param})
+    -> tensor<f32> {
+  %h = tide.checkpoint -> (tensor<3x6xf32>) {
+    %p = tide.matmul %x, %w : (tensor<3x6xf32>, tensor<6x6xf32>) -> tensor<3x6xf32>
+    %m = tide.reduce_max %p axis = 1 keep_dims : tensor<3x6xf32> -> tensor<3x1xf32>
+    %c = tide.sub %p, %m : (tensor<3x6xf32>, tensor<3x1xf32>) -> tensor<3x6xf32>
+    %e = tide.exp %c : tensor<3x6xf32>
+    tide.yield %e : tensor<3x6xf32>
+  }
+  %l = tide.mse_loss %h, %t : tensor<3x6xf32>
   return %l : tensor<f32>
 }

@@ -210,4 +210,23 @@ func.func @where(%m: tensor<3x1x6xi32>, %x: tensor<3x4x6xf32>, %t: tensor<3x4x6x
 
 TEST_F(SelectOpsPlanTest, WhereMatchesInterpreter) { runAndCompare(kWhere, 12, "none", 0.5); }
 
+// reduce_max as a max-subtraction (the stable softmax pattern) and over the leading axis: the
+// runtime's ReduceMax / ReduceMaxGrad against the interpreter. The seeded values have no ties.
+constexpr const char *kReduceMax = R"mlir(
+func.func @max(%x: tensor<4x7xf32>, %t: tensor<4x7xf32>, %w: tensor<7x7xf32> {tide.param})
+    -> tensor<f32> {
+  %p = tide.matmul %x, %w : (tensor<4x7xf32>, tensor<7x7xf32>) -> tensor<4x7xf32>
+  %m = tide.reduce_max %p axis = 1 keep_dims : tensor<4x7xf32> -> tensor<4x1xf32>
+  %c = tide.sub %p, %m : (tensor<4x7xf32>, tensor<4x1xf32>) -> tensor<4x7xf32>
+  %col = tide.reduce_max %p axis = 0 : tensor<4x7xf32> -> tensor<7xf32>
+  %y = tide.add %c, %col : (tensor<4x7xf32>, tensor<7xf32>) -> tensor<4x7xf32>
+  %l = tide.mse_loss %y, %t : tensor<4x7xf32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_F(SelectOpsPlanTest, ReduceMaxMatchesInterpreter) {
+  runAndCompare(kReduceMax, 13, "none", 0.5);
+}
+
 } // namespace

@@ -113,5 +113,30 @@ TEST(PlanSelectKernelsTest, WhereTakesAnI32MaskAndBroadcasts) {
                  "expected 3 operands");
 }
 
+TEST(PlanSelectKernelsTest, ReduceMaxTakesOneNonEmptyAxis) {
+  expectLoads(
+      OneStep().in({3, 5}).out({3}).step(KernelId::kReduceMax, ReduceAttributes{{1}, false}));
+  expectLoads(
+      OneStep().in({3, 5}).out({1, 5}).step(KernelId::kReduceMax, ReduceAttributes{{0}, true}));
+  expectLoads(OneStep().in({3, 5}).in({3, 1}).out({3, 5}).step(KernelId::kReduceMaxGrad,
+                                                               ReduceAttributes{{1}, true}));
+  expectRejected(
+      OneStep().in({3, 5}).out({1}).step(KernelId::kReduceMax, ReduceAttributes{{0, 1}, false}),
+      "exactly one axis");
+  expectRejected(
+      OneStep().in({3, 5}).out({3}).step(KernelId::kReduceMax, ReduceAttributes{{2}, false}),
+      "exactly one axis in [0, 2)");
+  expectRejected(
+      OneStep().in({3, 0}).out({3}).step(KernelId::kReduceMax, ReduceAttributes{{1}, false}),
+      "reduce max over an empty axis 1");
+  expectRejected(
+      OneStep().in({3, 5}).out({3, 1}).step(KernelId::kReduceMax, ReduceAttributes{{1}, false}),
+      "result has shape [3,1], expected [3]");
+  expectRejected(OneStep().in({3, 5}).in({3}).out({3, 5}).step(KernelId::kReduceMaxGrad,
+                                                               ReduceAttributes{{1}, true}),
+                 "dy (operand 1) has shape [3], expected [3,1]");
+  expectRejected(OneStep().in({3, 5}).out({3}).step(KernelId::kReduceMax), "needs its attribute");
+}
+
 } // namespace
 } // namespace tidemark

@@ -304,3 +304,6 @@ int64_t WhereOp::getFlops() { return numElements(getResult()); }
 // reduce_max_grad rescans every line for its first maximum (in compares).
 int64_t ReduceMaxOp::getFlops() { return numElements(getInput()) - numElements(getResult()); }
 int64_t ReduceMaxGradOp::getFlops() { return numElements(getInput()); }
+
+// cast: one conversion per element (counted as one FLOP, like a compare).
+int64_t CastOp::getFlops() { return numElements(getInput()); }

@@ -518,3 +518,10 @@ LogicalResult ReduceMaxOp::emitGradient(GradientEmitter &e) {
                                                    getAxisAttr(), getKeepDimsAttr()));
   return success();
 }
+
+// A cast carries no gradient: into i32 it is piecewise constant (derivative 0 almost everywhere)
+// and an i32 value has no adjoint, so a cast out of i32 has nowhere to send one. The rule exists
+// so that autodiff passes such a path cleanly instead of failing on it (it is only called for a
+// cast into f32 whose input needs a gradient: the driver never marks i32 values, so in practice
+// the input is i32 and the rule has nothing to do).
+LogicalResult CastOp::emitGradient(GradientEmitter &) { return success(); }

@@ -452,6 +452,29 @@ def Tide_WhereOp : Tide_CostOp<"where", [Pure, InferTypeOpAdaptor, Tide_Differen
   }];
 }
 
+def Tide_CastOp : Tide_CostOp<"cast", [Pure, Tide_Differentiable]> {
+  let summary = "Converts a tensor between f32 and i32 (carries no gradient)";
+  let description = [{
+    The result has the input's shape and the other of the two element types the runtime
+    executes. f32 -> i32 truncates toward zero (PyTorch's `.to(torch.int32)`) and saturates:
+    `x >= 2^31` gives `2^31 - 1`, `x < -2^31` gives `-2^31` (the infinities included) and NaN
+    gives 0 (PyTorch leaves those undefined; on x86 it returns `-2^31`). i32 -> f32 rounds to
+    the nearest float (ties to even; exact up to `2^24`). A cast to the type it already has is
+    rejected: it would be a copy, not a conversion. A cast into i32 is piecewise constant and
+    an i32 value carries no gradient, so autodiff passes nothing through a cast in either
+    direction: a parameter gets only the gradient of its other paths to the loss, and a loss
+    that the parameters reach only through casts is an error of tide-autodiff.
+
+    ```mlir
+    %ids = tide.cast %x : tensor<4x128xf32> -> tensor<4x128xi32>
+    %mask = tide.cast %m : tensor<4x128xi32> -> tensor<4x128xf32>
+    ```
+  }];
+  let arguments = (ins AnyTypeOf<[Tide_FloatTensor, Tide_I32Tensor]>:$input);
+  let results = (outs AnyTypeOf<[Tide_FloatTensor, Tide_I32Tensor]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
 def Tide_GatherOp : Tide_CostOp<"gather", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
   let summary = "Embedding lookup: the rows of a table named by i32 ids";
   let description = [{

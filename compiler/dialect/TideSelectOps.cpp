@@ -137,6 +137,31 @@ LogicalResult ReduceMaxGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
 }
 
 //===----------------------------------------------------------------------===//
+// CastOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CastOp::verify() {
+  if (failed(checkArgumentOperands(*this)))
+    return failure();
+  auto input = staticTensor(getLoc(), getInput(), "input");
+  auto result = staticTensor(getLoc(), getResult().getType(), "result");
+  if (failed(input) || failed(result))
+    return failure();
+  if (input->getShape() != result->getShape())
+    return emitOpError("result shape ")
+           << formatShape(result->getShape()) << " must be the input's shape "
+           << formatShape(input->getShape());
+  Type from = input->getElementType(), to = result->getElementType();
+  auto supported = [](Type type) { return type.isF32() || type.isSignlessInteger(32); };
+  if (!supported(from) || !supported(to))
+    return emitOpError("converts between f32 and i32 only, got ") << from << " -> " << to;
+  if (from == to)
+    return emitOpError("from ") << from << " to " << to
+                                << " is not a conversion; use the value itself";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Verifiers by inference
 //===----------------------------------------------------------------------===//
 

@@ -124,7 +124,7 @@ static OpResults dispatch(Operation *op, const OpInputs &in) {
             RmsNormGradOp, SliceOp, ConcatOp, PadOp, GatherOp, GatherGradOp, RopeOp, DropoutOp,
             DropoutGradOp, LmHeadLossOp, LmHeadLossGradOp>(
           [&](auto typed) { return evaluate(typed, in); })
-      .Case<SplitOp, WhereOp, ReduceMaxOp, ReduceMaxGradOp>(
+      .Case<SplitOp, WhereOp, ReduceMaxOp, ReduceMaxGradOp, CastOp>(
           [&](auto typed) { return evaluate(typed, in); })
       .Default([](Operation *other) -> OpResults {
         return other->emitError("the tide interpreter has no semantics for '")

@@ -98,6 +98,7 @@ OpResults evaluate(SplitOp op, const OpInputs &in);
 OpResults evaluate(WhereOp op, const OpInputs &in);
 OpResults evaluate(ReduceMaxOp op, const OpInputs &in);
 OpResults evaluate(ReduceMaxGradOp op, const OpInputs &in);
+OpResults evaluate(CastOp op, const OpInputs &in);
 
 // Gradient, helper and optimizer ops (TrainingOps.cpp).
 OpResults evaluate(ReluGradOp op, const OpInputs &in);

@@ -98,3 +98,27 @@ OpResults mlir::tide::interp::evaluate(ReduceMaxGradOp op, const OpInputs &in) {
   });
   return singleResult(std::move(out));
 }
+
+//===----------------------------------------------------------------------===//
+// cast
+//===----------------------------------------------------------------------===//
+
+/// f32 -> i32 as the ODS states: NaN -> 0, saturation at the i32 range, else truncation.
+static double toI32(double x) {
+  if (std::isnan(x))
+    return 0.0;
+  if (x >= 2147483648.0)
+    return 2147483647.0;
+  if (x < -2147483648.0)
+    return -2147483648.0;
+  return std::trunc(x);
+}
+
+OpResults mlir::tide::interp::evaluate(CastOp op, const OpInputs &in) {
+  bool toInteger =
+      cast<RankedTensorType>(op.getResult().getType()).getElementType().isSignlessInteger(32);
+  Tensor out(in[0].shape);
+  for (int64_t i = 0; i < out.numElements(); ++i)
+    out[i] = toInteger ? toI32(in[0][i]) : static_cast<double>(static_cast<float>(in[0][i]));
+  return singleResult(std::move(out));
+}

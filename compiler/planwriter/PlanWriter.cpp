@@ -133,6 +133,13 @@ std::optional<KernelId> directKernel(Operation *op) {
       .Case<GatherOp>([](auto) { return KernelId::kGather; })
       .Case<GatherGradOp>([](auto) { return KernelId::kGatherGrad; })
       .Case<WhereOp>([](auto) { return KernelId::kWhere; })
+      .Case<CastOp>([](CastOp c) -> std::optional<KernelId> {
+        return cast<RankedTensorType>(c.getResult().getType())
+                       .getElementType()
+                       .isSignlessInteger(32)
+                   ? KernelId::kCastF32ToI32
+                   : KernelId::kCastI32ToF32;
+      })
       .Default([](Operation *) { return std::nullopt; });
 }
 

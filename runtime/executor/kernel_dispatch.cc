@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "runtime/kernels/attention.h"
+#include "runtime/kernels/cast.h"
 #include "runtime/kernels/copy_box.h"
 #include "runtime/kernels/dropout.h"
 #include "runtime/kernels/elementwise.h"
@@ -564,6 +565,14 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
   case KernelId::kReduceMax:
   case KernelId::kReduceMaxGrad:
     return runReduceMax(t, ctx);
+  case KernelId::kCastF32ToI32:
+    kernels::CastF32ToI32(t.in(0), reinterpret_cast<int32_t *>(t.results[0]),
+                          t.inShape(0).NumElements(), ctx.pool);
+    return Status::Ok();
+  case KernelId::kCastI32ToF32:
+    kernels::CastI32ToF32(reinterpret_cast<const int32_t *>(t.operands[0]), t.out(0),
+                          t.inShape(0).NumElements(), ctx.pool);
+    return Status::Ok();
   case KernelId::kWhere:
     return kernels::Where(t.inShape(0), reinterpret_cast<const int32_t *>(t.operands[0]),
                           t.inShape(1), t.in(1), t.inShape(2), t.in(2), t.outShape(0), t.out(0),

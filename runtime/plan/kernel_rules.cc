@@ -152,6 +152,9 @@ Signature signatureOf(KernelId kernel) {
     return {1, 1, 1, 1, kReduce, true};
   case KernelId::kReduceMaxGrad:
     return {2, 2, 1, 1, kReduce, true};
+  case KernelId::kCastF32ToI32:
+  case KernelId::kCastI32ToF32:
+    return {1, 1, 1, 1, kNoAttrs, false};
   }
   return {0, 0, 0, 0, kNoAttrs, false};
 }
@@ -247,6 +250,7 @@ bool isIndexOperand(KernelId kernel, int i) {
     return i == 1;
   case KernelId::kGatherGrad:
   case KernelId::kWhere: // the mask
+  case KernelId::kCastI32ToF32:
     return i == 0;
   case KernelId::kLmHeadLoss:
   case KernelId::kLmHeadLossGrad:
@@ -256,7 +260,7 @@ bool isIndexOperand(KernelId kernel, int i) {
   }
 }
 
-// Every tensor f32, except labels and ids (isIndexOperand), which are i32.
+// Every tensor f32, except labels, ids and masks (isIndexOperand) and a cast's i32 side.
 Status checkDtypes(const StepCheck &c) {
   for (int i = 0; i < c.numOperands(); ++i) {
     DType expected = isIndexOperand(c.step().kernel, i) ? DType::kI32 : DType::kF32;
@@ -264,10 +268,13 @@ Status checkDtypes(const StepCheck &c) {
       return c.fail("operand " + std::to_string(i) + " is " + DTypeName(c.operand(i).dtype) +
                     ", expected " + DTypeName(expected));
   }
-  for (int i = 0; i < c.numResults(); ++i)
-    if (c.result(i).dtype != DType::kF32)
+  for (int i = 0; i < c.numResults(); ++i) {
+    // Only a cast into i32 writes an i32 tensor.
+    DType expected = c.step().kernel == KernelId::kCastF32ToI32 ? DType::kI32 : DType::kF32;
+    if (c.result(i).dtype != expected)
       return c.fail("result " + std::to_string(i) + " is " + DTypeName(c.result(i).dtype) +
-                    ", expected f32");
+                    ", expected " + DTypeName(expected));
+  }
   return Status::Ok();
 }
 
@@ -832,6 +839,9 @@ Status checkShapes(const StepCheck &c) {
     return checkSplit(c);
   case KernelId::kWhere:
     return checkWhere(c);
+  case KernelId::kCastF32ToI32:
+  case KernelId::kCastI32ToF32:
+    return c.requireShape("result", c.out(0), c.in(0));
   case KernelId::kReduceMax:
     return checkReduceMax(c, /*grad=*/false);
   case KernelId::kReduceMaxGrad:

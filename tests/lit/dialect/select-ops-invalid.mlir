@@ -153,3 +153,43 @@ func.func @reduce_max_grad_type(%x: tensor<4x8xf32>, %d: tensor<4xf32>) {
   %0 = tide.reduce_max_grad %x, %d axis = 1 keep_dims : tensor<4x8xf32>, tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @cast_identity(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'tide.cast' op from 'f32' to 'f32' is not a conversion; use the value itself}}
+  %0 = tide.cast %x : tensor<4xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @cast_i32_identity(%x: tensor<4xi32>) {
+  // expected-error @+1 {{'tide.cast' op from 'i32' to 'i32' is not a conversion; use the value itself}}
+  %0 = tide.cast %x : tensor<4xi32> -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @cast_f16(%x: tensor<4xf16>) {
+  // expected-error @+1 {{'tide.cast' op converts between f32 and i32 only, got 'f16' -> 'i32'}}
+  %0 = tide.cast %x : tensor<4xf16> -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @cast_shape(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'tide.cast' op result shape [2, 2] must be the input's shape [4]}}
+  %0 = tide.cast %x : tensor<4xf32> -> tensor<2x2xi32>
+  return
+}
+
+// -----
+
+func.func @cast_i64(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'tide.cast' op result #0 must be ranked tensor of floating-point values or ranked tensor of 32-bit signless integer values, but got 'tensor<4xi64>'}}
+  %0 = tide.cast %x : tensor<4xf32> -> tensor<4xi64>
+  return
+}

@@ -42,3 +42,14 @@ func.func @reduce_max(%x: tensor<4x8xf32>, %d: tensor<4x1xf32>, %v: tensor<8xf32
   %3 = tide.reduce_max_grad %x, %d axis = 1 keep_dims : tensor<4x8xf32>, tensor<4x1xf32>
   return
 }
+
+// -----
+
+// CHECK-LABEL: func @cast
+func.func @cast(%x: tensor<2x3xf32>, %i: tensor<6xi32>) {
+  // CHECK: tide.cast %{{.*}} : tensor<2x3xf32> -> tensor<2x3xi32>
+  %0 = tide.cast %x : tensor<2x3xf32> -> tensor<2x3xi32>
+  // CHECK: tide.cast %{{.*}} : tensor<6xi32> -> tensor<6xf32>
+  %1 = tide.cast %i : tensor<6xi32> -> tensor<6xf32>
+  return
+}

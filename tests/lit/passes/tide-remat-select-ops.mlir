@@ -1,6 +1,6 @@
 // Rematerialization and liveness of graphs with the selection ops: tide.split (a q/k/v split of
-// one projection, the v piece unused), tide.where (a broadcast mask) and tide.reduce_max (a
-// max-subtraction). Several functions, so the passes run without threads: their reports come out
+// one projection, the v piece unused), tide.where (a broadcast mask), tide.reduce_max (a
+// max-subtraction) and tide.cast (a quantize round trip). Several functions, so the passes run without threads: their reports come out
 // in function order.
 // RUN: tide-opt %s -mlir-disable-threading -tide-autodiff=optimizer=sgd -tide-remat="policy=regions print-stats=true" 2>%t.regions | FileCheck %s --check-prefix=REGIONS
 // RUN: FileCheck %s --check-prefix=REGIONS-LOG < %t.regions
@@ -135,5 +135,42 @@ func.func @maxnorm(%x: tensor<3x6xf32>, %t: tensor<3x6xf32>, %w: tensor<6x6xf32>
     tide.yield %e : tensor<3x6xf32>
   }
   %l = tide.mse_loss %h, %t : tensor<3x6xf32>
+  return %l : tensor<f32>
+}
+
+// Test 7 (regions, cast): a quantize-dequantize round trip, m = s * dequant(quant(s)). Only the
+// direct path of s carries a gradient (dS = dM * b): the casts carry none, and since an i32 value
+// never needs a gradient, no backward op is emitted for b at all. The backward reads b, so the
+// region recomputes s and both casts: 3 ops, 8 + 8 + 8 = 24 extra FLOPs (a conversion counts
+// one per element).
+// REGIONS-LABEL: func.func @quantize
+// REGIONS:      %[[S2:.*]] = tide.mul %arg0, %arg2 {tide.checkpoint_region = 0 : i64, tide.recomputed}
+// REGIONS-NEXT: %[[Q2:.*]] = tide.cast %[[S2]] {tide.checkpoint_region = 0 : i64, tide.recomputed} : tensor<2x4xf32> -> tensor<2x4xi32>
+// REGIONS-NEXT: %[[B2:.*]] = tide.cast %[[Q2]] {tide.checkpoint_region = 0 : i64, tide.recomputed} : tensor<2x4xi32> -> tensor<2x4xf32>
+// REGIONS-NEXT: %[[DS:.*]] = tide.mul %{{.*}}, %[[B2]] :
+// REGIONS-NEXT: tide.mul %[[DS]], %arg0 :
+// REGIONS-NEXT: tide.reduce_to_shape
+// REGIONS-LOG:  tide-remat @quantize policy regions
+// REGIONS-LOG:  ops recomputed: 3, extra FLOPs: 24
+// NONE:         tide-remat @quantize policy none
+// NONE:         ops recomputed: 0, extra FLOPs: 0
+
+// Test 8 (liveness, cast): the i32 value is a 32 B arena buffer like any other (2 x 4 x 4 B),
+// living from its cast to the cast back, [1, 3) and, recomputed, [8, 10). LOAD 96 B.
+// LIVE-LABEL:   tide-buffer-liveness @quantize: 17 values, 14 steps, 9 arena buffers, LOAD 96 B
+// LIVE:         %1: tide.cast 32 B, group [[Q:[0-9]+]]
+// LIVE:         %8: tide.cast 32 B, group [[Q2:[0-9]+]]
+// LIVE:         group [[Q]]: [1, 3) 32 B: %1
+// LIVE:         group [[Q2]]: [8, 10) 32 B: %8
+func.func @quantize(%x: tensor<2x4xf32>, %t: tensor<2x4xf32>, %w: tensor<4xf32> {tide.param})
+    -> tensor<f32> {
+  %h = tide.checkpoint -> (tensor<2x4xf32>) {
+    %s = tide.mul %x, %w : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+    %q = tide.cast %s : tensor<2x4xf32> -> tensor<2x4xi32>
+    %b = tide.cast %q : tensor<2x4xi32> -> tensor<2x4xf32>
+    %m = tide.mul %s, %b : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+    tide.yield %m : tensor<2x4xf32>
+  }
+  %l = tide.mse_loss %h, %t : tensor<2x4xf32>
   return %l : tensor<f32>
 }

@@ -229,4 +229,26 @@ TEST_F(SelectOpsPlanTest, ReduceMaxMatchesInterpreter) {
   runAndCompare(kReduceMax, 13, "none", 0.5);
 }
 
+// Casts both ways on the plan: an f32 mask input (times 2: values in [-2, 2), so the truncated
+// mask mixes -1, 0 and 1) cast to i32 for a where, and a parameter
+// quantized through i32 (its cast path carries no gradient; the direct path does).
+constexpr const char *kCast = R"mlir(
+func.func @cast(%m: tensor<5x6xf32>, %x: tensor<5x6xf32>, %t: tensor<5x6xf32>,
+                %a: tensor<6xf32> {tide.param}) -> tensor<f32> {
+  %two = tide.fill 2.0 : tensor<f32>
+  %m2 = tide.mul %m, %two : (tensor<5x6xf32>, tensor<f32>) -> tensor<5x6xf32>
+  %mask = tide.cast %m2 : tensor<5x6xf32> -> tensor<5x6xi32>
+  %ten = tide.fill 10.0 : tensor<f32>
+  %s = tide.mul %a, %ten : (tensor<6xf32>, tensor<f32>) -> tensor<6xf32>
+  %q = tide.cast %s : tensor<6xf32> -> tensor<6xi32>
+  %back = tide.cast %q : tensor<6xi32> -> tensor<6xf32>
+  %p = tide.mul %x, %a : (tensor<5x6xf32>, tensor<6xf32>) -> tensor<5x6xf32>
+  %w = tide.where %mask, %p, %back : (tensor<5x6xi32>, tensor<5x6xf32>, tensor<6xf32>) -> tensor<5x6xf32>
+  %l = tide.mse_loss %w, %t : tensor<5x6xf32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_F(SelectOpsPlanTest, CastMatchesInterpreter) { runAndCompare(kCast, 14, "none", 0.5); }
+
 } // namespace

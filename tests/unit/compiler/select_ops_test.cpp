@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
@@ -284,6 +285,99 @@ TEST_F(SelectOpsTest, ReduceMaxGradientMatchesFiniteDifferences) {
       args[0][i] = 0.9 * std::sin(1.7 * i + 0.3);
   });
   ASSERT_EQ(gradients.size(), 1u);
+}
+
+//===----------------------------------------------------------------------===//
+// cast
+//===----------------------------------------------------------------------===//
+
+constexpr const char *kCastValues = R"mlir(
+func.func @cast(%x: tensor<8xf32>, %i: tensor<3xi32>) -> (tensor<8xi32>, tensor<3xf32>) {
+  %a = tide.cast %x : tensor<8xf32> -> tensor<8xi32>
+  %b = tide.cast %i : tensor<3xi32> -> tensor<3xf32>
+  return %a, %b : tensor<8xi32>, tensor<3xf32>
+}
+)mlir";
+
+TEST_F(SelectOpsTest, CastTruncatesSaturatesAndRounds) {
+  SmallVector<Tensor> results =
+      run(kCastValues, {Tensor({8}, {2.7, -2.7, 0.5, 3e9, -3e9, INFINITY, NAN, -2147483648.0}),
+                        Tensor({3}, {16777217, -5, 2147483647})});
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].data, (std::vector<double>{2, -2, 0, 2147483647, -2147483648.0, 2147483647,
+                                                  0, -2147483648.0}));
+  // i32 -> f32 rounds to f32: 2^24 + 1 -> 2^24 (ties to even), 2^31 - 1 -> 2^31.
+  EXPECT_EQ(results[1].data, (std::vector<double>{16777216, -5, 2147483648.0}));
+  auto module = parse(kCastValues);
+  ASSERT_TRUE(module);
+  auto castOp = *onlyFunction(*module).getOps<tide::CastOp>().begin();
+  EXPECT_EQ(cast<tide::TideCostOpInterface>(castOp.getOperation()).getFlops(), 8);
+}
+
+// A parameter that reaches the loss both directly and through a round trip to i32 (a
+// quantization-like step) and through a cast mask of a where: autodiff passes the casts cleanly
+// and the gradient is the direct path's alone, which the finite differences confirm (the cast
+// path is piecewise constant: 3 x stays more than the step away from every integer here).
+constexpr const char *kCastGradient = R"mlir(
+func.func @cast(%x: tensor<6xf32> {tide.param}, %m: tensor<6xf32>, %t: tensor<6xf32>)
+    -> tensor<f32> {
+  %three = tide.fill 3.0 : tensor<f32>
+  %s = tide.mul %x, %three : (tensor<6xf32>, tensor<f32>) -> tensor<6xf32>
+  %q = tide.cast %s : tensor<6xf32> -> tensor<6xi32>
+  %back = tide.cast %q : tensor<6xi32> -> tensor<6xf32>
+  %mask = tide.cast %m : tensor<6xf32> -> tensor<6xi32>
+  %w = tide.where %mask, %x, %back : (tensor<6xi32>, tensor<6xf32>, tensor<6xf32>) -> tensor<6xf32>
+  %y = tide.mul %w, %back : (tensor<6xf32>, tensor<6xf32>) -> tensor<6xf32>
+  %l = tide.mse_loss %y, %t : tensor<6xf32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_F(SelectOpsTest, CastCarriesNoGradient) {
+  SmallVector<Tensor> gradients = check(kCastGradient, 61, [](SmallVector<Tensor> &args) {
+    args[0] = Tensor({6}, {0.9, -0.55, 0.4, 1.2, -1.1, 0.71}); // 3x: 2.7, -1.65, 1.2, 3.6, ...
+    args[1] = Tensor({6}, {1, 0, 1, 1, 0, 1});
+  });
+  ASSERT_EQ(gradients.size(), 1u);
+  // Where the mask is 0, y = back * back: x reaches the loss only through the casts.
+  EXPECT_EQ(gradients[0][1], 0.0);
+  EXPECT_EQ(gradients[0][4], 0.0);
+  EXPECT_NE(gradients[0][0], 0.0);
+}
+
+// A parameter reached ONLY through casts: nothing differentiable connects it to the loss, so
+// tide-autodiff refuses the function with a located message that names the reason (as PyTorch's
+// backward refuses a loss that does not require grad), instead of a useless zero update.
+constexpr const char *kOnlyThroughCast = R"mlir(
+func.func @cast(%x: tensor<4xf32> {tide.param}, %t: tensor<4xf32>) -> tensor<f32> {
+  %q = tide.cast %x : tensor<4xf32> -> tensor<4xi32>
+  %back = tide.cast %q : tensor<4xi32> -> tensor<4xf32>
+  %l = tide.mse_loss %back, %t : tensor<4xf32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_F(SelectOpsTest, ALossReachedOnlyThroughACastIsRefused) {
+  auto module = parse(kOnlyThroughCast);
+  ASSERT_TRUE(module);
+  std::string message;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diagnostic) {
+    message = diagnostic.str();
+    return success();
+  });
+  tide::AutodiffOptions options;
+  options.optimizer = "none";
+  PassManager pm(&context);
+  pm.addNestedPass<func::FuncOp>(tide::createAutodiff(options));
+  EXPECT_TRUE(failed(pm.run(*module)));
+  EXPECT_NE(message.find("a tide.cast carries no gradient"), std::string::npos) << message;
+  // The forward itself evaluates: trunc 0.5, 1.5, -2.5, 3.0 -> 0, 1, -2, 3.
+  auto fresh = parse(kOnlyThroughCast);
+  ASSERT_TRUE(fresh);
+  auto results = interpret(onlyFunction(*fresh),
+                           {Tensor({4}, {0.5, 1.5, -2.5, 3.0}), Tensor({4}, {0, 0, 0, 0})});
+  ASSERT_TRUE(succeeded(results));
+  EXPECT_EQ((*results)[0][0], (0 + 1 + 4 + 9) / 4.0);
 }
 
 } // namespace

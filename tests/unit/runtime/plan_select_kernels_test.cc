@@ -138,5 +138,31 @@ TEST(PlanSelectKernelsTest, ReduceMaxTakesOneNonEmptyAxis) {
   expectRejected(OneStep().in({3, 5}).out({3}).step(KernelId::kReduceMax), "needs its attribute");
 }
 
+TEST(PlanSelectKernelsTest, CastsConvertBetweenF32AndI32Only) {
+  PlanBuilder to_int;
+  int x = to_int.AddInput("x", {4}, DType::kF32);
+  int y = to_int.AddOutput("y", {4}, DType::kI32);
+  to_int.SetArena(0);
+  to_int.AddStep(KernelId::kCastF32ToI32, {x}, {y}, {}, "s");
+  expectLoads(to_int);
+  PlanBuilder to_float;
+  x = to_float.AddInput("x", {4}, DType::kI32);
+  y = to_float.AddOutput("y", {4}, DType::kF32);
+  to_float.SetArena(0);
+  to_float.AddStep(KernelId::kCastI32ToF32, {x}, {y}, {}, "s");
+  expectLoads(to_float);
+  // The wrong side i32, or a shape change.
+  expectRejected(OneStep().in({4}).out({4}).step(KernelId::kCastF32ToI32),
+                 "result 0 is f32, expected i32");
+  expectRejected(OneStep().in({4}).out({4}).step(KernelId::kCastI32ToF32),
+                 "operand 0 is f32, expected i32");
+  PlanBuilder reshaped;
+  x = reshaped.AddInput("x", {4}, DType::kI32);
+  y = reshaped.AddOutput("y", {2, 2}, DType::kF32);
+  reshaped.SetArena(0);
+  reshaped.AddStep(KernelId::kCastI32ToF32, {x}, {y}, {}, "s");
+  expectRejected(reshaped, "result has shape [2,2], expected [4]");
+}
+
 } // namespace
 } // namespace tidemark

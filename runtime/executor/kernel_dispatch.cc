@@ -429,6 +429,23 @@ Status runAttention(const StepTensors &t, const KernelContext &ctx) {
 
 } // namespace
 
+Status CheckInputIds(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const *operands) {
+  if (step.kernel != KernelId::kGather && step.kernel != KernelId::kGatherGrad)
+    return Status::Ok();
+  const bool grad = step.kernel == KernelId::kGatherGrad;
+  const int ids_id = step.operands[grad ? 0 : 1];
+  const LoadedTensor &ids = plan.tensors[size_t(ids_id)];
+  if (ids.location != TensorLocation::kInput)
+    return Status::Ok();
+  const Shape &table = plan.tensors[size_t(grad ? step.results[0] : step.operands[0])].shape;
+  Status status = kernels::ValidateGather(table.dims[0], table.dims[1],
+                                          reinterpret_cast<const int32_t *>(operands[grad ? 0 : 1]),
+                                          ids.shape.NumElements());
+  if (status.ok())
+    return status;
+  return Status(status.code(), "ids " + DescribeTensor(plan, ids_id) + ": " + status.message());
+}
+
 Status CheckKernelAvailable(KernelId kernel) {
   // Every kernel id of plan format version 1 has a kernel in this build.
   if (kernel > kLastKernelId)

@@ -270,7 +270,8 @@ void AutodiffPass::runOnOperation() {
   Value loss = ret->getOperand(0);
   inlineCheckpointRegions(func);
 
-  // Values that depend on a parameter need a gradient.
+  // Values that depend on a parameter need a gradient, except integer ones: an i32 value (a
+  // tide.cast into i32) carries none, so neither does anything computed from it alone.
   SmallVector<unsigned> params;
   DenseSet<Value> needsGrad;
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
@@ -281,7 +282,9 @@ void AutodiffPass::runOnOperation() {
   Block &block = func.getBody().front();
   for (Operation &op : block.without_terminator())
     if (llvm::any_of(op.getOperands(), [&](Value v) { return needsGrad.contains(v); }))
-      needsGrad.insert(op.result_begin(), op.result_end());
+      for (Value result : op.getResults())
+        if (isa<FloatType>(cast<ShapedType>(result.getType()).getElementType()))
+          needsGrad.insert(result);
 
   useTrainingForms(block, &needsGrad);
   // A training form replaces its op: the loss itself may now be another op's result (the fused
@@ -320,7 +323,8 @@ void AutodiffPass::runOnOperation() {
   };
   if (!needsGrad.contains(loss))
     return (void)(ret->emitError() << "tide-autodiff: the loss does not depend on any tide.param "
-                                      "argument"),
+                                      "argument (through differentiable ops: a tide.cast carries "
+                                      "no gradient)"),
            signalPassFailure();
   emitter.accumulate(loss, b.create<FillOp>(loss.getLoc(), loss.getType(), b.getF64FloatAttr(1.0)));
   for (Operation *op : llvm::reverse(forwardOps)) {

@@ -308,3 +308,14 @@ int64_t AdamUpdateOp::getFlops() {
 
 // split: one box copy per result, no arithmetic.
 int64_t SplitOp::getFlops() { return 0; }
+
+// where: one select (a compare of the condition with 0) per output element.
+int64_t WhereOp::getFlops() { return numElements(getResult()); }
+
+// reduce_max: one compare per input element beyond the first of each line (in - out);
+// reduce_max_grad rescans every line for its first maximum (in compares).
+int64_t ReduceMaxOp::getFlops() { return numElements(getInput()) - numElements(getResult()); }
+int64_t ReduceMaxGradOp::getFlops() { return numElements(getInput()); }
+
+// cast: one conversion per element (counted as one FLOP, like a compare).
+int64_t CastOp::getFlops() { return numElements(getInput()); }

@@ -44,6 +44,9 @@ def Tide_Dialect : Dialect {
     | `tide.rope` | `rot_dim` even in [2, head_dim], `offset` in [0, 2^31 - 1], `base` > 0 | `tide.rope` |
     | `tide.dropout` | `p` in [0, 1) as f32; `site` in [0, 2^32 - 1] and unique among the function's `tide.dropout` ops (a clone tagged `tide.recomputed` shares its original's) | `tide.dropout`, `tide.dropout_grad` |
     | Ids and labels | i32 for `tide.gather` and `tide.lm_head_loss` (the runtime's kernels read 32-bit ids); their values are data, checked by the interpreter and the runtime | ODS constraints |
+    | Masks and casts | `tide.where`'s condition is i32 (nonzero = true); `tide.cast` converts f32 <-> i32 only, never to its own type | ODS constraints; `tide.cast` |
+    | `tide.split` | 1 to 32 results (one runtime step), each size >= 1, summing to the split dimension | `tide.split` |
+    | `tide.reduce_max` | the reduced dimension has size >= 1 | `tide.reduce_max`, `tide.reduce_max_grad` |
     | Zero-size operands | a matmul needs K >= 1; layer_norm a non-empty normalized shape; attention every dimension >= 1; losses at least one element | op verifiers |
     | Nesting | brackets `( [ { <` at most 256 deep (counted outside string literals and comments before MLIR's recursive parser runs); `tide.checkpoint` regions do not nest | front end (`TideFrontEnd.h`); `tide.checkpoint` |
     | Input file | a regular file or a pipe, at most 1 GiB; not a directory or a device | front end |

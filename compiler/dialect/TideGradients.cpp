@@ -496,3 +496,34 @@ LogicalResult SplitOp::emitGradient(GradientEmitter &e) {
 }
 
 bool SplitOp::differentiatesEveryResult() { return true; }
+
+// where's backward routes dY by the same condition: where(c, dY, 0) to lhs and where(c, 0, dY)
+// to rhs (a 0-d zero broadcasts), each summed to its operand's shape by accumulate; the i32
+// condition gets no gradient.
+LogicalResult WhereOp::emitGradient(GradientEmitter &e) {
+  OpBuilder &b = e.builder();
+  Value dy = e.adjoint(getResult());
+  auto scalar = RankedTensorType::get({}, getResult().getType().getElementType());
+  Value zero = b.create<FillOp>(getLoc(), scalar, b.getF64FloatAttr(0.0));
+  if (e.needsGradient(getLhs()))
+    e.accumulate(getLhs(), b.create<WhereOp>(getLoc(), getCondition(), dy, zero));
+  if (e.needsGradient(getRhs()))
+    e.accumulate(getRhs(), b.create<WhereOp>(getLoc(), getCondition(), zero, dy));
+  return success();
+}
+
+// reduce_max's backward puts dY at the first maximum of each line (reduce_max_grad re-finds it
+// from the saved input, so nothing else is stored).
+LogicalResult ReduceMaxOp::emitGradient(GradientEmitter &e) {
+  e.accumulate(getInput(),
+               e.builder().create<ReduceMaxGradOp>(getLoc(), getInput(), e.adjoint(getResult()),
+                                                   getAxisAttr(), getKeepDimsAttr()));
+  return success();
+}
+
+// A cast carries no gradient: into i32 it is piecewise constant (derivative 0 almost everywhere)
+// and an i32 value has no adjoint, so a cast out of i32 has nowhere to send one. The rule exists
+// so that autodiff passes such a path cleanly instead of failing on it (it is only called for a
+// cast into f32 whose input needs a gradient: the driver never marks i32 values, so in practice
+// the input is i32 and the rule has nothing to do).
+LogicalResult CastOp::emitGradient(GradientEmitter &) { return success(); }

@@ -277,6 +277,32 @@ class Tide_ReduceOp<string mnemonic, string what> :
 def Tide_ReduceSumOp : Tide_ReduceOp<"reduce_sum", "sum">;
 def Tide_ReduceMeanOp : Tide_ReduceOp<"reduce_mean", "mean">;
 
+def Tide_ReduceMaxOp : Tide_CostOp<"reduce_max", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
+  let summary = "The maximum over one axis";
+  let description = [{
+    The maximum of `input` along `axis` (in [-rank, rank); negative counts from the end), whose
+    size must be at least 1. With `keep_dims` the reduced dimension stays as a 1, otherwise it is
+    removed (reduce_sum's convention; a rank-1 input gives a 0-d tensor). NaN propagates: a line
+    holding a NaN gives NaN. The gradient is deterministic: the whole of it goes to the FIRST
+    index attaining the maximum (the first NaN in a line with one), through
+    `tide.reduce_max_grad`. PyTorch's `amax` splits it evenly among tied elements instead; on
+    inputs without ties the two agree.
+
+    ```mlir
+    %m = tide.reduce_max %x axis = -1 keep_dims : tensor<4x8xf32> -> tensor<4x1xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, I64Attr:$axis, UnitAttr:$keep_dims);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axis` `=` $axis (`keep_dims` $keep_dims^)? attr-dict `:` type($input) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// The reduced axis in [0, rank).
+    int64_t getNormalizedAxis();
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Data movement and views
 //===----------------------------------------------------------------------===//
@@ -402,6 +428,51 @@ def Tide_SplitOp : Tide_CostOp<"split", [Pure, InferTypeOpAdaptor,
     /// The axis in [0, rank).
     int64_t getNormalizedAxis();
   }];
+}
+
+def Tide_WhereOp : Tide_CostOp<"where", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {
+  let summary = "Elementwise select: lhs where the i32 condition is nonzero, else rhs";
+  let description = [{
+    `result = condition != 0 ? lhs : rhs` elementwise. The three operand shapes broadcast
+    together with NumPy rules (as the binary ops); `lhs` and `rhs` have the same floating-point
+    element type, `condition` is an i32 mask (any nonzero value selects `lhs`: the runtime's
+    element types are f32 and i32, so masks are i32). The gradient of `lhs` is `dY` where the
+    condition holds and 0 elsewhere, that of `rhs` the complement, each summed to its operand's
+    shape; the condition gets none.
+
+    ```mlir
+    %y = tide.where %mask, %x, %fill
+        : (tensor<4x1x128xi32>, tensor<4x8x128xf32>, tensor<f32>) -> tensor<4x8x128xf32>
+    ```
+  }];
+  let arguments = (ins Tide_I32Tensor:$condition, Tide_FloatTensor:$lhs, Tide_FloatTensor:$rhs);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Tide_CastOp : Tide_CostOp<"cast", [Pure, Tide_Differentiable]> {
+  let summary = "Converts a tensor between f32 and i32 (carries no gradient)";
+  let description = [{
+    The result has the input's shape and the other of the two element types the runtime
+    executes. f32 -> i32 truncates toward zero (PyTorch's `.to(torch.int32)`) and saturates:
+    `x >= 2^31` gives `2^31 - 1`, `x < -2^31` gives `-2^31` (the infinities included) and NaN
+    gives 0 (PyTorch leaves those undefined; on x86 it returns `-2^31`). i32 -> f32 rounds to
+    the nearest float (ties to even; exact up to `2^24`). A cast to the type it already has is
+    rejected: it would be a copy, not a conversion. A cast into i32 is piecewise constant and
+    an i32 value carries no gradient, so autodiff passes nothing through a cast in either
+    direction: a parameter gets only the gradient of its other paths to the loss, and a loss
+    that the parameters reach only through casts is an error of tide-autodiff.
+
+    ```mlir
+    %ids = tide.cast %x : tensor<4x128xf32> -> tensor<4x128xi32>
+    %mask = tide.cast %m : tensor<4x128xi32> -> tensor<4x128xf32>
+    ```
+  }];
+  let arguments = (ins AnyTypeOf<[Tide_FloatTensor, Tide_I32Tensor]>:$input);
+  let results = (outs AnyTypeOf<[Tide_FloatTensor, Tide_I32Tensor]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
 def Tide_GatherOp : Tide_CostOp<"gather", [Pure, InferTypeOpAdaptor, Tide_Differentiable]> {

@@ -213,6 +213,27 @@ def Tide_GatherGradOp : Tide_Op<"gather_grad", [Pure,
   let hasVerifier = 1;
 }
 
+def Tide_ReduceMaxGradOp : Tide_CostOp<"reduce_max_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Backward of tide.reduce_max: dY at the first maximum of each line, 0 elsewhere";
+  let description = [{
+    `input` is the forward input and `grad` the gradient of the forward result (its type: the
+    reduced shape, with the reduced dimension kept as 1 exactly when `keep_dims`). The result has
+    the input's type: along `axis`, each line is 0 except at the first index attaining the line's
+    maximum (the first NaN in a line with one), which holds the line's `grad`.
+
+    ```mlir
+    %dx = tide.reduce_max_grad %x, %dm axis = -1 keep_dims : tensor<4x8xf32>, tensor<4x1xf32>
+    ```
+  }];
+  let arguments = (ins Tide_FloatTensor:$input, Tide_FloatTensor:$grad, I64Attr:$axis,
+                       UnitAttr:$keep_dims);
+  let results = (outs Tide_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $grad `axis` `=` $axis (`keep_dims` $keep_dims^)? attr-dict `:` type($input) `,`
+    type($grad)
+  }];
+}
+
 def Tide_DropoutGradOp : Tide_CostOp<"dropout_grad", [Pure, InferTypeOpAdaptor]> {
   let summary = "Gradient of tide.dropout: the forward's mask, regenerated, on the gradient";
   let description = [{

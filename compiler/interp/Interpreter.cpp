@@ -124,8 +124,9 @@ static OpResults dispatch(Operation *op, const OpInputs &in) {
             RmsNormGradOp, SliceOp, ConcatOp, PadOp, GatherOp, GatherGradOp, RopeOp, DropoutOp,
             DropoutGradOp, LmHeadLossOp, LmHeadLossGradOp>(
           [&](auto typed) { return evaluate(typed, in); })
-      .Case<SplitOp>([&](auto typed) { return evaluate(typed, in); })
       .Case<SumSquaresOp, ClipCoefficientOp>([&](auto typed) { return evaluate(typed, in); })
+      .Case<SplitOp, WhereOp, ReduceMaxOp, ReduceMaxGradOp, CastOp>(
+          [&](auto typed) { return evaluate(typed, in); })
       .Default([](Operation *other) -> OpResults {
         return other->emitError("the tide interpreter has no semantics for '")
                << other->getName() << "'";

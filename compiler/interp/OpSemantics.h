@@ -95,6 +95,10 @@ OpResults evaluate(LmHeadLossGradOp op, const OpInputs &in);
 
 // Split, where, reduce_max and cast, with their gradients (SelectOps.cpp).
 OpResults evaluate(SplitOp op, const OpInputs &in);
+OpResults evaluate(WhereOp op, const OpInputs &in);
+OpResults evaluate(ReduceMaxOp op, const OpInputs &in);
+OpResults evaluate(ReduceMaxGradOp op, const OpInputs &in);
+OpResults evaluate(CastOp op, const OpInputs &in);
 
 // Gradient, helper and optimizer ops (TrainingOps.cpp).
 OpResults evaluate(ReluGradOp op, const OpInputs &in);

@@ -18,7 +18,8 @@ static double unitUniform(std::mt19937_64 &generator) {
 }
 
 /// The smallest valid-index count among the ops reading `labels` as class labels (cross-entropy,
-/// the fused LM head: the class count) or as ids (gather: the table's rows), or 0.
+/// the fused LM head: the class count), as ids (gather: the table's rows) or as a where mask
+/// (2: the values 0 and 1), or 0.
 static int64_t classCountOf(Value labels) {
   int64_t classes = 0;
   auto consider = [&](Type type, int64_t dim) {
@@ -48,6 +49,8 @@ static int64_t classCountOf(Value labels) {
       keyLengthCount(attention.getKey(), attention.getKeyLengths());
     if (auto grad = dyn_cast<AttentionGradOp>(user))
       keyLengthCount(grad.getKey(), grad.getKeyLengths());
+    if (auto where = dyn_cast<WhereOp>(user); where && where.getCondition() == labels)
+      classes = classes == 0 ? 2 : std::min<int64_t>(classes, 2); // a mask: 0 or 1
   }
   return classes;
 }

@@ -137,6 +137,14 @@ std::optional<KernelId> directKernel(Operation *op) {
       .Case<GatherOp>([](auto) { return KernelId::kGather; })
       .Case<GatherGradOp>([](auto) { return KernelId::kGatherGrad; })
       .Case<SumSquaresOp>([](auto) { return KernelId::kSumSquares; })
+      .Case<WhereOp>([](auto) { return KernelId::kWhere; })
+      .Case<CastOp>([](CastOp c) -> std::optional<KernelId> {
+        return cast<RankedTensorType>(c.getResult().getType())
+                       .getElementType()
+                       .isSignlessInteger(32)
+                   ? KernelId::kCastF32ToI32
+                   : KernelId::kCastI32ToF32;
+      })
       .Default([](Operation *) { return std::nullopt; });
 }
 
@@ -218,6 +226,13 @@ std::optional<std::pair<KernelId, tidemark::StepAttributes>> kernelWithAttribute
       })
       .Case<ReduceMeanOp>([&](ReduceMeanOp r) {
         return reduce(KernelId::kReduceMean, r.getNormalizedAxes(), r.getKeepDims());
+      })
+      .Case<ReduceMaxOp>([&](ReduceMaxOp r) {
+        return reduce(KernelId::kReduceMax, {r.getNormalizedAxis()}, r.getKeepDims());
+      })
+      .Case<ReduceMaxGradOp>([&](ReduceMaxGradOp r) {
+        int64_t rank = r.getInput().getType().getRank(), axis = r.getAxisAttr().getInt();
+        return reduce(KernelId::kReduceMaxGrad, {axis < 0 ? axis + rank : axis}, r.getKeepDims());
       })
       .Case<TransposeOp>([](TransposeOp t) -> Result {
         tidemark::TransposeAttributes attrs;

@@ -100,10 +100,15 @@ enum class KernelId : uint16_t {
   kSplit,
   kSumSquares,
   kClipCoefficient,
+  kWhere,
+  kReduceMax,
+  kReduceMaxGrad,
+  kCastF32ToI32,
+  kCastI32ToF32,
 };
 
 // The last kernel id of this format version.
-constexpr KernelId kLastKernelId = KernelId::kClipCoefficient;
+constexpr KernelId kLastKernelId = KernelId::kCastI32ToF32;
 
 // The kernel's name as written in plan.fbs ("MatMul"), or "unknown".
 const char *KernelIdName(KernelId kernel);

@@ -155,9 +155,12 @@ public:
 
   // Runs one step of the plan (all its kernels, in order). No heap allocation on success.
   // Errors: OutOfRange when input data is invalid for a kernel (a class label outside
-  // [0, classes): the message names the step, row and value); Internal if a kernel rejects its
+  // [0, classes): the message names the step, row and value; a token id outside its table:
+  // the message names the ids input, the first bad position and the id, and this is checked
+  // before any kernel runs, so nothing at all is written); Internal if a kernel rejects its
   // arguments otherwise (a bug: the plan was verified). A failed step is not counted in the
-  // statistics; outputs, arena and any state the step had already updated are unspecified.
+  // statistics; after a label error, outputs, arena and any state the step had already updated
+  // are unspecified.
   // Uses the Runtime's thread pool; the calling thread blocks until the step is done.
   Status Run();
 

@@ -246,6 +246,17 @@ Status Executor::RunStep() {
   KernelContext context{&pool_, scratch_.data(), step_number, plan_.seed};
   uint8_t *operands[kMaxStepOperands];
   uint8_t *results[kMaxStepResults];
+  // Bad input data (a token id outside its table) fails here, before any step writes an output,
+  // the arena or the state: a failed step leaves everything as it was.
+  for (size_t s = 0; s < plan_.steps.size(); ++s) {
+    const LoadedStep &step = plan_.steps[s];
+    for (size_t i = 0; i < step.operands.size(); ++i)
+      operands[i] = TensorData(step.operands[i]);
+    Status status = CheckInputIds(plan_, step, operands);
+    if (!status.ok())
+      return Status(status.code(),
+                    DescribeStep(plan_, static_cast<int>(s)) + ": " + status.message());
+  }
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
     const LoadedStep &step = plan_.steps[s];
     for (size_t i = 0; i < step.operands.size(); ++i)

@@ -95,8 +95,10 @@ public:
                        std::unique_ptr<Executor> *out);
   ~Executor();
 
-  // Runs every step once, in order. No heap allocation. On a kernel error, returns it with the
-  // step named; later steps do not run.
+  // Runs every step once, in order. No heap allocation. Token ids read straight from an input are
+  // checked first (CheckInputIds): a bad one fails before any step runs, so nothing is written
+  // and the optimizer step count stays. On a kernel error, returns it with the step named; later
+  // steps do not run.
   Status RunStep();
 
   const LoadedPlan &plan() const { return plan_; }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "runtime/kernels/attention.h"
+#include "runtime/kernels/cast.h"
 #include "runtime/kernels/copy_box.h"
 #include "runtime/kernels/dropout.h"
 #include "runtime/kernels/elementwise.h"
@@ -14,11 +15,13 @@
 #include "runtime/kernels/loss.h"
 #include "runtime/kernels/optimizer.h"
 #include "runtime/kernels/reduce.h"
+#include "runtime/kernels/reduce_max.h"
 #include "runtime/kernels/rms_norm.h"
 #include "runtime/kernels/rope.h"
 #include "runtime/kernels/softmax.h"
 #include "runtime/kernels/training_schedule.h"
 #include "runtime/kernels/transpose.h"
+#include "runtime/kernels/where.h"
 #include "runtime/plan/kernel_rules.h"
 
 namespace tidemark {
@@ -343,6 +346,18 @@ Status runSplit(const StepTensors &t, const KernelContext &ctx) {
   return Status::Ok();
 }
 
+// ReduceMax / ReduceMaxGrad over the one axis of ReduceAttrs, as [outer, len, inner].
+Status runReduceMax(const StepTensors &t, const KernelContext &ctx) {
+  const Shape &x = t.inShape(0);
+  const int axis = std::get<ReduceAttributes>(t.step.attrs).axes[0];
+  kernels::ReduceMaxShape shape;
+  for (int i = 0; i < x.rank; ++i)
+    (i < axis ? shape.outer : i > axis ? shape.inner : shape.len) *= x.dims[i];
+  if (t.step.kernel == KernelId::kReduceMax)
+    return kernels::ReduceMax(shape, t.in(0), t.out(0), ctx.pool);
+  return kernels::ReduceMaxGrad(shape, t.in(0), t.in(1), t.out(0), ctx.pool);
+}
+
 // Gather / GatherGrad: an id out of range fails naming the ids tensor, its position and value.
 Status runGather(const StepTensors &t, const KernelContext &ctx) {
   const bool grad = t.step.kernel == KernelId::kGatherGrad;
@@ -432,6 +447,23 @@ Status runAttention(const StepTensors &t, const KernelContext &ctx) {
 }
 
 } // namespace
+
+Status CheckInputIds(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const *operands) {
+  if (step.kernel != KernelId::kGather && step.kernel != KernelId::kGatherGrad)
+    return Status::Ok();
+  const bool grad = step.kernel == KernelId::kGatherGrad;
+  const int ids_id = step.operands[grad ? 0 : 1];
+  const LoadedTensor &ids = plan.tensors[size_t(ids_id)];
+  if (ids.location != TensorLocation::kInput)
+    return Status::Ok();
+  const Shape &table = plan.tensors[size_t(grad ? step.results[0] : step.operands[0])].shape;
+  Status status = kernels::ValidateGather(table.dims[0], table.dims[1],
+                                          reinterpret_cast<const int32_t *>(operands[grad ? 0 : 1]),
+                                          ids.shape.NumElements());
+  if (status.ok())
+    return status;
+  return Status(status.code(), "ids " + DescribeTensor(plan, ids_id) + ": " + status.message());
+}
 
 Status CheckKernelAvailable(KernelId kernel) {
   // Every kernel id of plan format version 1 has a kernel in this build.
@@ -577,6 +609,21 @@ Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const 
     t.out(0)[0] = kernels::ClipCoefficient(static_cast<double>(t.in(0)[0]),
                                            std::get<ClipAttributes>(step.attrs).max_norm);
     return Status::Ok();
+  case KernelId::kReduceMax:
+  case KernelId::kReduceMaxGrad:
+    return runReduceMax(t, ctx);
+  case KernelId::kCastF32ToI32:
+    kernels::CastF32ToI32(t.in(0), reinterpret_cast<int32_t *>(t.results[0]),
+                          t.inShape(0).NumElements(), ctx.pool);
+    return Status::Ok();
+  case KernelId::kCastI32ToF32:
+    kernels::CastI32ToF32(reinterpret_cast<const int32_t *>(t.operands[0]), t.out(0),
+                          t.inShape(0).NumElements(), ctx.pool);
+    return Status::Ok();
+  case KernelId::kWhere:
+    return kernels::Where(t.inShape(0), reinterpret_cast<const int32_t *>(t.operands[0]),
+                          t.inShape(1), t.in(1), t.inShape(2), t.in(2), t.outShape(0), t.out(0),
+                          ctx.pool);
   default:
     break;
   }

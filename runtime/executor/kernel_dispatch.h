@@ -32,6 +32,12 @@ Status CheckKernelAvailable(KernelId kernel);
 // Scratch bytes the step's kernel needs on `num_threads` threads (0 when none).
 size_t StepScratchBytes(const LoadedPlan &plan, const LoadedStep &step, int num_threads);
 
+// For a Gather or GatherGrad step whose ids are a plan input: checks the ids as the kernel will
+// (OutOfRange naming the ids tensor, the first bad position and its value), so that a step can
+// refuse bad input data before any of its steps writes anything. Ok for every other step (ids
+// computed inside the step are checked by the kernel that reads them).
+Status CheckInputIds(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const *operands);
+
 // Runs one step. operands[i] / results[i] are the data pointers of step.operands[i] /
 // step.results[i].
 Status RunKernel(const LoadedPlan &plan, const LoadedStep &step, uint8_t *const *operands,

@@ -9,6 +9,7 @@
 #include "runtime/kernels/elementwise.h"
 #include "runtime/kernels/lm_head_loss.h"
 #include "runtime/kernels/rope.h"
+#include "runtime/kernels/where.h"
 
 namespace tidemark {
 namespace {
@@ -150,6 +151,15 @@ Signature signatureOf(KernelId kernel) {
     return {1, 2, 1, 1, kNoAttrs, false};
   case KernelId::kClipCoefficient:
     return {1, 1, 1, 1, kClip, true};
+  case KernelId::kWhere:
+    return {3, 3, 1, 1, kNoAttrs, false};
+  case KernelId::kReduceMax:
+    return {1, 1, 1, 1, kReduce, true};
+  case KernelId::kReduceMaxGrad:
+    return {2, 2, 1, 1, kReduce, true};
+  case KernelId::kCastF32ToI32:
+  case KernelId::kCastI32ToF32:
+    return {1, 1, 1, 1, kNoAttrs, false};
   }
   return {0, 0, 0, 0, kNoAttrs, false};
 }
@@ -244,6 +254,8 @@ bool isIndexOperand(KernelId kernel, int i) {
   case KernelId::kGather:
     return i == 1;
   case KernelId::kGatherGrad:
+  case KernelId::kWhere: // the mask
+  case KernelId::kCastI32ToF32:
     return i == 0;
   case KernelId::kLmHeadLoss:
   case KernelId::kLmHeadLossGrad:
@@ -257,7 +269,7 @@ bool isIndexOperand(KernelId kernel, int i) {
   }
 }
 
-// Every tensor f32, except labels and ids (isIndexOperand), which are i32.
+// Every tensor f32, except labels, ids and masks (isIndexOperand) and a cast's i32 side.
 Status checkDtypes(const StepCheck &c) {
   for (int i = 0; i < c.numOperands(); ++i) {
     DType expected = isIndexOperand(c.step().kernel, i) ? DType::kI32 : DType::kF32;
@@ -265,10 +277,13 @@ Status checkDtypes(const StepCheck &c) {
       return c.fail("operand " + std::to_string(i) + " is " + DTypeName(c.operand(i).dtype) +
                     ", expected " + DTypeName(expected));
   }
-  for (int i = 0; i < c.numResults(); ++i)
-    if (c.result(i).dtype != DType::kF32)
+  for (int i = 0; i < c.numResults(); ++i) {
+    // Only a cast into i32 writes an i32 tensor.
+    DType expected = c.step().kernel == KernelId::kCastF32ToI32 ? DType::kI32 : DType::kF32;
+    if (c.result(i).dtype != expected)
       return c.fail("result " + std::to_string(i) + " is " + DTypeName(c.result(i).dtype) +
-                    ", expected f32");
+                    ", expected " + DTypeName(expected));
+  }
   return Status::Ok();
 }
 
@@ -750,6 +765,37 @@ Status checkSplit(const StepCheck &c) {
   return Status::Ok();
 }
 
+// Where (cond i32, a, b) -> out: out is the broadcast shape of all three.
+Status checkWhere(const StepCheck &c) {
+  Shape expected;
+  Status shape = kernels::WhereShape(c.in(0), c.in(1), c.in(2), &expected);
+  if (!shape.ok())
+    return c.fail(shape.message());
+  return c.requireShape("result", c.out(0), expected);
+}
+
+// ReduceMax (x) -> y; ReduceMaxGrad (x, dy) -> dx: exactly one axis, of size >= 1; y / dy have
+// x's shape without it (kept as 1 with keep_dims), dx has x's shape.
+Status checkReduceMax(const StepCheck &c, bool grad) {
+  const ReduceAttributes &attrs = std::get<ReduceAttributes>(c.step().attrs);
+  const Shape &x = c.in(0);
+  if (attrs.axes.size() != 1 || attrs.axes[0] < 0 || attrs.axes[0] >= x.rank)
+    return c.fail("reduce max takes exactly one axis in [0, " + std::to_string(x.rank) + ")");
+  const int axis = attrs.axes[0];
+  if (x.dims[axis] < 1)
+    return c.fail("reduce max over an empty axis " + std::to_string(axis) + " of " + shapeText(x));
+  Shape reduced;
+  for (int i = 0; i < x.rank; ++i)
+    if (i != axis)
+      reduced.dims[reduced.rank++] = x.dims[i];
+    else if (attrs.keep_dims)
+      reduced.dims[reduced.rank++] = 1;
+  if (!grad)
+    return c.requireShape("result", c.out(0), reduced);
+  TIDEMARK_RETURN_IF_ERROR(c.requireShape("dy (operand 1)", c.in(1), reduced));
+  return c.requireShape("dx", c.out(0), x);
+}
+
 Status checkShapes(const StepCheck &c) {
   switch (c.step().kernel) {
   case KernelId::kMatMul:
@@ -838,6 +884,15 @@ Status checkShapes(const StepCheck &c) {
     return checkSumSquares(c);
   case KernelId::kClipCoefficient:
     return checkClipCoefficient(c);
+  case KernelId::kWhere:
+    return checkWhere(c);
+  case KernelId::kCastF32ToI32:
+  case KernelId::kCastI32ToF32:
+    return c.requireShape("result", c.out(0), c.in(0));
+  case KernelId::kReduceMax:
+    return checkReduceMax(c, /*grad=*/false);
+  case KernelId::kReduceMaxGrad:
+    return checkReduceMax(c, /*grad=*/true);
   default: // Unary ops, their gradients, softmax and its gradient: every shape equal.
     return checkAllSameShape(c);
   }

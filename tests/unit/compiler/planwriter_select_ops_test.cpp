@@ -198,4 +198,60 @@ TEST_F(SelectOpsPlanTest, SplitMatchesInterpreter) {
   EXPECT_EQ(none, regions) << "rematerialization changes no value";
 }
 
+// where with a broadcast mask input (random 0 / 1 values, as tide-run draws them) and both value
+// operands parameters of other shapes: the forward select and the two masked, reduced gradients.
+constexpr const char *kWhere = R"mlir(
+func.func @where(%m: tensor<3x1x6xi32>, %x: tensor<3x4x6xf32>, %t: tensor<3x4x6xf32>,
+                 %a: tensor<6xf32> {tide.param}, %b: tensor<4x1xf32> {tide.param}) -> tensor<f32> {
+  %s = tide.mul %x, %a : (tensor<3x4x6xf32>, tensor<6xf32>) -> tensor<3x4x6xf32>
+  %w = tide.where %m, %s, %b : (tensor<3x1x6xi32>, tensor<3x4x6xf32>, tensor<4x1xf32>) -> tensor<3x4x6xf32>
+  %g = tide.tanh %w : tensor<3x4x6xf32>
+  %l = tide.mse_loss %g, %t : tensor<3x4x6xf32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_F(SelectOpsPlanTest, WhereMatchesInterpreter) { runAndCompare(kWhere, 12, "none", 0.5); }
+
+// reduce_max as a max-subtraction (the stable softmax pattern) and over the leading axis: the
+// runtime's ReduceMax / ReduceMaxGrad against the interpreter. The seeded values have no ties.
+constexpr const char *kReduceMax = R"mlir(
+func.func @max(%x: tensor<4x7xf32>, %t: tensor<4x7xf32>, %w: tensor<7x7xf32> {tide.param})
+    -> tensor<f32> {
+  %p = tide.matmul %x, %w : (tensor<4x7xf32>, tensor<7x7xf32>) -> tensor<4x7xf32>
+  %m = tide.reduce_max %p axis = 1 keep_dims : tensor<4x7xf32> -> tensor<4x1xf32>
+  %c = tide.sub %p, %m : (tensor<4x7xf32>, tensor<4x1xf32>) -> tensor<4x7xf32>
+  %col = tide.reduce_max %p axis = 0 : tensor<4x7xf32> -> tensor<7xf32>
+  %y = tide.add %c, %col : (tensor<4x7xf32>, tensor<7xf32>) -> tensor<4x7xf32>
+  %l = tide.mse_loss %y, %t : tensor<4x7xf32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_F(SelectOpsPlanTest, ReduceMaxMatchesInterpreter) {
+  runAndCompare(kReduceMax, 13, "none", 0.5);
+}
+
+// Casts both ways on the plan: an f32 mask input (times 2: values in [-2, 2), so the truncated
+// mask mixes -1, 0 and 1) cast to i32 for a where, and a parameter
+// quantized through i32 (its cast path carries no gradient; the direct path does).
+constexpr const char *kCast = R"mlir(
+func.func @cast(%m: tensor<5x6xf32>, %x: tensor<5x6xf32>, %t: tensor<5x6xf32>,
+                %a: tensor<6xf32> {tide.param}) -> tensor<f32> {
+  %two = tide.fill 2.0 : tensor<f32>
+  %m2 = tide.mul %m, %two : (tensor<5x6xf32>, tensor<f32>) -> tensor<5x6xf32>
+  %mask = tide.cast %m2 : tensor<5x6xf32> -> tensor<5x6xi32>
+  %ten = tide.fill 10.0 : tensor<f32>
+  %s = tide.mul %a, %ten : (tensor<6xf32>, tensor<f32>) -> tensor<6xf32>
+  %q = tide.cast %s : tensor<6xf32> -> tensor<6xi32>
+  %back = tide.cast %q : tensor<6xi32> -> tensor<6xf32>
+  %p = tide.mul %x, %a : (tensor<5x6xf32>, tensor<6xf32>) -> tensor<5x6xf32>
+  %w = tide.where %mask, %p, %back : (tensor<5x6xi32>, tensor<5x6xf32>, tensor<6xf32>) -> tensor<5x6xf32>
+  %l = tide.mse_loss %w, %t : tensor<5x6xf32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_F(SelectOpsPlanTest, CastMatchesInterpreter) { runAndCompare(kCast, 14, "none", 0.5); }
+
 } // namespace

@@ -90,5 +90,79 @@ TEST(PlanSelectKernelsTest, SplitIsConcatInReverse) {
   expectRejected(widest.step(KernelId::kSplit, ConcatAttributes{0}), "result list");
 }
 
+TEST(PlanSelectKernelsTest, WhereTakesAnI32MaskAndBroadcasts) {
+  expectLoads(
+      OneStep().in({3, 1}, DType::kI32).in({3, 4}).in({4}).out({3, 4}).step(KernelId::kWhere));
+  expectLoads(OneStep().in({}, DType::kI32).in({2}).in({}).out({2}).step(KernelId::kWhere));
+  expectRejected(OneStep().in({3, 4}).in({3, 4}).in({3, 4}).out({3, 4}).step(KernelId::kWhere),
+                 "operand 0 is f32, expected i32");
+  expectRejected(OneStep()
+                     .in({3, 4}, DType::kI32)
+                     .in({3, 4}, DType::kI32)
+                     .in({3, 4})
+                     .out({3, 4})
+                     .step(KernelId::kWhere),
+                 "operand 1 is i32, expected f32");
+  expectRejected(
+      OneStep().in({5}, DType::kI32).in({3, 4}).in({4}).out({3, 4}).step(KernelId::kWhere),
+      "condition does not broadcast");
+  expectRejected(
+      OneStep().in({3, 1}, DType::kI32).in({3, 4}).in({4}).out({3, 1}).step(KernelId::kWhere),
+      "result has shape [3,1], expected [3,4]");
+  expectRejected(OneStep().in({4}, DType::kI32).in({4}).out({4}).step(KernelId::kWhere),
+                 "expected 3 operands");
+}
+
+TEST(PlanSelectKernelsTest, ReduceMaxTakesOneNonEmptyAxis) {
+  expectLoads(
+      OneStep().in({3, 5}).out({3}).step(KernelId::kReduceMax, ReduceAttributes{{1}, false}));
+  expectLoads(
+      OneStep().in({3, 5}).out({1, 5}).step(KernelId::kReduceMax, ReduceAttributes{{0}, true}));
+  expectLoads(OneStep().in({3, 5}).in({3, 1}).out({3, 5}).step(KernelId::kReduceMaxGrad,
+                                                               ReduceAttributes{{1}, true}));
+  expectRejected(
+      OneStep().in({3, 5}).out({1}).step(KernelId::kReduceMax, ReduceAttributes{{0, 1}, false}),
+      "exactly one axis");
+  expectRejected(
+      OneStep().in({3, 5}).out({3}).step(KernelId::kReduceMax, ReduceAttributes{{2}, false}),
+      "exactly one axis in [0, 2)");
+  expectRejected(
+      OneStep().in({3, 0}).out({3}).step(KernelId::kReduceMax, ReduceAttributes{{1}, false}),
+      "reduce max over an empty axis 1");
+  expectRejected(
+      OneStep().in({3, 5}).out({3, 1}).step(KernelId::kReduceMax, ReduceAttributes{{1}, false}),
+      "result has shape [3,1], expected [3]");
+  expectRejected(OneStep().in({3, 5}).in({3}).out({3, 5}).step(KernelId::kReduceMaxGrad,
+                                                               ReduceAttributes{{1}, true}),
+                 "dy (operand 1) has shape [3], expected [3,1]");
+  expectRejected(OneStep().in({3, 5}).out({3}).step(KernelId::kReduceMax), "needs its attribute");
+}
+
+TEST(PlanSelectKernelsTest, CastsConvertBetweenF32AndI32Only) {
+  PlanBuilder to_int;
+  int x = to_int.AddInput("x", {4}, DType::kF32);
+  int y = to_int.AddOutput("y", {4}, DType::kI32);
+  to_int.SetArena(0);
+  to_int.AddStep(KernelId::kCastF32ToI32, {x}, {y}, {}, "s");
+  expectLoads(to_int);
+  PlanBuilder to_float;
+  x = to_float.AddInput("x", {4}, DType::kI32);
+  y = to_float.AddOutput("y", {4}, DType::kF32);
+  to_float.SetArena(0);
+  to_float.AddStep(KernelId::kCastI32ToF32, {x}, {y}, {}, "s");
+  expectLoads(to_float);
+  // The wrong side i32, or a shape change.
+  expectRejected(OneStep().in({4}).out({4}).step(KernelId::kCastF32ToI32),
+                 "result 0 is f32, expected i32");
+  expectRejected(OneStep().in({4}).out({4}).step(KernelId::kCastI32ToF32),
+                 "operand 0 is f32, expected i32");
+  PlanBuilder reshaped;
+  x = reshaped.AddInput("x", {4}, DType::kI32);
+  y = reshaped.AddOutput("y", {2, 2}, DType::kF32);
+  reshaped.SetArena(0);
+  reshaped.AddStep(KernelId::kCastI32ToF32, {x}, {y}, {}, "s");
+  expectRejected(reshaped, "result has shape [2,2], expected [4]");
+}
+
 } // namespace
 } // namespace tidemark

@@ -60,8 +60,8 @@ constexpr int64_t kStateAlignment = 64;
 /// Inline constant data the writer accepts in total: FlatBuffers (the plan format) caps a buffer
 /// at 2 GiB, and the rest of the plan needs room too.
 constexpr int64_t kMaxConstantBytes = int64_t{1} << 30;
-/// Initial state values (--weights or tide.init) the writer puts inline as StateInit blocks; with
-/// the constants they stay below the 2 GiB FlatBuffers cap, leaving room for the rest.
+/// The largest PlanWriterOptions::maxInlineStateBytes: with the constants the inline data stays
+/// below the 2 GiB FlatBuffers cap, leaving room for the rest.
 constexpr int64_t kMaxStateInitBytes = int64_t{1} << 30;
 /// The runtime allocates each input and output buffer rounded up to 64 bytes; so do the sums.
 constexpr int64_t kIoAlignment = 64;
@@ -338,7 +338,8 @@ private:
   void assignIntervals();
   LogicalResult applyWeights();
   LogicalResult applyModelInit();
-  LogicalResult addInitBytes(int64_t bytes, const std::string &source);
+  LogicalResult placeInitialState(int64_t initBytes, uint64_t imageBytes, const char *source);
+  void putInitialValues(uint64_t offset, const void *data, size_t size);
   LogicalResult verifyWithRuntime(const std::vector<uint8_t> &bytes);
   void summarize(PlanSummary *summary);
   llvm::SetVector<Operation *> forwardOps(PlanSummary *summary);
@@ -374,7 +375,7 @@ private:
   std::map<std::string, std::string> boundNames; ///< Binding name -> what it names.
   int64_t stateBytes = 0;
   int64_t constantBytes = 0;
-  int64_t stateInitBytes = 0; ///< Inline StateInit bytes so far.
+  bool externalState = false; ///< The initial state goes to options.externalState.
   int64_t ioBytes = 0;
   int64_t scratchBytes = 0; ///< The runtime's kernel scratch on options.scratchThreads threads.
   bool training = false;
@@ -865,17 +866,37 @@ void PlanEmitter::assignIntervals() {
   builder.AssignLiveIntervalsFromSteps(); // The views: their own first and last steps.
 }
 
-/// Counts `bytes` more of inline initial state; fails (before anything is copied) past the cap.
-LogicalResult PlanEmitter::addInitBytes(int64_t bytes, const std::string &source) {
-  stateInitBytes += bytes;
-  if (stateInitBytes <= kMaxStateInitBytes)
+/// Decides where `initBytes` of initial values (covering the state region up to `imageBytes`)
+/// go: inline, or into options.externalState (allocated here, zero-filled); fails before
+/// anything is drawn or copied when neither is possible.
+LogicalResult PlanEmitter::placeInitialState(int64_t initBytes, uint64_t imageBytes,
+                                             const char *source) {
+  int64_t limit = std::min(options.maxInlineStateBytes, kMaxStateInitBytes);
+  if (initBytes <= limit)
     return success();
-  return func.emitError() << "the parameters' initial values (" << source << ") need more than "
-                          << kMaxStateInitBytes
-                          << " bytes, more than a plan holds inline (the plan format is capped at "
-                             "2 GiB); compile with --init=zeros and load the values at run time "
-                             "with tide-run --weights FILE (tide-models --weights FILE --seed S "
-                             "writes them)";
+  if (!options.externalState || options.externalStatePath.empty())
+    return func.emitError()
+           << "the parameters' initial values (" << source << ") need " << initBytes
+           << " bytes, more than a plan holds inline (" << limit
+           << " bytes; the plan format is capped at 2 GiB); write the plan to a file (--emit=plan, "
+              "which puts the state in a file next to it), or compile with --init=zeros and load "
+              "the values at run time with tide-run --weights FILE (tide-models --weights FILE "
+              "--seed S writes them)";
+  if (imageBytes > tidemark::kMaxRegionBytes)
+    return func.emitError() << "the parameters' initial values reach byte " << imageBytes
+                            << " of the state region; the runtime's limit is "
+                            << tidemark::kMaxRegionBytes << " bytes (1 TiB)";
+  externalState = true;
+  options.externalState->assign(static_cast<size_t>(imageBytes), 0);
+  builder.SetExternalWeights(options.externalStatePath, 0, imageBytes);
+  return success();
+}
+
+void PlanEmitter::putInitialValues(uint64_t offset, const void *data, size_t size) {
+  if (externalState)
+    std::memcpy(options.externalState->data() + offset, data, size);
+  else
+    builder.AddStateInit(offset, data, size);
 }
 
 /// Initial values from each parameter's tide.init (docs/tidec.md, "Initial parameter values").
@@ -887,6 +908,8 @@ LogicalResult PlanEmitter::applyModelInit() {
     tidemark::builder::Argument parameter;
   };
   std::vector<Pending> pending;
+  int64_t initBytes = 0;
+  uint64_t imageBytes = 0;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     if (argumentNames[i].empty())
       continue; // An input or an optimizer state (starts at zero).
@@ -909,8 +932,8 @@ LogicalResult PlanEmitter::applyModelInit() {
                               << tidemark::DTypeName(spec.dtype) << "; give --weights";
     if (parameter.init.kind == tidemark::builder::ParamInit::Kind::Zeros)
       continue;
-    if (failed(addInitBytes(bytesOf(func.getArgument(i)), "from tide.init")))
-      return failure();
+    initBytes += bytesOf(func.getArgument(i));
+    imageBytes = std::max<uint64_t>(imageBytes, spec.offset + bytesOf(func.getArgument(i)));
     pending.push_back({i, std::move(parameter)});
   }
   if (!missing.empty()) {
@@ -926,9 +949,12 @@ LogicalResult PlanEmitter::applyModelInit() {
             "to each parameter, or pass --init=zeros to start every parameter at zero";
     return failure();
   }
-  for (const Pending &p : pending) {
+  if (failed(placeInitialState(initBytes, imageBytes, "from tide.init")))
+    return failure();
+  for (const Pending &p : pending) { // One parameter's values in memory at a time.
     std::vector<float> values = tidemark::builder::initialValues(p.parameter, options.seed);
-    builder.SetStateTensorValues(tensorOf.lookup(func.getArgument(p.arg)), values);
+    putInitialValues(builder.tensor(tensorOf.lookup(func.getArgument(p.arg))).offset, values.data(),
+                     values.size() * sizeof(float));
   }
   return success();
 }
@@ -938,6 +964,7 @@ LogicalResult PlanEmitter::applyWeights() {
     return options.initialValues == InitialValues::FromModel ? applyModelInit() : success();
   std::string missing, mismatched;
   bool anyMissing = false;
+  std::vector<std::pair<uint64_t, const tidemark::WeightTensor *>> matched; ///< (offset, tensor)
   for (int tensor : stateTensors) {
     const tidemark::TensorSpec &spec = builder.tensor(tensor);
     const tidemark::WeightTensor *weight = options.weights->Find(spec.name);
@@ -962,12 +989,21 @@ LogicalResult PlanEmitter::applyWeights() {
                     text(spec.shape);
       continue;
     }
-    if (failed(addInitBytes(static_cast<int64_t>(weight->bytes.size()), "from --weights")))
-      return failure();
-    builder.AddStateInit(spec.offset, weight->bytes.data(), weight->bytes.size());
+    matched.push_back({spec.offset, weight});
   }
-  if (missing.empty() && mismatched.empty())
+  if (missing.empty() && mismatched.empty()) {
+    int64_t initBytes = 0;
+    uint64_t imageBytes = 0;
+    for (const auto &[offset, weight] : matched) {
+      initBytes += static_cast<int64_t>(weight->bytes.size());
+      imageBytes = std::max<uint64_t>(imageBytes, offset + weight->bytes.size());
+    }
+    if (failed(placeInitialState(initBytes, imageBytes, "from --weights")))
+      return failure();
+    for (const auto &[offset, weight] : matched)
+      putInitialValues(offset, weight->bytes.data(), weight->bytes.size());
     return success();
+  }
   InFlightDiagnostic diag = func.emitError() << "the weights do not match the model";
   if (!missing.empty())
     diag << "; missing: " << missing;

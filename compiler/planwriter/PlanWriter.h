@@ -94,6 +94,16 @@ struct PlanWriterOptions {
   const tidemark::WeightsFile *weights = nullptr;
   /// Used only when `weights` is null.
   InitialValues initialValues = InitialValues::FromModel;
+  /// The initial state (from `weights` or tide.init) goes inline as StateInit blocks when it is
+  /// at most this many bytes (the plan is one FlatBuffer, capped at 2 GiB).
+  int64_t maxInlineStateBytes = int64_t{1} << 30;
+  /// Beyond that, with `externalState` set, the writer fills *externalState with the state
+  /// image (the state region's bytes up to the end of the last initialised tensor; optimizer
+  /// state zero) and the plan references it as ExternalWeights at `externalStatePath` (a
+  /// relative path is resolved by the runtime against the plan file's directory); the caller
+  /// writes that file. Without `externalState` such a plan is an error.
+  std::vector<uint8_t> *externalState = nullptr;
+  std::string externalStatePath;
   /// Threads for which the summary's kernel scratch is computed (scratch grows with threads).
   int scratchThreads = 1;
   /// The plan's seed: the key of every tide.dropout's Philox stream (with the step and the site)

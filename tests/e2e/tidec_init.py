@@ -3,7 +3,8 @@
 1. Bit-identical to tide-models: for the same --seed, the state of a tidec inference plan holds
    exactly the bytes `tide-models --weights` writes, for an MLP and for a GPT with an LM head
    (layer-norm gains ones, weights normal, biases zeros); a training plan without --weights
-   gives bit-identical losses and weights over 3 steps to the same plan given that file.
+   gives bit-identical losses and weights over 3 steps to the same plan given that file, with the
+   state inside the plan or in `<plan>.state` next to it (--inline-state-limit=0).
 2. It trains: examples/mlp.mlir compiled with `tidec --train=sgd` and no --weights learns its
    (fixed, seeded) batch: the loss falls below half its start within 200 steps and the first
    layer's weights move. The explicit `--init=zeros` plan, for contrast, only learns the label
@@ -76,17 +77,30 @@ def main():
         for tensor in gains:
             if not np.all(values[tensor] == 1.0):
                 raise SystemExit(f"{tensor} should start at ones")
+        # The same state kept outside the plan (<plan>.state, as for a model over 1 GiB).
+        plan = work(f"{name}.external.tplan")
+        run([args.tidec, work(f"{name}.mlir"), "-o", plan, "--seed", seed,
+             "--inline-state-limit=0"])
+        if not os.path.exists(plan + ".state"):
+            raise SystemExit(f"{name}: no state file next to the plan")
+        run([args.tide_run, plan, "--save-weights", work(f"{name}.external.safetensors")])
+        if safetensors_io.raw_bytes(work(f"{name}.external.safetensors")) != state:
+            raise SystemExit(f"{name}: the external state differs from the inline one")
         # A training step from tide.init trains exactly like the same step given the
-        # tide-models file with --weights: the same losses and the same weights after 3 steps.
+        # tide-models file with --weights: the same losses and the same weights after 3 steps
+        # (also with both states outside the plan).
         outputs = {}
-        for source, flags in (("init", []), ("weights", ["--weights", work(f"{name}.ref.safetensors")])):
+        ref = work(f"{name}.ref.safetensors")
+        for source, flags in (("init", []), ("weights", ["--weights", ref]),
+                              ("init-ext", ["--inline-state-limit=0"]),
+                              ("weights-ext", ["--weights", ref, "--inline-state-limit=0"])):
             plan = work(f"{name}.train.{source}.tplan")
             run([args.tidec, work(f"{name}.mlir"), "-o", plan, "--seed", seed, "--train=sgd",
                  *flags])
             out = run([args.tide_run, plan, "--steps", "3", "--seed", "4", "--save-weights",
                        work(f"{name}.train.{source}.st")]).stdout
             outputs[source] = (losses(out), safetensors_io.raw_bytes(work(f"{name}.train.{source}.st")))
-        if len(outputs["init"][0]) != 3 or outputs["init"] != outputs["weights"]:
+        if len(outputs["init"][0]) != 3 or any(outputs[o] != outputs["init"] for o in outputs):
             raise SystemExit(f"{name}: training from tide.init differs from training from the "
                              f"tide-models weights: {outputs['init'][0]} vs {outputs['weights'][0]}")
         print(f"{name}: the tidec plans' initial state is bit-identical to tide-models --weights "

@@ -96,6 +96,10 @@ cl::opt<std::string> initMode("init",
                               cl::desc("Initial parameters without --weights: model (each "
                                        "parameter's tide.init) or zeros"),
                               cl::init("model"), cl::cat(category));
+cl::opt<int64_t> inlineStateLimit(
+    "inline-state-limit",
+    cl::desc("Initial state bytes kept inside the plan; beyond, it goes to OUT.state (testing)"),
+    cl::init(int64_t{1} << 30), cl::Hidden, cl::cat(category));
 cl::opt<bool> maxBatch("max-batch",
                        cl::desc("Find the largest batch whose plan fits --budget (needs "
                                 "--model-cmd)"),
@@ -170,6 +174,8 @@ std::string validateToolOptions() {
     return "--run-threads must be in [1, 1024]";
   if (maxBatchLimit < 1)
     return "--max-batch-limit must be at least 1";
+  if (inlineStateLimit < 0 || inlineStateLimit > (int64_t{1} << 30))
+    return "--inline-state-limit must be in [0, 2^30]";
   if (initMode != "model" && initMode != "zeros")
     return "unknown --init value '" + initMode + "': expected model or zeros";
   if (initMode == "zeros" && !weights.empty())
@@ -296,9 +302,42 @@ int emitReportAndTimeline(const tidec::CompileResult &result, const tidec::Repor
   return 0;
 }
 
+/// Where the initial state goes when it is too large for the plan: `<plan>.state` next to it.
+std::string statePathFor(const std::string &plan) { return plan + ".state"; }
+
+/// Lets the writer put a large initial state into `*image` (a file next to a written plan).
+void allowExternalState(std::vector<uint8_t> *image, tide::PlanWriterOptions *options) {
+  if (emit != "plan" || outputFile.empty() || outputFile == "-")
+    return; // A header or stdout cannot bring a second file along: the state must fit inline.
+  options->externalState = image;
+  options->externalStatePath = llvm::sys::path::filename(statePathFor(outputFile)).str();
+}
+
+/// Writes the state image (if the plan references one) before the plan, so a written plan never
+/// names a missing file; an error message or "".
+std::string writeStateImage(const std::vector<uint8_t> &image) {
+  if (image.empty())
+    return "";
+  std::string path = statePathFor(outputFile);
+  if (std::string error = writeAtomically(
+          path, llvm::StringRef(reinterpret_cast<const char *>(image.data()), image.size()));
+      !error.empty())
+    return error;
+  return "";
+}
+
+/// After the plan is written: says where its state is, if not inside it.
+void noteStateImage(const std::vector<uint8_t> &image) {
+  if (!image.empty())
+    llvm::errs() << "tidec: the initial state (" << image.size() << " bytes, more than the plan's "
+                 << inlineStateLimit << " inline) is in " << statePathFor(outputFile)
+                 << "; keep it next to the plan\n";
+}
+
 /// Reads --weights (if given) into `file` and points `options` at it; returns an error or "".
 std::string readWeights(tidemark::WeightsFile *file, tide::PlanWriterOptions *options) {
   options->scratchThreads = threads;
+  options->maxInlineStateBytes = inlineStateLimit;
   options->seed = seed;
   options->initialValues =
       initMode == "zeros" ? tide::InitialValues::Zeros : tide::InitialValues::FromModel;
@@ -320,6 +359,8 @@ int compileFile() {
   tide::PlanWriterOptions writerOptions;
   if (std::string error = readWeights(&weightsFile, &writerOptions); !error.empty())
     return fail(error);
+  std::vector<uint8_t> stateImage;
+  allowExternalState(&stateImage, &writerOptions);
   writerOptions.producer = "tidec " + inputFile + " --remat=" + remat +
                            (train.empty() ? "" : " --train=" + train) +
                            (budget.empty() ? "" : " --budget=" + budget);
@@ -347,8 +388,14 @@ int compileFile() {
     llvm::raw_string_ostream os(output);
     module->print(os);
   }
-  if (std::string writeError = writeAtomically(outputFile, output); !writeError.empty())
+  if (std::string writeError = writeStateImage(stateImage); !writeError.empty())
     return fail(writeError);
+  if (std::string writeError = writeAtomically(outputFile, output); !writeError.empty()) {
+    if (!stateImage.empty()) // Its plan was not written: leave nothing behind.
+      llvm::sys::fs::remove(statePathFor(outputFile));
+    return fail(writeError);
+  }
+  noteStateImage(stateImage);
   return emitReportAndTimeline(result, {inputFile, outputFile, train, std::nullopt});
 }
 
@@ -383,17 +430,23 @@ int main(int argc, char **argv) {
   if (int status = runMaxBatch(probeOptions, &best, &batch))
     return status;
   std::string why;
+  std::vector<uint8_t> stateImage;
+  allowExternalState(&stateImage, &writerOptions);
   if (!planBatch(batch, writerOptions, &best, &why))
-    return fail("batch " + std::to_string(batch) +
-                " fits, but its plan with the initial values "
-                "failed: " +
-                why);
+    return fail("batch " + std::to_string(batch) + " fits, but its plan with the initial " +
+                "values failed: " + why);
   if (!outputFile.empty() && outputFile != "-") {
+    if (std::string error = writeStateImage(stateImage); !error.empty())
+      return fail(error);
     if (std::string error = writeAtomically(
             outputFile,
             llvm::StringRef(reinterpret_cast<const char *>(best.plan.data()), best.plan.size()));
-        !error.empty())
+        !error.empty()) {
+      if (!stateImage.empty())
+        llvm::sys::fs::remove(statePathFor(outputFile));
       return fail(error);
+    }
+    noteStateImage(stateImage);
   }
   return emitReportAndTimeline(
       best, {modelCmd, outputFile == "-" ? "" : outputFile.getValue(), train, batch});

@@ -30,6 +30,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -400,6 +401,55 @@ TEST_F(PlanWriterRunTest, InitialStateIsDrawnFromTideInitWithTheBuildersGenerato
     EXPECT_EQ(stateOf(seed, "param2.adam_v", 128 * 10), std::vector<float>(128 * 10, 0.0f));
   }
   EXPECT_NE(stateOf(0, "param0", 64 * 128), stateOf(5, "param0", 64 * 128));
+}
+
+TEST_F(PlanWriterRunTest, InitialStateBeyondTheInlineLimitGoesToAnExternalImage) {
+  func::FuncOp func = compile(readFile(TIDEMARK_SOURCE_DIR "/examples/mlp.mlir"),
+                              std::string("tide-autodiff{optimizer=adam},") + kPlan);
+  ASSERT_TRUE(func);
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+    diagnostics += d.str();
+    return success();
+  });
+  // w1 (32768 B) and w2 (5120 B) are drawn; the biases are zeros and not stored.
+  tide::PlanWriterOptions options;
+  options.seed = 3;
+  options.maxInlineStateBytes = 37887;
+  std::vector<uint8_t> plan;
+  EXPECT_TRUE(failed(tide::writePlan(func, options, &plan, nullptr)));
+  EXPECT_NE(diagnostics.find("need 37888 bytes, more than a plan holds inline (37887 bytes"),
+            std::string::npos)
+      << diagnostics;
+  options.maxInlineStateBytes = 37888; // Exactly fits: inline, no image.
+  std::vector<uint8_t> image;
+  options.externalState = &image;
+  options.externalStatePath = "mlp.tplan.state";
+  ASSERT_TRUE(succeeded(tide::writePlan(func, options, &plan, nullptr))) << diagnostics;
+  EXPECT_TRUE(image.empty());
+  options.maxInlineStateBytes = 37887;
+  std::vector<uint8_t> inlinePlan = plan;
+  ASSERT_TRUE(succeeded(tide::writePlan(func, options, &plan, nullptr))) << diagnostics;
+  // The image covers the state up to the end of w2 (offsets: w1 0, b1 32768, w2 33280).
+  ASSERT_EQ(image.size(), 33280u + 5120u);
+  EXPECT_LT(plan.size() + 30000, inlinePlan.size()); // The values left the plan.
+  std::string dir = ::testing::TempDir() + "/planwriter-external";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/mlp.tplan", std::ios::binary)
+      .write(reinterpret_cast<const char *>(plan.data()), plan.size());
+  std::ofstream(dir + "/mlp.tplan.state", std::ios::binary)
+      .write(reinterpret_cast<const char *>(image.data()), image.size());
+  std::unique_ptr<tidemark::Runtime> runtime;
+  tidemark::Status status = tidemark::Runtime::LoadFromFile(dir + "/mlp.tplan", {}, &runtime);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  namespace b = tidemark::builder;
+  b::Argument w2{"param2", b::ElementType::F32, {128, 10}, true, b::ParamInit::normal(0.02)};
+  std::vector<float> expected = b::initialValues(w2, 3), actual(1280, -1.0f);
+  ASSERT_TRUE(runtime->ReadParameter("param2", actual.data(), 1280 * 4).ok());
+  EXPECT_EQ(std::memcmp(actual.data(), expected.data(), 1280 * 4), 0);
+  std::vector<float> velocity(1280, -1.0f);
+  ASSERT_TRUE(runtime->ReadParameter("param2.adam_m", velocity.data(), 1280 * 4).ok());
+  EXPECT_EQ(velocity, std::vector<float>(1280, 0.0f));
 }
 
 TEST_F(PlanWriterRunTest, ParameterWithoutInitialValueIsRefusedUnlessZerosAreAsked) {

@@ -8,7 +8,8 @@
 #   2. tidec: an Adam training step with rematerialization under an arena budget, its memory
 #      report; the held-out loss plan (no --train);
 #   3. tide-run: the steps on batches sampled from the text (the last 10% held out), a progress
-#      line every 10 steps, the held-out loss every 50, then the trained weights saved.
+#      line every 10 steps, the held-out loss every 50, a checkpoint every 100 steps, then the
+#      trained weights saved.
 # Everything it makes stays in one folder, named at the end (default run/gpt-bytes).
 # Usage: scripts/run-example.sh [BUDGET]   (default 50%: of the arena without recomputation)
 # Environment: TIDEMARK_BUILD_DIR (default build), TIDEMARK_RUN_DIR (default run/gpt-bytes),
@@ -53,7 +54,8 @@ echo "== 3. tide-run: $steps training steps on $threads threads, batches of $(ba
 # Progress lines go to stderr as the steps run; the full report (every step's loss) to a file.
 "$tide_run" "$out/gpt.tplan" --steps "$steps" --threads "$threads" --seed 1 \
   --data "$data" --data-type u8 --eval-every 50 --eval-plan "$out/gpt-eval.tplan" \
-  --progress 10 --save-weights "$out/trained.safetensors" >"$out/tide-run.txt"
+  --progress 10 --save-every 100 --save-weights "$out/trained-{step}.safetensors" \
+  >"$out/tide-run.txt"
 grep -v '^step ' "$out/tide-run.txt"
 first=$(grep -m1 '^step 1 ' "$out/tide-run.txt" | awk '{print $4}')
 last=$(grep '^step ' "$out/tide-run.txt" | tail -1 | awk '{print $4}')
@@ -62,5 +64,6 @@ echo "== saved in $out =="
 echo "  gpt.mlir, init.safetensors   the model and its initial weights (tide-models)"
 echo "  gpt.tplan, gpt-arena.svg     the training plan and its arena timeline (tidec)"
 echo "  gpt-eval.tplan               the held-out loss plan"
-echo "  trained.safetensors          the trained weights and Adam state (tide-run --save-weights)"
+echo "  trained-$steps.safetensors     the trained weights and Adam state (tide-run --save-weights)," \
+  "and the checkpoints trained-100.safetensors, ... (--save-every 100)"
 echo "  tide-run.txt                 tide-run's report: every step's loss, times, memory"

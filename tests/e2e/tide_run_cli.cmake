@@ -189,3 +189,32 @@ if(NOT loss3 STREQUAL resumed OR NOT resumed_steps EQUAL 3)
                       "${resumed_steps}, expected 3)")
 endif()
 message(STATUS "resume: step 3 loss ${loss3} == resumed ${resumed}")
+
+# Checkpoints: --save-every 2 over 5 Adam steps writes after steps 2 and 4, then the final save
+# after 5; with {step} in the name each is its own file, bit-identical to the file a run of that
+# many steps saves. Checkpoints do not count as the steps' heap allocations.
+expect_run(checkpoints 0 "\"checkpoints\": \\[2, 4\\],.*\"saved_weights\": \"ck-5.safetensors\""
+           adam.tplan --steps 5 --seed 5 --save-every 2 --save-weights ck-{step}.safetensors
+           --report=json)
+string(JSON ck_allocs GET "${RUN_OUTPUT}" allocations_per_step)
+if(NOT ck_allocs EQUAL 0)
+  message(FATAL_ERROR "checkpoints: ${ck_allocs} heap allocations per step, expected 0")
+endif()
+foreach(steps 2 4 5)
+  expect_run(checkpoint-reference-${steps} 0 "" adam.tplan --steps ${steps} --seed 5
+             --save-weights ref-${steps}.safetensors)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK_DIR}/ck-${steps}.safetensors
+                          ${WORK_DIR}/ref-${steps}.safetensors RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "checkpoint after step ${steps} differs from a ${steps}-step run's save")
+  endif()
+endforeach()
+if(EXISTS ${WORK_DIR}/ck-1.safetensors OR EXISTS ${WORK_DIR}/ck-3.safetensors)
+  message(FATAL_ERROR "checkpoints: a file for a step that is not a multiple of 2")
+endif()
+expect_run(save-every-alone 2 "--save-every needs --save-weights FILE" sgd.tplan --save-every 2)
+expect_run(save-every-zero 2 "--save-every must be in \\[1, 1000000\\], got 0" sgd.tplan
+           --save-every 0 --save-weights w.safetensors)
+expect_run(checkpoint-nowhere 1 "checkpoint after step 1: cannot save weights to 'no/dir/w.st'"
+           sgd.tplan --steps 3 --save-every 1 --save-weights no/dir/w.st)
+message(STATUS "checkpoints: after steps 2 and 4 equal 2- and 4-step runs")

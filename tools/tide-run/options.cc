@@ -104,7 +104,7 @@ Status ParseByteSize(const std::string &flag, const std::string &text, uint64_t 
 const char *UsageText() {
   return "usage: tide-run PLAN [--steps N] [--threads T] [--max-memory BYTES]\n"
          "                [--weights FILE.safetensors] [--weights-partial]\n"
-         "                [--save-weights FILE.safetensors]\n"
+         "                [--save-weights FILE.safetensors [--save-every K]]\n"
          "                [--inputs FILE.safetensors | --seed S] [--report=text|json]\n"
          "Loads a Tidemark plan, binds its inputs, runs N steps and reports the loss per step,\n"
          "the median step time, planned vs measured memory and heap allocations per step.\n"
@@ -119,6 +119,10 @@ const char *UsageText() {
          "  --weights-partial    allow state tensors the file does not name (e.g. optimizer\n"
          "                       slots): they keep the plan's initial values\n"
          "  --save-weights FILE  after the steps, write every state tensor (atomically)\n"
+         "                       ({step} in FILE: the number of steps run, e.g. w-{step}.st)\n"
+         "  --save-every K       also write it after every K steps (a checkpoint; without\n"
+         "                       {step} in FILE each one replaces the last; default 0: at\n"
+         "                       the end only)\n"
          "  --inputs FILE        bind inputs from the file's tensors of the same names\n"
          "  --seed S             random inputs from seed S (default 0): f32 uniform in [-1, 1),\n"
          "                       class labels uniform in [0, classes)\n"
@@ -201,6 +205,10 @@ Status ParseOptions(int argc, const char *const *argv, Options *out) {
       TIDEMARK_RETURN_IF_ERROR(
           parseInteger(flag, value, flag == "--eval-every" ? 0 : 1, 1000000, &number));
       (flag == "--eval-every" ? options.eval_every : options.eval_batches) = number;
+    } else if (flag == "--save-every") {
+      TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
+      TIDEMARK_RETURN_IF_ERROR(parseInteger(flag, value, 1, 1000000, &number));
+      options.save_every = number;
     } else if (flag == "--progress") {
       TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
       TIDEMARK_RETURN_IF_ERROR(parseInteger(flag, value, 0, 1000000, &number));
@@ -237,6 +245,8 @@ Status ParseOptions(int argc, const char *const *argv, Options *out) {
     return InvalidArgument("--inputs and --data exclude each other");
   if (options.eval_every > 0 && (options.data_path.empty() || options.eval_plan_path.empty()))
     return InvalidArgument("--eval-every needs --data and --eval-plan");
+  if (options.save_every > 0 && options.save_weights_path.empty())
+    return InvalidArgument("--save-every needs --save-weights FILE");
   if (options.eval_every > 0 && options.eval_fraction == 0.0)
     return InvalidArgument("--eval-every needs a held-out split (--eval-fraction > 0)");
   *out = options;

@@ -19,7 +19,8 @@ struct Options {
   std::string weights_path;      // Empty: keep the plan's initial state.
   bool weights_partial = false;  // Allow state tensors that the weights file does not name.
   std::string save_weights_path; // Empty: do not save.
-  std::string inputs_path;       // Empty: seeded random inputs.
+  int64_t save_every = 0;  // --save-every K: also save after every K steps (0: at the end only)
+  std::string inputs_path; // Empty: seeded random inputs.
   uint64_t seed = 0;
   // RuntimeOptions::max_memory_bytes: kMemoryCapPhysical ("auto", the default), kNoMemoryCap
   // ("none"), or a byte count. Also bounds the plan, weights and inputs files tide-run reads.

@@ -54,7 +54,8 @@ struct Report {
   uint64_t step_allocations = 0; // operator new calls during steps 2..N.
   std::vector<std::string> weights_kept;
   std::string saved_weights;
-  std::string data;                                    // DataFeed::Describe(), empty without --data
+  std::vector<int64_t> checkpoints; // steps after which --save-every saved the weights
+  std::string data;                 // DataFeed::Describe(), empty without --data
   std::vector<std::pair<int64_t, double>> eval_losses; // (after step, mean held-out loss)
 };
 
@@ -66,7 +67,9 @@ struct Feed {
   std::vector<uint8_t> parameter_copy; // sized once: the largest shared parameter
   int64_t eval_every = 0, eval_batches = 0;
   int64_t progress_every = 0; // --progress
-  uint64_t first_index = 0;   // batch index of the first step (the loaded optimizer step count)
+  int64_t save_every = 0;     // --save-every: checkpoints to save_path, from plan_path's state
+  std::string save_path, plan_path;
+  uint64_t first_index = 0; // batch index of the first step (the loaded optimizer step count)
 };
 
 // The output named "loss", else the first f32 output with one element; empty if none.
@@ -229,6 +232,17 @@ struct Progress {
   int64_t last_printed = 0; // steps covered by the previous line
 };
 
+// --save-weights PATH with every "{step}" replaced by the number of steps run so far.
+std::string savePathAfter(const std::string &pattern, int64_t steps_run) {
+  static const std::string kPlaceholder = "{step}";
+  std::string path;
+  size_t from = 0;
+  for (size_t at; (at = pattern.find(kPlaceholder, from)) != std::string::npos;
+       from = at + kPlaceholder.size())
+    path += pattern.substr(from, at - from) + std::to_string(steps_run);
+  return path + pattern.substr(from);
+}
+
 // One line on stderr (unbuffered, so it shows while the run goes on; no allocation):
 // "step 50/200  loss 2.41  mean 2.57 (steps 1-50)  held-out 2.60 (after 50)  12.3 s".
 void printProgress(const Report &report, int64_t step, int64_t steps, Progress *progress) {
@@ -256,7 +270,8 @@ Status runSteps(Runtime *runtime, int64_t steps, Feed *feed, Report *report) {
   report->losses.assign(size_t(steps), std::nanf(""));
   report->step_seconds.assign(size_t(steps), 0.0);
   report->step_cpu_seconds.assign(size_t(steps), 0.0);
-  uint64_t allocations_at_step2 = HeapAllocations();
+  uint64_t allocations_at_step2 = HeapAllocations(), save_allocations = 0;
+  report->checkpoints.reserve(feed->save_every > 0 ? size_t(steps / feed->save_every) : 0);
   for (int64_t step = 0; step < steps; ++step) {
     if (step == 1)
       allocations_at_step2 = HeapAllocations();
@@ -287,8 +302,23 @@ Status runSteps(Runtime *runtime, int64_t steps, Feed *feed, Report *report) {
     }
     if (feed->progress_every > 0 && ((step + 1) % feed->progress_every == 0 || step + 1 == steps))
       printProgress(*report, step, steps, &progress);
+    // A checkpoint (the final save is runPlan's). Its allocations (the file image) are the
+    // tool's, not the step's: they are left out of the per-step count.
+    if (feed->save_every > 0 && (step + 1) % feed->save_every == 0 && step + 1 != steps) {
+      const uint64_t before = HeapAllocations();
+      const std::string path = savePathAfter(feed->save_path, step + 1);
+      Status saved = SaveWeights(*runtime, feed->plan_path, path);
+      if (!saved.ok())
+        return Status(saved.code(), "checkpoint after step " + std::to_string(step + 1) +
+                                        ": cannot save weights to '" + path +
+                                        "': " + saved.message());
+      report->checkpoints.push_back(step + 1);
+      if (step >= 1)
+        save_allocations += HeapAllocations() - before;
+    }
   }
-  report->step_allocations = steps > 1 ? HeapAllocations() - allocations_at_step2 : 0;
+  report->step_allocations =
+      steps > 1 ? HeapAllocations() - allocations_at_step2 - save_allocations : 0;
   return Status::Ok();
 }
 
@@ -315,6 +345,9 @@ Status runPlan(const Options &options, Report *report) {
   report->peak_reset = ResetPeakResidentSet();
   Feed feed;
   feed.progress_every = options.progress_every;
+  feed.save_every = options.save_every;
+  feed.save_path = options.save_weights_path;
+  feed.plan_path = options.plan_path;
   if (!options.data_path.empty())
     TIDEMARK_RETURN_IF_ERROR(
         setUpFeed(options, label_classes, id_inputs, runtime.get(), &feed, report));
@@ -323,11 +356,11 @@ Status runPlan(const Options &options, Report *report) {
   report->stats = runtime->statistics();
   report->optimizer_steps = runtime->optimizer_steps();
   if (!options.save_weights_path.empty()) {
-    status = SaveWeights(*runtime, options.plan_path, options.save_weights_path);
+    const std::string path = savePathAfter(options.save_weights_path, options.steps);
+    status = SaveWeights(*runtime, options.plan_path, path);
     if (!status.ok())
-      return Status(status.code(), "cannot save weights to '" + options.save_weights_path +
-                                       "': " + status.message());
-    report->saved_weights = options.save_weights_path;
+      return Status(status.code(), "cannot save weights to '" + path + "': " + status.message());
+    report->saved_weights = path;
   }
   return Status::Ok();
 }
@@ -413,6 +446,9 @@ void printJson(const Report &r) {
   for (size_t i = 0; i < r.eval_losses.size(); ++i)
     std::printf("%s[%" PRId64 ", %s]", i ? ", " : "", r.eval_losses[i].first,
                 jsonNumber(r.eval_losses[i].second).c_str());
+  std::printf("],\n  \"checkpoints\": [");
+  for (size_t i = 0; i < r.checkpoints.size(); ++i)
+    std::printf("%s%" PRId64, i ? ", " : "", r.checkpoints[i]);
   std::printf("],\n  \"saved_weights\": %s\n}\n",
               r.saved_weights.empty() ? "null" : jsonString(r.saved_weights).c_str());
 }
@@ -450,6 +486,9 @@ void printText(const Report &r) {
   if (!r.weights_kept.empty())
     std::printf("weights               %zu state tensor(s) kept the plan's values (first: %s)\n",
                 r.weights_kept.size(), r.weights_kept[0].c_str());
+  if (!r.checkpoints.empty())
+    std::printf("checkpoints           %zu (after steps %" PRId64 "..%" PRId64 ")\n",
+                r.checkpoints.size(), r.checkpoints.front(), r.checkpoints.back());
   if (!r.saved_weights.empty())
     std::printf("saved weights         %s (optimizer steps %" PRIu64 ")\n", r.saved_weights.c_str(),
                 r.optimizer_steps);

@@ -144,15 +144,16 @@ DROPOUT_LAYERS = 2  # the gpt and bert models above
 def check_dropout_sites(args, mlir):
     """The model's tide.dropout ops must be the sites torch_models numbers: 0 (embeddings), then
     per block the attention and MLP outputs, each with p = --dropout."""
-    found = {}
+    found, ops = {}, 0
     with open(mlir) as f:
         for match in re.finditer(r"tide\.dropout\s+%\S+\s+p\s*=\s*(\S+)\s+site\s*=\s*(\d+)",
                                  f.read()):
             found[int(match.group(2))] = float(match.group(1))
+            ops += 1
     expected = set(range(1 + 2 * DROPOUT_LAYERS))
-    if set(found) != expected:
-        sys.exit(f"FAIL: {mlir} has dropout sites {sorted(found)}, torch_models expects "
-                 f"{sorted(expected)}")
+    if set(found) != expected or ops != len(expected):
+        sys.exit(f"FAIL: {mlir} has {ops} tide.dropout op(s) with sites {sorted(found)}, "
+                 f"torch_models expects one per site {sorted(expected)}")
     wrong = {site: p for site, p in found.items() if np.float32(p) != np.float32(args.dropout)}
     if wrong:
         sys.exit(f"FAIL: {mlir}: dropout p {wrong} != --dropout {args.dropout}")

@@ -47,30 +47,46 @@ def _layer_norm(x, p, prefix):
     return F.layer_norm(x, (x.shape[-1],), p[prefix + ".weight"], p[prefix + ".bias"], eps=1e-5)
 
 
-def gpt_block(x, p, i, heads):
-    """Pre-LN GPT-2 block: x + attn(ln1(x)), then + fc2(gelu_tanh(fc1(ln2(.))))."""
+def _no_dropout(site, x):
+    return x
+
+
+def gpt_block(x, p, i, heads, drop=_no_dropout):
+    """Pre-LN GPT-2 block: x + drop(attn(ln1(x))), then + drop(fc2(gelu_tanh(fc1(ln2(.))))); the
+    dropout sites are 1 + 2i (attention) and 2 + 2i (MLP), as the builder numbers them."""
     pre = f"blocks.{i}"
-    x = x + _attention(_layer_norm(x, p, pre + ".ln1"), p, pre + ".attn", heads)
+    a = _attention(_layer_norm(x, p, pre + ".ln1"), p, pre + ".attn", heads)
+    x = x + drop(1 + 2 * i, a)
     h = _layer_norm(x, p, pre + ".ln2") @ p[pre + ".mlp.fc1.weight"] + p[pre + ".mlp.fc1.bias"]
     h = F.gelu(h, approximate="tanh")
-    return x + (h @ p[pre + ".mlp.fc2.weight"] + p[pre + ".mlp.fc2.bias"])
+    return x + drop(2 + 2 * i, h @ p[pre + ".mlp.fc2.weight"] + p[pre + ".mlp.fc2.bias"])
 
 
-def gpt_loss(p, inputs, layers, heads, checkpoint=False):
+def gpt_loss(p, inputs, layers, heads, checkpoint=False, drop=_no_dropout):
     """GPT: token + position embeddings (or, embedding-free, the activations `x`), blocks, then
     ln_f and the LM head (head.weight [V, D], or wte when tied; no bias) with cross-entropy over
-    the B*T rows, or MSE against `target` when the model has no embeddings."""
+    the B*T rows, or MSE against `target` when the model has no embeddings.
+
+    drop(site, x) is the dropout (identity by default), called where the builder puts its
+    `tide.dropout` ops (compiler/builder/Models.cpp, docs/models.md): site 0 on the embeddings
+    (token models only), then per block i the attention output (1 + 2i) and the MLP output
+    (2 + 2i), each before its residual add. The embedding-free model has no embedding dropout,
+    so its sites are one lower (2i and 1 + 2i)."""
     if "wte" in p:
         tokens = torch.from_numpy(inputs["tokens"]).long()
-        x = p["wte"][tokens] + p["wpe"]
+        x = drop(0, p["wte"][tokens] + p["wpe"])
     else:
         x = torch.from_numpy(inputs["x"])
+        embedding_drop = drop
+
+        def drop(site, v):
+            return embedding_drop(site - 1, v)
     for i in range(layers):
         if checkpoint:
             import torch.utils.checkpoint as cp
-            x = cp.checkpoint(gpt_block, x, p, i, heads, use_reentrant=False)
+            x = cp.checkpoint(gpt_block, x, p, i, heads, drop, use_reentrant=False)
         else:
-            x = gpt_block(x, p, i, heads)
+            x = gpt_block(x, p, i, heads, drop)
     if "wte" not in p:
         return F.mse_loss(x, torch.from_numpy(inputs["target"]))
     head = p["head.weight"] if "head.weight" in p else p["wte"]
@@ -130,30 +146,34 @@ def llama_loss(p, inputs, layers, heads, kv_heads):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
 
 
-def bert_loss(p, inputs, layers, heads):
-    """BERT-style encoder: ln_emb(wte[tokens] + wpe (+ wtt[token_types])), post-LN blocks
-    x = ln1(x + attn(x)) (not causal), x = ln2(x + fc2(gelu_exact(fc1(x)))), the MLM transform
-    ln(gelu_exact(dense(x))), logits = h W^T + head.bias (W = head.weight or wte), cross-entropy
-    over the rows whose label is not -100. With inputs["lengths"], the key-padding mask."""
+def bert_loss(p, inputs, layers, heads, drop=_no_dropout):
+    """BERT-style encoder: drop(ln_emb(wte[tokens] + wpe (+ wtt[token_types]))), post-LN blocks
+    x = ln1(x + drop(attn(x))) (not causal), x = ln2(x + drop(fc2(gelu_exact(fc1(x))))), the MLM
+    transform ln(gelu_exact(dense(x))), logits = h W^T + head.bias (W = head.weight or wte),
+    cross-entropy over the rows whose label is not -100. With inputs["lengths"], the key-padding
+    mask. drop(site, x): dropout sites 0 (embeddings), 1 + 2i and 2 + 2i (block i's attention and
+    MLP outputs), as the builder numbers them."""
     tokens = torch.from_numpy(inputs["tokens"]).long()
     x = p["wte"][tokens] + p["wpe"]
     if "wtt" in p:
         x = x + p["wtt"][torch.from_numpy(inputs["token_types"]).long()]
-    x = _layer_norm(x, p, "ln_emb")
+    x = drop(0, _layer_norm(x, p, "ln_emb"))
     lengths = torch.from_numpy(inputs["lengths"]).long() if "lengths" in inputs else None
     for i in range(layers):
         pre = f"blocks.{i}"
         a = _attention(x, p, pre + ".attn", heads, causal=False, key_lengths=lengths)
-        x = _layer_norm(x + a, p, pre + ".ln1")
+        x = _layer_norm(x + drop(1 + 2 * i, a), p, pre + ".ln1")
         h = F.gelu(x @ p[pre + ".mlp.fc1.weight"] + p[pre + ".mlp.fc1.bias"])
         h = h @ p[pre + ".mlp.fc2.weight"] + p[pre + ".mlp.fc2.bias"]
-        x = _layer_norm(x + h, p, pre + ".ln2")
+        x = _layer_norm(x + drop(2 + 2 * i, h), p, pre + ".ln2")
     h = _layer_norm(F.gelu(x @ p["mlm.dense.weight"] + p["mlm.dense.bias"]), p, "mlm.ln")
     head = p["head.weight"] if "head.weight" in p else p["wte"]
     logits = h @ head.T + p["head.bias"]
     labels = torch.from_numpy(inputs["labels"]).long()
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
                            ignore_index=-100)
+
+
 def gqa_loss(p, inputs, heads=4, kv_heads=2):
     """tests/e2e/torch/gqa_attention.mlir: grouped-query causal attention with key padding.
     kv head g serves query heads [g * heads/kv_heads, (g+1) * heads/kv_heads) (repeat_interleave);

@@ -14,6 +14,8 @@ Checks, each a failure with a message:
     gradient is zero in exact arithmetic); there Tidemark's error
     against float64 (largest over those elements) must be at most 10x PyTorch float32's
     (see docs/end-to-end.md);
+  * with --dropout p (gpt, bert): PyTorch multiplies by the masks Tidemark's Philox4x32-10 draws
+    (philox.py, checked against the Random123 known-answer vectors first), per site and step;
   * heap allocations per step (steps 2..N) == 0;
   * measured peak resident growth during the steps <= planned bytes + the fixed overhead.
 Exit 0: all pass; 1: a check failed; 77: skipped (/usr/bin/python3 cannot import torch).
@@ -22,6 +24,7 @@ import argparse
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -40,6 +43,7 @@ except ImportError as error:  # The only reason to skip.
     sys.exit(77)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import philox  # noqa: E402
 import safetensors_io  # noqa: E402
 import torch_models  # noqa: E402
 
@@ -50,6 +54,11 @@ HYPER = {"sgd": {"lr": 0.1}, "adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 
 HYPER["adamw-clip-cosine"] = {"lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.1,
                               "clip": 0.05, "warmup": 2, "total": 5, "min_lr": 1e-3}
 HYPER["sgd-momentum-clip"] = {"lr": 0.1, "momentum": 0.9, "clip": 0.05}
+
+
+# The plan's seed (tidec --seed): the key of every dropout stream. Both key words are nonzero so
+# a mix-up of the key's halves shows.
+PLAN_SEED = 0x00C0FFEE_5EED0007
 
 
 def tidec_flags(optimizer):
@@ -108,12 +117,13 @@ def make_model(args, work):
         safetensors_io.write(weights, {name: (rng.standard_normal(shape) * 0.5).astype(np.float32)
                                        for name, shape in shapes.items()})
         return GQA_MODEL, weights
+    dropout = ["--dropout", repr(args.dropout)] if args.dropout > 0 else []
     if args.model == "mlp":
         shape = ["mlp", "--batch", "16", "--d-model", "32", "--hidden", "64", "--vocab", "10"]
     elif args.model == "bert":
         shape = ["bert", "--layers", "2", "--d-model", "64", "--heads", "4", "--seq", "32",
                  "--batch", "2", "--vocab", "48", "--attention-chunk", "16", "--type-vocab", "2",
-                 "--tie-weights", "--head-chunks", "24,20", "--padding-mask"]
+                 "--tie-weights", "--head-chunks", "24,20", "--padding-mask"] + dropout
     elif args.model == "llama":  # Grouped-query: 4 query heads over 2 key/value heads.
         shape = ["llama", "--layers", "2", "--d-model", "64", "--heads", "4", "--kv-heads", "2",
                  "--seq", "32", "--batch", "2", "--vocab", "48", "--attention-chunk", "16",
@@ -121,9 +131,48 @@ def make_model(args, work):
     else:
         shape = ["gpt", "--layers", "2", "--d-model", "64", "--heads", "4", "--seq", "32",
                  "--batch", "2", "--vocab", "48", "--attention-chunk", "16", "--tie-weights",
-                 "--head-chunks", "24,20"]
+                 "--head-chunks", "24,20"] + dropout
     run([args.tide_models] + shape + ["--output", mlir, "--weights", weights, "--seed", "7"])
+    if args.dropout > 0:
+        check_dropout_sites(args, mlir)
     return mlir, weights
+
+
+DROPOUT_LAYERS = 2  # the gpt and bert models above
+
+
+def check_dropout_sites(args, mlir):
+    """The model's tide.dropout ops must be the sites torch_models numbers: 0 (embeddings), then
+    per block the attention and MLP outputs, each with p = --dropout."""
+    found, ops = {}, 0
+    with open(mlir) as f:
+        for match in re.finditer(r"tide\.dropout\s+%\S+\s+p\s*=\s*(\S+)\s+site\s*=\s*(\d+)",
+                                 f.read()):
+            found[int(match.group(2))] = float(match.group(1))
+            ops += 1
+    expected = set(range(1 + 2 * DROPOUT_LAYERS))
+    if set(found) != expected or ops != len(expected):
+        sys.exit(f"FAIL: {mlir} has {ops} tide.dropout op(s) with sites {sorted(found)}, "
+                 f"torch_models expects one per site {sorted(expected)}")
+    wrong = {site: p for site, p in found.items() if np.float32(p) != np.float32(args.dropout)}
+    if wrong:
+        sys.exit(f"FAIL: {mlir}: dropout p {wrong} != --dropout {args.dropout}")
+    print(f"  {len(found)} dropout sites (0..{max(found)}), p = {args.dropout}")
+
+
+def dropout_of_step(args, step_number, dtype, stats):
+    """drop(site, x) for one training step (1-based, as the runtime numbers its updates): x times
+    Tidemark's mask of that site and step, as a constant (its backward is the same mask)."""
+    if args.dropout <= 0:
+        return torch_models._no_dropout
+
+    def drop(site, x):
+        mask = philox.dropout_mask(PLAN_SEED, step_number + args.mask_step_offset,
+                                   site + args.mask_site_offset, tuple(x.shape), args.dropout)
+        stats.append(float(np.mean(mask == 0)))
+        return x * torch.from_numpy(mask.astype(dtype))
+
+    return drop
 
 
 def make_inputs(args, work):
@@ -167,7 +216,7 @@ def make_plans(args, mlir, work):
                  "-o", plan])
             plans.append((f"packing {packing}", plan))
     else:
-        tidec = [args.maker_path, mlir] + tidec_flags(args.optimizer)
+        tidec = [args.maker_path, mlir, f"--seed={PLAN_SEED}"] + tidec_flags(args.optimizer)
         plan = os.path.join(work, "none.tplan")
         run(tidec + ["-o", plan, "--remat=none"])
         plans.append(("remat none", plan))
@@ -181,10 +230,29 @@ def make_plans(args, mlir, work):
                 for line in result.stdout.splitlines():
                     if "recomput" in line or line.lstrip().startswith(("arena ", "LOAD")):
                         print(f"tidec budget {percent}%: {line.strip()}")
+                if args.dropout > 0:
+                    check_recomputed_dropout(tidec + ["--remat=budget", f"--budget={percent}%"],
+                                             work)
                 break
         else:
             sys.exit(f"FAIL: tidec met none of the budgets {args.budgets}:\n{result.stderr}")
     return plans
+
+
+def check_recomputed_dropout(tidec, work):
+    """The budget plan must recompute at least one tide.dropout (a clone tagged tide.recomputed
+    regenerating its original's mask in the backward), so the comparison covers a recomputed
+    mask."""
+    planned = os.path.join(work, "budget.planned.mlir")
+    run(tidec + ["--emit=mlir", "-o", planned])
+    with open(planned) as f:
+        sites = sorted(int(m.group(1)) for m in re.finditer(
+            r"tide\.dropout\s+%\S+\s+p\s*=\s*\S+\s+site\s*=\s*(\d+)\s*\{[^}]*tide\.recomputed",
+            f.read()))
+    if not sites:
+        sys.exit(f"FAIL: the budget plan recomputes no tide.dropout ({planned}): the test would "
+                 "not cover a recomputed mask")
+    print(f"  budget plan: dropout site(s) {sites} recomputed")
 
 
 def run_tidemark(args, plan, weights, inputs_path, work, label):
@@ -204,19 +272,22 @@ def run_torch(args, weights_path, inputs, dtype):
     inputs = {name: value.astype(dtype) if value.dtype.kind == "f" else value
               for name, value in inputs.items()}
     opt, schedule, clip = torch_optimizer(args.optimizer, list(params.values()))
-    losses = []
+    losses, dropped = [], []
     for step in range(args.steps):
         opt.zero_grad()
+        drop = dropout_of_step(args, step + 1, dtype, dropped)
         if args.model == "mlp":
             loss = torch_models.mlp_loss(params, inputs, hidden_layers=1)
         elif args.model == "bert":
-            loss = torch_models.bert_loss(params, inputs, layers=2, heads=4)
+            loss = torch_models.bert_loss(params, inputs, layers=DROPOUT_LAYERS, heads=4,
+                                          drop=drop)
         elif args.model == "llama":
             loss = torch_models.llama_loss(params, inputs, layers=2, heads=4, kv_heads=2)
         elif args.model == "gqa":
             loss = torch_models.gqa_loss(params, inputs)
         else:
-            loss = torch_models.gpt_loss(params, inputs, layers=2, heads=4)
+            loss = torch_models.gpt_loss(params, inputs, layers=DROPOUT_LAYERS, heads=4,
+                                         drop=drop)
         loss.backward()
         if clip is not None:
             norm = float(torch.nn.utils.clip_grad_norm_(list(params.values()), clip))
@@ -229,6 +300,9 @@ def run_torch(args, weights_path, inputs, dtype):
         if schedule is not None:
             schedule.step()
         losses.append(float(loss))
+    if dropped and dtype == np.float32:
+        print(f"  PyTorch: {len(dropped)} dropout masks, dropped fraction "
+              f"{min(dropped):.3f}..{max(dropped):.3f} (p = {args.dropout})")
     return losses, {name: p.detach().numpy() for name, p in params.items()}, init
 
 
@@ -332,6 +406,13 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--budgets", type=int, nargs="+", default=[50, 60, 70, 80, 90, 100],
                         help="tidec --budget percentages to try, tightest first")
+    parser.add_argument("--dropout", type=float, default=0.0,
+                        help="gpt/bert: tide-models --dropout p; PyTorch applies Tidemark's masks")
+    parser.add_argument("--mask-site-offset", type=int, default=0,
+                        help="(negative check) shift the sites of the masks PyTorch applies: "
+                             "any nonzero value must make the comparison fail")
+    parser.add_argument("--mask-step-offset", type=int, default=0,
+                        help="(negative check) shift the step numbers of PyTorch's masks")
     parser.add_argument("--overhead-bytes", type=int, default=8 << 20,
                         help="fixed RSS overhead allowed above the planned bytes (docs/tide-run.md)")
     args = parser.parse_args()
@@ -339,11 +420,20 @@ def main():
         args.steps = 4 if args.optimizer == "adamw-clip-cosine" else 3
     if args.plan_maker == "mlp-plan" and args.optimizer not in ("sgd", "adam"):
         parser.error("the hand-built plan has sgd and adam only; use --plan-maker tidec")
+    if args.dropout > 0 and args.model not in ("gpt", "bert"):
+        parser.error(f"--dropout: the {args.model} model has no dropout")
+    if args.dropout > 0 and args.plan_maker != "tidec":
+        parser.error("--dropout needs --plan-maker tidec (the plan's seed)")
+    try:
+        philox.check_known_answers()
+    except AssertionError as error:
+        sys.exit(f"FAIL: philox.py: {error}")
     if args.build_dir and args.build_targets:
         run([args.cmake, "--build", args.build_dir, "--target"] + args.build_targets)
     os.makedirs(args.workdir, exist_ok=True)
     torch.manual_seed(0)
-    print(f"{args.model} / {args.optimizer}: torch {torch.__version__}, {args.steps} steps")
+    print(f"{args.model} / {args.optimizer}: torch {torch.__version__}, {args.steps} steps"
+          + (f", dropout {args.dropout} (plan seed {PLAN_SEED:#x})" if args.dropout > 0 else ""))
     mlir, weights = make_model(args, args.workdir)
     inputs, inputs_path = make_inputs(args, args.workdir)
     torch32 = run_torch(args, weights, inputs, np.float32)

@@ -216,6 +216,7 @@ public:
   std::string toMlir() const;
 
 private:
+  friend struct GraphBuilderAccess; // compiler/builder/GraphBuilderAccess.h: the MLIR module.
   struct Impl;
   std::unique_ptr<Impl> impl;
 };

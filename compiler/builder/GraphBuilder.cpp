@@ -83,8 +83,8 @@ struct GraphBuilder::Impl {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   mlir::func::FuncOp func;
   mlir::OpBuilder builder{&context};
-  mlir::func::ReturnOp returnOp;        ///< Null until setOutputs().
-  tide::CheckpointOp openCheckpoint;    ///< The open region's result-less placeholder, or null.
+  mlir::func::ReturnOp returnOp;     ///< Null until setOutputs().
+  tide::CheckpointOp openCheckpoint; ///< The open region's result-less placeholder, or null.
   std::string functionName;
   std::vector<ValueInfo> values;
   std::vector<Argument> inputs, params;
@@ -100,8 +100,8 @@ struct GraphBuilder::Impl {
     context.loadDialect<tide::TideDialect, mlir::func::FuncDialect>();
     context.printOpOnDiagnostic(false);
     context.printStackTraceOnDiagnostic(false);
-    handler = std::make_unique<mlir::ScopedDiagnosticHandler>(
-        &context, [this](mlir::Diagnostic &diag) {
+    handler =
+        std::make_unique<mlir::ScopedDiagnosticHandler>(&context, [this](mlir::Diagnostic &diag) {
           if (diag.getSeverity() == mlir::DiagnosticSeverity::Error && diagnostic.empty())
             diagnostic = diag.str();
           return mlir::success();
@@ -219,8 +219,8 @@ struct GraphBuilder::Impl {
       return Value{};
     return single(create<OpT>(mlirValue(lhs), mlirValue(rhs)));
   }
-  template <typename OpT> Value reduce(Value input, const std::vector<int64_t> &axes,
-                                       bool keepDims) {
+  template <typename OpT>
+  Value reduce(Value input, const std::vector<int64_t> &axes, bool keepDims) {
     if (!usable(OpT::getOperationName(), {input}))
       return Value{};
     return single(create<OpT>(mlirValue(input), builder.getDenseI64ArrayAttr(axes),
@@ -367,18 +367,17 @@ Value GraphBuilder::exp(Value input) { return impl->unary<tide::ExpOp>(input); }
 Value GraphBuilder::gelu(Value input, GeluApproximation approximation) {
   if (!impl->usable(tide::GeluOp::getOperationName(), {input}))
     return Value{};
-  auto attr = tide::GeluApproximationAttr::get(&impl->context,
-                                               approximation == GeluApproximation::Tanh
-                                                   ? tide::GeluApproximation::Tanh
-                                                   : tide::GeluApproximation::Exact);
+  auto attr = tide::GeluApproximationAttr::get(
+      &impl->context, approximation == GeluApproximation::Tanh ? tide::GeluApproximation::Tanh
+                                                               : tide::GeluApproximation::Exact);
   return impl->single(impl->create<tide::GeluOp>(impl->mlirValue(input), attr));
 }
 
 Value GraphBuilder::softmax(Value input, int64_t axis) {
   if (!impl->usable(tide::SoftmaxOp::getOperationName(), {input}))
     return Value{};
-  return impl->single(impl->create<tide::SoftmaxOp>(impl->mlirValue(input),
-                                                    impl->builder.getI64IntegerAttr(axis)));
+  return impl->single(
+      impl->create<tide::SoftmaxOp>(impl->mlirValue(input), impl->builder.getI64IntegerAttr(axis)));
 }
 
 Value GraphBuilder::layerNorm(Value input, Value scale, Value bias, int64_t axis, double epsilon) {
@@ -467,9 +466,9 @@ Value GraphBuilder::rmsNorm(Value input, Value scale, int64_t axis, double epsil
   if (!impl->usable(tide::RmsNormOp::getOperationName(), {input, scale}))
     return Value{};
   mlir::OpBuilder &b = impl->builder;
-  return impl->single(impl->create<tide::RmsNormOp>(
-      impl->mlirValue(input), impl->mlirValue(scale), b.getI64IntegerAttr(axis),
-      b.getF64FloatAttr(epsilon), mlir::UnitAttr()));
+  return impl->single(impl->create<tide::RmsNormOp>(impl->mlirValue(input), impl->mlirValue(scale),
+                                                    b.getI64IntegerAttr(axis),
+                                                    b.getF64FloatAttr(epsilon), mlir::UnitAttr()));
 }
 
 Value GraphBuilder::rope(Value input, const RopeOptions &options) {
@@ -477,12 +476,11 @@ Value GraphBuilder::rope(Value input, const RopeOptions &options) {
     return Value{};
   // rotDim 0 means the whole head_dim (the API's default; the op itself always names it).
   std::vector<int64_t> inputShape = shape(input);
-  int64_t rotDim =
-      options.rotDim == 0 && inputShape.size() == 4 ? inputShape[3] : options.rotDim;
+  int64_t rotDim = options.rotDim == 0 && inputShape.size() == 4 ? inputShape[3] : options.rotDim;
   mlir::OpBuilder &b = impl->builder;
-  auto layout = tide::RopeLayoutAttr::get(
-      &impl->context,
-      options.layout == RopeLayout::BTHD ? tide::RopeLayout::BTHD : tide::RopeLayout::BHTD);
+  auto layout = tide::RopeLayoutAttr::get(&impl->context, options.layout == RopeLayout::BTHD
+                                                              ? tide::RopeLayout::BTHD
+                                                              : tide::RopeLayout::BHTD);
   return impl->single(impl->create<tide::RopeOp>(
       impl->mlirValue(input), layout, b.getF64FloatAttr(options.base), b.getI64IntegerAttr(rotDim),
       b.getI64IntegerAttr(options.offset), mlir::UnitAttr()));
@@ -600,8 +598,8 @@ void GraphBuilder::setOutputs(const std::vector<Value> &outputs) {
     impl->returnOp.erase();
   impl->returnOp = mlir::OpBuilder::atBlockEnd(&impl->func.getBody().front())
                        .create<mlir::func::ReturnOp>(impl->location(), results);
-  impl->func.setFunctionType(impl->builder.getFunctionType(
-      impl->func.getArgumentTypes(), mlir::ValueRange(results).getTypes()));
+  impl->func.setFunctionType(impl->builder.getFunctionType(impl->func.getArgumentTypes(),
+                                                           mlir::ValueRange(results).getTypes()));
   if (!impl->openRegion)
     impl->insertAtBodyEnd();
   impl->outputsSet = true;

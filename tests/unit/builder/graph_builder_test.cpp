@@ -222,6 +222,14 @@ TEST(GraphBuilderTest, RejectsBadArguments) {
   GraphBuilder d("f");
   d.input("x", {1, 1, 1, 1, 1, 1, 1});
   expectError(d, "input 'x' has rank 7; at most 6 is supported, got 'tensor<1x1x1x1x1x1x1xf32>'");
+  GraphBuilder d2("f");
+  d2.input("x", {int64_t(1) << 41});
+  expectError(d2, "input 'x' has a dimension of 2199023255552 (more than 2^40), got "
+                  "'tensor<2199023255552xf32>'");
+  GraphBuilder d3("f");
+  d3.param("w", {int64_t(1) << 20, int64_t(1) << 19}, ParamInit::zeros());
+  expectError(d3, "parameter 'w' 'tensor<1048576x524288xf32>' is larger than the "
+                  "1099511627776-byte (1 TiB) limit of one tensor");
   GraphBuilder e("bad name");
   expectError(e, "function name 'bad name' must match");
   GraphBuilder f("f");

@@ -137,12 +137,36 @@ struct GraphBuilder::Impl {
   /// Records the captured diagnostic as the error of `op`, without the "'tide.x' op " that
   /// MLIR's op verifiers or the "x " that the dialect's shape inference put in front (the prefix
   /// names the op already).
-  void failOp(llvm::StringRef op) {
+  void failOp(llvm::StringRef op, const std::string &note = "") {
     std::string message = diagnostic.empty() ? "the op does not verify" : diagnostic;
     for (std::string marker : {"'" + op.str() + "' op ", op.split('.').second.str() + " "})
       if (message.compare(0, marker.size(), marker) == 0)
         message.erase(0, marker.size());
-    fail(opPrefix(op) + message);
+    fail(opPrefix(op) + message + note);
+  }
+  /// "; operand #1 is input 'ids'" when the diagnostic names an operand by number (MLIR's
+  /// operand type constraints do) and that operand is a function argument; else "".
+  std::string operandNote(mlir::Operation *op) {
+    const std::string marker = "operand #";
+    size_t at = diagnostic.find(marker);
+    if (at == std::string::npos)
+      return "";
+    size_t digits = at + marker.size(), end = digits;
+    while (end < diagnostic.size() && std::isdigit(static_cast<unsigned char>(diagnostic[end])))
+      ++end;
+    if (end == digits || end - digits > 6)
+      return "";
+    unsigned index = std::stoul(diagnostic.substr(digits, end - digits));
+    if (index >= op->getNumOperands())
+      return "";
+    auto arg = mlir::dyn_cast<mlir::BlockArgument>(op->getOperand(index));
+    if (!arg || arg.getOwner() != &func.getBody().front())
+      return "";
+    unsigned number = arg.getArgNumber();
+    const Argument &argument =
+        number < inputs.size() ? inputs[number] : params[number - inputs.size()];
+    return "; operand #" + std::to_string(index) + " is " +
+           (argument.isParam ? "parameter '" : "input '") + argument.name + "'";
   }
 
   mlir::Value mlirValue(Value value) const { return values[value.id].value; }
@@ -178,8 +202,9 @@ struct GraphBuilder::Impl {
     if (mlir::succeeded(mlir::verify(op)))
       return op;
     std::string name = op->getName().getStringRef().str();
+    std::string note = operandNote(op);
     op->erase();
-    failOp(name);
+    failOp(name, note);
     return nullptr;
   }
 

@@ -147,7 +147,7 @@ TEST(GraphBuilderTest, ReportsEachShapeRuleWithTheShapes) {
          return b.softmaxCrossEntropy(b.input("a", {4, 8}), b.input("l", {4}));
        }},
       {"tide.relu: operand #0 must be ranked tensor of floating-point values, but got "
-       "'tensor<4xi32>'",
+       "'tensor<4xi32>'; operand #0 is input 'l'",
        [](GraphBuilder &b) { return b.relu(b.input("l", {4}, ElementType::I32)); }},
   };
   for (const Case &c : cases) {
@@ -472,7 +472,7 @@ TEST(GraphBuilderTest, TransformerOpRulesAreReported) {
                          b.input("i", {2}, ElementType::I32));
        }},
       {"tide.gather: operand #1 must be ranked tensor of 32-bit signless integer values, but "
-       "got 'tensor<2xf32>'",
+       "got 'tensor<2xf32>'; operand #1 is input 'i'",
        [](GraphBuilder &b) {
          return b.gather(b.param("t", {10, 4}, ParamInit::zeros()), b.input("i", {2}));
        }},
@@ -527,7 +527,7 @@ TEST(GraphBuilderTest, TransformerOpRulesAreReported) {
                              b.input("l", {2, 3}, ElementType::I32), LmHeadLossOptions{});
        }},
       {"tide.lm_head_loss: operand #2 must be ranked tensor of 32-bit signless integer values, "
-       "but got 'tensor<6xf32>'",
+       "but got 'tensor<6xf32>'; operand #2 is input 'l'",
        [](GraphBuilder &b) {
          return b.lmHeadLoss(b.input("h", {6, 8}), b.param("w", {10, 8}, ParamInit::zeros()),
                              b.input("l", {6}), LmHeadLossOptions{});
@@ -574,7 +574,7 @@ TEST(GraphBuilderTest, TransformerOpRulesAreReported) {
          return b.attention(q, q, q, options);
        }},
       {"tide.attention: operand #3 must be ranked tensor of 32-bit signless integer values, but "
-       "got 'tensor<2xf32>'",
+       "got 'tensor<2xf32>'; operand #3 is input 'l'",
        [](GraphBuilder &b) {
          Value q = b.input("q", {2, 4, 2, 8});
          AttentionOptions options;
@@ -584,7 +584,7 @@ TEST(GraphBuilderTest, TransformerOpRulesAreReported) {
       {"tide.minimum: operand shapes [3] and [4] are not broadcast-compatible",
        [](GraphBuilder &b) { return b.minimum(b.input("x", {3}), b.input("y", {4})); }},
       {"tide.silu: operand #0 must be ranked tensor of floating-point values, but got "
-       "'tensor<3xi32>'",
+       "'tensor<3xi32>'; operand #0 is input 'i'",
        [](GraphBuilder &b) { return b.silu(b.input("i", {3}, ElementType::I32)); }},
   };
   for (const Case &c : cases) {

@@ -1,65 +1,49 @@
-//===- GraphBuilder.cpp - IR-free tide model builder and MLIR text emitter ===//
+//===- GraphBuilder.cpp - The model builder, building through the tide dialect -===//
 //
-// Records arguments and ops with their inferred shapes, renders each op's textual MLIR when it is
-// created (operand names and types are known then), and assembles the function in toMlir().
-// Every op costs O(rank) plus the length of its text; toMlir() is linear in the text size.
+// Every op is created with an mlir::OpBuilder as the real tide op: its result types come from the
+// op's own shape inference (OpT::inferReturnTypes) and it is verified (mlir::verify) as soon as it
+// is created, so the dialect's verifiers are the one source of shape rules on the compiler side.
+// A ScopedDiagnosticHandler keeps the first error diagnostic, which becomes the builder's error
+// ("<op> (in <scope>): <the dialect's message>"). What the builder checks itself is its own API:
+// argument names, dimensions >= 1 (so that a tensor type can be formed), the visibility of values
+// across checkpoint regions, and the call order of the region and output calls.
+//
+// toMlir() verifies the whole module once more and prints it with MLIR's printer. Each op costs
+// its verification (O(rank) for most ops); toMlir() is linear in the module size.
 //
 //===----------------------------------------------------------------------===//
 
 #include "tidemark/builder.h"
 
-#include "compiler/builder/ShapeRules.h"
+#include "compiler/builder/GraphBuilderAccess.h"
+#include "compiler/dialect/TideDialect.h"
+#include "compiler/dialect/TideOps.h"
+#include "compiler/dialect/TideVerifyUtils.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cctype>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <set>
 
 namespace tidemark::builder {
 
-using detail::formatShape;
-using detail::Shape;
+namespace tide = mlir::tide;
 
 namespace {
 
 struct ValueInfo {
-  Shape shape;
-  ElementType elementType = ElementType::F32;
-  int region = 0;  ///< 0: the function body; k > 0: checkpoint region k.
-  std::string ssa; ///< "%x", "%12" or "%12#1".
+  mlir::Value value;
+  int region = 0; ///< 0: the function body; k > 0: checkpoint region k.
 };
-
-/// The shortest decimal that reads back as `value`, always with a '.' (an MLIR float literal).
-std::string formatFloat(double value) {
-  char text[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(text, sizeof(text), "%.*g", precision, value);
-    if (std::strtod(text, nullptr) == value)
-      break;
-  }
-  std::string result = text;
-  if (result.find_first_of(".eEn") == std::string::npos)
-    return result + ".0";
-  size_t exponent = result.find_first_of("eE");
-  if (exponent != std::string::npos && result.find('.') == std::string::npos)
-    result.insert(exponent, ".0");
-  return result;
-}
-
-std::string formatList(const std::vector<int64_t> &values) {
-  std::string text = "[";
-  for (size_t i = 0; i < values.size(); ++i)
-    text += (i ? ", " : "") + std::to_string(values[i]);
-  return text + "]";
-}
-
-std::string tensorType(const Shape &shape, ElementType elementType) {
-  std::string text = "tensor<";
-  for (int64_t dim : shape)
-    text += std::to_string(dim) + "x";
-  return text + (elementType == ElementType::F32 ? "f32>" : "i32>");
-}
 
 bool isIdentifier(const std::string &name, const char *extraPunctuation) {
   if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_'))
@@ -70,39 +54,65 @@ bool isIdentifier(const std::string &name, const char *extraPunctuation) {
   return true;
 }
 
-} // namespace
-
-std::string ParamInit::describe() const {
-  switch (kind) {
-  case Kind::Zeros:
-    return "zeros";
-  case Kind::Ones:
-    return "ones";
-  case Kind::Normal:
-    return "normal(" + (mean == 0.0 ? std::string("0") : formatFloat(mean)) + ", " +
-           formatFloat(std) + ")";
-  case Kind::Uniform:
-    return "uniform(" + formatFloat(low) + ", " + formatFloat(high) + ")";
-  }
-  return "unknown";
+std::string formatShape(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
 }
 
+/// The builder's own rule for the shapes it is given (arguments, reshape targets): every
+/// dimension >= 1, so that a static tensor type can be formed. The tensor limits (rank, size)
+/// are the dialect's and are checked by it.
+std::string checkDimensions(const std::vector<int64_t> &shape) {
+  for (int64_t dim : shape)
+    if (dim < 1)
+      return "shape " + formatShape(shape) + " has a dimension " + std::to_string(dim) +
+             "; every dimension must be >= 1";
+  return "";
+}
+
+} // namespace
+
 struct GraphBuilder::Impl {
+  // Declaration order is destruction order reversed: the module and the handler go before the
+  // context.
+  mlir::MLIRContext context{mlir::MLIRContext::Threading::DISABLED};
+  std::string diagnostic; ///< The first error diagnostic since the last clear.
+  std::unique_ptr<mlir::ScopedDiagnosticHandler> handler;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  mlir::func::FuncOp func;
+  mlir::OpBuilder builder{&context};
+  mlir::func::ReturnOp returnOp;     ///< Null until setOutputs().
+  tide::CheckpointOp openCheckpoint; ///< The open region's result-less placeholder, or null.
   std::string functionName;
   std::vector<ValueInfo> values;
   std::vector<Argument> inputs, params;
   std::set<std::string> argumentNames;
-  std::vector<std::string> bodyLines;   ///< Function-body lines, indented.
-  std::vector<std::string> regionLines; ///< Lines of the open checkpoint region.
-  int openRegion = 0;                   ///< 0 when no region is open.
-  int regionNumber = 0;                 ///< SSA number reserved for the open region's results.
+  int openRegion = 0; ///< 0 when no region is open.
   int numRegions = 0;
-  int nextNumber = 0;
   std::vector<std::string> scopes;
-  std::vector<int> outputs;
   bool outputsSet = false;
   int64_t numDropouts = 0; ///< The next tide.dropout's site.
   std::string error;
+
+  explicit Impl(std::string name) : functionName(std::move(name)) {
+    context.loadDialect<tide::TideDialect, mlir::func::FuncDialect>();
+    context.printOpOnDiagnostic(false);
+    context.printStackTraceOnDiagnostic(false);
+    handler =
+        std::make_unique<mlir::ScopedDiagnosticHandler>(&context, [this](mlir::Diagnostic &diag) {
+          if (diag.getSeverity() == mlir::DiagnosticSeverity::Error && diagnostic.empty())
+            diagnostic = diag.str();
+          return mlir::success();
+        });
+    mlir::Location loc = mlir::NameLoc::get(builder.getStringAttr(functionName));
+    module = mlir::ModuleOp::create(builder.getUnknownLoc());
+    func = mlir::func::FuncOp::create(loc, functionName, builder.getFunctionType({}, {}));
+    module->push_back(func);
+    builder.setInsertionPointToEnd(func.addEntryBlock());
+    updateNames();
+  }
 
   void fail(const std::string &message) {
     if (error.empty())
@@ -115,79 +125,198 @@ struct GraphBuilder::Impl {
     return path;
   }
   /// "tide.matmul (in blocks.0.attn): " - the prefix of an op's error messages.
-  std::string opPrefix(const std::string &op) const {
+  std::string opPrefix(llvm::StringRef op) const {
     std::string path = scopePath();
-    return op + (path.empty() ? "" : " (in " + path + ")") + ": ";
+    return op.str() + (path.empty() ? "" : " (in " + path + ")") + ": ";
   }
-  std::string typeText(int id) const {
-    return tensorType(values[id].shape, values[id].elementType);
+  /// Ops are located at their scope (shown with -mlir-print-debuginfo), else at the function.
+  mlir::Location location() {
+    std::string path = scopePath();
+    return mlir::NameLoc::get(builder.getStringAttr(path.empty() ? functionName : path));
   }
-  const std::string &ssa(Value value) const { return values[value.id].ssa; }
-  const Shape &shapeOf(Value value) const { return values[value.id].shape; }
-  Value binaryOp(const std::string &op, Value lhs, Value rhs);
-  Value sameTypeOp(const std::string &op, Value input, const std::string &attributes);
-  Value reduceOp(const std::string &op, Value input, const std::vector<int64_t> &axes,
-                 bool keepDims);
-  /// True when every operand is valid and visible here; reports an invisible one.
-  bool usable(const std::string &op, std::initializer_list<Value> operands) {
-    for (Value operand : operands) {
+  /// Records the captured diagnostic as the error of `op`, without the "'tide.x' op " that
+  /// MLIR's op verifiers or the "x " that the dialect's shape inference put in front (the prefix
+  /// names the op already).
+  void failOp(llvm::StringRef op, const std::string &note = "") {
+    std::string message = diagnostic.empty() ? "the op does not verify" : diagnostic;
+    for (std::string marker : {"'" + op.str() + "' op ", op.split('.').second.str() + " "})
+      if (message.compare(0, marker.size(), marker) == 0)
+        message.erase(0, marker.size());
+    fail(opPrefix(op) + message + note);
+  }
+  /// "; operand #1 is input 'ids'" when the diagnostic names an operand by number (MLIR's
+  /// operand type constraints do) and that operand is a function argument; else "".
+  std::string operandNote(mlir::Operation *op) {
+    const std::string marker = "operand #";
+    size_t at = diagnostic.find(marker);
+    if (at == std::string::npos)
+      return "";
+    size_t digits = at + marker.size(), end = digits;
+    while (end < diagnostic.size() && std::isdigit(static_cast<unsigned char>(diagnostic[end])))
+      ++end;
+    if (end == digits || end - digits > 6)
+      return "";
+    unsigned index = std::stoul(diagnostic.substr(digits, end - digits));
+    if (index >= op->getNumOperands())
+      return "";
+    auto arg = mlir::dyn_cast<mlir::BlockArgument>(op->getOperand(index));
+    if (!arg || arg.getOwner() != &func.getBody().front())
+      return "";
+    unsigned number = arg.getArgNumber();
+    const Argument &argument =
+        number < inputs.size() ? inputs[number] : params[number - inputs.size()];
+    return "; operand #" + std::to_string(index) + " is " +
+           (argument.isParam ? "parameter '" : "input '") + argument.name + "'";
+  }
+
+  mlir::Value mlirValue(Value value) const { return values[value.id].value; }
+  mlir::RankedTensorType typeOf(Value value) const {
+    return mlir::cast<mlir::RankedTensorType>(mlirValue(value).getType());
+  }
+
+  /// True when no error is recorded and every operand is valid and visible here; reports an
+  /// invisible one.
+  bool usable(llvm::StringRef op, std::initializer_list<Value> operands) {
+    for (Value operand : operands)
       if (!operand.valid() || operand.id >= static_cast<int>(values.size()))
         return false;
-    }
     if (!error.empty())
       return false;
+    int index = 0;
     for (Value operand : operands) {
       int region = values[operand.id].region;
       if (region != 0 && region != openRegion) {
-        fail(opPrefix(op) + "operand " + values[operand.id].ssa +
+        fail(opPrefix(op) + "operand #" + std::to_string(index) +
              " was defined inside checkpoint region " + std::to_string(region) +
              " and is not visible here; yield it from endCheckpoint() and use the result");
         return false;
       }
+      ++index;
     }
     return true;
   }
-  /// Checks that every operand is f32.
-  bool allFloat(const std::string &op, std::initializer_list<Value> operands) {
-    for (Value operand : operands)
-      if (values[operand.id].elementType != ElementType::F32) {
-        fail(opPrefix(op) + "operand " + values[operand.id].ssa + " must be f32, got " +
-             typeText(operand.id));
-        return false;
-      }
-    return true;
+
+  /// Verifies a freshly created op; on failure erases it and records the first diagnostic.
+  mlir::Operation *verified(mlir::Operation *op) {
+    diagnostic.clear();
+    if (mlir::succeeded(mlir::verify(op)))
+      return op;
+    std::string name = op->getName().getStringRef().str();
+    std::string note = operandNote(op);
+    op->erase();
+    failOp(name, note);
+    return nullptr;
   }
-  /// Defines a new op result and emits "<ssa> = <text>".
-  Value define(Shape shape, ElementType elementType, const std::string &text) {
-    ValueInfo info{std::move(shape), elementType, openRegion, "%" + std::to_string(nextNumber++)};
-    (openRegion ? regionLines : bodyLines)
-        .push_back(std::string(openRegion ? "    " : "  ") + info.ssa + " = " + text);
-    values.push_back(std::move(info));
+
+  /// Creates OpT at the insertion point from its generated builder (the arguments after the
+  /// result types), its result types from OpT's own shape inference, and verifies it. Returns
+  /// null (with the error recorded) when inference or verification fails.
+  template <typename OpT, typename... Args> mlir::Operation *create(Args &&...args) {
+    mlir::OperationState state(location(), OpT::getOperationName());
+    OpT::build(builder, state, mlir::TypeRange(), std::forward<Args>(args)...);
+    llvm::SmallVector<mlir::Type> types;
+    diagnostic.clear();
+    if (mlir::failed(OpT::inferReturnTypes(&context, state.location, state.operands,
+                                           state.attributes.getDictionary(&context),
+                                           state.getRawProperties(), state.regions, types))) {
+      failOp(OpT::getOperationName());
+      return nullptr;
+    }
+    state.addTypes(types);
+    return verified(builder.create(state));
+  }
+
+  /// A new builder Value for `value` in the current region.
+  Value define(mlir::Value value) {
+    values.push_back({value, openRegion});
     return Value{static_cast<int>(values.size()) - 1};
   }
+  /// The first result of `op` (null: the op failed) as a builder Value.
+  Value single(mlir::Operation *op) { return op ? define(op->getResult(0)) : Value{}; }
+
+  template <typename OpT> Value unary(Value input) {
+    if (!usable(OpT::getOperationName(), {input}))
+      return Value{};
+    return single(create<OpT>(mlirValue(input)));
+  }
+  template <typename OpT> Value binary(Value lhs, Value rhs) {
+    if (!usable(OpT::getOperationName(), {lhs, rhs}))
+      return Value{};
+    return single(create<OpT>(mlirValue(lhs), mlirValue(rhs)));
+  }
+  template <typename OpT>
+  Value reduce(Value input, const std::vector<int64_t> &axes, bool keepDims) {
+    if (!usable(OpT::getOperationName(), {input}))
+      return Value{};
+    return single(create<OpT>(mlirValue(input), builder.getDenseI64ArrayAttr(axes),
+                              keepDims ? builder.getUnitAttr() : mlir::UnitAttr()));
+  }
+
+  mlir::RankedTensorType tensorType(const std::vector<int64_t> &shape, ElementType elementType) {
+    mlir::Type element = elementType == ElementType::F32 ? mlir::Type(builder.getF32Type())
+                                                         : mlir::Type(builder.getI32Type());
+    return mlir::RankedTensorType::get(shape, element);
+  }
+
+  /// tide.input_names and tide.param_names: the arguments' names, in function order.
+  void updateNames() {
+    auto names = [&](const std::vector<Argument> &arguments) {
+      llvm::SmallVector<mlir::Attribute> list;
+      for (const Argument &argument : arguments)
+        list.push_back(builder.getStringAttr(argument.name));
+      return builder.getArrayAttr(list);
+    };
+    func->setAttr("tide.input_names", names(inputs));
+    func->setAttr("tide.param_names", names(params));
+  }
+
   Value addArgument(Argument argument) {
-    std::string error = detail::checkDeclaredShape(argument.shape);
-    const char *kind = argument.isParam ? "parameter" : "input";
+    const std::string kind = argument.isParam ? "parameter" : "input";
+    std::string why = checkDimensions(argument.shape);
     if (!isIdentifier(argument.name, "_.-"))
-      error = "name must match [A-Za-z_][A-Za-z0-9_.-]*";
+      why = "name must match [A-Za-z_][A-Za-z0-9_.-]*";
     else if (argumentNames.count(argument.name))
-      error = "an argument with this name already exists";
-    if (!error.empty()) {
-      fail(std::string(kind) + " '" + argument.name + "': " + error);
+      why = "an argument with this name already exists";
+    if (!why.empty()) {
+      fail(kind + " '" + argument.name + "': " + why);
       return Value{};
     }
-    if (!this->error.empty())
+    if (!error.empty())
       return Value{};
+    // The dialect's tensor limits (rank, dimension and byte size), in its own words.
+    mlir::RankedTensorType type = tensorType(argument.shape, argument.elementType);
+    mlir::Location loc = mlir::NameLoc::get(builder.getStringAttr(argument.name));
+    diagnostic.clear();
+    if (mlir::failed(tide::detail::checkTensorType(loc, type, kind + " '" + argument.name + "'"))) {
+      fail(diagnostic);
+      return Value{};
+    }
+    mlir::DictionaryAttr attributes;
+    if (argument.isParam)
+      attributes = builder.getDictionaryAttr(
+          {builder.getNamedAttr(tide::TideDialect::kParamAttrName, builder.getUnitAttr()),
+           builder.getNamedAttr(tide::TideDialect::kInitAttrName,
+                                builder.getStringAttr(argument.init.describe()))});
+    unsigned index = argument.isParam ? func.getNumArguments() : inputs.size();
+    func.insertArgument(index, type, attributes, loc);
     argumentNames.insert(argument.name);
-    values.push_back({argument.shape, argument.elementType, 0, "%" + argument.name});
     (argument.isParam ? params : inputs).push_back(std::move(argument));
+    updateNames();
+    values.push_back({func.getArgument(index), 0});
     return Value{static_cast<int>(values.size()) - 1};
   }
-  std::string signatureText() const;
+
+  /// Top-level ops go at the end of the function body, before the return once there is one.
+  void insertAtBodyEnd() {
+    if (returnOp)
+      builder.setInsertionPoint(returnOp);
+    else
+      builder.setInsertionPointToEnd(&func.getBody().front());
+  }
 };
 
-GraphBuilder::GraphBuilder(std::string functionName) : impl(std::make_unique<Impl>()) {
-  impl->functionName = std::move(functionName);
+GraphBuilder::GraphBuilder(std::string functionName)
+    : impl(std::make_unique<Impl>(std::move(functionName))) {
   if (!isIdentifier(impl->functionName, "_$."))
     impl->fail("function name '" + impl->functionName + "' must match [A-Za-z_][A-Za-z0-9_$.]*");
 }
@@ -222,13 +351,14 @@ void GraphBuilder::fail(const std::string &message) { impl->fail(message); }
 std::vector<int64_t> GraphBuilder::shape(Value value) const {
   if (!value.valid() || value.id >= static_cast<int>(impl->values.size()))
     return {};
-  return impl->values[value.id].shape;
+  llvm::ArrayRef<int64_t> shape = impl->typeOf(value).getShape();
+  return std::vector<int64_t>(shape.begin(), shape.end());
 }
 
 ElementType GraphBuilder::elementType(Value value) const {
   if (!value.valid() || value.id >= static_cast<int>(impl->values.size()))
     return ElementType::F32;
-  return impl->values[value.id].elementType;
+  return impl->typeOf(value).getElementType().isInteger(32) ? ElementType::I32 : ElementType::F32;
 }
 
 std::vector<Argument> GraphBuilder::arguments() const {
@@ -245,303 +375,169 @@ int GraphBuilder::numCheckpoints() const { return impl->numRegions; }
 //===----------------------------------------------------------------------===//
 
 Value GraphBuilder::matmul(Value lhs, Value rhs, bool transposeLhs, bool transposeRhs) {
-  const std::string op = "tide.matmul";
-  if (!impl->usable(op, {lhs, rhs}) || !impl->allFloat(op, {lhs, rhs}))
+  if (!impl->usable(tide::MatmulOp::getOperationName(), {lhs, rhs}))
     return Value{};
-  Shape result;
-  std::string error = detail::inferMatmul(impl->values[lhs.id].shape, impl->values[rhs.id].shape,
-                                          transposeLhs, transposeRhs, &result);
-  if (!error.empty())
-    return impl->fail(impl->opPrefix(op) + error), Value{};
-  return impl->define(
-      result, ElementType::F32,
-      op + " " + impl->ssa(lhs) + ", " + impl->ssa(rhs) + (transposeLhs ? " transpose_lhs" : "") +
-          (transposeRhs ? " transpose_rhs" : "") + " : (" + impl->typeText(lhs.id) + ", " +
-          impl->typeText(rhs.id) + ") -> " + tensorType(result, ElementType::F32));
+  return impl->single(impl->create<tide::MatmulOp>(impl->mlirValue(lhs), impl->mlirValue(rhs),
+                                                   transposeLhs, transposeRhs));
 }
 
-Value GraphBuilder::add(Value lhs, Value rhs) { return impl->binaryOp("tide.add", lhs, rhs); }
-Value GraphBuilder::sub(Value lhs, Value rhs) { return impl->binaryOp("tide.sub", lhs, rhs); }
-Value GraphBuilder::mul(Value lhs, Value rhs) { return impl->binaryOp("tide.mul", lhs, rhs); }
-Value GraphBuilder::div(Value lhs, Value rhs) { return impl->binaryOp("tide.div", lhs, rhs); }
-
-/// add/sub/mul/div: NumPy broadcasting of two f32 operands.
-Value GraphBuilder::Impl::binaryOp(const std::string &op, Value lhs, Value rhs) {
-  if (!usable(op, {lhs, rhs}) || !allFloat(op, {lhs, rhs}))
-    return Value{};
-  Shape result;
-  std::string error = detail::broadcastShapes(shapeOf(lhs), shapeOf(rhs), &result);
-  if (!error.empty())
-    return fail(opPrefix(op) + "operand shapes " + error), Value{};
-  return define(result, ElementType::F32,
-                op + " " + ssa(lhs) + ", " + ssa(rhs) + " : (" + typeText(lhs.id) + ", " +
-                    typeText(rhs.id) + ") -> " + tensorType(result, ElementType::F32));
-}
-
-/// relu/tanh/exp/gelu/softmax: the result has the input's type; `attributes` follow the operand.
-Value GraphBuilder::Impl::sameTypeOp(const std::string &op, Value input,
-                                     const std::string &attributes) {
-  if (!usable(op, {input}) || !allFloat(op, {input}))
-    return Value{};
-  return define(shapeOf(input), ElementType::F32,
-                op + " " + ssa(input) + attributes + " : " + typeText(input.id));
-}
-
-Value GraphBuilder::relu(Value input) { return impl->sameTypeOp("tide.relu", input, ""); }
-Value GraphBuilder::tanh(Value input) { return impl->sameTypeOp("tide.tanh", input, ""); }
-Value GraphBuilder::exp(Value input) { return impl->sameTypeOp("tide.exp", input, ""); }
+Value GraphBuilder::add(Value lhs, Value rhs) { return impl->binary<tide::AddOp>(lhs, rhs); }
+Value GraphBuilder::sub(Value lhs, Value rhs) { return impl->binary<tide::SubOp>(lhs, rhs); }
+Value GraphBuilder::mul(Value lhs, Value rhs) { return impl->binary<tide::MulOp>(lhs, rhs); }
+Value GraphBuilder::div(Value lhs, Value rhs) { return impl->binary<tide::DivOp>(lhs, rhs); }
+Value GraphBuilder::relu(Value input) { return impl->unary<tide::ReluOp>(input); }
+Value GraphBuilder::tanh(Value input) { return impl->unary<tide::TanhOp>(input); }
+Value GraphBuilder::exp(Value input) { return impl->unary<tide::ExpOp>(input); }
 
 Value GraphBuilder::gelu(Value input, GeluApproximation approximation) {
-  return impl->sameTypeOp("tide.gelu", input,
-                          approximation == GeluApproximation::Tanh ? " tanh" : " exact");
+  if (!impl->usable(tide::GeluOp::getOperationName(), {input}))
+    return Value{};
+  auto attr = tide::GeluApproximationAttr::get(
+      &impl->context, approximation == GeluApproximation::Tanh ? tide::GeluApproximation::Tanh
+                                                               : tide::GeluApproximation::Exact);
+  return impl->single(impl->create<tide::GeluOp>(impl->mlirValue(input), attr));
 }
 
 Value GraphBuilder::softmax(Value input, int64_t axis) {
-  const std::string op = "tide.softmax";
-  if (!impl->usable(op, {input}))
+  if (!impl->usable(tide::SoftmaxOp::getOperationName(), {input}))
     return Value{};
-  const Shape &shape = impl->values[input.id].shape;
-  int64_t normalized = 0;
-  std::string error = shape.empty()
-                          ? "input must have rank >= 1"
-                          : detail::normalizeAxis(axis, shape.size(), "axis", &normalized);
-  if (!error.empty())
-    return impl->fail(impl->opPrefix(op) + error), Value{};
-  return impl->sameTypeOp(op, input, " axis = " + std::to_string(axis));
+  return impl->single(
+      impl->create<tide::SoftmaxOp>(impl->mlirValue(input), impl->builder.getI64IntegerAttr(axis)));
 }
 
 Value GraphBuilder::layerNorm(Value input, Value scale, Value bias, int64_t axis, double epsilon) {
-  const std::string op = "tide.layer_norm";
-  if (!impl->usable(op, {input, scale, bias}) || !impl->allFloat(op, {input, scale, bias}))
+  if (!impl->usable(tide::LayerNormOp::getOperationName(), {input, scale, bias}))
     return Value{};
-  std::string error =
-      detail::checkLayerNorm(impl->values[input.id].shape, impl->values[scale.id].shape,
-                             impl->values[bias.id].shape, axis, epsilon);
-  if (!error.empty())
-    return impl->fail(impl->opPrefix(op) + error), Value{};
-  const auto &v = impl->values;
-  return impl->define(v[input.id].shape, ElementType::F32,
-                      op + " " + v[input.id].ssa + ", " + v[scale.id].ssa + ", " + v[bias.id].ssa +
-                          " axis = " + std::to_string(axis) + " epsilon = " + formatFloat(epsilon) +
-                          " : " + impl->typeText(input.id) + ", " + impl->typeText(scale.id) +
-                          ", " + impl->typeText(bias.id));
-}
-
-/// reduce_sum/reduce_mean.
-Value GraphBuilder::Impl::reduceOp(const std::string &op, Value input,
-                                   const std::vector<int64_t> &axes, bool keepDims) {
-  if (!usable(op, {input}) || !allFloat(op, {input}))
-    return Value{};
-  Shape result;
-  std::string error = detail::inferReduce(shapeOf(input), axes, keepDims, &result);
-  if (!error.empty())
-    return fail(opPrefix(op) + error), Value{};
-  return define(result, ElementType::F32,
-                op + " " + ssa(input) + " axes = " + formatList(axes) +
-                    (keepDims ? " keep_dims" : "") + " : " + typeText(input.id) + " -> " +
-                    tensorType(result, ElementType::F32));
+  mlir::OpBuilder &b = impl->builder;
+  return impl->single(impl->create<tide::LayerNormOp>(
+      impl->mlirValue(input), impl->mlirValue(scale), impl->mlirValue(bias),
+      b.getI64IntegerAttr(axis), b.getF64FloatAttr(epsilon), mlir::UnitAttr()));
 }
 
 Value GraphBuilder::reduceSum(Value input, std::vector<int64_t> axes, bool keepDims) {
-  return impl->reduceOp("tide.reduce_sum", input, axes, keepDims);
+  return impl->reduce<tide::ReduceSumOp>(input, axes, keepDims);
 }
 Value GraphBuilder::reduceMean(Value input, std::vector<int64_t> axes, bool keepDims) {
-  return impl->reduceOp("tide.reduce_mean", input, axes, keepDims);
+  return impl->reduce<tide::ReduceMeanOp>(input, axes, keepDims);
 }
 
 Value GraphBuilder::transpose(Value input, std::vector<int64_t> permutation) {
-  const std::string op = "tide.transpose";
-  if (!impl->usable(op, {input}) || !impl->allFloat(op, {input}))
+  if (!impl->usable(tide::TransposeOp::getOperationName(), {input}))
     return Value{};
-  Shape result;
-  std::string error = detail::inferTranspose(impl->values[input.id].shape, permutation, &result);
-  if (!error.empty())
-    return impl->fail(impl->opPrefix(op) + error), Value{};
-  return impl->define(result, ElementType::F32,
-                      op + " " + impl->ssa(input) + " permutation = " + formatList(permutation) +
-                          " : " + impl->typeText(input.id) + " -> " +
-                          tensorType(result, ElementType::F32));
+  return impl->single(impl->create<tide::TransposeOp>(
+      impl->mlirValue(input), impl->builder.getDenseI64ArrayAttr(permutation)));
 }
 
 Value GraphBuilder::reshape(Value input, std::vector<int64_t> shape) {
-  const std::string op = "tide.reshape";
-  if (!impl->usable(op, {input}) || !impl->allFloat(op, {input}))
+  llvm::StringRef op = tide::ReshapeOp::getOperationName();
+  if (!impl->usable(op, {input}))
     return Value{};
-  std::string error = detail::checkReshape(impl->values[input.id].shape, shape);
-  if (!error.empty())
-    return impl->fail(impl->opPrefix(op) + error), Value{};
-  return impl->define(shape, ElementType::F32,
-                      op + " " + impl->ssa(input) + " : " + impl->typeText(input.id) + " -> " +
-                          tensorType(shape, ElementType::F32));
+  // tide.reshape's result type is its target shape (no inference); the verifier checks it.
+  if (std::string why = checkDimensions(shape); !why.empty())
+    return impl->fail(impl->opPrefix(op) + "target " + why), Value{};
+  mlir::RankedTensorType type = impl->tensorType(shape, elementType(input));
+  return impl->single(impl->verified(
+      impl->builder.create<tide::ReshapeOp>(impl->location(), type, impl->mlirValue(input))));
 }
 
 Value GraphBuilder::attention(Value query, Value key, Value value,
                               const AttentionOptions &options) {
-  const std::string op = "tide.attention";
-  if (!impl->usable(op, {query, key, value}) || !impl->allFloat(op, {query, key, value}))
+  llvm::StringRef op = tide::AttentionOp::getOperationName();
+  if (!impl->usable(op, {query, key, value}))
     return Value{};
   Value lengths = options.keyLengths;
   if (lengths.valid() && !impl->usable(op, {lengths}))
     return Value{};
-  if (lengths.valid() && impl->values[lengths.id].elementType != ElementType::I32)
-    return impl->fail(impl->opPrefix(op) + "key_lengths " + impl->ssa(lengths) +
-                      " must be i32, got " + impl->typeText(lengths.id)),
-           Value{};
-  const auto &v = impl->values;
-  std::string error = detail::checkAttention(v[query.id].shape, v[key.id].shape, v[value.id].shape,
-                                             options.scale, options.queryChunk, options.keyChunk,
-                                             lengths.valid() ? &v[lengths.id].shape : nullptr);
-  if (!error.empty())
-    return impl->fail(impl->opPrefix(op) + error), Value{};
-  std::string mask = lengths.valid()
-                         ? " key_lengths " + v[lengths.id].ssa + " : " + impl->typeText(lengths.id)
-                         : "";
-  return impl->define(v[query.id].shape, ElementType::F32,
-                      op + " " + v[query.id].ssa + ", " + v[key.id].ssa + ", " + v[value.id].ssa +
-                          mask + (options.causal ? " causal" : "") +
-                          " scale = " + formatFloat(options.scale) + " chunks = [" +
-                          std::to_string(options.queryChunk) + ", " +
-                          std::to_string(options.keyChunk) + "] : " + impl->typeText(query.id) +
-                          ", " + impl->typeText(key.id) + ", " + impl->typeText(value.id));
+  mlir::OpBuilder &b = impl->builder;
+  return impl->single(impl->create<tide::AttentionOp>(
+      impl->mlirValue(query), impl->mlirValue(key), impl->mlirValue(value),
+      lengths.valid() ? impl->mlirValue(lengths) : mlir::Value(),
+      options.causal ? b.getUnitAttr() : mlir::UnitAttr(), b.getF64FloatAttr(options.scale),
+      b.getI64IntegerAttr(options.queryChunk), b.getI64IntegerAttr(options.keyChunk),
+      mlir::UnitAttr()));
 }
 
 Value GraphBuilder::mseLoss(Value prediction, Value target) {
-  const std::string op = "tide.mse_loss";
-  if (!impl->usable(op, {prediction, target}) || !impl->allFloat(op, {prediction, target}))
-    return Value{};
-  const auto &v = impl->values;
-  if (v[prediction.id].shape != v[target.id].shape)
-    return impl->fail(impl->opPrefix(op) + "prediction " + formatShape(v[prediction.id].shape) +
-                      " and target " + formatShape(v[target.id].shape) +
-                      " must have the same shape"),
-           Value{};
-  return impl->define({}, ElementType::F32,
-                      op + " " + v[prediction.id].ssa + ", " + v[target.id].ssa + " : " +
-                          impl->typeText(prediction.id));
+  return impl->binary<tide::MseLossOp>(prediction, target);
 }
 
 Value GraphBuilder::softmaxCrossEntropy(Value logits, Value labels) {
-  const std::string op = "tide.softmax_cross_entropy";
-  if (!impl->usable(op, {logits, labels}) || !impl->allFloat(op, {logits}))
-    return Value{};
-  const auto &v = impl->values;
-  if (v[labels.id].elementType != ElementType::I32)
-    return impl->fail(impl->opPrefix(op) + "labels " + v[labels.id].ssa + " must be i32, got " +
-                      impl->typeText(labels.id)),
-           Value{};
-  std::string error = detail::checkSoftmaxCrossEntropy(v[logits.id].shape, v[labels.id].shape);
-  if (!error.empty())
-    return impl->fail(impl->opPrefix(op) + error), Value{};
-  return impl->define({}, ElementType::F32,
-                      op + " " + v[logits.id].ssa + ", " + v[labels.id].ssa + " : " +
-                          impl->typeText(logits.id) + ", " + impl->typeText(labels.id));
+  return impl->binary<tide::SoftmaxCrossEntropyOp>(logits, labels);
 }
 
 //===----------------------------------------------------------------------===//
 // Transformer ops
 //===----------------------------------------------------------------------===//
 
-Value GraphBuilder::silu(Value input) { return impl->sameTypeOp("tide.silu", input, ""); }
-Value GraphBuilder::sigmoid(Value input) { return impl->sameTypeOp("tide.sigmoid", input, ""); }
-Value GraphBuilder::neg(Value input) { return impl->sameTypeOp("tide.neg", input, ""); }
-Value GraphBuilder::sqrt(Value input) { return impl->sameTypeOp("tide.sqrt", input, ""); }
-Value GraphBuilder::rsqrt(Value input) { return impl->sameTypeOp("tide.rsqrt", input, ""); }
-Value GraphBuilder::erf(Value input) { return impl->sameTypeOp("tide.erf", input, ""); }
-Value GraphBuilder::abs(Value input) { return impl->sameTypeOp("tide.abs", input, ""); }
+Value GraphBuilder::silu(Value input) { return impl->unary<tide::SiluOp>(input); }
+Value GraphBuilder::sigmoid(Value input) { return impl->unary<tide::SigmoidOp>(input); }
+Value GraphBuilder::neg(Value input) { return impl->unary<tide::NegOp>(input); }
+Value GraphBuilder::sqrt(Value input) { return impl->unary<tide::SqrtOp>(input); }
+Value GraphBuilder::rsqrt(Value input) { return impl->unary<tide::RsqrtOp>(input); }
+Value GraphBuilder::erf(Value input) { return impl->unary<tide::ErfOp>(input); }
+Value GraphBuilder::abs(Value input) { return impl->unary<tide::AbsOp>(input); }
 Value GraphBuilder::minimum(Value lhs, Value rhs) {
-  return impl->binaryOp("tide.minimum", lhs, rhs);
+  return impl->binary<tide::MinimumOp>(lhs, rhs);
 }
 Value GraphBuilder::maximum(Value lhs, Value rhs) {
-  return impl->binaryOp("tide.maximum", lhs, rhs);
+  return impl->binary<tide::MaximumOp>(lhs, rhs);
 }
 
 Value GraphBuilder::gather(Value table, Value ids) {
-  const std::string op = "tide.gather";
-  if (!impl->usable(op, {table, ids}) || !impl->allFloat(op, {table}))
-    return Value{};
-  if (impl->values[ids.id].elementType != ElementType::I32)
-    return impl->fail(impl->opPrefix(op) + "ids " + impl->ssa(ids) + " must be i32, got " +
-                      impl->typeText(ids.id)),
-           Value{};
-  Shape result;
-  std::string error = detail::inferGather(impl->shapeOf(table), impl->shapeOf(ids), &result);
-  if (!error.empty())
-    return impl->fail(impl->opPrefix(op) + error), Value{};
-  return impl->define(result, ElementType::F32,
-                      op + " " + impl->ssa(table) + ", " + impl->ssa(ids) + " : " +
-                          impl->typeText(table.id) + ", " + impl->typeText(ids.id));
+  return impl->binary<tide::GatherOp>(table, ids);
 }
 
 Value GraphBuilder::rmsNorm(Value input, Value scale, int64_t axis, double epsilon) {
-  const std::string op = "tide.rms_norm";
-  if (!impl->usable(op, {input, scale}) || !impl->allFloat(op, {input, scale}))
+  if (!impl->usable(tide::RmsNormOp::getOperationName(), {input, scale}))
     return Value{};
-  std::string error =
-      detail::checkRmsNorm(impl->shapeOf(input), impl->shapeOf(scale), axis, epsilon);
-  if (!error.empty())
-    return impl->fail(impl->opPrefix(op) + error), Value{};
-  return impl->define(impl->shapeOf(input), ElementType::F32,
-                      op + " " + impl->ssa(input) + ", " + impl->ssa(scale) +
-                          " axis = " + std::to_string(axis) + " epsilon = " + formatFloat(epsilon) +
-                          " : " + impl->typeText(input.id) + ", " + impl->typeText(scale.id));
+  mlir::OpBuilder &b = impl->builder;
+  return impl->single(impl->create<tide::RmsNormOp>(impl->mlirValue(input), impl->mlirValue(scale),
+                                                    b.getI64IntegerAttr(axis),
+                                                    b.getF64FloatAttr(epsilon), mlir::UnitAttr()));
 }
 
 Value GraphBuilder::rope(Value input, const RopeOptions &options) {
-  const std::string op = "tide.rope";
-  if (!impl->usable(op, {input}) || !impl->allFloat(op, {input}))
+  if (!impl->usable(tide::RopeOp::getOperationName(), {input}))
     return Value{};
-  const Shape &shape = impl->shapeOf(input);
-  int64_t rotDim = options.rotDim == 0 && shape.size() == 4 ? shape[3] : options.rotDim;
-  std::string error = detail::checkRope(shape, options.base, rotDim, options.offset);
-  if (!error.empty())
-    return impl->fail(impl->opPrefix(op) + error), Value{};
-  return impl->sameTypeOp(op, input,
-                          std::string(options.layout == RopeLayout::BTHD ? " bthd" : " bhtd") +
-                              " base = " + formatFloat(options.base) +
-                              " rot_dim = " + std::to_string(rotDim) +
-                              " offset = " + std::to_string(options.offset));
+  // rotDim 0 means the whole head_dim (the API's default; the op itself always names it).
+  std::vector<int64_t> inputShape = shape(input);
+  int64_t rotDim = options.rotDim == 0 && inputShape.size() == 4 ? inputShape[3] : options.rotDim;
+  mlir::OpBuilder &b = impl->builder;
+  auto layout = tide::RopeLayoutAttr::get(&impl->context, options.layout == RopeLayout::BTHD
+                                                              ? tide::RopeLayout::BTHD
+                                                              : tide::RopeLayout::BHTD);
+  return impl->single(impl->create<tide::RopeOp>(
+      impl->mlirValue(input), layout, b.getF64FloatAttr(options.base), b.getI64IntegerAttr(rotDim),
+      b.getI64IntegerAttr(options.offset), mlir::UnitAttr()));
 }
 
 Value GraphBuilder::dropout(Value input, double p) {
-  const std::string op = "tide.dropout";
-  if (!impl->usable(op, {input}) || !impl->allFloat(op, {input}))
+  if (!impl->usable(tide::DropoutOp::getOperationName(), {input}))
     return Value{};
-  std::string error = detail::checkDropout(p);
-  if (!error.empty())
-    return impl->fail(impl->opPrefix(op) + error), Value{};
-  int64_t site = impl->numDropouts++;
-  return impl->sameTypeOp(op, input, " p = " + formatFloat(p) + " site = " + std::to_string(site));
+  mlir::OpBuilder &b = impl->builder;
+  Value result = impl->single(impl->create<tide::DropoutOp>(
+      impl->mlirValue(input), b.getF64FloatAttr(p), b.getI64IntegerAttr(impl->numDropouts)));
+  if (result.valid())
+    ++impl->numDropouts;
+  return result;
 }
 
 int64_t GraphBuilder::numDropouts() const { return impl->numDropouts; }
 
 Value GraphBuilder::lmHeadLoss(Value hidden, Value weight, Value labels,
                                const LmHeadLossOptions &options) {
-  const std::string op = "tide.lm_head_loss";
+  llvm::StringRef op = tide::LmHeadLossOp::getOperationName();
   bool hasBias = options.bias.valid();
-  if (!impl->usable(op, {hidden, weight, labels}) || !impl->allFloat(op, {hidden, weight}))
+  if (!impl->usable(op, {hidden, weight, labels}))
     return Value{};
-  if (hasBias && (!impl->usable(op, {options.bias}) || !impl->allFloat(op, {options.bias})))
+  if (hasBias && !impl->usable(op, {options.bias}))
     return Value{};
-  if (impl->values[labels.id].elementType != ElementType::I32)
-    return impl->fail(impl->opPrefix(op) + "labels " + impl->ssa(labels) + " must be i32, got " +
-                      impl->typeText(labels.id)),
-           Value{};
-  std::string error =
-      detail::checkLmHeadLoss(impl->shapeOf(hidden), impl->shapeOf(weight), impl->shapeOf(labels),
-                              hasBias ? &impl->shapeOf(options.bias) : nullptr, options.ignoreIndex,
-                              options.rowChunk, options.vocabChunk);
-  if (!error.empty())
-    return impl->fail(impl->opPrefix(op) + error), Value{};
-  std::string text =
-      op + " " + impl->ssa(hidden) + ", " + impl->ssa(weight) + ", " + impl->ssa(labels);
-  if (hasBias)
-    text += " bias " + impl->ssa(options.bias) + " : " + impl->typeText(options.bias.id);
-  text += " ignore_index = " + std::to_string(options.ignoreIndex) + " chunks = [" +
-          std::to_string(options.rowChunk) + ", " + std::to_string(options.vocabChunk) +
-          "] : " + impl->typeText(hidden.id) + ", " + impl->typeText(weight.id) + ", " +
-          impl->typeText(labels.id);
-  return impl->define({}, ElementType::F32, text);
+  mlir::OpBuilder &b = impl->builder;
+  return impl->single(impl->create<tide::LmHeadLossOp>(
+      impl->mlirValue(hidden), impl->mlirValue(weight), impl->mlirValue(labels),
+      hasBias ? impl->mlirValue(options.bias) : mlir::Value(),
+      b.getI64IntegerAttr(options.ignoreIndex), b.getI64IntegerAttr(options.rowChunk),
+      b.getI64IntegerAttr(options.vocabChunk), mlir::UnitAttr()));
 }
 
 //===----------------------------------------------------------------------===//
@@ -553,8 +549,11 @@ void GraphBuilder::beginCheckpoint() {
     return impl->fail("beginCheckpoint(): checkpoint region " + std::to_string(impl->openRegion) +
                       " is still open; checkpoint regions do not nest");
   impl->openRegion = ++impl->numRegions;
-  impl->regionNumber = impl->nextNumber++;
-  impl->regionLines.clear();
+  // A result-less tide.checkpoint holds the region's ops until endCheckpoint() knows the
+  // yielded types; it is then replaced by the real op.
+  impl->openCheckpoint =
+      impl->builder.create<tide::CheckpointOp>(impl->location(), mlir::TypeRange());
+  impl->builder.setInsertionPointToEnd(&impl->openCheckpoint.getBody().emplaceBlock());
 }
 
 std::vector<Value> GraphBuilder::endCheckpoint(const std::vector<Value> &yielded) {
@@ -564,8 +563,11 @@ std::vector<Value> GraphBuilder::endCheckpoint(const std::vector<Value> &yielded
     return std::vector<Value>(yielded.size());
   }
   impl->openRegion = 0;
+  tide::CheckpointOp placeholder = impl->openCheckpoint;
+  impl->openCheckpoint = nullptr;
+  impl->insertAtBodyEnd();
   std::string where = "endCheckpoint() of region " + std::to_string(region) + ": ";
-  if (impl->regionLines.empty())
+  if (placeholder.getBody().front().empty())
     impl->fail(where + "the region has no ops");
   else if (yielded.empty())
     impl->fail(where + "a region must yield at least one value");
@@ -579,27 +581,25 @@ std::vector<Value> GraphBuilder::endCheckpoint(const std::vector<Value> &yielded
   }
   if (!impl->error.empty())
     return std::vector<Value>(yielded.size());
-  std::string types, names;
-  for (size_t i = 0; i < yielded.size(); ++i) {
-    types += (i ? ", " : "") + impl->typeText(yielded[i].id);
-    names += (i ? ", " : "") + impl->values[yielded[i].id].ssa;
+  llvm::SmallVector<mlir::Value> yieldedValues;
+  llvm::SmallVector<mlir::Type> types;
+  for (Value value : yielded) {
+    yieldedValues.push_back(impl->mlirValue(value));
+    types.push_back(yieldedValues.back().getType());
   }
-  std::string base = "%" + std::to_string(impl->regionNumber);
-  std::string count = yielded.size() > 1 ? ":" + std::to_string(yielded.size()) : "";
-  impl->bodyLines.push_back("  " + base + count + " = tide.checkpoint -> (" + types + ") {");
-  for (std::string &line : impl->regionLines)
-    impl->bodyLines.push_back(std::move(line));
-  impl->regionLines.clear();
-  impl->bodyLines.push_back("    tide.yield " + names + " : " + types);
-  impl->bodyLines.push_back("  }");
+  mlir::OpBuilder &b = impl->builder;
+  b.setInsertionPoint(placeholder);
+  auto checkpoint = b.create<tide::CheckpointOp>(placeholder.getLoc(), types);
+  checkpoint.getBody().takeBody(placeholder.getBody());
+  placeholder.erase();
+  mlir::OpBuilder::atBlockEnd(&checkpoint.getBody().front())
+      .create<tide::YieldOp>(checkpoint.getLoc(), yieldedValues);
+  impl->insertAtBodyEnd();
+  if (!impl->verified(checkpoint))
+    return std::vector<Value>(yielded.size());
   std::vector<Value> results;
-  for (size_t i = 0; i < yielded.size(); ++i) {
-    ValueInfo info = impl->values[yielded[i].id];
-    info.region = 0;
-    info.ssa = base + (yielded.size() > 1 ? "#" + std::to_string(i) : "");
-    impl->values.push_back(std::move(info));
-    results.push_back(Value{static_cast<int>(impl->values.size()) - 1});
-  }
+  for (mlir::Value result : checkpoint.getResults())
+    results.push_back(impl->define(result));
   return results;
 }
 
@@ -616,9 +616,17 @@ void GraphBuilder::setOutputs(const std::vector<Value> &outputs) {
   }
   if (outputs.empty())
     return impl->fail("setOutputs(): the function needs at least one result");
-  impl->outputs.clear();
+  llvm::SmallVector<mlir::Value> results;
   for (Value value : outputs)
-    impl->outputs.push_back(value.id);
+    results.push_back(impl->mlirValue(value));
+  if (impl->returnOp)
+    impl->returnOp.erase();
+  impl->returnOp = mlir::OpBuilder::atBlockEnd(&impl->func.getBody().front())
+                       .create<mlir::func::ReturnOp>(impl->location(), results);
+  impl->func.setFunctionType(impl->builder.getFunctionType(impl->func.getArgumentTypes(),
+                                                           mlir::ValueRange(results).getTypes()));
+  if (!impl->openRegion)
+    impl->insertAtBodyEnd();
   impl->outputsSet = true;
 }
 
@@ -637,48 +645,32 @@ Status GraphBuilder::status() const {
 // Emission
 //===----------------------------------------------------------------------===//
 
-static std::string stringArray(const std::vector<Argument> &arguments) {
-  std::string text = "[";
-  for (size_t i = 0; i < arguments.size(); ++i)
-    text += (i ? ", \"" : "\"") + arguments[i].name + "\"";
-  return text + "]";
-}
-
-std::string GraphBuilder::Impl::signatureText() const {
-  std::string text = "func.func @" + functionName + "(";
-  int count = 0;
-  auto argumentLine = [&](const Argument &argument) {
-    text +=
-        std::string(count++ ? ",\n" : "\n") + "    %" + argument.name + ": " +
-        tensorType(argument.shape, argument.elementType) +
-        (argument.isParam ? " {tide.param, tide.init = \"" + argument.init.describe() + "\"}" : "");
-  };
-  for (const Argument &argument : inputs)
-    argumentLine(argument);
-  for (const Argument &argument : params)
-    argumentLine(argument);
-  text += ")\n    -> ";
-  std::string results;
-  for (size_t i = 0; i < outputs.size(); ++i)
-    results += (i ? ", " : "") + typeText(outputs[i]);
-  text += outputs.size() == 1 ? results : "(" + results + ")";
-  text += " attributes {tide.input_names = " + stringArray(inputs) +
-          ", tide.param_names = " + stringArray(params) + "} {\n";
-  return text;
-}
-
 std::string GraphBuilder::toMlir() const {
-  if (!status().ok())
+  mlir::ModuleOp module = GraphBuilderAccess::module(*this);
+  if (!module)
     return "";
-  std::string text = impl->signatureText();
-  for (const std::string &line : impl->bodyLines)
-    text += line + "\n";
-  std::string names, types;
-  for (size_t i = 0; i < impl->outputs.size(); ++i) {
-    names += (i ? ", " : "") + impl->values[impl->outputs[i]].ssa;
-    types += (i ? ", " : "") + impl->typeText(impl->outputs[i]);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  // Exactly what tide-opt prints for the module (its output ends with an empty line).
+  module.print(os, mlir::OpPrintingFlags().assumeVerified());
+  os << "\n";
+  return os.str();
+}
+
+mlir::ModuleOp GraphBuilderAccess::module(const GraphBuilder &builder) {
+  if (!builder.status().ok())
+    return nullptr;
+  GraphBuilder::Impl &impl = *builder.impl;
+  // Every op was verified when it was made; this checks the function as a whole (its signature,
+  // argument attributes and dominance) as tide-opt would. A failure is a builder bug, recorded
+  // as the builder's error so that status() reports it.
+  impl.diagnostic.clear();
+  if (mlir::failed(mlir::verify(*impl.module)) ||
+      mlir::failed(tide::verifyFunctionTypes(*impl.module))) {
+    impl.fail("the built module does not verify: " + impl.diagnostic);
+    return nullptr;
   }
-  return text + "  return " + names + " : " + types + "\n}\n";
+  return *impl.module;
 }
 
 } // namespace tidemark::builder

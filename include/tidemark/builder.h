@@ -1,9 +1,12 @@
-// Model builder: constructs tide-dialect models in plain C++ (no MLIR) and emits textual MLIR.
+// Model builder: constructs tide-dialect models from C++ and emits them as textual MLIR.
 //
-// A GraphBuilder records inputs, parameters and forward ops, infers every result shape with the
-// same rules as the tide dialect's verifiers, and prints the model as one `func.func` in the
-// textual tide dialect (what tide-opt and tidec read). It is IR-free: apps and the runtime-only
-// build can use it, and it needs neither LLVM nor MLIR.
+// A GraphBuilder records inputs, parameters and forward ops by building the real tide ops: each
+// call creates its op through the dialect (mlir::OpBuilder), takes the result types from the
+// op's own shape inference and verifies it at once, so the dialect's verifiers are the one source
+// of shape rules. toMlir() prints the module (one `func.func`) with MLIR's printer, exactly as
+// tide-opt prints it. This header has no MLIR in it (the MLIR objects live behind the pimpl); the
+// library links the tide dialect. Compiler code can take the module itself through
+// compiler/builder/GraphBuilderAccess.h.
 //
 //   tidemark::builder::GraphBuilder b("tiny");
 //   Value x = b.input("x", {8, 16});
@@ -13,15 +16,16 @@
 //   if (!b.status().ok()) { /* b.status().message() says which op broke which rule */ }
 //   std::string mlir = b.toMlir();
 //
-// Errors: the first failing call records a message (the op, its operand shapes and the rule) and
-// returns an invalid Value; calls that get an invalid Value return an invalid Value without a new
-// message, so one check of status() at the end suffices. Nothing throws.
+// Errors: the first failing call records a message (the op, its scope, and the dialect's
+// diagnostic: the rule and the shapes or types that break it) and returns an invalid Value;
+// calls that get an invalid Value return an invalid Value without a new message, so one check
+// of status() at the end suffices. Nothing throws.
 //
 // The emitted function: arguments are the inputs (in creation order) followed by the parameters
-// (in creation order), each parameter marked `{tide.param, tide.init = "<its ParamInit>"}`. Because
-// argument names do not survive parsing, the function also carries `tide.param_names` (the
-// parameters' names, in argument order) and `tide.input_names` (the inputs' names, in argument
-// order).
+// (in creation order), each parameter marked `{tide.param, tide.init = "<its ParamInit>"}`. MLIR
+// prints arguments as %arg0, %arg1, ... and results as %0, %1, ...; the names are in the
+// function's `tide.param_names` (the parameters' names, in argument order) and
+// `tide.input_names` (the inputs' names, in argument order).
 //
 // Thread-safety: a GraphBuilder is a plain value; use one from one thread at a time. A moved-from
 // GraphBuilder may only be destroyed or assigned to.
@@ -131,7 +135,7 @@ public:
   /// A parameter named `<scope>.<name>` inside scopes (see pushScope), else `name`.
   Value param(const std::string &name, std::vector<int64_t> shape, ParamInit init);
 
-  // --- Forward ops; each mirrors the tide op of the same name (docs/dialect.md).
+  // --- Forward ops; each builds and verifies the tide op of the same name (docs/dialect.md).
   Value matmul(Value lhs, Value rhs, bool transposeLhs = false, bool transposeRhs = false);
   Value add(Value lhs, Value rhs);
   Value sub(Value lhs, Value rhs);
@@ -153,7 +157,7 @@ public:
   Value mseLoss(Value prediction, Value target);
   Value softmaxCrossEntropy(Value logits, Value labels);
 
-  // --- Transformer ops (docs/dialect.md; the same rules as their verifiers).
+  // --- Transformer ops (docs/dialect.md; their verifiers' rules).
   Value silu(Value input);
   Value sigmoid(Value input);
   Value neg(Value input);
@@ -212,10 +216,13 @@ public:
   /// The parameters in function order.
   std::vector<Argument> parameters() const;
 
-  /// The model as textual MLIR in the tide dialect, or "" when status() is not OK.
+  /// The module as MLIR's printer prints it (what tide-opt prints), or "" when status() is not
+  /// OK. It verifies the whole module first; a failure there would be a builder bug, recorded as
+  /// the builder's error. O(module size).
   std::string toMlir() const;
 
 private:
+  friend struct GraphBuilderAccess; // compiler/builder/GraphBuilderAccess.h: the MLIR module.
   struct Impl;
   std::unique_ptr<Impl> impl;
 };

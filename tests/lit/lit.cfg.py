@@ -20,3 +20,25 @@ config.substitutions.append(("%testdata", os.path.join(config.tidemark_source_di
 # Tests that cannot run under a sanitizer say `UNSUPPORTED: asan` (the reason next to it).
 if "address" in config.tidemark_sanitizers:
     config.available_features.add("asan")
+
+
+# `refuses-huge-allocation`: the kernel refuses one 1 TiB allocation outright instead of
+# overcommitting it (overcommit mode 0 or 2 on a machine with less than 1 TiB of RAM + swap), so
+# a test may exercise an out-of-memory path without touching that memory.
+def _refuses_huge_allocation():
+    try:
+        with open("/proc/sys/vm/overcommit_memory") as f:
+            mode = f.read().strip()
+        total_kib = 0
+        with open("/proc/meminfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("MemTotal", "SwapTotal"):
+                    total_kib += int(value.split()[0])
+    except (OSError, ValueError):
+        return False
+    return mode in ("0", "2") and total_kib * 1024 < (1 << 40)
+
+
+if _refuses_huge_allocation():
+    config.available_features.add("refuses-huge-allocation")

@@ -1,7 +1,8 @@
 //===- tide-models.cpp - Emit tide-dialect models and their initial weights ===//
 //
-// tide-models mlp|gpt [options]: builds the model with the IR-free builder
-// (include/tidemark/builder.h), prints it as textual MLIR (or writes it with --output), and with
+// tide-models gpt|llama|bert|mlp [options]: builds the model with the builder
+// (include/tidemark/builder.h, which builds through the tide dialect), prints it as textual MLIR
+// (or writes it with --output), and with
 // --weights writes seeded initial parameter values as safetensors. docs/models.md lists every
 // parameter. Bad options (and any exception, e.g. out of memory) print "tide-models: error: ..."
 // and exit with status 1; output files are

@@ -6,7 +6,8 @@
 // because its algorithm differs between standard libraries. Uniform(low, high) values are
 // low + (high - low) * u with u from the top 53 bits of one output of the same generator. The
 // `tide.init` attribute text is ParamInit::describe(); ParamInit::parse reads it back (the tide
-// dialect's verifier and tidec use the same parser, so the rules live here once).
+// dialect's verifier and tidec use the same parser, so the rules live here once). This library
+// (tidemark_paraminit) needs no MLIR; the model builder, the dialect and the plan writer link it.
 // O(elements) per parameter.
 //
 //===----------------------------------------------------------------------===//
@@ -15,6 +16,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 
@@ -98,7 +100,39 @@ bool expect(const std::string &text, size_t *at, char c) {
 
 bool usable(double x) { return std::isfinite(x) && std::fabs(x) <= 1e30; }
 
+/// The shortest decimal that reads back as `value`, always with a '.' or an exponent.
+std::string formatFloat(double value) {
+  char text[64];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(text, sizeof(text), "%.*g", precision, value);
+    if (std::strtod(text, nullptr) == value)
+      break;
+  }
+  std::string result = text;
+  if (result.find_first_of(".eEn") == std::string::npos)
+    return result + ".0";
+  size_t exponent = result.find_first_of("eE");
+  if (exponent != std::string::npos && result.find('.') == std::string::npos)
+    result.insert(exponent, ".0");
+  return result;
+}
+
 } // namespace
+
+std::string ParamInit::describe() const {
+  switch (kind) {
+  case Kind::Zeros:
+    return "zeros";
+  case Kind::Ones:
+    return "ones";
+  case Kind::Normal:
+    return "normal(" + (mean == 0.0 ? std::string("0") : formatFloat(mean)) + ", " +
+           formatFloat(std) + ")";
+  case Kind::Uniform:
+    return "uniform(" + formatFloat(low) + ", " + formatFloat(high) + ")";
+  }
+  return "unknown";
+}
 
 std::string ParamInit::check() const {
   switch (kind) {

@@ -246,11 +246,12 @@ TEST_F(PlanWriterRunTest, GptRematPlansGiveBitIdenticalSteps) {
                                     policies[p] + "},tide-schedule,tide-assign-arena");
     ASSERT_TRUE(func);
     runAndCompare(func, 3);
-    if (p == 1)
+    if (p == 1) {
       EXPECT_GT(func->getAttrOfType<DictionaryAttr>("tide.remat")
                     .getAs<IntegerAttr>("ops_recomputed")
                     .getInt(),
                 0);
+    }
     std::unique_ptr<tidemark::Runtime> runtime = load(lastPlan);
     bind(*runtime, func, arguments(func, 3));
     ASSERT_TRUE(runtime->Run().ok());

@@ -111,12 +111,15 @@ def audit_gelu(probe, rng, n=64 * 256):
     report("gelu_tanh", "dx", out["dx"], p32[1], p64[1])
 
 
-def audit_attention(probe, rng, b=2, h=4, t=32, d=16, chunk=16, std=1.0, tag=""):
+def audit_attention(probe, rng, b=2, h=4, t=32, d=16, chunk=16, std=1.0, tag="", k_mean=0.0):
+    """k_mean: a vector of that rms shared by every key of a (batch, head), as a key bias or a
+    common component of the tokens gives: the softmax is invariant to it, its gradient is not."""
     shape = (b, h, t, d)
     q, k, v = ((rng.standard_normal(shape) * std).astype(np.float32) for _ in range(3))
+    k = (k + k_mean * rng.standard_normal((b, h, 1, d))).astype(np.float32)
     d_out = (rng.standard_normal(shape) * 1e-2).astype(np.float32)
     out = probe.run("attention", [b, h, t, d, chunk], {"q": q, "k": k, "v": v, "d_out": d_out},
-                    {"out": shape, "dq": shape, "dk": shape, "dv": shape})
+                    {"out": shape, "lse": shape[:3], "dq": shape, "dk": shape, "dv": shape})
 
     def f(q, k, v, do):
         q, k, v = (x.clone().requires_grad_() for x in (q, k, v))
@@ -124,10 +127,10 @@ def audit_attention(probe, rng, b=2, h=4, t=32, d=16, chunk=16, std=1.0, tag="")
         scores = scores.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
         o = torch.softmax(scores, dim=-1) @ v
         o.backward(do)
-        return o, q.grad, k.grad, v.grad
+        return o, torch.logsumexp(scores, dim=-1), q.grad, k.grad, v.grad
 
     p32, p64 = both(f, q, k, v, d_out)
-    for i, name in enumerate(["out", "dq", "dk", "dv"]):
+    for i, name in enumerate(["out", "lse", "dq", "dk", "dv"]):
         report("attention" + tag, name, out[name], p32[i], p64[i])
 
 
@@ -208,6 +211,7 @@ def main():
         audit_attention(probe, rng)
         audit_attention(probe, rng, std=0.16, tag=" s.16")
         audit_attention(probe, rng, t=128, chunk=32, tag=" T128")
+        audit_attention(probe, rng, std=0.5, k_mean=2.0, tag=" kbias")
         audit_lm_head(probe, rng, vchunk=48)
         audit_lm_head(probe, rng, vchunk=16)
         audit_gather(probe, rng)

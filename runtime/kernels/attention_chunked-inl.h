@@ -9,10 +9,10 @@
 // Backward, per task (b*kv_heads, key chunk), over the group's query heads in order and, for each,
 //   the query chunks that see the chunk, in order: S = Q K^T, P = exp(S - lse), dP = dO V^T,
 //   delta = rowsum(dO * O), dS = scale * P * (dP - delta), dV += P^T dO, dK += dS^T Q, and in the
-//   one-pass schedule dQ += dS K (then the task is a whole (b, kv head), so dk, dv and the dq rows
-//   of its query heads have one writer, and every sum runs in a fixed order). The two-pass schedule
-//   instead computes dq per (b*h, query chunk) in column form with the same operations in the same
-//   order: bit-identical results.
+//   one-pass schedule dQ += dS (K - mean key) (then the task is a whole (b, kv head), so dk, dv and
+//   the dq rows of its query heads have one writer, and every sum runs in a fixed order). The
+//   two-pass schedule instead computes dq per (b*h, query chunk) in column form with the same
+//   operations in the same order: bit-identical results.
 
 #if defined(TIDEMARK_RUNTIME_KERNELS_ATTENTION_CHUNKED_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef TIDEMARK_RUNTIME_KERNELS_ATTENTION_CHUNKED_INL_H_
@@ -88,7 +88,8 @@ HWY_INLINE void FinishForwardRows(const ai::Dims &dims, size_t rows, const ai::F
       continue;
     }
     StoreScaledRow(s.o + r * dims.d_pad, dims.d, 1.0f / s.l[r], out_row);
-    lse[r] = s.m[r] + std::log(s.l[r]);
+    lse[r] =
+        static_cast<float>(static_cast<double>(s.m[r]) + std::log(static_cast<double>(s.l[r])));
   }
 }
 
@@ -124,12 +125,44 @@ HWY_INLINE void ForwardQueryChunk(const ai::Dims &dims, const ai::ForwardArgs &a
                     args.lse + bh * dims.tq + i0);
 }
 
+// The mean of the first `key_count` keys (rows of width d at `k`), accumulated in double: the
+// point dq takes its key rows about. Each softmax row's dS sums to 0 in exact arithmetic, so
+// dq_i = scale * sum_j dS_ij k_j = scale * sum_j dS_ij (k_j - c) for any c; but the computed rows
+// do not sum to exactly 0 (delta = dO . O and P = exp(s - lse) each carry their own rounding), and
+// with raw keys that residual multiplies whatever the keys share (a key bias, a component common
+// to the tokens), which the true dq does not depend on. About the mean key it multiplies only the
+// keys' spread: measured on keys sharing a component twice their spread, dq's error against
+// float64 drops from 2.0x to about 1x PyTorch float32's (bench/accuracy/audit.py). Cost: one
+// pass over K per (batch, kv head) and a copy of each key chunk (the copy existed already when
+// d is not a multiple of the vector width).
+HWY_INLINE void KeyCenter(const ai::Dims &dims, const float *k, size_t key_count, float *center) {
+  for (size_t t = 0; t < dims.d; ++t) {
+    double sum = 0.0;
+    for (size_t j = 0; j < key_count; ++j)
+      sum += static_cast<double>(k[j * dims.d + t]);
+    center[t] = key_count == 0 ? 0.0f : static_cast<float>(sum / static_cast<double>(key_count));
+  }
+}
+
+// `count` key rows minus `center`, zero-padded to d_pad columns, as dq's B operand.
+HWY_INLINE VectorOperand CenteredRows(const ai::Dims &dims, const float *rows, size_t count,
+                                      const float *center, float *copy) {
+  for (size_t r = 0; r < count; ++r) {
+    float *dst = copy + r * dims.d_pad;
+    for (size_t t = 0; t < dims.d; ++t)
+      dst[t] = rows[r * dims.d + t] - center[t];
+    std::fill(dst + dims.d, dst + dims.d_pad, 0.0f);
+  }
+  return VectorOperand{copy, dims.d_pad};
+}
+
 // A key chunk's position and its K rows as a padded operand (its transposed K and V are in the
 // task's scratch); prepared once for all the query heads and chunks that see it. `keys` counts
 // only the chunk's unpadded keys (>= 1); `key_count` is the batch's number of unpadded keys.
+// k_rows (only with dq) are the rows minus the mean key (KeyCenter).
 struct KeyChunk {
   size_t j0, keys, key_count;
-  VectorOperand k_rows;
+  VectorOperand k_rows{nullptr, 0};
 };
 
 // One (query chunk of query head bh, key chunk) pair of the backward in row form; updates dk_acc,
@@ -188,7 +221,8 @@ HWY_INLINE void BackwardKeyChunk(const ai::Dims &dims, const ai::BackwardArgs &a
   kc.key_count = key_count;
   TransposeToPadded(args.k + key_row0, dims.d, kc.keys, dims.d, s.kt, dims.bk_pad);
   TransposeToPadded(args.v + key_row0, dims.d, kc.keys, dims.d, s.vt, dims.bk_pad);
-  kc.k_rows = PaddedRows(args.k + key_row0, kc.keys, dims.d, dims.d_pad, s.k_pad);
+  if (with_dq) // s.k_center holds the mean key of this (batch, kv head)
+    kc.k_rows = CenteredRows(dims, args.k + key_row0, kc.keys, s.k_center, s.k_pad);
   std::fill(s.dk_acc, s.dk_acc + kc.keys * dims.d_pad, 0.0f);
   std::fill(s.dv_acc, s.dv_acc + kc.keys * dims.d_pad, 0.0f);
   const size_t bh0 = ai::FirstQueryHead(dims, bkv);
@@ -242,6 +276,7 @@ HWY_INLINE void BackwardQueryChunk(const ai::Dims &dims, const ai::BackwardArgs 
   const size_t bkv = ai::KvHeadOf(dims, bh);
   const size_t key_count = ai::KeyCount(dims, bh / dims.heads);
   const size_t key_end = ai::KeyLimit(dims, key_count, i0 + rows - 1);
+  KeyCenter(dims, args.k + bkv * dims.tk * dims.d, key_count, s.k_center);
   for (size_t j0 = 0; j0 < key_end; j0 += dims.bk) {
     // Whole chunks (not trimmed to key_end), trimmed only at the key count like the one-pass
     // schedule's chunks, so the FMA chains match.
@@ -252,7 +287,7 @@ HWY_INLINE void BackwardQueryChunk(const ai::Dims &dims, const ai::BackwardArgs 
     MatMulAdd(ScalarOperand{args.v + key_row0, dims.d, 1}, VectorOperand{s.dot, dims.bq_pad}, s.dst,
               dims.bq_pad, keys, dims.bq_pad, dims.d, /*zero_init=*/true);
     SoftmaxGradColumns(dims, key_count, j0, keys, i0, s);
-    const VectorOperand k_rows = PaddedRows(args.k + key_row0, keys, dims.d, dims.d_pad, s.k_pad);
+    const VectorOperand k_rows = CenteredRows(dims, args.k + key_row0, keys, s.k_center, s.k_pad);
     MatMulAdd(ScalarOperand{s.dst, 1, dims.bq_pad}, k_rows, dq, dims.d, rows, dims.d, keys,
               /*zero_init=*/false);
   }
@@ -282,6 +317,8 @@ void ChunkedBackward(const ai::Dims &dims, const ai::BackwardArgs &args, float *
       // The group's query heads are consecutive, so their dq rows are one range.
       float *dq = args.dq + ai::FirstQueryHead(dims, bkv) * dims.tq * dims.d;
       std::fill(dq, dq + dims.group * dims.tq * dims.d, 0.0f);
+      KeyCenter(dims, args.k + bkv * dims.tk * dims.d, ai::KeyCount(dims, bkv / dims.kv_heads),
+                s.k_center);
       for (size_t kc = 0; kc < key_chunks; ++kc)
         BackwardKeyChunk(dims, args, bkv, kc, /*with_dq=*/true, s);
     });

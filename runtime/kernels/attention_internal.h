@@ -140,15 +140,18 @@ inline ForwardScratch CarveForward(const Dims &dims, ScratchCarver &carver) {
 
 // Per-thread scratch of the chunked backward. The key-chunk pass (row form: queries x keys) and
 // the dq pass (column form: keys x queries) run one after the other, so they share the region.
+// k_pad holds a key chunk's rows minus k_center (the mean key of the (batch, kv head)) for dq; see
+// KeyCenter in attention_chunked-inl.h.
 struct BackwardKeyScratch {
-  float *kt, *vt, *k_pad, *dk_acc, *dv_acc, *q_pad, *do_pad, *s, *ds, *delta;
+  float *kt, *vt, *k_pad, *k_center, *dk_acc, *dv_acc, *q_pad, *do_pad, *s, *ds, *delta;
 };
 inline BackwardKeyScratch CarveBackwardKey(const Dims &dims, ScratchCarver &carver) {
   const size_t copy_rows = dims.RowsArePadded() ? 0 : dims.d_pad;
   BackwardKeyScratch s;
   s.kt = carver.Take(dims.d * dims.bk_pad);
   s.vt = carver.Take(dims.d * dims.bk_pad);
-  s.k_pad = carver.Take(dims.bk * copy_rows);
+  s.k_pad = carver.Take(dims.bk * dims.d_pad);
+  s.k_center = carver.Take(dims.d_pad);
   s.dk_acc = carver.Take(dims.bk * dims.d_pad);
   s.dv_acc = carver.Take(dims.bk * dims.d_pad);
   s.q_pad = carver.Take(dims.bq * copy_rows);
@@ -159,13 +162,14 @@ inline BackwardKeyScratch CarveBackwardKey(const Dims &dims, ScratchCarver &carv
   return s;
 }
 struct BackwardQueryScratch {
-  float *qt, *dot, *k_pad, *st, *dst, *delta, *lse;
+  float *qt, *dot, *k_pad, *k_center, *st, *dst, *delta, *lse;
 };
 inline BackwardQueryScratch CarveBackwardQuery(const Dims &dims, ScratchCarver &carver) {
   BackwardQueryScratch s;
   s.qt = carver.Take(dims.d * dims.bq_pad);
   s.dot = carver.Take(dims.d * dims.bq_pad);
-  s.k_pad = carver.Take(dims.RowsArePadded() ? 0 : dims.bk * dims.d_pad);
+  s.k_pad = carver.Take(dims.bk * dims.d_pad);
+  s.k_center = carver.Take(dims.d_pad);
   s.st = carver.Take(dims.bk * dims.bq_pad);
   s.dst = carver.Take(dims.bk * dims.bq_pad);
   s.delta = carver.Take(dims.bq_pad);

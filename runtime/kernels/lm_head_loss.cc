@@ -57,14 +57,18 @@ HWY_NOINLINE void GradRows(float *z, const float *bias, int64_t n, int64_t v0,
   }
 }
 
-// out[j] (+)= sum over rows of z[r * n + j], rows in order, for columns [c0, c0 + width).
+// out[j] (+)= sum over rows of z[r * n + j], rows in order, for columns [c0, c0 + width <= 256):
+// the rows are summed in double and added to out with one rounding, so d_bias carries one rounding
+// per row chunk instead of one per row.
 HWY_NOINLINE void ColumnSums(const float *z, int64_t rows, int64_t n, bool accumulate, float *out,
                              int64_t c0, int64_t width) {
-  if (!accumulate)
-    for (int64_t j = 0; j < width; ++j)
-      out[c0 + j] = 0.0f;
+  double acc[256];
+  for (int64_t j = 0; j < width; ++j)
+    acc[j] = accumulate ? static_cast<double>(out[c0 + j]) : 0.0;
   for (int64_t r = 0; r < rows; ++r)
-    AccumulateRow(z + r * n + c0, out + c0, width);
+    AccumulateRowDouble(z + r * n + c0, acc, width);
+  for (int64_t j = 0; j < width; ++j)
+    out[c0 + j] = static_cast<float>(acc[j]);
 }
 
 } // namespace HWY_NAMESPACE
@@ -90,7 +94,7 @@ HWY_EXPORT(ColumnSums);
 namespace {
 
 constexpr int64_t kRowsPerTask = 16;
-constexpr int64_t kColumnsPerTask = 256;
+constexpr int64_t kColumnsPerTask = 256; // ColumnSums' double accumulator holds this many
 constexpr int64_t kMaxElements = int64_t{1} << 40;
 
 int64_t RowChunk(const LmHeadLossParams &p) { return std::min(p.row_chunk, p.rows); }

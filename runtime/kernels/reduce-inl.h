@@ -124,6 +124,21 @@ HWY_INLINE void AccumulateRow(const float *HWY_RESTRICT x, float *HWY_RESTRICT a
   }
 }
 
+// acc[0, n) += x[0, n) with the accumulator in double: a column sum over R rows then rounds
+// once, instead of accumulating R float roundings (bias gradients sum the batch's rows).
+HWY_INLINE void AccumulateRowDouble(const float *HWY_RESTRICT x, double *HWY_RESTRICT acc,
+                                    int64_t n) {
+  const hn::ScalableTag<double> dd;
+  const hn::Rebind<float, decltype(dd)> df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(dd));
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes)
+    hn::StoreU(hn::Add(hn::LoadU(dd, acc + i), hn::PromoteTo(dd, hn::LoadU(df, x + i))), dd,
+               acc + i);
+  for (; i < n; ++i)
+    acc[i] += static_cast<double>(x[i]);
+}
+
 // x[0, n) *= factor (in place).
 HWY_INLINE void ScaleRow(float *HWY_RESTRICT x, float factor, int64_t n) {
   const hn::ScalableTag<float> d;

@@ -14,8 +14,8 @@ namespace HWY_NAMESPACE {
 
 // The per-row primitives the plan below dispatches to (one indirect call per row).
 HWY_NOINLINE float ReduceSumRow(const float *x, int64_t n) { return SumRow(x, n); }
-HWY_NOINLINE void ReduceAccumulateRow(const float *x, float *acc, int64_t n) {
-  AccumulateRow(x, acc, n);
+HWY_NOINLINE void ReduceAccumulateRow(const float *x, double *acc, int64_t n) {
+  AccumulateRowDouble(x, acc, n);
 }
 // dst[i] = src[i or 0] * scale: the broadcast of ReduceGrad (src_step 1: a row, 0: one value).
 HWY_NOINLINE void ReduceBroadcastRow(const float *src, int64_t src_step, float scale, float *dst,
@@ -134,10 +134,10 @@ void ReduceHorizontal(const ReducePlan &plan, const float *in, float *out, float
     const int64_t end = std::min(num_outputs, begin + outputs_per_task);
     for (int64_t o = begin; o < end; ++o) {
       const float *base = in + plan.kept.OffsetOf(o);
-      float sum = 0.0f;
+      double sum = 0.0; // the row sums added in double, one rounding at the end
       for (int64_t r = 0; r < rows_per_output; ++r)
-        sum += sum_row(base + plan.reduced.OffsetOf(r), plan.inner);
-      out[o] = divisor == 1.0f ? sum : sum / divisor;
+        sum += static_cast<double>(sum_row(base + plan.reduced.OffsetOf(r), plan.inner));
+      out[o] = static_cast<float>(divisor == 1.0f ? sum : sum / static_cast<double>(divisor));
     }
   });
 }
@@ -162,15 +162,19 @@ void ReduceVertical(const ReducePlan &plan, const float *in, float *out, float d
     const int64_t last_vector = std::min(num_vectors, first_vector + vectors_per_task);
     const int64_t column = (task % chunks_per_vector) * chunk;
     const int64_t columns = std::min(chunk, width - column);
+    // Column sums accumulate in double (8 KiB for a full chunk, in L1) and round once: a bias
+    // gradient over R rows then carries one rounding, not R (PyTorch's cascade sum grows as
+    // log R; a float accumulator as sqrt R to R).
+    double acc[kColumnChunk];
     for (int64_t v = first_vector; v < last_vector; ++v) {
-      float *acc = out + v * width + column;
-      std::fill(acc, acc + columns, 0.0f);
+      std::fill(acc, acc + columns, 0.0);
       const float *base = in + plan.kept.OffsetOf(v) + column;
       for (int64_t r = 0; r < rows_per_vector; ++r)
         accumulate_row(base + plan.reduced.OffsetOf(r), acc, columns);
-      if (divisor != 1.0f)
-        for (int64_t c = 0; c < columns; ++c)
-          acc[c] /= divisor;
+      float *dst = out + v * width + column;
+      for (int64_t c = 0; c < columns; ++c)
+        dst[c] =
+            static_cast<float>(divisor == 1.0f ? acc[c] : acc[c] / static_cast<double>(divisor));
     }
   });
 }

@@ -4,6 +4,9 @@ initial weights (tide-models --weights) and inputs (written here as safetensors)
 Checks, each a failure with a message:
   * losses per step and final parameters: relative error <= 1e-4, where
     rel(a, b) = max|a - b| / max(max|b|, FLOOR) per tensor (b = PyTorch), FLOOR = 1e-3;
+  * and norm-wise per tensor (the issue's criterion): ||a - b||_2 / max(||b||_2, FLOOR sqrt(n))
+    <= 1e-4 for every parameter that float64 moves (--elementwise-exempt names a parameter held
+    to this rule only);
   * the plans compared (tidec's remat `none` and `budget` at the tightest budget it meets among
     50%..100% of the `none` arena, or two arena packings of a hand-built plan) give bit-identical
     losses and bit-identical saved state tensors;
@@ -312,14 +315,23 @@ def relative_error(a, b):
 
 
 def compare_tensor(args, name, tide, torch32, torch64, init, failures):
-    """rel(tide, torch32) <= TOLERANCE, except at ill-conditioned elements: where PyTorch's own
-    float32 result is more than ILL_CONDITIONED of the tolerance away from float64 (e.g. Adam
-    dividing a near-zero, sign-changing gradient by its own root mean square, or a parameter
-    whose gradient is zero in exact arithmetic such as the attention key bias), float32
-    arithmetic in any summation order scatters by about the tolerance, so there Tidemark must
-    be about as accurate as PyTorch: over those elements, max|tide - f64| <= AS_ACCURATE *
-    max|torch32 - f64| (maxima, not element by element: where the exact value is 0 both sides
-    are pure noise, and noise is compared by its size)."""
+    """Two rules per tensor, both against PyTorch float32:
+
+    norm-wise (the issue's criterion): ||tide - torch32||_2 / max(||torch32||_2, FLOOR * sqrt(n))
+    <= TOLERANCE, for every tensor float64 moves (a tensor float64 does not move holds only
+    rounding noise and is left to the ill-conditioned rule below);
+
+    element-wise (stricter): rel(tide, torch32) <= TOLERANCE, except at ill-conditioned
+    elements: where PyTorch's own float32 result is more than ILL_CONDITIONED of the tolerance
+    away from float64 (e.g. Adam dividing a near-zero, sign-changing gradient by its own root mean
+    square, or a parameter whose gradient is zero in exact arithmetic such as the attention key
+    bias), float32 arithmetic in any summation order scatters by about the tolerance, so there
+    Tidemark must be about as accurate as PyTorch: over those elements, max|tide - f64| <=
+    AS_ACCURATE * max|torch32 - f64| (maxima, not element by element: where the exact value is 0
+    both sides are pure noise, and noise is compared by its size).
+
+    A tensor named by --elementwise-exempt is held to the norm-wise rule only; its element-wise
+    result is printed, and an exemption that is no longer needed is a failure."""
     scale = max(float(np.max(np.abs(torch32))), FLOOR)
     t, b32, b64 = (np.asarray(x, dtype=np.float64) for x in (tide, torch32, torch64))
     err = np.abs(t - b32) / scale
@@ -327,8 +339,10 @@ def compare_tensor(args, name, tide, torch32, torch64, init, failures):
     # A tensor that float64 does not move (its gradient is zero in exact arithmetic) holds only
     # rounding noise in any float32 run: every element is ill-conditioned.
     lr = HYPER[args.optimizer]["lr"]
-    if float(np.max(np.abs(b64 - init))) <= STILL * args.steps * lr:
+    still = float(np.max(np.abs(b64 - init))) <= STILL * args.steps * lr
+    if still:
         ill[...] = True
+    elementwise = []
     well_err = float(np.max(err[~ill])) if (~ill).any() else 0.0
     line = f"  {name:32s} rel err {well_err:.2e}" if (~ill).any() else f"  {name:32s}"
     if ill.any():
@@ -338,11 +352,25 @@ def compare_tensor(args, name, tide, torch32, torch64, init, failures):
         line += (f" {int(ill.sum())} ill-conditioned element(s) of {ill.size}: rel err there "
                  f"{float(np.max(err[ill])):.2e}, largest error vs float64 {ratio:.2f}x PyTorch's")
         if not ratio <= AS_ACCURATE:
-            failures.append(f"{name}: at ill-conditioned elements Tidemark's error is {ratio:.2f}x "
-                            f"PyTorch float32's (limit {AS_ACCURATE}x)")
-    print(line)
+            elementwise.append(f"{name}: at ill-conditioned elements Tidemark's error is "
+                               f"{ratio:.2f}x PyTorch float32's (limit {AS_ACCURATE}x)")
     if not well_err <= TOLERANCE:
-        failures.append(f"{name}: rel err {well_err:.3e} > {TOLERANCE}")
+        elementwise.append(f"{name}: rel err {well_err:.3e} > {TOLERANCE}")
+    if not still:
+        norm = float(np.linalg.norm(t - b32)) / max(float(np.linalg.norm(b32)),
+                                                     FLOOR * math.sqrt(b32.size))
+        line += f", norm-wise {norm:.2e}"
+        if not norm <= TOLERANCE:
+            failures.append(f"{name}: norm-wise rel err {norm:.3e} > {TOLERANCE}")
+    if name in args.elementwise_exempt:
+        line += (" [element-wise rule exempt: " + ("; ".join(elementwise) if elementwise else
+                                                   "passes") + "]")
+        if not elementwise:
+            failures.append(f"{name}: --elementwise-exempt is no longer needed (the element-wise "
+                            "rule passes): remove the exemption")
+    else:
+        failures.extend(elementwise)
+    print(line)
     return well_err
 
 
@@ -413,6 +441,10 @@ def main():
                              "any nonzero value must make the comparison fail")
     parser.add_argument("--mask-step-offset", type=int, default=0,
                         help="(negative check) shift the step numbers of PyTorch's masks")
+    parser.add_argument("--elementwise-exempt", action="append", default=[], metavar="TENSOR",
+                        help="hold this parameter to the norm-wise rule only (each use is "
+                             "explained next to the test's registration and in "
+                             "docs/end-to-end.md); fails if the element-wise rule passes")
     parser.add_argument("--overhead-bytes", type=int, default=8 << 20,
                         help="fixed RSS overhead allowed above the planned bytes (docs/tide-run.md)")
     args = parser.parse_args()

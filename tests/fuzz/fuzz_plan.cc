@@ -170,34 +170,9 @@ void runOneStep(const uint8_t *data, size_t size, const LoadedPlan &plan, uint64
   }
 }
 
-// With TIDEMARK_FUZZ_SKIP_KNOWN=1 (long campaigns while a fix is pending, docs/hardening.md),
-// inputs that would hit an open finding from tests/fuzz/crashes/plan/ are skipped, so the
-// campaign can find the next bug instead of the same one again. Never set in the ctest runs.
-bool hitsKnownFinding(const uint8_t *data, size_t size) {
-  static const bool skip = [] {
-    const char *value = std::getenv("TIDEMARK_FUZZ_SKIP_KNOWN");
-    return value && std::string(value) == "1";
-  }();
-  if (!skip)
-    return false;
-  flatbuffers::Verifier verifier(data, size);
-  if (!tidemark::plan::VerifyPlanBuffer(verifier))
-    return false;
-  const auto *steps = tidemark::plan::GetPlan(data)->steps();
-  for (flatbuffers::uoffset_t i = 0; steps && i < steps->size(); ++i) {
-    const tidemark::plan::Step *step = steps->Get(i);
-    // crashes/plan/attrs-type-without-table: an attribute type without its table.
-    if (step->attrs_type() != tidemark::plan::Attrs::NONE && step->attrs() == nullptr)
-      return true;
-  }
-  return false;
-}
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (hitsKnownFinding(data, size))
-    return 0;
   LoadedPlan plan;
   Status status = tidemark::LoadAndVerifyPlan(data, size, &plan);
   checkFailure("LoadAndVerifyPlan", status);

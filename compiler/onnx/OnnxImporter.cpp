@@ -140,19 +140,7 @@ LogicalResult Importer::checkTypes() {
   return fail(message);
 }
 
-/// Which initializers some node reads (an unread one is not made a parameter).
-static std::set<std::string> usedNames(const onnx::GraphProto &graph) {
-  std::set<std::string> used;
-  for (const auto &node : graph.node())
-    for (const std::string &input : node.input())
-      used.insert(input);
-  for (const auto &output : graph.output())
-    used.insert(output.name());
-  return used;
-}
-
 LogicalResult Importer::collectArguments() {
-  std::set<std::string> used = usedNames(graph);
   std::set<std::string> initializerNames;
   for (const auto &tensor : graph.initializer()) {
     initializerNames.insert(tensor.name());
@@ -163,17 +151,11 @@ LogicalResult Importer::collectArguments() {
     Entry entry;
     entry.kind = value.kind;
     entry.shape = value.shape;
-    if (value.isFloat() && used.count(tensor.name())) {
-      if (!isTideName(tensor.name()))
-        return fail("initializer '" + tensor.name() +
-                    "' has a name tide.param_names cannot hold (1 to 256 of A-Z a-z 0-9 _ . - / "
-                    ":); rename it in the model");
-      params.push_back({tensor.name(), value.shape});
-      result->weights.tensors.push_back(
-          tidemark::WeightTensor::FromFloats(tensor.name(), value.shape, value.floats));
-    } else {
+    entry.name = tensor.name();
+    if (value.isFloat())
+      entry.initializer = std::move(value); // A parameter once a node uses it as a tensor.
+    else
       entry.constant = std::move(value); // Integer initializers are shapes, axes, ids: folded.
-    }
     values[tensor.name()] = std::move(entry);
   }
   for (const auto &input : graph.input()) {
@@ -196,8 +178,6 @@ LogicalResult Importer::createFunction() {
   SmallVector<Type> argumentTypes;
   for (const auto &input : inputs)
     argumentTypes.push_back(tensorType(input.second, values[input.first].kind));
-  for (const auto &param : params)
-    argumentTypes.push_back(tensorType(param.second, ElementKind::F32));
   Location location = FileLineColLoc::get(context, fileName, 0, 0);
   result->module = ModuleOp::create(location);
   builder.setInsertionPointToEnd(result->module->getBody());
@@ -207,21 +187,28 @@ LogicalResult Importer::createFunction() {
   function =
       builder.create<func::FuncOp>(location, name, builder.getFunctionType(argumentTypes, {}));
   Block *entry = function.addEntryBlock();
-  SmallVector<Attribute> inputNames, paramNames;
-  for (auto [i, input] : llvm::enumerate(inputs)) {
+  for (auto [i, input] : llvm::enumerate(inputs))
     values[input.first].value = entry->getArgument(i);
-    inputNames.push_back(builder.getStringAttr(input.first));
-  }
-  for (auto [i, param] : llvm::enumerate(params)) {
-    unsigned index = inputs.size() + i;
-    values[param.first].value = entry->getArgument(index);
-    function.setArgAttr(index, "tide.param", builder.getUnitAttr());
-    paramNames.push_back(builder.getStringAttr(param.first));
-  }
-  function->setAttr("tide.input_names", builder.getArrayAttr(inputNames));
-  function->setAttr("tide.param_names", builder.getArrayAttr(paramNames));
   builder.setInsertionPointToStart(entry);
   return success();
+}
+
+/// Appends a float initializer's tide.param argument (the parameters follow the inputs, in the
+/// order of first use) and records its values for the weights file.
+Value Importer::parameterArgument(const Entry &entry) {
+  if (!isTideName(entry.name)) {
+    (void)failNode("initializer '" + entry.name +
+                   "' has a name tide.param_names cannot hold (1 to 256 of A-Z a-z 0-9 _ . - / "
+                   ":); rename it in the model");
+    return Value();
+  }
+  const HostTensor &values = *entry.initializer;
+  params.push_back({entry.name, values.shape});
+  result->weights.tensors.push_back(
+      tidemark::WeightTensor::FromFloats(entry.name, values.shape, values.floats));
+  Location location = FileLineColLoc::get(context, fileName, 0, 0);
+  return entry.materialized = function.getBody().front().addArgument(
+             tensorType(values.shape, ElementKind::F32), location);
 }
 
 const Entry *Importer::input(int index) {
@@ -252,11 +239,11 @@ LogicalResult Importer::requireConstant(int index, const HostTensor **constant, 
   const Entry *entry;
   if (failed(requireInput(index, &entry)))
     return failure();
-  if (!entry->constant)
+  if (!entry->constant && !entry->initializer)
     return failNode(std::string(what) + " (input " + std::to_string(index) +
                     ") must be known at import time (a constant or computed from shapes), "
                     "not a runtime tensor");
-  *constant = &*entry->constant;
+  *constant = entry->constant ? &*entry->constant : &*entry->initializer;
   return success();
 }
 
@@ -275,6 +262,8 @@ Value Importer::materialize(const Entry &entry) {
     return entry.value;
   if (entry.materialized)
     return entry.materialized;
+  if (entry.initializer)
+    return parameterArgument(entry);
   const HostTensor &constant = *entry.constant;
   if (constant.isFloat()) {
     auto type = tensorType(constant.shape, ElementKind::F32);
@@ -378,8 +367,18 @@ LogicalResult Importer::finish() {
   if (results.empty())
     return fail("the graph has no outputs");
   builder.create<func::ReturnOp>(FileLineColLoc::get(context, fileName, 0, 0), results);
+  Block &body = function.getBody().front();
   function.setFunctionType(
-      builder.getFunctionType(function.getArgumentTypes(), ValueRange(results).getTypes()));
+      builder.getFunctionType(body.getArgumentTypes(), ValueRange(results).getTypes()));
+  SmallVector<Attribute> inputNames, paramNames;
+  for (const auto &input : inputs)
+    inputNames.push_back(builder.getStringAttr(input.first));
+  for (auto [i, param] : llvm::enumerate(params)) {
+    function.setArgAttr(inputs.size() + i, "tide.param", builder.getUnitAttr());
+    paramNames.push_back(builder.getStringAttr(param.first));
+  }
+  function->setAttr("tide.input_names", builder.getArrayAttr(inputNames));
+  function->setAttr("tide.param_names", builder.getArrayAttr(paramNames));
   std::string diagnostics;
   ScopedDiagnosticHandler handler(context, [&](Diagnostic &d) {
     diagnostics += (diagnostics.empty() ? "" : "; ") + d.str();

@@ -39,7 +39,13 @@ struct Entry {
   std::vector<int64_t> shape;
   Value value;
   std::optional<HostTensor> constant;
-  mutable Value materialized; ///< The constant's arith.constant, once one was made.
+  /// A float initializer: a parameter. Its values are readable where ONNX wants a number known
+  /// at import (Pow's exponent, Dropout's ratio); its tide.param argument is created on the
+  /// first use as a tensor (materialize), so an initializer read only as a number is no
+  /// parameter.
+  std::optional<HostTensor> initializer;
+  std::string name;
+  mutable Value materialized; ///< The constant's arith.constant or the parameter's argument.
 };
 
 class Importer {
@@ -77,8 +83,12 @@ private:
   LogicalResult requireInput(int index, const Entry **entry);
   LogicalResult requireFloat(int index, const Entry **entry);
   LogicalResult requireConstant(int index, const HostTensor **constant, const char *what);
-  /// The entry as a tide value (an arith.constant for a constant); null after an error.
+  /// The entry as a tide value (an arith.constant for a constant, the tide.param argument for
+  /// an initializer); null after an error.
   Value materialize(const Entry &entry);
+  Entry alias(const Entry &x);
+  /// Appends the parameter argument of a float initializer and records its weights.
+  Value parameterArgument(const Entry &entry);
   /// Creates and verifies one op `name` with one result; null after an error (recorded).
   Value createOp(StringRef name, ValueRange operands, Type resultType,
                  ArrayRef<NamedAttribute> attributes = {});

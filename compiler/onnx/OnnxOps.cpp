@@ -250,11 +250,20 @@ LogicalResult Importer::importConstant() {
   return defineConstant(0, std::move(value));
 }
 
+/// The same value under another name. A parameter gets its argument first, so that both names
+/// refer to one tide.param.
+Entry Importer::alias(const Entry &x) {
+  Entry copy = x;
+  if (x.initializer && !x.value)
+    copy.value = materialize(x);
+  return copy;
+}
+
 LogicalResult Importer::importIdentity() {
   const Entry *x;
   if (failed(requireInput(0, &x)))
     return failure();
-  return define(0, *x);
+  return define(0, alias(*x));
 }
 
 LogicalResult Importer::importDropout() {
@@ -271,7 +280,7 @@ LogicalResult Importer::importDropout() {
   if (currentNode->output_size() > 1 && !currentNode->output(1).empty())
     unavailable[currentNode->output(1)] =
         "the mask output of " + describeNode(*currentNode) + ", which inference does not produce";
-  return define(0, *x); // Inference: Dropout is the identity.
+  return define(0, alias(*x)); // Inference: Dropout is the identity.
 }
 
 LogicalResult Importer::importCast() {
@@ -287,11 +296,11 @@ LogicalResult Importer::importCast() {
     return defineConstant(0, tidemark::onnximport::castHost(*x->constant, kind));
   bool fromInt = x->kind != ElementKind::F32, toInt = kind != ElementKind::F32;
   if (fromInt == toInt) { // Same tide type (int32 and int64 are both i32 in tide).
-    Entry entry = *x;
+    Entry entry = alias(*x);
     entry.kind = kind;
     return define(0, std::move(entry));
   }
-  return defineValue(0, createOp("tide.cast", {x->value}, tensorType(x->shape, kind)), kind);
+  return defineValue(0, createOp("tide.cast", {materialize(*x)}, tensorType(x->shape, kind)), kind);
 }
 
 LogicalResult Importer::importShape() {
@@ -339,7 +348,8 @@ LogicalResult Importer::importUnary(StringRef tideOp, float (*fold)(float)) {
       v = fold(v);
     return defineConstant(0, std::move(folded));
   }
-  return defineValue(0, createOp(tideOp, {x->value}, x->value.getType()), ElementKind::F32);
+  return defineValue(0, createOp(tideOp, {materialize(*x)}, tensorType(x->shape, ElementKind::F32)),
+                     ElementKind::F32);
 }
 
 LogicalResult Importer::importPow() {
@@ -364,7 +374,8 @@ LogicalResult Importer::importPow() {
     return defineConstant(0, std::move(folded));
   }
   return defineValue(0,
-                     createOp("tide.pow", {base->value}, base->value.getType(),
+                     createOp("tide.pow", {materialize(*base)},
+                              tensorType(base->shape, ElementKind::F32),
                               {builder.getNamedAttr("exponent", builder.getF64FloatAttr(value))}),
                      ElementKind::F32);
 }
@@ -380,8 +391,9 @@ LogicalResult Importer::importReciprocal() {
     return defineConstant(0, std::move(folded));
   }
   Value one = scalarConstant(1.0f);
-  return defineValue(0, createOp("tide.div", {one, x->value}, x->value.getType()),
-                     ElementKind::F32);
+  return defineValue(
+      0, createOp("tide.div", {one, materialize(*x)}, tensorType(x->shape, ElementKind::F32)),
+      ElementKind::F32);
 }
 
 //===----------------------------------------------------------------------===//
@@ -538,7 +550,7 @@ LogicalResult Importer::importReshapeLike(const std::string &opType) {
   }
   if (data->kind != ElementKind::F32)
     return failNode("reshaping an integer runtime tensor is not supported yet");
-  return defineValue(0, reshapeValue(data->value, shape), ElementKind::F32);
+  return defineValue(0, reshapeValue(materialize(*data), shape), ElementKind::F32);
 }
 
 LogicalResult Importer::importTranspose() {
@@ -567,7 +579,7 @@ LogicalResult Importer::importTranspose() {
     shape.push_back(x->shape[p]);
   return defineValue(
       0,
-      createOp("tide.transpose", {x->value}, tensorType(shape, ElementKind::F32),
+      createOp("tide.transpose", {materialize(*x)}, tensorType(shape, ElementKind::F32),
                {builder.getNamedAttr("permutation", builder.getDenseI64ArrayAttr(perm))}),
       ElementKind::F32);
 }
@@ -620,7 +632,7 @@ LogicalResult Importer::importReduce(StringRef tideOp, bool axesAsInput) {
   }
   bool keep = intAttr("keepdims", 1) != 0;
   if (given.empty() && axesAsInput && intAttr("noop_with_empty_axes", 0) != 0)
-    return define(0, *x);
+    return define(0, alias(*x));
   std::vector<int64_t> axes;
   for (int64_t a : given) {
     int64_t axis = 0;

@@ -412,6 +412,22 @@ void registerOnnxImportDialects(MLIRContext &context) {
   context.loadDialect<TideDialect, func::FuncDialect, arith::ArithDialect>();
 }
 
+/// Messages quote names from the model, which may hold any bytes: control and non-ASCII bytes
+/// are printed as \xNN so that an error is one readable line per problem.
+static std::string printable(const std::string &message) {
+  std::string text;
+  for (unsigned char c : message) {
+    if ((c >= 0x20 && c < 0x7f) || c == '\n') {
+      text += static_cast<char>(c);
+      continue;
+    }
+    text += "\\x";
+    text += llvm::hexdigit(c >> 4, true);
+    text += llvm::hexdigit(c & 15, true);
+  }
+  return text;
+}
+
 std::string importOnnxModel(StringRef path, const OnnxImportOptions &options, MLIRContext *context,
                             OnnxImportResult *result) {
   registerOnnxImportDialects(*context);
@@ -419,10 +435,10 @@ std::string importOnnxModel(StringRef path, const OnnxImportOptions &options, ML
   if (std::string error =
           tidemark::onnximport::loadOnnxModel(path.str(), options.inputShapes, &model);
       !error.empty())
-    return error;
+    return printable(error);
   onnx_detail::Importer importer(model, context, path);
   if (failed(importer.run(result)))
-    return importer.errorMessage();
+    return printable(importer.errorMessage());
   return "";
 }
 

@@ -219,9 +219,11 @@ std::string loadOnnxModel(const std::string &path, const InputShapes &inputShape
   if (std::string error = findExternalData(model->graph()); !error.empty())
     return error;
   int64_t opset = defaultOpset(*model);
+  if (opset < 0)
+    return "'" + path + "' imports no default-domain ONNX opset (every model names one; a " +
+           "truncated file?)";
   if (opset < kMinOpset || opset > kMaxOpset)
-    return "'" + path + "' imports ONNX opset " +
-           (opset < 0 ? std::string("none") : std::to_string(opset)) +
+    return "'" + path + "' imports ONNX opset " + std::to_string(opset) +
            "; the importer reads opsets " + std::to_string(kMinOpset) + " to " +
            std::to_string(kMaxOpset) + " (torch.onnx.export(..., opset_version=13..17))";
   try {

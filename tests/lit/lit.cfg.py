@@ -20,3 +20,16 @@ config.substitutions.append(("%testdata", os.path.join(config.tidemark_source_di
 # Tests that cannot run under a sanitizer say `UNSUPPORTED: asan` (the reason next to it).
 if "address" in config.tidemark_sanitizers:
     config.available_features.add("asan")
+
+# The ONNX importer's tests (tests/lit/onnx) build their models with /usr/bin/python3, which sees
+# Debian's python3-onnx and python3-torch; they need tide-import-onnx (built when ONNX is found).
+import subprocess
+import sys
+system_python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+config.substitutions.append(("%python", system_python))
+if os.path.exists(os.path.join(config.tidemark_tools_dir, "tide-import-onnx")):
+    config.available_features.add("onnx-importer")
+for module in ("onnx", "torch"):
+    if subprocess.run([system_python, "-c", "import " + module],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+        config.available_features.add("python-" + module)

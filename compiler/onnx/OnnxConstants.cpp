@@ -290,4 +290,24 @@ std::string concatHost(const std::vector<const HostTensor *> &inputs, int64_t ax
   return "";
 }
 
+HostTensor sliceHost(const HostTensor &input, const std::vector<int64_t> &start,
+                     const std::vector<int64_t> &sizes) {
+  HostTensor r;
+  r.kind = input.kind;
+  r.shape = sizes;
+  std::vector<int64_t> inStrides = stridesOf(input.shape);
+  int64_t count = r.numElements();
+  std::vector<int64_t> index(sizes.size(), 0);
+  for (int64_t i = 0; i < count; ++i, nextIndex(&index, sizes)) {
+    int64_t from = 0;
+    for (size_t d = 0; d < sizes.size(); ++d)
+      from += (start[d] + index[d]) * inStrides[d];
+    if (r.isFloat())
+      r.floats.push_back(input.floats[from]);
+    else
+      r.ints.push_back(input.ints[from]);
+  }
+  return r;
+}
+
 } // namespace tidemark::onnximport

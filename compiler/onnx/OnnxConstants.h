@@ -73,6 +73,11 @@ std::string gatherHost(const HostTensor &data, const HostTensor &indices, int64_
 std::string concatHost(const std::vector<const HostTensor *> &inputs, int64_t axis,
                        HostTensor *out);
 
+/// The box of `input` starting at `start` with extent `sizes` (one entry per dimension, in
+/// range).
+HostTensor sliceHost(const HostTensor &input, const std::vector<int64_t> &start,
+                     const std::vector<int64_t> &sizes);
+
 /// "2x3x4" ("(scalar)" for rank 0).
 std::string describeShape(const std::vector<int64_t> &shape);
 

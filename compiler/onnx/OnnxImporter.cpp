@@ -286,14 +286,20 @@ Value Importer::materialize(const Entry &entry) {
 
 Value Importer::createOp(StringRef name, ValueRange operands, Type resultType,
                          ArrayRef<NamedAttribute> attributes) {
+  Operation *op = createOps(name, operands, TypeRange(resultType), attributes);
+  return op ? op->getResult(0) : Value();
+}
+
+Operation *Importer::createOps(StringRef name, ValueRange operands, TypeRange resultTypes,
+                               ArrayRef<NamedAttribute> attributes) {
   if (!error.empty())
-    return Value();
+    return nullptr;
   for (Value operand : operands)
     if (!operand)
-      return Value();
+      return nullptr;
   OperationState state(currentLocation, name);
   state.addOperands(operands);
-  state.addTypes(resultType);
+  state.addTypes(resultTypes);
   state.addAttributes(attributes);
   Operation *op = builder.create(state);
   std::string diagnostics;
@@ -303,10 +309,10 @@ Value Importer::createOp(StringRef name, ValueRange operands, Type resultType,
       return success();
     });
     if (succeeded(verify(op)))
-      return op->getResult(0);
+      return op;
   }
   (void)failNode("the " + name.str() + " it maps to does not verify: " + diagnostics);
-  return Value();
+  return nullptr;
 }
 
 LogicalResult Importer::define(int outputIndex, Entry entry) {

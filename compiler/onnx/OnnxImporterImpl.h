@@ -92,6 +92,9 @@ private:
   /// Creates and verifies one op `name` with one result; null after an error (recorded).
   Value createOp(StringRef name, ValueRange operands, Type resultType,
                  ArrayRef<NamedAttribute> attributes = {});
+  /// The same with any number of results; null after an error.
+  Operation *createOps(StringRef name, ValueRange operands, TypeRange resultTypes,
+                       ArrayRef<NamedAttribute> attributes = {});
   /// Records the current node's output `outputIndex` (its shape checked against ONNX's).
   LogicalResult define(int outputIndex, Entry entry);
   LogicalResult defineValue(int outputIndex, Value value, ElementKind kind);
@@ -124,6 +127,14 @@ private:
   LogicalResult importReduceMax();
   LogicalResult importGather();
   LogicalResult importConcat();
+  LogicalResult importLayerNorm();
+  LogicalResult importSlice();
+  LogicalResult importSplit();
+  LogicalResult importExpand();
+  LogicalResult importConstantOfShape();
+  /// One box [start, start + sizes) of the current node's input 0 (folded when known).
+  LogicalResult defineBox(int outputIndex, const Entry &data, const std::vector<int64_t> &start,
+                          const std::vector<int64_t> &sizes);
   /// The shape Reshape/Unsqueeze/Squeeze/Flatten give the current node's input 0.
   LogicalResult reshapeTarget(const std::string &opType, const Entry &data,
                               std::vector<int64_t> *shape);

@@ -204,6 +204,11 @@ const std::map<std::string, Importer::Handler> &Importer::handlerTable() {
       {"ReduceMax", [](Importer &i) { return i.importReduceMax(); }},
       {"Gather", [](Importer &i) { return i.importGather(); }},
       {"Concat", [](Importer &i) { return i.importConcat(); }},
+      {"LayerNormalization", [](Importer &i) { return i.importLayerNorm(); }},
+      {"Slice", [](Importer &i) { return i.importSlice(); }},
+      {"Split", [](Importer &i) { return i.importSplit(); }},
+      {"Expand", [](Importer &i) { return i.importExpand(); }},
+      {"ConstantOfShape", [](Importer &i) { return i.importConstantOfShape(); }},
   };
   return table;
 }
@@ -614,6 +619,41 @@ LogicalResult Importer::importSoftmax(bool logarithm) {
                {builder.getNamedAttr("axes", builder.getDenseI64ArrayAttr({axis})), keepAttr});
   Value log = sum ? createOp("tide.log", {sum}, sum.getType()) : Value();
   return defineValue(0, binaryValues("tide.sub", shifted, log), ElementKind::F32);
+}
+
+/// LayerNormalization (opset 17) -> tide.layer_norm over [axis, rank); a missing bias is zeros.
+/// Its optional Mean and InvStdDev outputs are not produced.
+LogicalResult Importer::importLayerNorm() {
+  const Entry *x, *scale;
+  if (failed(requireFloat(0, &x)) || failed(requireFloat(1, &scale)))
+    return failure();
+  int64_t axis = 0;
+  if (failed(normalizeAxis(intAttr("axis", -1), x->shape.size(), &axis)))
+    return failure();
+  Value bias;
+  if (input(2)) {
+    const Entry *b;
+    if (failed(requireFloat(2, &b)))
+      return failure();
+    bias = materialize(*b);
+  } else {
+    Entry zeros;
+    zeros.constant = HostTensor();
+    zeros.constant->shape = scale->shape;
+    zeros.constant->floats.assign(tidemark::onnximport::elementCount(scale->shape), 0.0f);
+    bias = materialize(zeros);
+  }
+  for (int i = 1; i < currentNode->output_size(); ++i)
+    if (!currentNode->output(i).empty())
+      unavailable[currentNode->output(i)] =
+          "a statistics output of " + describeNode(*currentNode) + ", which is not produced";
+  double epsilon = floatAttr("epsilon", 1e-5f);
+  return defineValue(0,
+                     createOp("tide.layer_norm", {materialize(*x), materialize(*scale), bias},
+                              tensorType(x->shape, ElementKind::F32),
+                              {builder.getNamedAttr("axis", builder.getI64IntegerAttr(axis)),
+                               builder.getNamedAttr("epsilon", builder.getF64FloatAttr(epsilon))}),
+                     ElementKind::F32);
 }
 
 LogicalResult Importer::importReduce(StringRef tideOp, bool axesAsInput) {

@@ -102,6 +102,25 @@ def matmul():
                   floats("gb", [6], 4)])
 
 
+def boxes():
+    """Opset 17: Slice, Split, Expand, ConstantOfShape, LayerNormalization without a bias."""
+    nodes = [
+        oh.make_node("Slice", ["x", "starts", "ends", "axes"], ["s"], name="slice"),  # [2, 4, 4]
+        oh.make_node("Split", ["s", "split"], ["a", "b"], name="split", axis=2),  # [2,4,1], [2,4,3]
+        oh.make_node("Expand", ["a", "shape"], ["e"], name="expand"),  # [2, 4, 3]
+        oh.make_node("ConstantOfShape", ["three"], ["c"], name="fill",
+                     value=onh.from_array(np.array([1.5], dtype=np.float32))),  # [3] of 1.5
+        oh.make_node("Mul", ["e", "c"], ["ec"], name="mul"),
+        oh.make_node("Add", ["ec", "b"], ["y"], name="add"),
+        oh.make_node("LayerNormalization", ["x", "gamma"], ["n"], name="ln", epsilon=1e-3),
+    ]
+    return model(nodes, [info("x", F, [2, 6, 4])], [info("y", F, [2, 4, 3]),
+                                                   info("n", F, [2, 6, 4])],
+                 [ints("starts", [1]), ints("ends", [-1]), ints("axes", [1]),
+                  ints("split", [1, 3]), ints("shape", [2, 1, 3]), ints("three", [3]),
+                  floats("gamma", [4])], opset=17)
+
+
 def unsupported():
     """Two ops the importer lacks, one node of another domain, and supported ones."""
     nodes = [

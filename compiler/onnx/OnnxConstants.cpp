@@ -61,6 +61,9 @@ bool elementKindOf(int32_t onnxType, ElementKind *kind) {
   case onnx::TensorProto::INT64:
     *kind = ElementKind::I64;
     return true;
+  case onnx::TensorProto::BOOL:
+    *kind = ElementKind::Bool;
+    return true;
   default:
     return false;
   }
@@ -103,7 +106,7 @@ std::string fromTensorProto(const onnx::TensorProto &proto, HostTensor *out) {
   HostTensor t;
   if (!elementKindOf(proto.data_type(), &t.kind))
     return "tensor '" + proto.name() + "' has element type " + onnxTypeName(proto.data_type()) +
-           "; the importer reads FLOAT, INT32 and INT64";
+           "; the importer reads FLOAT, INT32, INT64 and BOOL";
   t.shape.assign(proto.dims().begin(), proto.dims().end());
   int64_t count = elementCount(t.shape);
   if (count < 0)
@@ -120,6 +123,14 @@ std::string fromTensorProto(const onnx::TensorProto &proto, HostTensor *out) {
       ok = readRaw(proto.raw_data(), count, &t.ints);
     else if ((ok = proto.int64_data_size() == count))
       t.ints.assign(proto.int64_data().begin(), proto.int64_data().end());
+  } else if (t.kind == ElementKind::Bool) {
+    std::vector<uint8_t> values;
+    if (proto.has_raw_data())
+      ok = readRaw(proto.raw_data(), count, &values);
+    else if ((ok = proto.int32_data_size() == count))
+      values.assign(proto.int32_data().begin(), proto.int32_data().end());
+    for (uint8_t v : values)
+      t.ints.push_back(v != 0);
   } else {
     std::vector<int32_t> values;
     if (proto.has_raw_data())
@@ -152,7 +163,7 @@ bool broadcastShapes(const std::vector<int64_t> &a, const std::vector<int64_t> &
 
 std::string foldBinary(char op, const HostTensor &a, const HostTensor &b, HostTensor *out) {
   HostTensor r;
-  r.kind = a.kind;
+  r.kind = op == '=' ? ElementKind::Bool : a.kind;
   if (!broadcastShapes(a.shape, b.shape, &r.shape))
     return "shapes " + describeShape(a.shape) + " and " + describeShape(b.shape) +
            " do not broadcast";
@@ -164,6 +175,10 @@ std::string foldBinary(char op, const HostTensor &a, const HostTensor &b, HostTe
     r.ints.resize(count);
   for (int64_t i = 0; i < count; ++i, nextIndex(&index, r.shape)) {
     int64_t ia = broadcastIndex(index, a.shape), ib = broadcastIndex(index, b.shape);
+    if (op == '=') {
+      r.ints[i] = a.at(ia) == b.at(ib);
+      continue;
+    }
     if (r.isFloat()) {
       float x = a.floats[ia], y = b.floats[ib];
       r.floats[i] = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y;
@@ -184,6 +199,28 @@ std::string foldBinary(char op, const HostTensor &a, const HostTensor &b, HostTe
   return "";
 }
 
+std::string whereHost(const HostTensor &cond, const HostTensor &a, const HostTensor &b,
+                      HostTensor *out) {
+  HostTensor r;
+  r.kind = a.kind;
+  std::vector<int64_t> pair;
+  if (!broadcastShapes(cond.shape, a.shape, &pair) || !broadcastShapes(pair, b.shape, &r.shape))
+    return "shapes " + describeShape(cond.shape) + ", " + describeShape(a.shape) + " and " +
+           describeShape(b.shape) + " do not broadcast";
+  int64_t count = r.numElements();
+  std::vector<int64_t> index(r.shape.size(), 0);
+  for (int64_t i = 0; i < count; ++i, nextIndex(&index, r.shape)) {
+    const HostTensor &from = cond.ints[broadcastIndex(index, cond.shape)] ? a : b;
+    int64_t at = broadcastIndex(index, from.shape);
+    if (r.isFloat())
+      r.floats.push_back(from.floats[at]);
+    else
+      r.ints.push_back(from.ints[at]);
+  }
+  *out = std::move(r);
+  return "";
+}
+
 HostTensor castHost(const HostTensor &input, ElementKind to) {
   HostTensor r;
   r.kind = to;
@@ -197,6 +234,10 @@ HostTensor castHost(const HostTensor &input, ElementKind to) {
   }
   r.ints.resize(count);
   for (int64_t i = 0; i < count; ++i) {
+    if (to == ElementKind::Bool) {
+      r.ints[i] = input.at(i) != 0;
+      continue;
+    }
     if (!input.isFloat()) {
       r.ints[i] = to == ElementKind::I32 ? static_cast<int32_t>(input.ints[i]) : input.ints[i];
       continue;

@@ -21,8 +21,9 @@ class TensorProto;
 
 namespace tidemark::onnximport {
 
-/// The ONNX element types the importer reads.
-enum class ElementKind { F32, I32, I64 };
+/// The ONNX element types the importer reads. BOOL tensors (masks) are held as 0/1 integers and
+/// are i32 in tide, as tide.where's condition.
+enum class ElementKind { F32, I32, I64, Bool };
 
 /// The ElementKind of an ONNX TensorProto::DataType; false for the others.
 bool elementKindOf(int32_t onnxType, ElementKind *kind);
@@ -54,10 +55,15 @@ bool broadcastShapes(const std::vector<int64_t> &a, const std::vector<int64_t> &
                      std::vector<int64_t> *out);
 
 /// a OP b elementwise with broadcasting, OP one of + - * / (integers: division truncates, a zero
-/// divisor is an error). Both operands have the same kind. Returns an error or "".
+/// divisor is an error) or = (ONNX Equal: a Bool result). Both operands have the same kind.
+/// Returns an error or "".
 std::string foldBinary(char op, const HostTensor &a, const HostTensor &b, HostTensor *out);
 
-/// Element conversion (float -> int truncates toward zero, as a C cast).
+/// ONNX Where: cond ? a : b elementwise, the three broadcasting together (a and b of one kind).
+std::string whereHost(const HostTensor &cond, const HostTensor &a, const HostTensor &b,
+                      HostTensor *out);
+
+/// Element conversion (float -> int truncates toward zero, as a C cast; to Bool: nonzero is 1).
 HostTensor castHost(const HostTensor &input, ElementKind to);
 
 /// The permutation of `input` (perm is a permutation of [0, rank)).

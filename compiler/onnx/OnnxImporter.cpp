@@ -134,13 +134,57 @@ LogicalResult Importer::checkTypes() {
     return success();
   std::string message = std::to_string(bad.size()) +
                         " tensor(s) have element types the importer does not read (FLOAT, "
-                        "INT32 and INT64 only):";
+                        "INT32, INT64 and BOOL only):";
   for (const std::string &line : bad)
     message += "\n  " + line;
   return fail(message);
 }
 
+/// Whether input `index` of `node` can carry a gradient to its outputs. Shape operands (Reshape's
+/// shape, axes, Slice bounds, split sizes, Expand's shape), indices, comparisons, Where's
+/// condition, Shape, Dropout's ratio, Pow's exponent and casts to integers carry none.
+static bool carriesGradient(const onnx::NodeProto &node, int index) {
+  const std::string &op = node.op_type();
+  if (op == "Equal" || op == "Shape" || op == "ConstantOfShape")
+    return false;
+  if (op == "Cast") {
+    for (const auto &attribute : node.attribute())
+      if (attribute.name() == "to")
+        return attribute.i() == onnx::TensorProto::FLOAT;
+    return false;
+  }
+  static const std::set<std::string> firstOnly = {"Reshape", "Unsqueeze", "Squeeze", "ReduceSum",
+                                                  "Slice",   "Split",     "Expand",  "Dropout",
+                                                  "Pow",     "Gather"};
+  if (firstOnly.count(op))
+    return index == 0;
+  if (op == "Where")
+    return index != 0;
+  return true;
+}
+
+/// The values some graph output depends on through a gradient-carrying path (reverse pass over
+/// the topologically sorted nodes, O(nodes + edges)).
+static std::set<std::string> differentiablyUsed(const onnx::GraphProto &graph) {
+  std::set<std::string> needed;
+  for (const auto &output : graph.output())
+    needed.insert(output.name());
+  for (int n = graph.node_size() - 1; n >= 0; --n) {
+    const onnx::NodeProto &node = graph.node(n);
+    bool reaches = false;
+    for (const std::string &output : node.output())
+      reaches = reaches || needed.count(output);
+    if (!reaches)
+      continue;
+    for (int i = 0; i < node.input_size(); ++i)
+      if (carriesGradient(node, i))
+        needed.insert(node.input(i));
+  }
+  return needed;
+}
+
 LogicalResult Importer::collectArguments() {
+  std::set<std::string> parameters = differentiablyUsed(graph);
   std::set<std::string> initializerNames;
   for (const auto &tensor : graph.initializer()) {
     initializerNames.insert(tensor.name());
@@ -152,10 +196,13 @@ LogicalResult Importer::collectArguments() {
     entry.kind = value.kind;
     entry.shape = value.shape;
     entry.name = tensor.name();
-    if (value.isFloat())
-      entry.initializer = std::move(value); // A parameter once a node uses it as a tensor.
+    // A float initializer some output depends on differentiably is a parameter (its argument is
+    // made on first use as a tensor); the others (masks, buffers compared or read as numbers)
+    // and integer initializers (shapes, axes, ids) are constants, folded where possible.
+    if (value.isFloat() && parameters.count(tensor.name()))
+      entry.initializer = std::move(value);
     else
-      entry.constant = std::move(value); // Integer initializers are shapes, axes, ids: folded.
+      entry.constant = std::move(value);
     values[tensor.name()] = std::move(entry);
   }
   for (const auto &input : graph.input()) {
@@ -270,18 +317,23 @@ Value Importer::materialize(const Entry &entry) {
     auto attr = DenseElementsAttr::get(type, ArrayRef<float>(constant.floats));
     return entry.materialized = builder.create<arith::ConstantOp>(currentLocation, attr);
   }
-  std::vector<int32_t> narrowed;
+  // An integer constant (indices, a mask) reaching a tide op: plans store f32 constants, so it
+  // is an f32 arith.constant and a tide.cast to i32, exact for |v| <= 2^24.
+  std::vector<float> exact;
   for (int64_t v : constant.ints) {
-    if (v < INT32_MIN || v > INT32_MAX) {
+    if (v < -(int64_t{1} << 24) || v > (int64_t{1} << 24)) {
       (void)failNode("the integer constant value " + std::to_string(v) +
-                     " does not fit the 32 bits tide's integer tensors have");
+                     " reaches a runtime op; the importer passes integer constants up to 2^24 "
+                     "in magnitude");
       return Value();
     }
-    narrowed.push_back(static_cast<int32_t>(v));
+    exact.push_back(static_cast<float>(v));
   }
-  auto type = tensorType(constant.shape, ElementKind::I32);
-  auto attr = DenseElementsAttr::get(type, ArrayRef<int32_t>(narrowed));
-  return entry.materialized = builder.create<arith::ConstantOp>(currentLocation, attr);
+  auto floatType = tensorType(constant.shape, ElementKind::F32);
+  auto attr = DenseElementsAttr::get(floatType, ArrayRef<float>(exact));
+  Value floats = builder.create<arith::ConstantOp>(currentLocation, attr);
+  return entry.materialized =
+             createOp("tide.cast", {floats}, tensorType(constant.shape, ElementKind::I32));
 }
 
 Value Importer::createOp(StringRef name, ValueRange operands, Type resultType,

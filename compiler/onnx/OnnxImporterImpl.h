@@ -132,6 +132,8 @@ private:
   LogicalResult importSplit();
   LogicalResult importExpand();
   LogicalResult importConstantOfShape();
+  LogicalResult importEqual();
+  LogicalResult importWhere();
   /// One box [start, start + sizes) of the current node's input 0 (folded when known).
   LogicalResult defineBox(int outputIndex, const Entry &data, const std::vector<int64_t> &start,
                           const std::vector<int64_t> &sizes);

@@ -209,6 +209,8 @@ const std::map<std::string, Importer::Handler> &Importer::handlerTable() {
       {"Split", [](Importer &i) { return i.importSplit(); }},
       {"Expand", [](Importer &i) { return i.importExpand(); }},
       {"ConstantOfShape", [](Importer &i) { return i.importConstantOfShape(); }},
+      {"Equal", [](Importer &i) { return i.importEqual(); }},
+      {"Where", [](Importer &i) { return i.importWhere(); }},
   };
   return table;
 }
@@ -296,9 +298,11 @@ LogicalResult Importer::importCast() {
   ElementKind kind;
   if (!elementKindOf(static_cast<int32_t>(to), &kind))
     return failNode("a Cast to " + onnxTypeName(static_cast<int32_t>(to)) +
-                    " is not supported (FLOAT, INT32 and INT64 are)");
+                    " is not supported (FLOAT, INT32, INT64 and BOOL are)");
   if (x->constant)
     return defineConstant(0, tidemark::onnximport::castHost(*x->constant, kind));
+  if (kind == ElementKind::Bool && x->kind != ElementKind::Bool)
+    return failNode("a Cast of a runtime tensor to BOOL is not supported yet");
   bool fromInt = x->kind != ElementKind::F32, toInt = kind != ElementKind::F32;
   if (fromInt == toInt) { // Same tide type (int32 and int64 are both i32 in tide).
     Entry entry = alias(*x);

@@ -1,8 +1,10 @@
-//===- OnnxSliceOps.cpp - Slice, Split, Expand, ConstantOfShape handlers --===//
+//===- OnnxSliceOps.cpp - Slice, Split, Expand, ConstantOfShape, Equal, Where ---===//
 //
 // Boxes of a tensor (Slice with unit steps, Split) become tide.slice / tide.split, folded when
 // the input is known at import (PyTorch slices shapes this way); Expand is a tide.mul by a
-// small tensor of ones that carries the new dimensions; ConstantOfShape is always folded.
+// small tensor of ones that carries the new dimensions; ConstantOfShape is always folded, and
+// so is Equal (PyTorch's `expand(-1, ...)` computes its shape with ConstantOfShape, Equal and
+// Where); Where selects with tide.where (its BOOL condition is an i32 mask).
 //
 //===----------------------------------------------------------------------===//
 
@@ -198,6 +200,47 @@ LogicalResult Importer::importConstantOfShape() {
   else
     result.ints.assign(count, fill.ints[0]);
   return defineConstant(0, std::move(result));
+}
+
+LogicalResult Importer::importEqual() {
+  const HostTensor *a, *b;
+  if (failed(requireConstant(0, &a,
+                             "Equal's left side (runtime comparisons are not supported "
+                             "yet)")) ||
+      failed(requireConstant(1, &b,
+                             "Equal's right side (runtime comparisons are not supported "
+                             "yet)")))
+    return failure();
+  HostTensor folded;
+  if (std::string message = tidemark::onnximport::foldBinary('=', *a, *b, &folded);
+      !message.empty())
+    return failNode(message);
+  return defineConstant(0, std::move(folded));
+}
+
+LogicalResult Importer::importWhere() {
+  const Entry *cond, *x, *y;
+  if (failed(requireInput(0, &cond)) || failed(requireInput(1, &x)) || failed(requireInput(2, &y)))
+    return failure();
+  if (cond->kind != ElementKind::Bool)
+    return failNode("the condition must be BOOL");
+  if (cond->constant && x->constant && y->constant) {
+    HostTensor folded;
+    if (std::string message =
+            tidemark::onnximport::whereHost(*cond->constant, *x->constant, *y->constant, &folded);
+        !message.empty())
+      return failNode(message);
+    return defineConstant(0, std::move(folded));
+  }
+  if (failed(requireFloat(1, &x)) || failed(requireFloat(2, &y)))
+    return failure();
+  std::vector<int64_t> pair, shape;
+  if (!broadcastShapes(cond->shape, x->shape, &pair) || !broadcastShapes(pair, y->shape, &shape))
+    return failNode("the shapes of the condition and the values do not broadcast");
+  return defineValue(0,
+                     createOp("tide.where", {materialize(*cond), materialize(*x), materialize(*y)},
+                              tensorType(shape, ElementKind::F32)),
+                     ElementKind::F32);
 }
 
 } // namespace mlir::tide::onnx_detail

@@ -13,6 +13,10 @@ FLOOR = 1e-3).
     (view with x.size(): Shape -> Gather -> Unsqueeze -> Concat folded; Transpose; 4-D MatMul;
     Div; Softmax), exact GELU (Erf), tanh, sigmoid, sum over the last axis, unsqueeze/squeeze,
     a dropout in eval mode and log_softmax as the output.
+  * parts17: at opset 17: LayerNormalization, a fused qkv projection split in three (Split), a
+    causal mask buffer sliced and compared (masked_fill: Slice, Equal, Where; the buffer is a
+    constant, not a parameter), slices of the sequence (Slice), a broadcast first row (Expand).
+    `--weights-out` holds exactly the module's parameters (no buffer).
   * gemm: a hand-made ONNX Gemm with transA, transB, alpha and beta (onnx.helper), against NumPy.
 
 Exit 0: all pass; 1: a check failed; 77: skipped (/usr/bin/python3 cannot import torch or onnx).
@@ -96,6 +100,28 @@ class Parts(torch.nn.Module):
         h = h * torch.sigmoid(h) + torch.tanh(h)
         h = h - h.sum(-1, keepdim=True).unsqueeze(0).squeeze(0) / 64.0
         return torch.log_softmax(self.head(h), dim=-1)
+
+
+class Parts17(torch.nn.Module):
+    """Opset 17: LayerNormalization, a fused qkv projection split in three, a causal mask
+    (a buffer sliced and compared: Slice, Equal, Where), slices, expand."""
+
+    def __init__(self, dim=16):
+        super().__init__()
+        self.dim = dim
+        self.ln = torch.nn.LayerNorm(dim)
+        self.qkv = torch.nn.Linear(dim, 3 * dim)
+        self.proj = torch.nn.Linear(dim, dim)
+        # A causal mask buffer (exported as a float initializer, compared, so not a parameter).
+        self.register_buffer("mask", torch.tril(torch.ones(8, 8)))
+
+    def forward(self, x):
+        t = x.size(1)
+        q, k, v = self.qkv(self.ln(x)).split(self.dim, dim=2)
+        scores = (q @ k.transpose(-2, -1) * 0.25).masked_fill(self.mask[:t, :t] == 0, -1e9)
+        y = torch.softmax(scores, dim=-1) @ v
+        first = x[:, :1, :].expand(-1, x.size(1) - 1, -1)
+        return self.proj(y[:, 1:, :]) + first - x[:, :-1, 2:].sum(-1, keepdim=True)
 
 
 def compile_and_run(args, model, inputs, name, extra=()):
@@ -182,6 +208,36 @@ def test_parts(args, failures):
         check(name + " opset 13", got, want, failures)
 
 
+def test_parts17(args, failures):
+    torch.manual_seed(3)
+    module = Parts17().eval()
+    with torch.no_grad():
+        module.ln.weight.uniform_(0.5, 1.5)
+        module.ln.bias.uniform_(-0.5, 0.5)
+    x = torch.randn(2, 6, 16)
+    want = module(x).detach().numpy()
+    path = os.path.join(args.workdir, "parts17.onnx")
+    torch.onnx.export(module, x, path, input_names=["x"], output_names=["y"], opset_version=17)
+    ops = sorted({node.op_type for node in onnx.load(path).graph.node})
+    print(f"     parts17 exports {', '.join(ops)}")
+    for op in ("LayerNormalization", "Split", "Slice", "Expand", "Equal", "Where"):
+        if op not in ops:
+            failures.append(f"parts17: the export has no {op} node (the test lost coverage)")
+    got = compile_and_run(args, path, {"x": x.numpy()}, "parts17")["output0"]
+    check("parts17 opset 17", got, want, failures)
+    weights = os.path.join(args.workdir, "parts17-weights.safetensors")
+    run([args.tide_import_onnx, path, "-o", os.path.join(args.workdir, "parts17.mlir"),
+         "--weights-out", weights])
+    written, _ = safetensors_io.read(weights)
+    params = sum(p.numel() for p in module.parameters())
+    got_params = sum(v.size for v in written.values())
+    ok = got_params == params and not any("mask" in name for name in written)
+    print(f"{'ok  ' if ok else 'FAIL'} parts17 parameters: {got_params} floats in "
+          f"{len(written)} tensors (the module has {params}; the mask buffer is no parameter)")
+    if not ok:
+        failures.append("parts17 parameters: " + ", ".join(sorted(written)))
+
+
 def test_gemm(args, failures):
     rng = np.random.default_rng(2)
     a = rng.standard_normal((5, 3)).astype(np.float32)  # transA: A is [K, M] = [5, 3].
@@ -208,6 +264,7 @@ def main():
     failures = []
     test_mlp(args, failures)
     test_parts(args, failures)
+    test_parts17(args, failures)
     test_gemm(args, failures)
     if failures:
         print("FAILED: " + "; ".join(failures))

@@ -107,12 +107,27 @@ TEST(OnnxConstantsTest, ReadsRawAndTypedTensorData) {
     typed.add_int64_data(v);
   ASSERT_EQ(ox::fromTensorProto(typed, &got), "");
   EXPECT_EQ(got.ints, (std::vector<int64_t>{4, -1, 2}));
-  typed.set_data_type(onnx::TensorProto::BOOL);
-  EXPECT_EQ(ox::fromTensorProto(typed, &got),
-            "tensor 's' has element type BOOL; the importer reads FLOAT, INT32 and INT64");
+  typed.set_data_type(onnx::TensorProto::FLOAT16);
+  EXPECT_EQ(ox::fromTensorProto(typed, &got), "tensor 's' has element type FLOAT16; the importer "
+                                              "reads FLOAT, INT32, INT64 and BOOL");
   typed.set_data_type(onnx::TensorProto::INT64);
   typed.set_dims(0, -3);
   EXPECT_EQ(ox::fromTensorProto(typed, &got), "tensor 's' has a negative or too large shape -3");
+}
+
+TEST(OnnxConstantsTest, EqualAndWhereFoldLikeMaskedFill) {
+  // mask [[1, 0], [1, 1]] == 0 -> [[0, 1], [0, 0]] (BOOL); where(that, -9, x) keeps x where the
+  // mask is 1 and puts the scalar -9 elsewhere.
+  HostTensor isZero, filled;
+  ASSERT_EQ(ox::foldBinary('=', floats({2, 2}, {1, 0, 1, 1}), floats({}, {0}), &isZero), "");
+  EXPECT_EQ(isZero.kind, ElementKind::Bool);
+  EXPECT_EQ(isZero.ints, (std::vector<int64_t>{0, 1, 0, 0}));
+  ASSERT_EQ(ox::whereHost(isZero, floats({}, {-9}), floats({2, 2}, {5, 6, 7, 8}), &filled), "");
+  EXPECT_EQ(filled.floats, (std::vector<float>{5, -9, 7, 8}));
+  // A condition of shape [3] does not broadcast with values of shape [2, 2].
+  EXPECT_NE(
+      ox::whereHost(ints({3}, {1, 0, 1}), floats({}, {0}), floats({2, 2}, {1, 2, 3, 4}), &filled),
+      "");
 }
 
 TEST(OnnxConstantsTest, ParsesInputShapes) {

@@ -415,8 +415,12 @@ LogicalResult Importer::finish() {
   SmallVector<Value> results;
   for (const auto &output : graph.output()) {
     auto it = values.find(output.name());
-    if (it == values.end())
+    if (it == values.end()) {
+      auto reason = unavailable.find(output.name());
+      if (reason != unavailable.end())
+        return fail("graph output '" + output.name() + "' is " + reason->second);
       return fail("graph output '" + output.name() + "' is not computed by any node");
+    }
     Value value = materialize(it->second);
     if (!value)
       return failure();

@@ -626,7 +626,7 @@ LogicalResult Importer::importSoftmax(bool logarithm) {
 }
 
 /// LayerNormalization (opset 17) -> tide.layer_norm over [axis, rank); a missing bias is zeros.
-/// Its optional Mean and InvStdDev outputs are not produced.
+/// When the Mean or InvStdDev output is used, the op also returns its statistics (with_stats).
 LogicalResult Importer::importLayerNorm() {
   const Entry *x, *scale;
   if (failed(requireFloat(0, &x)) || failed(requireFloat(1, &scale)))
@@ -647,17 +647,48 @@ LogicalResult Importer::importLayerNorm() {
     zeros.constant->floats.assign(tidemark::onnximport::elementCount(scale->shape), 0.0f);
     bias = materialize(zeros);
   }
-  for (int i = 1; i < currentNode->output_size(); ++i)
-    if (!currentNode->output(i).empty())
-      unavailable[currentNode->output(i)] =
-          "a statistics output of " + describeNode(*currentNode) + ", which is not produced";
+  // The runtime normalizes over the last axis: over [axis, rank) the input is viewed as
+  // [rows..., normalized] and the scale and bias as [normalized] (the same arithmetic), and the
+  // result viewed back.
+  std::vector<int64_t> rowShape(x->shape.begin(), x->shape.begin() + axis);
+  int64_t normalized =
+      tidemark::onnximport::elementCount({x->shape.begin() + axis, x->shape.end()});
+  std::vector<int64_t> flat = rowShape;
+  flat.push_back(normalized);
+  Value input = reshapeValue(materialize(*x), flat);
+  Value gamma = reshapeValue(materialize(*scale), {normalized});
+  bias = reshapeValue(bias, {normalized});
   double epsilon = floatAttr("epsilon", 1e-5f);
-  return defineValue(0,
-                     createOp("tide.layer_norm", {materialize(*x), materialize(*scale), bias},
-                              tensorType(x->shape, ElementKind::F32),
-                              {builder.getNamedAttr("axis", builder.getI64IntegerAttr(axis)),
-                               builder.getNamedAttr("epsilon", builder.getF64FloatAttr(epsilon))}),
-                     ElementKind::F32);
+  SmallVector<NamedAttribute> attributes = {
+      builder.getNamedAttr("axis", builder.getI64IntegerAttr(rowShape.size())),
+      builder.getNamedAttr("epsilon", builder.getF64FloatAttr(epsilon))};
+  bool stats = false;
+  for (int i = 1; i < currentNode->output_size(); ++i)
+    stats = stats || !currentNode->output(i).empty();
+  if (!stats)
+    return defineValue(0,
+                       reshapeValue(createOp("tide.layer_norm", {input, gamma, bias},
+                                             tensorType(flat, ElementKind::F32), attributes),
+                                    x->shape),
+                       ElementKind::F32);
+  // Mean and InvStdDev: tide's per-row statistics [d0 .. d(axis-1)], viewed as ONNX's
+  // [d0 .. d(axis-1), 1, ..., 1].
+  std::vector<int64_t> kept = rowShape;
+  kept.resize(x->shape.size(), 1);
+  attributes.push_back(builder.getNamedAttr("with_stats", builder.getUnitAttr()));
+  Operation *op =
+      createOps("tide.layer_norm", {input, gamma, bias},
+                {tensorType(flat, ElementKind::F32), tensorType(rowShape, ElementKind::F32),
+                 tensorType(rowShape, ElementKind::F32)},
+                attributes);
+  if (!op)
+    return failure();
+  if (failed(defineValue(0, reshapeValue(op->getResult(0), x->shape), ElementKind::F32)))
+    return failure();
+  for (int i = 1; i < 3 && i < currentNode->output_size(); ++i)
+    if (failed(defineValue(i, reshapeValue(op->getResult(i), kept), ElementKind::F32)))
+      return failure();
+  return success();
 }
 
 LogicalResult Importer::importReduce(StringRef tideOp, bool axesAsInput) {

@@ -284,8 +284,9 @@ Status SaveOutputs(const Runtime &runtime, const std::string &plan_path, const s
     tensor.dtype = info.dtype;
     tensor.shape = info.shape;
     tensor.bytes.resize(info.size_bytes);
-    TIDEMARK_RETURN_IF_ERROR(
-        runtime.ReadOutput(info.name, tensor.bytes.data(), tensor.bytes.size()));
+    if (info.size_bytes > 0) // An empty output has no buffer to read.
+      TIDEMARK_RETURN_IF_ERROR(
+          runtime.ReadOutput(info.name, tensor.bytes.data(), tensor.bytes.size()));
     file.tensors.push_back(std::move(tensor));
   }
   file.metadata["generator"] = "tide-run";

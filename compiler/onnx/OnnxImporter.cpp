@@ -142,7 +142,8 @@ LogicalResult Importer::checkTypes() {
 
 /// Whether input `index` of `node` can carry a gradient to its outputs. Shape operands (Reshape's
 /// shape, axes, Slice bounds, split sizes, Expand's shape), indices, comparisons, Where's
-/// condition, Shape, Dropout's ratio, Pow's exponent and casts to integers carry none.
+/// condition, Shape, Dropout's ratio, Pow's exponent, Clip's bounds and casts to integers carry
+/// none.
 static bool carriesGradient(const onnx::NodeProto &node, int index) {
   const std::string &op = node.op_type();
   if (op == "Equal" || op == "Shape" || op == "ConstantOfShape")
@@ -160,6 +161,8 @@ static bool carriesGradient(const onnx::NodeProto &node, int index) {
     return index == 0;
   if (op == "Where")
     return index != 0;
+  if (op == "Clip") // The bounds are attribute-like numbers.
+    return index == 0;
   return true;
 }
 

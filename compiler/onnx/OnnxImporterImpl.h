@@ -117,6 +117,8 @@ private:
   LogicalResult importBinary(char op, StringRef tideOp);
   LogicalResult importUnary(StringRef tideOp, float (*fold)(float));
   LogicalResult importPow();
+  LogicalResult importMinMax(StringRef tideOp);
+  LogicalResult importClip();
   LogicalResult importReciprocal();
   LogicalResult importMatMul();
   LogicalResult importGemm();

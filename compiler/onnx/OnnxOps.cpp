@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace mlir::tide::onnx_detail {
 
@@ -210,6 +211,9 @@ const std::map<std::string, Importer::Handler> &Importer::handlerTable() {
       {"Expand", [](Importer &i) { return i.importExpand(); }},
       {"ConstantOfShape", [](Importer &i) { return i.importConstantOfShape(); }},
       {"Equal", [](Importer &i) { return i.importEqual(); }},
+      {"Max", [](Importer &i) { return i.importMinMax("tide.maximum"); }},
+      {"Min", [](Importer &i) { return i.importMinMax("tide.minimum"); }},
+      {"Clip", [](Importer &i) { return i.importClip(); }},
       {"Where", [](Importer &i) { return i.importWhere(); }},
   };
   return table;
@@ -403,6 +407,58 @@ LogicalResult Importer::importReciprocal() {
   return defineValue(
       0, createOp("tide.div", {one, materialize(*x)}, tensorType(x->shape, ElementKind::F32)),
       ElementKind::F32);
+}
+
+/// Max / Min of one or more float tensors (broadcasting): a chain of tide.maximum / minimum.
+LogicalResult Importer::importMinMax(StringRef tideOp) {
+  const Entry *first;
+  if (failed(requireFloat(0, &first)))
+    return failure();
+  if (currentNode->input_size() == 1)
+    return define(0, alias(*first));
+  Value result = materialize(*first);
+  for (int i = 1; i < currentNode->input_size(); ++i) {
+    const Entry *next;
+    if (failed(requireFloat(i, &next)))
+      return failure();
+    result = binaryValues(tideOp, result, materialize(*next));
+  }
+  return defineValue(0, result, ElementKind::F32);
+}
+
+/// Clip (opset 13): tide.clamp with the bounds known at import (a missing one is the largest
+/// finite f32 of that sign); folded for a known input.
+LogicalResult Importer::importClip() {
+  const Entry *x;
+  if (failed(requireFloat(0, &x)))
+    return failure();
+  float bounds[2] = {-std::numeric_limits<float>::max(), std::numeric_limits<float>::max()};
+  for (int i = 1; i <= 2; ++i) {
+    if (!input(i))
+      continue;
+    const HostTensor *bound;
+    if (failed(requireConstant(i, &bound, i == 1 ? "min" : "max")))
+      return failure();
+    if (bound->numElements() != 1 || !bound->isFloat())
+      return failNode("Clip's bounds must be float scalars");
+    bounds[i - 1] = bound->floats[0];
+  }
+  if (!input(1) && !input(2))
+    return define(0, alias(*x));
+  if (!(bounds[0] <= bounds[1]))
+    return failNode("Clip with min > max (or a NaN bound) is not supported");
+  if (x->constant) {
+    HostTensor folded = *x->constant;
+    for (float &v : folded.floats)
+      v = v != v ? v : std::min(std::max(v, bounds[0]), bounds[1]);
+    return defineConstant(0, std::move(folded));
+  }
+  return defineValue(0,
+                     createOp("tide.clamp", {materialize(*x)},
+                              tensorType(x->shape, ElementKind::F32),
+                              {builder.getNamedAttr("min", builder.getF64FloatAttr(bounds[0])),
+                               builder.getNamedAttr("max", builder.getF64FloatAttr(bounds[1]))}),
+                     ElementKind::F32);
 }
 
 //===----------------------------------------------------------------------===//

@@ -54,13 +54,13 @@ def first_line(text):
 
 
 # Inputs a test feeds to positions whose value fixes shapes or is an attribute-like number
-# (Reshape's shape, axes, Slice bounds, split sizes, Expand's shape, Pow's exponent, Dropout's
-# ratio and training mode). Tidemark plans static shapes, so such an input must be known when
+# (Reshape's shape, axes, Slice bounds, split sizes, Expand's shape, Pow's exponent, Clip's
+# bounds, Dropout's ratio and training mode). Tidemark plans static shapes, so such an input must be known when
 # the model is compiled: when every use of a graph input is in such a position, the runner bakes
 # the data set's value into the model as an initializer (one compilation per data set).
 STATIC_POSITIONS = {"Reshape": {1}, "Unsqueeze": {1}, "Squeeze": {1}, "ReduceSum": {1},
                     "Slice": {1, 2, 3, 4}, "Split": {1}, "Expand": {1}, "Pow": {1},
-                    "Dropout": {1, 2}, "ConstantOfShape": {0}}
+                    "Dropout": {1, 2}, "ConstantOfShape": {0}, "Clip": {1, 2}}
 
 
 def static_inputs(model):

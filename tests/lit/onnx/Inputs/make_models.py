@@ -121,6 +121,20 @@ def boxes():
                   floats("gamma", [4])], opset=17)
 
 
+def minmax():
+    """Max of three inputs (broadcasting), Min of two, Clip with both and with one bound."""
+    nodes = [
+        oh.make_node("Max", ["x", "w", "b"], ["m"], name="max"),
+        oh.make_node("Min", ["m", "x"], ["n"], name="min"),
+        oh.make_node("Clip", ["n", "lo", "hi"], ["c"], name="clip"),
+        oh.make_node("Clip", ["c", "", "hi"], ["y"], name="clip_max"),
+    ]
+    return model(nodes, [info("x", F, [2, 3])], [info("y", F, [2, 3])],
+                 [floats("w", [3]), floats("b", [2, 1], 1),
+                  onh.from_array(np.array(-0.5, dtype=np.float32), "lo"),
+                  onh.from_array(np.array(0.25, dtype=np.float32), "hi")])
+
+
 def unsupported():
     """Two ops the importer lacks, one node of another domain, and supported ones."""
     nodes = [

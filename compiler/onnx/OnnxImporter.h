@@ -4,11 +4,13 @@
 // inference, static input shapes), then builds one func.func of tide ops with mlir::OpBuilder:
 //   - graph inputs become the function's first arguments, named by `tide.input_names` (int64
 //     inputs become i32 arguments: the runtime feeds 32-bit ids);
-//   - float initializers become `tide.param` arguments named by `tide.param_names` with their ONNX
-//     names, and their values are returned as weights under the same names;
-//   - integer initializers, Constant nodes and everything computed only from them (Shape,
-//     Gather, Concat, Unsqueeze, Cast, ... on shapes) are folded at import; float constants that
-//     reach a tide op become `arith.constant` tensors;
+//   - float initializers that an output depends on through a gradient-carrying path become
+//     `tide.param` arguments named by `tide.param_names` with their ONNX names, and their values
+//     are returned as weights under the same names;
+//   - the other initializers (integers, masks, numbers), Constant nodes and everything computed
+//     only from them (Shape, Gather, Concat, Unsqueeze, Cast, Equal, ... on shapes) are folded
+//     at import; constants that reach a tide op become `arith.constant` tensors (integers
+//     through an f32 constant and a tide.cast);
 //   - each node becomes tide ops (the mapping table is in docs/onnx.md), with result types
 //     checked against ONNX's inferred shapes; the graph outputs are returned in order.
 // Unsupported nodes are all listed at once (op type, node name, opset) before anything is

@@ -21,16 +21,25 @@ packages=(
   # The end-to-end checks against PyTorch (tests/e2e/torch, bench/torch); Debian's torch is seen
   # by /usr/bin/python3 only.
   python3-torch python3-numpy
+  # The ONNX importer (compiler/onnx, docs/onnx.md) parses, checks and shape-infers models with
+  # Debian's ONNX C++ library and protobuf, so no protobuf parsing is written by hand;
+  # python3-onnx builds the small hand-made models of its tests (torch.onnx.export makes the
+  # others) and libonnx-testdata holds ONNX's backend node tests.
+  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx libonnx-testdata
 )
 # The sanitizer and fuzzing build (scripts/sanitize.sh, docs/hardening.md) compiles with clang-19.
 if [ "${TIDEMARK_SETUP_FOR:-}" = sanitize ]; then
   packages+=(clang-19 libfuzzer-19-dev libclang-rt-19-dev llvm-19)
 fi
-# A runtime-only build (-DTIDEMARK_BUILD_COMPILER=OFF) needs no LLVM, MLIR or Abseil.
+# A runtime-only build (-DTIDEMARK_BUILD_COMPILER=OFF) needs no LLVM, MLIR, Abseil or ONNX.
 if [[ "${TIDEMARK_CMAKE_ARGS:-}" == *TIDEMARK_BUILD_COMPILER=OFF* ]]; then
   kept=()
   for p in "${packages[@]}"; do
-    case "$p" in llvm-* | libmlir-* | mlir-* | libabsl-dev) ;; *) kept+=("$p") ;; esac
+    case "$p" in
+    llvm-* | libmlir-* | mlir-* | libabsl-dev | libonnx-* | libprotobuf-dev | protobuf-compiler | \
+      python3-onnx) ;;
+    *) kept+=("$p") ;;
+    esac
   done
   packages=("${kept[@]}")
 fi

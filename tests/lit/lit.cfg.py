@@ -42,3 +42,16 @@ def _refuses_huge_allocation():
 
 if _refuses_huge_allocation():
     config.available_features.add("refuses-huge-allocation")
+
+# The ONNX importer's tests (tests/lit/onnx) build their models with /usr/bin/python3, which sees
+# Debian's python3-onnx and python3-torch; they need tide-import-onnx (built when ONNX is found).
+import subprocess
+import sys
+system_python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+config.substitutions.append(("%python", system_python))
+if os.path.exists(os.path.join(config.tidemark_tools_dir, "tide-import-onnx")):
+    config.available_features.add("onnx-importer")
+for module in ("onnx", "torch"):
+    if subprocess.run([system_python, "-c", "import " + module],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+        config.available_features.add("python-" + module)

@@ -276,5 +276,23 @@ Status SaveWeights(const Runtime &runtime, const std::string &plan_path, const s
   return WriteSafetensors(path, file);
 }
 
+Status SaveOutputs(const Runtime &runtime, const std::string &plan_path, const std::string &path) {
+  WeightsFile file;
+  for (const TensorInfo &info : runtime.outputs()) {
+    WeightTensor tensor;
+    tensor.name = info.name;
+    tensor.dtype = info.dtype;
+    tensor.shape = info.shape;
+    tensor.bytes.resize(info.size_bytes);
+    if (info.size_bytes > 0) // An empty output has no buffer to read.
+      TIDEMARK_RETURN_IF_ERROR(
+          runtime.ReadOutput(info.name, tensor.bytes.data(), tensor.bytes.size()));
+    file.tensors.push_back(std::move(tensor));
+  }
+  file.metadata["generator"] = "tide-run";
+  file.metadata["plan"] = plan_path;
+  return WriteSafetensors(path, file);
+}
+
 } // namespace tiderun
 } // namespace tidemark

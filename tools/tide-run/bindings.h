@@ -52,6 +52,10 @@ Status ApplyWeights(Runtime *runtime, const WeightsFile &weights, bool partial,
 // generator, plan and tidemark.optimizer_steps.
 Status SaveWeights(const Runtime &runtime, const std::string &plan_path, const std::string &path);
 
+// Writes every output of the last step (its name, dtype and shape as the plan declares them) to
+// `path` atomically, with metadata "generator" and "plan".
+Status SaveOutputs(const Runtime &runtime, const std::string &plan_path, const std::string &path);
+
 } // namespace tiderun
 } // namespace tidemark
 

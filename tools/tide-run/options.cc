@@ -105,6 +105,7 @@ const char *UsageText() {
   return "usage: tide-run PLAN [--steps N] [--threads T] [--max-memory BYTES]\n"
          "                [--weights FILE.safetensors] [--weights-partial]\n"
          "                [--save-weights FILE.safetensors [--save-every K]]\n"
+         "                [--save-outputs FILE.safetensors]\n"
          "                [--inputs FILE.safetensors | --seed S] [--report=text|json]\n"
          "Loads a Tidemark plan, binds its inputs, runs N steps and reports the loss per step,\n"
          "the median step time, planned vs measured memory and heap allocations per step.\n"
@@ -123,6 +124,8 @@ const char *UsageText() {
          "  --save-every K       also write it after every K steps (a checkpoint; without\n"
          "                       {step} in FILE each one replaces the last; default 0: at\n"
          "                       the end only)\n"
+         "  --save-outputs FILE  after the steps, write every output of the last step (e.g. an\n"
+         "                       inference plan's output0) to FILE, atomically\n"
          "  --inputs FILE        bind inputs from the file's tensors of the same names\n"
          "  --seed S             random inputs from seed S (default 0): f32 uniform in [-1, 1),\n"
          "                       class labels uniform in [0, classes)\n"
@@ -186,12 +189,14 @@ Status ParseOptions(int argc, const char *const *argv, Options *out) {
           parseInteger(flag, value, 0, std::numeric_limits<int64_t>::max(), &number));
       options.seed = static_cast<uint64_t>(number);
       seed_given = true;
-    } else if (flag == "--weights" || flag == "--save-weights" || flag == "--inputs") {
+    } else if (flag == "--weights" || flag == "--save-weights" || flag == "--inputs" ||
+               flag == "--save-outputs") {
       TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));
       if (value.empty())
         return InvalidArgument(flag + " needs a file name");
       (flag == "--weights"        ? options.weights_path
        : flag == "--save-weights" ? options.save_weights_path
+       : flag == "--save-outputs" ? options.save_outputs_path
                                   : options.inputs_path) = value;
     } else if (flag == "--data" || flag == "--data-type" || flag == "--eval-plan") {
       TIDEMARK_RETURN_IF_ERROR(cursor.value(flag, inline_value, has_inline, &value));

@@ -19,6 +19,7 @@ struct Options {
   std::string weights_path;      // Empty: keep the plan's initial state.
   bool weights_partial = false;  // Allow state tensors that the weights file does not name.
   std::string save_weights_path; // Empty: do not save.
+  std::string save_outputs_path; // Empty: do not save the outputs of the last step.
   int64_t save_every = 0;  // --save-every K: also save after every K steps (0: at the end only)
   std::string inputs_path; // Empty: seeded random inputs.
   uint64_t seed = 0;

@@ -362,6 +362,12 @@ Status runPlan(const Options &options, Report *report) {
       return Status(status.code(), "cannot save weights to '" + path + "': " + status.message());
     report->saved_weights = path;
   }
+  if (!options.save_outputs_path.empty()) {
+    status = SaveOutputs(*runtime, options.plan_path, options.save_outputs_path);
+    if (!status.ok())
+      return Status(status.code(), "cannot save the outputs to '" + options.save_outputs_path +
+                                       "': " + status.message());
+  }
   return Status::Ok();
 }
 

@@ -14,6 +14,9 @@
 
 #include "compiler/dialect/TideDialect.h"
 #include "compiler/dialect/TideFrontEnd.h"
+#ifdef TIDEMARK_HAVE_ONNX
+#include "compiler/onnx/OnnxImporter.h"
+#endif
 #include "tidemark/safetensors.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -39,8 +42,11 @@ namespace cl = llvm::cl;
 namespace {
 
 cl::OptionCategory category("tidec options");
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"), cl::init(""),
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir | model.onnx>"), cl::init(""),
                                cl::cat(category));
+cl::list<std::string> inputShapes("input-shape",
+                                  cl::desc("ONNX input: fix a graph input's shape, NAME=D0xD1x..."),
+                                  cl::value_desc("NAME=D0xD1..."), cl::cat(category));
 cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout; mlir only)"),
                                 cl::value_desc("file"), cl::init(""), cl::cat(category));
 cl::opt<std::string> train("train", cl::desc("Compile a training step: sgd, adam or adamw"),
@@ -350,12 +356,48 @@ std::string readWeights(tidemark::WeightsFile *file, tide::PlanWriterOptions *op
   return "";
 }
 
+/// An ONNX model (docs/onnx.md): imported into `context`; unless --weights or --init=zeros say
+/// otherwise, its initializers are the initial parameter values. Null after an error (printed).
+OwningOpRef<ModuleOp> importOnnx(MLIRContext &context, tidemark::WeightsFile *initializers,
+                                 tide::PlanWriterOptions *writerOptions) {
+#ifdef TIDEMARK_HAVE_ONNX
+  tide::OnnxImportOptions options;
+  for (const std::string &shape : inputShapes)
+    if (std::string error = tidemark::onnximport::parseInputShape(shape, &options.inputShapes);
+        !error.empty()) {
+      fail(error);
+      return nullptr;
+    }
+  tide::OnnxImportResult imported;
+  if (std::string error = tide::importOnnxModel(inputFile, options, &context, &imported);
+      !error.empty()) {
+    fail(error);
+    return nullptr;
+  }
+  *initializers = std::move(imported.weights);
+  if (weights.empty() && initMode == "model")
+    writerOptions->weights = initializers;
+  return std::move(imported.module);
+#else
+  (void)context;
+  (void)initializers;
+  (void)writerOptions;
+  fail("'" + inputFile + "' is an ONNX model, but this tidec was built without the ONNX " +
+       "importer (install libonnx-dev and libprotobuf-dev, e.g. with scripts/setup.sh, and " +
+       "reconfigure)");
+  return nullptr;
+#endif
+}
+
 int compileFile() {
+  bool onnxInput = llvm::StringRef(inputFile).ends_with_insensitive(".onnx");
+  if (!onnxInput && !inputShapes.empty())
+    return fail("--input-shape applies to ONNX models (.onnx) only");
   std::string errorMessage;
-  std::unique_ptr<llvm::MemoryBuffer> input = tide::readInputFile(inputFile, &errorMessage);
-  if (!input)
+  std::unique_ptr<llvm::MemoryBuffer> input;
+  if (!onnxInput && !(input = tide::readInputFile(inputFile, &errorMessage)))
     return fail("cannot read the model '" + inputFile + "': " + errorMessage);
-  tidemark::WeightsFile weightsFile;
+  tidemark::WeightsFile weightsFile, initializers;
   tide::PlanWriterOptions writerOptions;
   if (std::string error = readWeights(&weightsFile, &writerOptions); !error.empty())
     return fail(error);
@@ -368,11 +410,17 @@ int compileFile() {
   MLIRContext context;
   tidec::registerDialects(context);
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = tide::parseTideModule(sourceMgr, &context);
-  if (!module)
-    return fail("'" + inputFile + "' is not a valid tide model (see the diagnostics above)");
+  OwningOpRef<ModuleOp> module;
+  if (onnxInput) {
+    if (!(module = importOnnx(context, &initializers, &writerOptions)))
+      return 1;
+  } else {
+    sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+    module = tide::parseTideModule(sourceMgr, &context);
+    if (!module)
+      return fail("'" + inputFile + "' is not a valid tide model (see the diagnostics above)");
+  }
 
   tidec::CompileResult result;
   std::string error;

@@ -46,7 +46,8 @@ def write(path, tensors, metadata=None):
     """Writes {name: ndarray} (float32 or int32) atomically (temporary file, then rename)."""
     header, chunks, offset = {}, [], 0
     for name, array in tensors.items():
-        array = np.ascontiguousarray(array)
+        array = np.asarray(array)
+        array = np.ascontiguousarray(array).reshape(array.shape)  # Keeps a scalar 0-d.
         if array.dtype.kind not in "fi":
             raise ValueError(f"{name}: dtype {array.dtype} is neither float nor int")
         kind = "F32" if array.dtype.kind == "f" else "I32"

@@ -21,6 +21,11 @@ packages=(
   # The end-to-end checks against PyTorch (tests/e2e/torch, bench/torch); Debian's torch is seen
   # by /usr/bin/python3 only.
   python3-torch python3-numpy
+  # PyTorch's BLAS for those comparisons and benchmarks. Debian's torch links libblas.so.3, which
+  # without an OpenBLAS package is the netlib reference BLAS (unblocked loops: a crippled peer).
+  # The OpenMP build shares torch's own OpenMP (libgomp) thread pool instead of starting a second
+  # pool of spinning pthreads (docs/benchmarks.md); bench/models/torch_env.py checks it is loaded.
+  libopenblas0-openmp
 )
 # The sanitizer and fuzzing build (scripts/sanitize.sh, docs/hardening.md) compiles with clang-19.
 if [ "${TIDEMARK_SETUP_FOR:-}" = sanitize ]; then

@@ -17,7 +17,8 @@
 # OpenMP threading (libopenblas0-openmp, forced with LD_LIBRARY_PATH, checked in /proc/PID/maps
 # by torch_env.py, which fails the run otherwise), OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE (default
 # SKYLAKEX: the AVX-512 kernels; 0.3.21 detects this Zen 4 as Cooperlake, whose SGEMM is the
-# same), OMP_WAIT_POLICY=PASSIVE, torch.set_num_threads(2).
+# same), ATEN_CPU_CAPABILITY=avx512 (Debian's torch picks AVX2 for its own kernels unless told),
+# OMP_WAIT_POLICY=PASSIVE, torch.set_num_threads(2), AdamW's multi-tensor (foreach) form.
 # Environment: FAMILIES (default "gpt llama bert"), ROUNDS (default 4), STEPS (default 3),
 # TORCH=0 (Tidemark rows only), TIDEMARK_BUILD_DIR (default build). Needs /usr/bin/python3 with
 # torch (python3-torch) and OpenBLAS (scripts/setup.sh installs both).
@@ -49,6 +50,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 export OMP_WAIT_POLICY=PASSIVE OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SKYLAKEX}"
+export ATEN_CPU_CAPABILITY="${ATEN_CPU_CAPABILITY:-avx512}"
 blas_dir=/usr/lib/x86_64-linux-gnu/openblas-openmp
 torch_env=(env LD_LIBRARY_PATH="$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 if [ "${TORCH:-1}" != 0 ]; then
@@ -104,7 +106,7 @@ EOF
     if [ "${TORCH:-1}" != 0 ]; then
       "${torch_env[@]}" "$py" "$here/torch_step.py" --family "$family" --layers 8 --heads 8 \
         "${kv[@]}" --weights "$d/init.safetensors" --inputs "$d/inputs.safetensors" \
-        --steps "$steps" --threads 2 --lr 0.001 --weight-decay 0.01 >"$d/round-$r.torch.json"
+        --steps "$steps" --threads 2 --lr 0.001 --weight-decay 0.01 --foreach >"$d/round-$r.torch.json"
     fi
     "$run" "$d/none.tplan" --steps "$steps" --threads 2 --weights "$d/init.safetensors" \
       --weights-partial --inputs "$d/inputs.safetensors" --report=json >"$d/round-$r.tide.json"

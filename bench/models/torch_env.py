@@ -80,6 +80,14 @@ def blas_library():
     return libblas[0], openblas[0], f"{core}, {threading}", mapped
 
 
+def capability():
+    """The vector width ATen's own kernels were dispatched to (ATEN_CPU_CAPABILITY)."""
+    for line in torch.__config__.show().splitlines():
+        if "CPU capability usage" in line:
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
 def describe(threads):
     """Checks the BLAS (exit 1 unless OpenBLAS) and returns the description line."""
     torch.set_num_threads(threads)
@@ -94,6 +102,7 @@ def describe(threads):
             f"PyTorch {torch.__version__}, torch.set_num_threads({torch.get_num_threads()}); "
             f"BLAS {blas} -> {os.path.realpath(openblas)} (core {core}); OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')}"
             f" OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')}; "
+            f"ATen CPU capability {capability()}; "
             f"load average {' '.join(load)}")
 
 

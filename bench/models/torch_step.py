@@ -62,9 +62,7 @@ def main():
     print(json.dumps({"family": a.family, "threads": torch.get_num_threads(), "steps": a.steps,
                       "step_seconds": times, "step_cpu_seconds": cpu_times, "losses": losses,
                       "foreach": a.foreach,
-                      "cpu_capability": next((line.split(":")[1].strip() for line in
-                                              torch.__config__.show().splitlines()
-                                              if "CPU capability" in line), "?"),
+                      "cpu_capability": torch_env.capability(),
                       "env": env}))
 
 

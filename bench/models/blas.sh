@@ -39,7 +39,8 @@ rows = collections.OrderedDict()
 for line in open(sys.argv[1]):
     d = json.loads(line)
     rows.setdefault((d["variant"], d["coretype"], d["core"]), []).append(d)
-print("| OpenBLAS build | OPENBLAS_CORETYPE | core run | GFLOP per CPU-second | fastest call, GFLOP/s wall |")
+print("| OpenBLAS build | OPENBLAS_CORETYPE | core run | GFLOP per CPU-second "
+      "| fastest call, GFLOP/s wall |")
 print("|---|---|---|---|---|")
 for (v, c, core), ds in rows.items():
     print(f"| openblas-{v} | {c} | {core} | {statistics.median(d['cpu'] for d in ds):.1f} | "

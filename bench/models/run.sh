@@ -56,7 +56,8 @@ torch_env=(env LD_LIBRARY_PATH="$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 if [ "${TORCH:-1}" != 0 ]; then
   "${torch_env[@]}" "$py" "$here/torch_env.py" check --threads 2 # fails unless OpenBLAS
 else
-  echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-);" \
+    "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
 shape_of() {
@@ -106,7 +107,8 @@ EOF
     if [ "${TORCH:-1}" != 0 ]; then
       "${torch_env[@]}" "$py" "$here/torch_step.py" --family "$family" --layers 8 --heads 8 \
         "${kv[@]}" --weights "$d/init.safetensors" --inputs "$d/inputs.safetensors" \
-        --steps "$steps" --threads 2 --lr 0.001 --weight-decay 0.01 --foreach >"$d/round-$r.torch.json"
+        --steps "$steps" --threads 2 --lr 0.001 --weight-decay 0.01 --foreach \
+        >"$d/round-$r.torch.json"
     fi
     "$run" "$d/none.tplan" --steps "$steps" --threads 2 --weights "$d/init.safetensors" \
       --weights-partial --inputs "$d/inputs.safetensors" --report=json >"$d/round-$r.tide.json"
@@ -125,8 +127,8 @@ EOF
 done
 
 echo
-echo "$rounds interleaved rounds of $steps steps per side (first step of each process not counted);" \
-  "load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$rounds interleaved rounds of $steps steps per side (first step of each process not" \
+  "counted); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 # shellcheck disable=SC2086
 "$py" "$here/summarize.py" "$work" $families

@@ -27,7 +27,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export OMP_WAIT_POLICY=PASSIVE OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SKYLAKEX}"
 export ATEN_CPU_CAPABILITY="${ATEN_CPU_CAPABILITY:-avx512}"
-export LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+blas_dir=/usr/lib/x86_64-linux-gnu/openblas-openmp
+export LD_LIBRARY_PATH="$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 # json FILE FIELD -> value
 json() { "$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
@@ -80,7 +81,8 @@ bench() { # name steps shape...
 if [ "${TORCH:-1}" != 0 ]; then
   "$py" "$root/bench/models/torch_env.py" check --threads 2 # fails unless OpenBLAS
 else
-  echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-);" \
+    "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 if [ "$which" = small ] || [ "$which" = all ]; then
   bench small "${STEPS_SMALL:-3}" --layers 4 --d-model 256 --heads 4 --d-ff 1024 --seq 256 --batch 8

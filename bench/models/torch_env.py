@@ -93,15 +93,17 @@ def describe(threads):
     torch.set_num_threads(threads)
     blas, openblas, core, mapped = blas_library()
     if openblas is None:
-        sys.exit("torch_env: error: PyTorch does not load OpenBLAS (mapped BLAS/LAPACK "
+        sys.exit("torch_env: error: PyTorch does not load OpenBLAS as its libblas.so.3 (mapped "
+                 "BLAS/LAPACK "
                  f"libraries: {', '.join(mapped) or 'none'}); install libopenblas0-openmp "
                  "(scripts/setup.sh does) so the comparison is not against the reference BLAS")
     family, model = cpu_family_model()
     load = open("/proc/loadavg").read().split()[:3]
     return (f"CPU: {cpu_model()} (family {family} model {model}), {os.cpu_count()} logical CPUs; "
             f"PyTorch {torch.__version__}, torch.set_num_threads({torch.get_num_threads()}); "
-            f"BLAS {blas} -> {os.path.realpath(openblas)} (core {core}); OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')}"
-            f" OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')}; "
+            f"BLAS {blas} -> {os.path.realpath(openblas)} (core {core}); "
+            f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')} "
+            f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')}; "
             f"ATen CPU capability {capability()}; "
             f"load average {' '.join(load)}")
 

@@ -26,6 +26,11 @@ packages=(
   # python3-onnx builds the small hand-made models of its tests (torch.onnx.export makes the
   # others) and libonnx-testdata holds ONNX's backend node tests.
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx libonnx-testdata
+  # PyTorch's BLAS for those comparisons and benchmarks. Debian's torch links libblas.so.3, which
+  # without an OpenBLAS package is the netlib reference BLAS (unblocked loops: a crippled peer).
+  # The OpenMP build shares torch's own OpenMP (libgomp) thread pool instead of starting a second
+  # pool of spinning pthreads (docs/benchmarks.md); bench/models/torch_env.py checks it is loaded.
+  libopenblas0-openmp
 )
 # The sanitizer and fuzzing build (scripts/sanitize.sh, docs/hardening.md) compiles with clang-19.
 if [ "${TIDEMARK_SETUP_FOR:-}" = sanitize ]; then

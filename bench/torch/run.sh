@@ -5,8 +5,11 @@
 # torch with torch.utils.checkpoint per block, Tidemark remat `none`, per-block (`regions` on a
 # `--checkpoint per-block` model) and `budget` (50% of the `none` arena). Prints a markdown table:
 # median step wall time, median step CPU time (all threads), peak resident growth.
-# PyTorch gets its best settings on this 2-core machine: OMP_WAIT_POLICY=PASSIVE,
-# OPENBLAS_THREAD_TIMEOUT=4, torch.set_num_threads(2).
+# PyTorch gets its best settings on this 2-core machine (as bench/models/run.sh, chosen in
+# docs/benchmarks.md): OpenBLAS with OpenMP threading (libopenblas0-openmp, forced with
+# LD_LIBRARY_PATH; bench/models/torch_env.py fails the run unless the process really maps
+# OpenBLAS), OPENBLAS_CORETYPE=SKYLAKEX (the AVX-512 kernels), ATEN_CPU_CAPABILITY=avx512,
+# OMP_WAIT_POLICY=PASSIVE, torch.set_num_threads(2).
 # Usage: bench/torch/run.sh [small|big|all] (default all); STEPS_SMALL / STEPS_BIG steps per
 # configuration (default 3 and 3); TORCH=0 runs the Tidemark rows only. Needs /usr/bin/python3
 # with torch (python3-torch).
@@ -22,7 +25,10 @@ run="$build/tools/tide-run/tide-run"
 py=/usr/bin/python3
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-export OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4
+export OMP_WAIT_POLICY=PASSIVE OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SKYLAKEX}"
+export ATEN_CPU_CAPABILITY="${ATEN_CPU_CAPABILITY:-avx512}"
+blas_dir=/usr/lib/x86_64-linux-gnu/openblas-openmp
+export LD_LIBRARY_PATH="$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 # json FILE FIELD -> value
 json() { "$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
@@ -72,9 +78,12 @@ bench() { # name steps shape...
   done
 }
 
-echo "PyTorch: $("$py" -c 'import torch; print(torch.__version__)'), OMP_WAIT_POLICY=$OMP_WAIT_POLICY," \
-  "OPENBLAS_THREAD_TIMEOUT=$OPENBLAS_THREAD_TIMEOUT, torch.set_num_threads(2)," \
-  "BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "${TORCH:-1}" != 0 ]; then
+  "$py" "$root/bench/models/torch_env.py" check --threads 2 # fails unless OpenBLAS
+else
+  echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-);" \
+    "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
 if [ "$which" = small ] || [ "$which" = all ]; then
   bench small "${STEPS_SMALL:-3}" --layers 4 --d-model 256 --heads 4 --d-ff 1024 --seq 256 --batch 8
 fi

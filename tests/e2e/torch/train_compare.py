@@ -331,7 +331,7 @@ def compare_tensor(args, name, tide, torch32, torch64, init, failures):
     both sides are pure noise, and noise is compared by its size).
 
     A tensor named by --elementwise-exempt is held to the norm-wise rule only; its element-wise
-    result is printed, and an exemption that is no longer needed is a failure."""
+    result is printed ("passes" when this build does not need the exemption)."""
     scale = max(float(np.max(np.abs(torch32))), FLOOR)
     t, b32, b64 = (np.asarray(x, dtype=np.float64) for x in (tide, torch32, torch64))
     err = np.abs(t - b32) / scale
@@ -365,9 +365,8 @@ def compare_tensor(args, name, tide, torch32, torch64, init, failures):
     if name in args.elementwise_exempt:
         line += (" [element-wise rule exempt: " + ("; ".join(elementwise) if elementwise else
                                                    "passes") + "]")
-        if not elementwise:
-            failures.append(f"{name}: --elementwise-exempt is no longer needed (the element-wise "
-                            "rule passes): remove the exemption")
+        # Not a failure when it passes: the exempt element sits at the limit by chance (10.9x in
+        # the gcc build, 9.9x in the clang sanitizer build), so the printed line says which.
     else:
         failures.extend(elementwise)
     print(line)
@@ -444,7 +443,7 @@ def main():
     parser.add_argument("--elementwise-exempt", action="append", default=[], metavar="TENSOR",
                         help="hold this parameter to the norm-wise rule only (each use is "
                              "explained next to the test's registration and in "
-                             "docs/end-to-end.md); fails if the element-wise rule passes")
+                             "docs/end-to-end.md)")
     parser.add_argument("--overhead-bytes", type=int, default=8 << 20,
                         help="fixed RSS overhead allowed above the planned bytes (docs/tide-run.md)")
     args = parser.parse_args()

@@ -27,7 +27,7 @@ std::string describeType(RankedTensorType type) {
   std::string text;
   for (int64_t d : type.getShape())
     text += (text.empty() ? "" : "x") + std::to_string(d);
-  return text.empty() ? "a scalar" : text;
+  return text.empty() ? "a scalar" : "of shape " + text;
 }
 
 std::vector<std::string> namesOf(func::FuncOp function, StringRef attribute) {

@@ -428,6 +428,7 @@ LogicalResult Importer::finish() {
     if (!value)
       return failure();
     results.push_back(value);
+    result->outputNames.push_back(output.name());
   }
   if (results.empty())
     return fail("the graph has no outputs");

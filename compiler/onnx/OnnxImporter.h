@@ -30,6 +30,7 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <string>
+#include <vector>
 
 namespace mlir::tide {
 
@@ -41,6 +42,8 @@ struct OnnxImportResult {
   OwningOpRef<ModuleOp> module;
   /// The float initializers (the parameters), under their ONNX names, in argument order.
   tidemark::WeightsFile weights;
+  /// The graph outputs' ONNX names, in result order.
+  std::vector<std::string> outputNames;
   int64_t opset = 0;
   int64_t nodes = 0; ///< Nodes in the graph.
 };
@@ -53,6 +56,15 @@ bool isOnnxPath(StringRef path);
 /// problem after the first).
 std::string importOnnxModel(StringRef path, const OnnxImportOptions &options, MLIRContext *context,
                             OnnxImportResult *result);
+
+/// Makes an imported model a training function (tidec --loss, docs/onnx.md "Training"):
+/// `spec` is `cross-entropy:OUTPUT,LABELS` (tide.softmax_cross_entropy of the graph output
+/// OUTPUT, [rows..., classes], against a new i32 input LABELS of shape [rows...]) or
+/// `mse:OUTPUT,TARGET` (tide.mse_loss against a new f32 input TARGET of OUTPUT's shape). The new
+/// input follows the graph inputs (named in tide.input_names); the function then returns only
+/// the scalar loss. Returns "" or an error message (unknown kind or output, a name taken, an
+/// output whose shape the loss cannot take).
+std::string appendOnnxLoss(StringRef spec, OnnxImportResult *result);
 
 /// Loads the dialects the importer creates ops of.
 void registerOnnxImportDialects(MLIRContext &context);

@@ -85,6 +85,129 @@ std::string findExternalData(const onnx::GraphProto &graph) {
   return message;
 }
 
+/// Bytes per element of an ONNX TensorProto data type in raw_data, or 0 for UNDEFINED, STRING
+/// and codes this ONNX version does not define.
+int64_t rawElementBytes(int32_t type) {
+  switch (type) {
+  case onnx::TensorProto::UINT8:
+  case onnx::TensorProto::INT8:
+  case onnx::TensorProto::BOOL:
+    return 1;
+  case onnx::TensorProto::UINT16:
+  case onnx::TensorProto::INT16:
+  case onnx::TensorProto::FLOAT16:
+  case onnx::TensorProto::BFLOAT16:
+    return 2;
+  case onnx::TensorProto::FLOAT:
+  case onnx::TensorProto::INT32:
+  case onnx::TensorProto::UINT32:
+    return 4;
+  case onnx::TensorProto::INT64:
+  case onnx::TensorProto::UINT64:
+  case onnx::TensorProto::DOUBLE:
+  case onnx::TensorProto::COMPLEX64:
+    return 8;
+  case onnx::TensorProto::COMPLEX128:
+    return 16;
+  default:
+    return 0;
+  }
+}
+
+/// What is wrong with the data of a tensor stored in the model, or "": a negative dimension, an
+/// element count that overflows, an undefined type, or data (raw_data or the typed field) whose
+/// size is not the element count the dims give. ONNX's checker lets these through and its
+/// shape inference then reads past the data (found by tests/unit/onnx/onnx_mutants.cpp).
+std::string tensorDataProblem(const onnx::TensorProto &tensor) {
+  int64_t count = 1;
+  for (int64_t d : tensor.dims()) {
+    if (d < 0)
+      return "has a negative dimension " + std::to_string(d);
+    if (__builtin_mul_overflow(count, d, &count) || count > (int64_t{1} << 40))
+      return "has more than 2^40 elements";
+  }
+  const int32_t type = tensor.data_type();
+  if (tensor.has_raw_data()) {
+    int64_t bytes = rawElementBytes(type);
+    if (bytes == 0)
+      return "has raw data of element type " + std::to_string(type) + ", which has no fixed size";
+    if (static_cast<int64_t>(tensor.raw_data().size()) != count * bytes)
+      return "has " + std::to_string(tensor.raw_data().size()) + " bytes of raw data; its " +
+             std::to_string(count) + " element(s) need " + std::to_string(count * bytes);
+    return "";
+  }
+  int64_t stored = 0;
+  int64_t perElement = 1;
+  switch (type) {
+  case onnx::TensorProto::FLOAT:
+    stored = tensor.float_data_size();
+    break;
+  case onnx::TensorProto::COMPLEX64:
+    stored = tensor.float_data_size();
+    perElement = 2;
+    break;
+  case onnx::TensorProto::INT32:
+  case onnx::TensorProto::INT16:
+  case onnx::TensorProto::INT8:
+  case onnx::TensorProto::UINT16:
+  case onnx::TensorProto::UINT8:
+  case onnx::TensorProto::BOOL:
+  case onnx::TensorProto::FLOAT16:
+  case onnx::TensorProto::BFLOAT16:
+    stored = tensor.int32_data_size();
+    break;
+  case onnx::TensorProto::INT64:
+    stored = tensor.int64_data_size();
+    break;
+  case onnx::TensorProto::DOUBLE:
+    stored = tensor.double_data_size();
+    break;
+  case onnx::TensorProto::COMPLEX128:
+    stored = tensor.double_data_size();
+    perElement = 2;
+    break;
+  case onnx::TensorProto::UINT32:
+  case onnx::TensorProto::UINT64:
+    stored = tensor.uint64_data_size();
+    break;
+  case onnx::TensorProto::STRING:
+    stored = tensor.string_data_size();
+    break;
+  default:
+    return "has the undefined element type " + std::to_string(type);
+  }
+  if (stored != count * perElement)
+    return "stores " + std::to_string(stored) + " value(s); its dims give " +
+           std::to_string(count * perElement);
+  return "";
+}
+
+/// Every stored tensor of `graph` and its subgraphs (initializers, sparse initializers' values,
+/// tensor attributes) whose data does not match its dims and type.
+void findMalformedTensors(const onnx::GraphProto &graph, std::vector<std::string> *found) {
+  auto check = [&](const onnx::TensorProto &tensor, const std::string &what) {
+    if (std::string problem = tensorDataProblem(tensor); !problem.empty())
+      found->push_back(what + " '" + tensor.name() + "' " + problem);
+  };
+  for (const auto &tensor : graph.initializer())
+    check(tensor, "initializer");
+  for (const auto &sparse : graph.sparse_initializer())
+    check(sparse.values(), "sparse initializer");
+  for (const auto &node : graph.node())
+    for (const auto &attribute : node.attribute()) {
+      const std::string what = "tensor attribute '" + attribute.name() + "' of node '" +
+                               node.name() + "' (" + node.op_type() + ")";
+      if (attribute.has_t())
+        check(attribute.t(), what);
+      for (const auto &tensor : attribute.tensors())
+        check(tensor, what);
+      if (attribute.has_g())
+        findMalformedTensors(attribute.g(), found);
+      for (const auto &subgraph : attribute.graphs())
+        findMalformedTensors(subgraph, found);
+    }
+}
+
 std::string describeDims(const onnx::TensorShapeProto &shape) {
   std::string text;
   for (int i = 0; i < shape.dim_size(); ++i) {
@@ -218,6 +341,16 @@ std::string loadOnnxModel(const std::string &path, const InputShapes &inputShape
     return "'" + path + "' has no graph (a corrupt or truncated file?)";
   if (std::string error = findExternalData(model->graph()); !error.empty())
     return error;
+  std::vector<std::string> malformed;
+  findMalformedTensors(model->graph(), &malformed);
+  if (!malformed.empty()) {
+    std::string message = "'" + path +
+                          "' is not a valid ONNX model: " + std::to_string(malformed.size()) +
+                          " tensor(s) have data that does not match their dims and type:";
+    for (const std::string &line : malformed)
+      message += "\n  " + line;
+    return message;
+  }
   int64_t opset = defaultOpset(*model);
   if (opset < 0)
     return "'" + path + "' imports no default-domain ONNX opset (every model names one; a " +

@@ -8,7 +8,8 @@
 // this file is compiled with exceptions (the ONNX library throws) and catches them all.
 //
 // Steps, each O(model size): read (a regular file of at most 2 GiB, protobuf's limit), parse,
-// external-data scan, input shapes, opset check (13 to 17), checker, shape inference.
+// external-data scan, tensor data sizes against dims and type, opset check (13 to 17), checker,
+// input shapes, shape inference.
 //
 //===----------------------------------------------------------------------===//
 

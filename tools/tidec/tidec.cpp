@@ -47,6 +47,10 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir | model.onn
 cl::list<std::string> inputShapes("input-shape",
                                   cl::desc("ONNX input: fix a graph input's shape, NAME=D0xD1x..."),
                                   cl::value_desc("NAME=D0xD1..."), cl::cat(category));
+cl::opt<std::string> lossSpec("loss",
+                              cl::desc("ONNX input: append a loss to the model, "
+                                       "cross-entropy:OUTPUT,LABELS or mse:OUTPUT,TARGET"),
+                              cl::value_desc("kind:OUTPUT,NAME"), cl::init(""), cl::cat(category));
 cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout; mlir only)"),
                                 cl::value_desc("file"), cl::init(""), cl::cat(category));
 cl::opt<std::string> train("train", cl::desc("Compile a training step: sgd, adam or adamw"),
@@ -374,6 +378,23 @@ OwningOpRef<ModuleOp> importOnnx(MLIRContext &context, tidemark::WeightsFile *in
     fail(error);
     return nullptr;
   }
+  if (!lossSpec.empty()) {
+    if (std::string error = tide::appendOnnxLoss(lossSpec, &imported); !error.empty()) {
+      fail(error);
+      return nullptr;
+    }
+  } else if (!train.empty() &&
+             (imported.outputNames.size() != 1 ||
+              cast<RankedTensorType>(
+                  (*imported.module->getOps<func::FuncOp>().begin()).getResultTypes()[0])
+                      .getRank() != 0)) {
+    std::string names;
+    for (const std::string &name : imported.outputNames)
+      names += (names.empty() ? "'" : ", '") + name + "'";
+    fail("--train needs a model that returns one scalar loss; this one returns " + names +
+         ": append a loss with --loss=cross-entropy:OUTPUT,LABELS or --loss=mse:OUTPUT,TARGET");
+    return nullptr;
+  }
   *initializers = std::move(imported.weights);
   if (weights.empty() && initMode == "model")
     writerOptions->weights = initializers;
@@ -393,6 +414,8 @@ int compileFile() {
   bool onnxInput = llvm::StringRef(inputFile).ends_with_insensitive(".onnx");
   if (!onnxInput && !inputShapes.empty())
     return fail("--input-shape applies to ONNX models (.onnx) only");
+  if (!onnxInput && !lossSpec.empty())
+    return fail("--loss applies to ONNX models (.onnx) only; a tide model returns its loss");
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> input;
   if (!onnxInput && !(input = tide::readInputFile(inputFile, &errorMessage)))

@@ -190,6 +190,11 @@ def main():
         onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
                         location="w.bin", size_threshold=0)
         return None
+    if name == "shortdata":  # Reshape's shape initializer has 5 bytes of raw data, not 16.
+        m = shapes()
+        m.graph.initializer[0].raw_data = m.graph.initializer[0].raw_data[:5]
+        onnx.save(m, path)
+        return None
     m = globals()[name]()
     onnx.checker.check_model(m)
     onnx.save(m, path)

@@ -282,4 +282,39 @@ def Remat : Pass<"tide-remat", "::mlir::func::FuncOp"> {
   ];
 }
 
+def FuseAttention : Pass<"tide-fuse-attention", "::mlir::func::FuncOp"> {
+  let summary = "Replace decomposed scaled dot-product attention by tide.attention";
+  let description = [{
+    Matches `matmul(softmax(mask(scale * matmul(q, k^T))), v)` as torch.onnx.export writes
+    it (and the ONNX importer maps it 1:1) on [B, H, T, D] tensors, or [B, T, D] ones (viewed
+    as one head), and replaces it by one `tide.attention`, which the runtime evaluates in
+    chunks (O(T) extra memory instead of the [T, T] score matrix). The scale is the product of
+    every multiplication by, or division by, a scalar constant on the scores, the query or the
+    key; the key is the operand of `transpose_rhs` or of a transpose swapping the last two
+    axes (composed with the head split: the key is then transposed once to [B, H, T, D]). The
+    mask is absent, or exactly causal (query i sees keys j <= i + Tk - Tq): a constant
+    `where` condition with a fill <= -1e9 (masked_fill), or an added constant of 0 and
+    values <= -1e9. Anything else (an arbitrary mask, a non-constant scale, an intermediate
+    with another use) is left as it is. The function gets
+    `tide.fusions = {attention = N, attention_not_fused = M}` (M counts softmax-matmul
+    candidates that did not match); `remarks` says why each was not fused.
+    See docs/passes/tide-fuse-attention.md.
+
+    ```mlir
+    %kt = tide.transpose %k permutation = [0, 1, 3, 2] : tensor<1x2x4x8xf32> -> tensor<1x2x8x4xf32>
+    %s = tide.matmul %q, %kt : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
+    %c = arith.constant dense<2.82842708> : tensor<f32>
+    %d = tide.div %s, %c : (tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+    %p = tide.softmax %d axis = 3 : tensor<1x2x4x4xf32>
+    %o = tide.matmul %p, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+    // becomes
+    %o = tide.attention %q, %k, %v scale = 0.35355339 chunks = [4, 4] : ...
+    ```
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark at each candidate that was not fused, with the reason">,
+  ];
+}
+
 #endif // TIDEMARK_PASSES_TD

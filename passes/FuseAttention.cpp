@@ -191,6 +191,13 @@ struct FuseAttentionPass : public mlir::tide::impl::FuseAttentionBase<FuseAttent
       std::optional<DenseElementsAttr> cond = maskConstant(where.getCondition());
       if (!(hideOnTrue || hideOnFalse) || !cond)
         return reject(softmax, "the where is not a constant mask with a -inf fill"), false;
+      // Only integral condition values: a float constant reaches the where through a cast to
+      // i32, and 0.5 would be a 0 there.
+      bool integral = true;
+      for (int64_t i = 0, n = cond->getNumElements(); i < n; ++i)
+        integral = integral && std::trunc(elementAt(*cond, i)) == elementAt(*cond, i);
+      if (!integral)
+        return reject(softmax, "the mask condition is not integral"), false;
       auto isMasked = [&](double c) { return hideOnTrue ? c != 0.0 : c == 0.0; };
       if (!isCausalMask(*cond, seqQ, seqK, isMasked))
         return reject(softmax, "the mask is not exactly causal"), false;

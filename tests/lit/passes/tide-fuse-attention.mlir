@@ -165,3 +165,22 @@ func.func @extra_use_and_runtime_scale(%q: tensor<1x1x3x2xf32>, %k: tensor<1x1x3
   %o2 = tide.matmul %p2, %v : (tensor<1x1x3x3xf32>, tensor<1x1x3x2xf32>) -> tensor<1x1x3x2xf32>
   return %o, %s, %o2 : tensor<1x1x3x2xf32>, tensor<1x1x3x3xf32>, tensor<1x1x3x2xf32>
 }
+
+// -----
+
+// Not fused: a float condition of 0.5 above the diagonal casts to 0 (nothing masked), although
+// its non-zero pattern is causal.
+// CHECK-LABEL: func.func @fractional_condition
+// CHECK:       tide.softmax
+// CHECK-NOT:   tide.attention
+func.func @fractional_condition(%q: tensor<1x1x2x2xf32>, %k: tensor<1x1x2x2xf32>, %v: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> {
+  %s = tide.matmul %q, %k transpose_rhs : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32>
+  %maskf = arith.constant dense<[[0.0, 0.5], [0.0, 0.0]]> : tensor<2x2xf32>
+  %mask = tide.cast %maskf : tensor<2x2xf32> -> tensor<2x2xi32>
+  %fill = arith.constant dense<-1.000000e+09> : tensor<f32>
+  %w = tide.where %mask, %fill, %s : (tensor<2x2xi32>, tensor<f32>, tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32>
+  // expected-remark @below {{tide-fuse-attention: not fused: the mask condition is not integral}}
+  %p = tide.softmax %w axis = 3 : tensor<1x1x2x2xf32>
+  %o = tide.matmul %p, %v : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32>
+  return %o : tensor<1x1x2x2xf32>
+}

@@ -19,6 +19,9 @@ FLOOR = 1e-3).
     `--weights-out` holds exactly the module's parameters (no buffer).
   * parts and parts17 are compiled twice: with tidec's default fusion (the report must say that
     the attention, the decomposed LayerNorm and the GELU were fused) and with --fusion=off.
+  * fusable: RMSNorm, a two-head causal attention masked with -inf from a boolean buffer (the
+    scale applied to q and k) and the tanh GELU, opset 13: fused (the report must say so) and
+    not, both against PyTorch.
   * gemm: a hand-made ONNX Gemm with transA, transB, alpha and beta (onnx.helper), against NumPy.
 
 Exit 0: all pass; 1: a check failed; 77: skipped (/usr/bin/python3 cannot import torch or onnx).
@@ -124,6 +127,29 @@ class Parts17(torch.nn.Module):
         y = torch.softmax(scores, dim=-1) @ v
         first = x[:, :1, :].expand(-1, x.size(1) - 1, -1)
         return self.proj(y[:, 1:, :]) + first - x[:, :-1, 2:].sum(-1, keepdim=True)
+
+
+class Fusable(torch.nn.Module):
+    """RMSNorm (x * rsqrt(mean(x^2) + eps) * w), a 4-D causal attention masked with -inf from a
+    boolean tril buffer (the scale on q and k, 2 heads), and the tanh GELU."""
+
+    def __init__(self, dim=16, heads=2, seq=6):
+        super().__init__()
+        self.heads = heads
+        self.w = torch.nn.Parameter(torch.rand(dim) + 0.5)
+        self.qkv = torch.nn.Linear(dim, 3 * dim)
+        self.fc = torch.nn.Linear(dim, dim)
+        self.register_buffer("causal", torch.tril(torch.ones(seq, seq, dtype=torch.bool)))
+
+    def forward(self, x):
+        b, t, d = x.shape
+        h = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * self.w
+        q, k, v = (y.view(b, t, self.heads, d // self.heads).transpose(1, 2)
+                   for y in self.qkv(h).split(d, dim=2))
+        s = (q * 0.5) @ (k * 0.5).transpose(-2, -1)
+        s = s.masked_fill(~self.causal[:t, :t], float("-inf"))
+        y = (torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(b, t, d)
+        return torch.nn.functional.gelu(self.fc(y), approximate="tanh")
 
 
 def compile_and_run(args, model, inputs, name, extra=(), reports=None):
@@ -264,6 +290,22 @@ def test_parts17(args, failures):
         failures.append("parts17 parameters: " + ", ".join(sorted(written)))
 
 
+def test_fusable(args, failures):
+    torch.manual_seed(4)
+    module = Fusable().eval()
+    x = torch.randn(2, 6, 16)
+    want = module(x).detach().numpy()
+    path = os.path.join(args.workdir, "fusable.onnx")
+    torch.onnx.export(module, x, path, input_names=["x"], output_names=["y"], opset_version=13)
+    reports = []
+    got = compile_and_run(args, path, {"x": x.numpy()}, "fusable", (), reports)["output0"]
+    check("fusable (RMSNorm, causal -inf attention, tanh GELU) fused", got, want, failures)
+    check_fusions("fusable", reports[0], ["attention 1", "gelu 1", "rms_norm 1"], failures)
+    got = compile_and_run(args, path, {"x": x.numpy()}, "fusable-unfused",
+                          ["--fusion=off"])["output0"]
+    check("fusable --fusion=off", got, want, failures)
+
+
 def test_gemm(args, failures):
     rng = np.random.default_rng(2)
     a = rng.standard_normal((5, 3)).astype(np.float32)  # transA: A is [K, M] = [5, 3].
@@ -291,6 +333,7 @@ def main():
     test_mlp(args, failures)
     test_parts(args, failures)
     test_parts17(args, failures)
+    test_fusable(args, failures)
     test_gemm(args, failures)
     if failures:
         print("FAILED: " + "; ".join(failures))

@@ -282,4 +282,78 @@ def Remat : Pass<"tide-remat", "::mlir::func::FuncOp"> {
   ];
 }
 
+def FuseAttention : Pass<"tide-fuse-attention", "::mlir::func::FuncOp"> {
+  let summary = "Replace decomposed scaled dot-product attention by tide.attention";
+  let description = [{
+    Matches `matmul(softmax(mask(scale * matmul(q, k^T))), v)` as torch.onnx.export writes
+    it (and the ONNX importer maps it 1:1) on [B, H, T, D] tensors, or [B, T, D] ones (viewed
+    as one head), and replaces it by one `tide.attention`, which the runtime evaluates in
+    chunks (O(T) extra memory instead of the [T, T] score matrix). The scale is the product of
+    every multiplication by, or division by, a scalar constant on the scores, the query or the
+    key; the key is the operand of `transpose_rhs` or of a transpose swapping the last two
+    axes (composed with the head split: the key is then transposed once to [B, H, T, D]). The
+    mask is absent, or exactly causal (query i sees keys j <= i + Tk - Tq): a constant
+    `where` condition with a fill <= -1e9 (masked_fill), or an added constant of 0 and
+    values <= -1e9. Anything else (an arbitrary mask, a non-constant scale, an intermediate
+    with another use) is left as it is. The function gets
+    `tide.fusions = {attention = N, attention_not_fused = M}` (M counts softmax-matmul
+    candidates that did not match); `remarks` says why each was not fused.
+    See docs/passes/tide-fuse-attention.md.
+
+    ```mlir
+    %kt = tide.transpose %k permutation = [0, 1, 3, 2] : tensor<1x2x4x8xf32> -> tensor<1x2x8x4xf32>
+    %s = tide.matmul %q, %kt : (tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x4x4xf32>
+    %c = arith.constant dense<2.82842708> : tensor<f32>
+    %d = tide.div %s, %c : (tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+    %p = tide.softmax %d axis = 3 : tensor<1x2x4x4xf32>
+    %o = tide.matmul %p, %v : (tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+    // becomes
+    %o = tide.attention %q, %k, %v scale = 0.35355339 chunks = [4, 4] : ...
+    ```
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark at each candidate that was not fused, with the reason">,
+  ];
+}
+
+def FuseNorms : Pass<"tide-fuse-norms", "::mlir::func::FuncOp"> {
+  let summary = "Replace decomposed LayerNorm, RMSNorm and GELU by tide.layer_norm, rms_norm, gelu";
+  let description = [{
+    Matches, over the last axis and with every intermediate used only inside the pattern:
+
+    * LayerNorm: `(x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) * gamma + beta` (the square
+      as `pow 2` or `c * c`; gamma and beta `[D]`; eps a positive scalar constant) becomes
+      `tide.layer_norm x, gamma, beta axis = rank - 1 epsilon = eps`;
+    * RMSNorm: `x * rsqrt(mean(x^2) + eps) * w` (rsqrt as `tide.rsqrt`, `1 / sqrt` or a
+      division by the sqrt; w `[D]`) becomes `tide.rms_norm x, w`;
+    * GELU: `0.5 * x * (1 + erf(x / sqrt(2)))` becomes `tide.gelu x exact`, and
+      `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))` `tide.gelu x tanh`; the
+      factors in any order and grouping, divisions by constants as multiplications, every
+      constant within 1e-6 relative of its exact value (f32 rounding).
+
+    The function gets `tide.fusions = {layer_norm = N, layer_norm_not_fused = M, rms_norm =
+    ..., gelu = ...}`, M counting candidates that started like the pattern but did not match;
+    `remarks` says why each was refused. See docs/passes/tide-fuse-norms.md.
+
+    ```mlir
+    %1 = tide.reduce_mean %x axes = [2] keep_dims : tensor<2x5x16xf32> -> tensor<2x5x1xf32>
+    %2 = tide.sub %x, %1 : (tensor<2x5x16xf32>, tensor<2x5x1xf32>) -> tensor<2x5x16xf32>
+    %3 = tide.pow %2 exponent = 2.000000e+00 : tensor<2x5x16xf32>
+    %4 = tide.reduce_mean %3 axes = [2] keep_dims : tensor<2x5x16xf32> -> tensor<2x5x1xf32>
+    %5 = tide.add %4, %eps : (tensor<2x5x1xf32>, tensor<f32>) -> tensor<2x5x1xf32>
+    %6 = tide.sqrt %5 : tensor<2x5x1xf32>
+    %7 = tide.div %2, %6 : (tensor<2x5x16xf32>, tensor<2x5x1xf32>) -> tensor<2x5x16xf32>
+    %8 = tide.mul %7, %gamma : (tensor<2x5x16xf32>, tensor<16xf32>) -> tensor<2x5x16xf32>
+    %9 = tide.add %8, %beta : (tensor<2x5x16xf32>, tensor<16xf32>) -> tensor<2x5x16xf32>
+    // becomes
+    %9 = tide.layer_norm %x, %gamma, %beta axis = 2 epsilon = 9.9999997473787516E-6 : ...
+    ```
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark at each candidate that was not fused, with the reason">,
+  ];
+}
+
 #endif // TIDEMARK_PASSES_TD

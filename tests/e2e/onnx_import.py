@@ -17,6 +17,11 @@ FLOOR = 1e-3).
     causal mask buffer sliced and compared (masked_fill: Slice, Equal, Where; the buffer is a
     constant, not a parameter), slices of the sequence (Slice), a broadcast first row (Expand).
     `--weights-out` holds exactly the module's parameters (no buffer).
+  * parts and parts17 are compiled twice: with tidec's default fusion (the report must say that
+    the attention, the decomposed LayerNorm and the GELU were fused) and with --fusion=off.
+  * fusable: RMSNorm, a two-head causal attention masked with -inf from a boolean buffer (the
+    scale applied to q and k) and the tanh GELU, opset 13: fused (the report must say so) and
+    not, both against PyTorch.
   * gemm: a hand-made ONNX Gemm with transA, transB, alpha and beta (onnx.helper), against NumPy.
 
 Exit 0: all pass; 1: a check failed; 77: skipped (/usr/bin/python3 cannot import torch or onnx).
@@ -124,15 +129,49 @@ class Parts17(torch.nn.Module):
         return self.proj(y[:, 1:, :]) + first - x[:, :-1, 2:].sum(-1, keepdim=True)
 
 
-def compile_and_run(args, model, inputs, name, extra=()):
+class Fusable(torch.nn.Module):
+    """RMSNorm (x * rsqrt(mean(x^2) + eps) * w), a 4-D causal attention masked with -inf from a
+    boolean tril buffer (the scale on q and k, 2 heads), and the tanh GELU."""
+
+    def __init__(self, dim=16, heads=2, seq=6):
+        super().__init__()
+        self.heads = heads
+        self.w = torch.nn.Parameter(torch.rand(dim) + 0.5)
+        self.qkv = torch.nn.Linear(dim, 3 * dim)
+        self.fc = torch.nn.Linear(dim, dim)
+        self.register_buffer("causal", torch.tril(torch.ones(seq, seq, dtype=torch.bool)))
+
+    def forward(self, x):
+        b, t, d = x.shape
+        h = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * self.w
+        q, k, v = (y.view(b, t, self.heads, d // self.heads).transpose(1, 2)
+                   for y in self.qkv(h).split(d, dim=2))
+        s = (q * 0.5) @ (k * 0.5).transpose(-2, -1)
+        s = s.masked_fill(~self.causal[:t, :t], float("-inf"))
+        y = (torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(b, t, d)
+        return torch.nn.functional.gelu(self.fc(y), approximate="tanh")
+
+
+def compile_and_run(args, model, inputs, name, extra=(), reports=None):
     plan = os.path.join(args.workdir, name + ".tplan")
-    run([args.tidec, model, "-o", plan, *extra])
+    compiled = run([args.tidec, model, "-o", plan, *extra])
+    if reports is not None:
+        reports.append(compiled.stdout)
     feed = os.path.join(args.workdir, name + "-inputs.safetensors")
     outputs = os.path.join(args.workdir, name + "-outputs.safetensors")
     safetensors_io.write(feed, inputs)
     run([args.tide_run, plan, "--inputs", feed, "--save-outputs", outputs])
     tensors, _ = safetensors_io.read(outputs)
     return tensors
+
+
+def check_fusions(label, report, want, failures):
+    """tidec's report line "fused: attention 1, gelu 1, layer_norm 1" must list `want`."""
+    line = next((l.strip() for l in report.splitlines() if l.strip().startswith("fused:")), "")
+    ok = line == "fused: " + ", ".join(want)
+    print(f"{'ok  ' if ok else 'FAIL'} {label} report: '{line}'")
+    if not ok:
+        failures.append(f"{label}: report says '{line}', expected fused: {', '.join(want)}")
 
 
 def check(label, got, want, failures):
@@ -204,8 +243,15 @@ def test_parts(args, failures):
             if op not in ops:
                 failures.append(f"{name}: the export has no {op} node (the test lost coverage)")
         extra = ["--input-shape", "ids=2x5"] if dynamic else []
-        got = compile_and_run(args, path, feed, name, extra)["output0"]
-        check(name + " opset 13", got, want, failures)
+        reports = []
+        got = compile_and_run(args, path, feed, name, extra, reports)["output0"]
+        check(name + " opset 13 (fused)", got, want, failures)
+        # The decomposed LayerNorm, the written-out attention and the exact GELU are fused
+        # (tide-fuse-attention, tide-fuse-norms); without fusion the same outputs.
+        check_fusions(name, reports[0], ["attention 1", "gelu 1", "layer_norm 1"], failures)
+        got = compile_and_run(args, path, feed, name + "-unfused",
+                              extra + ["--fusion=off"])["output0"]
+        check(name + " opset 13, --fusion=off", got, want, failures)
 
 
 def test_parts17(args, failures):
@@ -223,8 +269,14 @@ def test_parts17(args, failures):
     for op in ("LayerNormalization", "Split", "Slice", "Expand", "Equal", "Where"):
         if op not in ops:
             failures.append(f"parts17: the export has no {op} node (the test lost coverage)")
-    got = compile_and_run(args, path, {"x": x.numpy()}, "parts17")["output0"]
-    check("parts17 opset 17", got, want, failures)
+    reports = []
+    got = compile_and_run(args, path, {"x": x.numpy()}, "parts17", (), reports)["output0"]
+    check("parts17 opset 17 (fused)", got, want, failures)
+    # The causal single-head attention (masked_fill with the buffer) becomes tide.attention.
+    check_fusions("parts17", reports[0], ["attention 1"], failures)
+    got = compile_and_run(args, path, {"x": x.numpy()}, "parts17-unfused",
+                          ["--fusion=off"])["output0"]
+    check("parts17 opset 17, --fusion=off", got, want, failures)
     weights = os.path.join(args.workdir, "parts17-weights.safetensors")
     run([args.tide_import_onnx, path, "-o", os.path.join(args.workdir, "parts17.mlir"),
          "--weights-out", weights])
@@ -236,6 +288,22 @@ def test_parts17(args, failures):
           f"{len(written)} tensors (the module has {params}; the mask buffer is no parameter)")
     if not ok:
         failures.append("parts17 parameters: " + ", ".join(sorted(written)))
+
+
+def test_fusable(args, failures):
+    torch.manual_seed(4)
+    module = Fusable().eval()
+    x = torch.randn(2, 6, 16)
+    want = module(x).detach().numpy()
+    path = os.path.join(args.workdir, "fusable.onnx")
+    torch.onnx.export(module, x, path, input_names=["x"], output_names=["y"], opset_version=13)
+    reports = []
+    got = compile_and_run(args, path, {"x": x.numpy()}, "fusable", (), reports)["output0"]
+    check("fusable (RMSNorm, causal -inf attention, tanh GELU) fused", got, want, failures)
+    check_fusions("fusable", reports[0], ["attention 1", "gelu 1", "rms_norm 1"], failures)
+    got = compile_and_run(args, path, {"x": x.numpy()}, "fusable-unfused",
+                          ["--fusion=off"])["output0"]
+    check("fusable --fusion=off", got, want, failures)
 
 
 def test_gemm(args, failures):
@@ -265,6 +333,7 @@ def main():
     test_mlp(args, failures)
     test_parts(args, failures)
     test_parts17(args, failures)
+    test_fusable(args, failures)
     test_gemm(args, failures)
     if failures:
         print("FAILED: " + "; ".join(failures))

@@ -372,6 +372,22 @@ LogicalResult compileModule(ModuleOp module, const PipelineOptions &o,
   func::FuncOp func = singleFunction(module, error);
   if (!func)
     return failure();
+  if (o.fuse) {
+    PassManager fuse(module.getContext());
+    fuse.addInstrumentation(std::make_unique<PassTimer>(&r->passSeconds));
+    fuse.addNestedPass<func::FuncOp>(tide::createFuseAttention());
+    fuse.addNestedPass<func::FuncOp>(tide::createFuseNorms());
+    if (failed(fuse.run(module))) {
+      *error = "the fusion passes failed";
+      return failure();
+    }
+    r->fused = true;
+    if (auto fusions = func->getAttrOfType<DictionaryAttr>("tide.fusions"))
+      for (NamedAttribute entry : fusions)
+        if (auto count = dyn_cast<IntegerAttr>(entry.getValue()))
+          r->fusions.emplace_back(entry.getName().str(), count.getInt());
+    func->removeAttr("tide.fusions");
+  }
   if (o.attentionChunk > 0)
     rechunkAttention(func, o.attentionChunk);
   r->optimizer = describeOptimizer(o);

@@ -1,6 +1,7 @@
 //===- Pipeline.h - tidec's in-process compilation pipeline -------*- C++ -*-===//
 //
 // Runs the Tidemark passes on a parsed module through mlir::PassManager and writes the plan:
+//   0. with `fuse` (ONNX models): tide-fuse-attention and tide-fuse-norms,
 //   1. optional attention re-chunking (every tide.attention / tide.attention_grad),
 //   2. training (tide-autodiff) or inference (tide-inline-checkpoints, tide-expose-stats),
 //   3. the arena budget (BYTES, NN% of the `none` plan's arena, or auto),
@@ -37,6 +38,7 @@ struct PipelineOptions {
   std::string budget;         ///< "", "BYTES" (K/M/G suffixes), "NN%" or "auto".
   std::string remat = "none"; ///< none, regions, segments=N or budget.
   int64_t attentionChunk = 0; ///< > 0: query and key chunk of every attention.
+  bool fuse = false;          ///< Run the fusion passes first (tidec does for ONNX models).
   double autoBudgetFraction = 0.5;
   double arenaTimeLimit = 1.0;
 };
@@ -61,6 +63,10 @@ struct CompileResult {
   int64_t valuesKept = 0, opsRecomputed = 0;
   int64_t loadBytes = 0; ///< The planner's LOAD (tide.arena load).
   std::vector<std::pair<std::string, double>> passSeconds; ///< In first-run order.
+  bool fused = false; ///< The fusion passes ran; then `fusions` holds their counts.
+  /// tide.fusions of the fusion passes: pattern -> fused count, and pattern + "_not_fused" ->
+  /// candidates refused, in the dictionary's (sorted) order.
+  std::vector<std::pair<std::string, int64_t>> fusions;
 };
 
 /// Compiles the single function of `module` in place. Diagnostics go to the context's handler;

@@ -44,6 +44,23 @@ void writeBuffersAtPeak(llvm::raw_ostream &os, const mlir::tide::PlanSummary &s)
   }
 }
 
+/// "  fused: attention 1, layer_norm 1 (not fused: gelu 1)"; patterns with neither are left out.
+void writeFusions(llvm::raw_ostream &os, const CompileResult &r) {
+  std::string fused, refused;
+  for (const auto &[key, count] : r.fusions) {
+    if (count == 0)
+      continue;
+    llvm::StringRef name(key);
+    bool isRefused = name.consume_back("_not_fused");
+    std::string &list = isRefused ? refused : fused;
+    list += (list.empty() ? "" : ", ") + name.str() + " " + std::to_string(count);
+  }
+  os << "  fused: " << (fused.empty() ? "nothing" : fused);
+  if (!refused.empty())
+    os << " (candidates not fused: " << refused << ")";
+  os << "\n";
+}
+
 } // namespace
 
 std::string formatTextReport(const CompileResult &r, const ReportContext &c) {
@@ -75,6 +92,8 @@ std::string formatTextReport(const CompileResult &r, const ReportContext &c) {
                      100.0 * ratio(r.extraFlops, r.totalFlops),
                      static_cast<long long>(r.totalFlops));
   os << "  values kept " << r.valuesKept << ", ops recomputed " << r.opsRecomputed << "\n";
+  if (r.fused)
+    writeFusions(os, r);
   writeBuffersAtPeak(os, s);
   os << "time per pass:\n";
   for (const auto &[name, seconds] : r.passSeconds)
@@ -109,6 +128,13 @@ std::string formatJsonReport(const CompileResult &r, const ReportContext &c) {
     j.attribute("step_flops", r.totalFlops);
     j.attribute("values_kept", r.valuesKept);
     j.attribute("ops_recomputed", r.opsRecomputed);
+    if (r.fused)
+      j.attributeObject("fusions", [&] {
+        for (const auto &[key, count] : r.fusions)
+          j.attribute(key, count);
+      });
+    else
+      j.attribute("fusions", nullptr);
     j.attribute("ops", s.numBlockSteps);
     j.attribute("kernel_steps", s.numPlanSteps);
     j.attribute("peak_step", s.peakStep);

@@ -86,6 +86,10 @@ cl::opt<std::string> remat("remat", cl::desc("none, regions, segments=N or budge
 cl::opt<int64_t> attentionChunk("attention-chunk",
                                 cl::desc("Query and key chunk of every attention (0: keep)"),
                                 cl::init(0), cl::cat(category));
+cl::opt<std::string> fusion("fusion",
+                            cl::desc("auto (fuse ONNX models), on or off: run tide-fuse-attention "
+                                     "and tide-fuse-norms before planning"),
+                            cl::init("auto"), cl::cat(category));
 cl::opt<std::string> reportFormat("report", cl::desc("Report format: text or json"),
                                   cl::init("text"), cl::cat(category));
 cl::opt<std::string> reportFile("report-file", cl::desc("Write the report here, not stdout"),
@@ -171,6 +175,8 @@ tidec::PipelineOptions pipelineOptions() {
   o.budget = budget;
   o.remat = remat;
   o.attentionChunk = attentionChunk;
+  o.fuse = fusion == "on" ||
+           (fusion == "auto" && llvm::StringRef(inputFile).ends_with_insensitive(".onnx"));
   o.arenaTimeLimit = arenaTimeLimit;
   return o;
 }
@@ -178,6 +184,8 @@ tidec::PipelineOptions pipelineOptions() {
 std::string validateToolOptions() {
   if (reportFormat != "text" && reportFormat != "json")
     return "unknown --report value '" + reportFormat + "': expected text or json";
+  if (fusion != "auto" && fusion != "on" && fusion != "off")
+    return "unknown --fusion value '" + fusion + "': expected auto, on or off";
   if (emit != "plan" && emit != "mlir" && emit != "cpp")
     return "unknown --emit value '" + emit + "': expected plan, mlir or cpp";
   if (threads < 1 || threads > 1024)

@@ -43,7 +43,9 @@ echo "== 1. the model: a byte-level GPT (4 layers, d_model 128, 4 heads, seq 128
 echo "$out/gpt.mlir, initial weights $out/init.safetensors (seed 0)"
 
 echo "== 2. tidec: Adam training step, remat=budget with an arena budget of $budget =="
-"$tidec" "$out/gpt.mlir" -o "$out/gpt.tplan" --train=adam --lr=2e-3 --remat=budget \
+# lr 1e-3: stable for this model (a one-ulp change of one initial weight tensor moves the final
+# held-out loss by 0.003); at 2e-3 the same change moved it by 0.4, so its figures were chance.
+"$tidec" "$out/gpt.mlir" -o "$out/gpt.tplan" --train=adam --lr=1e-3 --remat=budget \
   --budget="$budget" --weights="$out/init.safetensors" --seed=1 --run-threads="$threads" \
   --timeline="$out/gpt-arena.svg"
 "$tidec" "$out/gpt-eval.mlir" -o "$out/gpt-eval.tplan" --weights="$out/init.safetensors" \

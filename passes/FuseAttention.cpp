@@ -27,6 +27,7 @@ namespace mlir::tide {
 using namespace mlir;
 using mlir::tide::eraseDeadChain;
 using mlir::tide::recordFusions;
+using mlir::tide::splatConstant;
 
 namespace {
 
@@ -34,16 +35,6 @@ namespace {
 /// every score whose distance to the row maximum exceeds ~104, which a mask of -1e9 guarantees
 /// for scores below 1e8 in magnitude.
 constexpr double kMaskedLimit = -1e9;
-
-/// The value of a constant with exactly one distinct element (a scalar, or a splat).
-std::optional<double> splatConstant(Value value) {
-  DenseElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)) || !attr.getElementType().isF32())
-    return std::nullopt;
-  if (attr.isSplat())
-    return attr.getSplatValue<APFloat>().convertToDouble();
-  return std::nullopt;
-}
 
 /// The elements of a constant mask condition: an integer constant, or a tide.cast of a float
 /// constant (what the importer writes for a folded BOOL tensor).

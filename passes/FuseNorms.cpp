@@ -23,16 +23,9 @@ namespace mlir::tide {
 } // namespace mlir::tide
 
 using namespace mlir;
+using mlir::tide::splatConstant;
 
 namespace {
-
-/// The value of an f32 constant whose elements are all equal (a scalar or a splat).
-std::optional<double> splatConstant(Value value) {
-  DenseElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)) || !attr.getElementType().isF32() || !attr.isSplat())
-    return std::nullopt;
-  return attr.getSplatValue<APFloat>().convertToDouble();
-}
 
 /// True when `value` is a constant equal to `want` up to f32 rounding of the exporter's
 /// constant (relative 1e-6; the f32 spacing is 1.2e-7 relative).

@@ -1,7 +1,7 @@
 //===- FusionUtils.h - Helpers shared by the fusion passes ------*- C++ -*-===//
 //
-// Counting what was fused (the function's `tide.fusions` dictionary, which tidec reports) and
-// erasing a replaced chain of ops.
+// Reading scalar constants, counting what was fused (the function's `tide.fusions` dictionary,
+// which tidec reports) and erasing a replaced chain of ops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,8 +12,12 @@
 #include "mlir/IR/Operation.h"
 
 #include <cstdint>
+#include <optional>
 
 namespace mlir::tide {
+
+/// The value of an f32 constant whose elements are all equal (a scalar or a splat).
+std::optional<double> splatConstant(Value value);
 
 /// Sets `tide.fusions[pattern] = fused` and `tide.fusions[pattern + "_not_fused"] = rejected`
 /// on `func` (adding to counts already there), keeping the other entries.
